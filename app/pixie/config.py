@@ -1,0 +1,156 @@
+"""Settings: one TOML file, every key overridable by `PIXIE_<SECTION>_<KEY>`.
+
+Secrets (the Redis password inside the URL, the API token) belong in the
+environment, so that they never sit in a world-readable file or in argv.
+"""
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_PATH = "/etc/pixie/pixie.toml"
+PANEL_ROWS = (8, 16, 32, 64)
+BACKENDS = ("rgbmatrix", "emulator", "headless")
+
+
+class ConfigError(ValueError):
+    """A setting is missing, mistyped or out of range; the message names it."""
+
+
+@dataclass
+class Redis:
+    url: str = "redis://127.0.0.1:6379/0"
+
+
+@dataclass
+class Web:
+    host: str = "127.0.0.1"
+    port: int = 5000
+    token: str = ""
+    max_body_bytes: int = 8 * 1024 * 1024
+
+
+@dataclass
+class Panel:
+    rows: int = 32
+    cols: int = 64
+    chain_length: int = 1
+    parallel: int = 1
+    hardware_mapping: str = "adafruit-hat"
+    gpio_slowdown: int = 2
+    pwm_bits: int = 11
+    pwm_lsb_nanoseconds: int = 130
+    limit_refresh_rate_hz: int = 0
+    brightness: int = 100
+
+    @property
+    def width(self) -> int:
+        return self.cols * self.chain_length
+
+    @property
+    def height(self) -> int:
+        return self.rows * self.parallel
+
+
+@dataclass
+class Display:
+    backend: str = "rgbmatrix"
+    idle: str = "clock"
+    record_path: str = ""
+    # How long a single still frame (image, fill, static text) stays up by default.
+    default_duration_s: float = 5.0
+    # Canvases pre-filled per stream; longer streams refill a ring of this size.
+    canvas_pool: int = 64
+    heartbeat_max_age_s: float = 10.0
+
+
+@dataclass
+class Worker:
+    worker_class: str = "rq.worker.SimpleWorker"
+    max_jobs: int = 500
+    job_timeout_s: int = 60
+    # Short TTL so /healthz sees a dead worker within half a minute.
+    ttl_s: int = 30
+    maintenance_interval_s: int = 30
+
+
+@dataclass
+class Render:
+    cache_max_bytes: int = 32 * 1024 * 1024
+    max_frames: int = 1500
+    max_text_chars: int = 200
+    max_image_pixels: int = 16_000_000
+    max_animation_s: float = 600.0
+
+
+@dataclass
+class Config:
+    redis: Redis = field(default_factory=Redis)
+    web: Web = field(default_factory=Web)
+    panel: Panel = field(default_factory=Panel)
+    display: Display = field(default_factory=Display)
+    worker: Worker = field(default_factory=Worker)
+    render: Render = field(default_factory=Render)
+
+
+def _coerce(name: str, value, kind):
+    if kind is bool:
+        if isinstance(value, str):
+            return value.lower() in ("1", "true", "yes", "on")
+        return bool(value)
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: expected {kind.__name__}, got {value!r}") from None
+
+
+def load(path: str | os.PathLike | None = None, environ=None) -> Config:
+    """Read the file (if it exists), apply environment overrides, validate."""
+    environ = os.environ if environ is None else environ
+    path = Path(path or environ.get("PIXIE_CONFIG", DEFAULT_PATH))
+    data = tomllib.loads(path.read_text()) if path.is_file() else {}
+    config = Config()
+    unknown = set(data) - {f.name for f in dataclasses.fields(Config)}
+    if unknown:
+        raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}")
+    for section_field in dataclasses.fields(Config):
+        section = getattr(config, section_field.name)
+        given = data.get(section_field.name, {})
+        names = {f.name for f in dataclasses.fields(section)}
+        if set(given) - names:
+            raise ConfigError(f"[{section_field.name}]: unknown key(s) {sorted(set(given) - names)}")
+        for f in dataclasses.fields(section):
+            env_name = f"PIXIE_{section_field.name}_{f.name}".upper()
+            name = f"{section_field.name}.{f.name}"
+            if env_name in environ:
+                setattr(section, f.name, _coerce(env_name, environ[env_name], type(getattr(section, f.name))))
+            elif f.name in given:
+                setattr(section, f.name, _coerce(name, given[f.name], type(getattr(section, f.name))))
+    validate(config)
+    return config
+
+
+def validate(config: Config) -> None:
+    p = config.panel
+    checks = [
+        (p.rows in PANEL_ROWS, f"panel.rows must be one of {PANEL_ROWS}, got {p.rows}"),
+        (p.cols > 0 and p.cols % 8 == 0, f"panel.cols must be a positive multiple of 8, got {p.cols}"),
+        (1 <= p.chain_length <= 16, f"panel.chain_length must be 1..16, got {p.chain_length}"),
+        (1 <= p.parallel <= 3, f"panel.parallel must be 1..3, got {p.parallel}"),
+        (0 <= p.gpio_slowdown <= 5, f"panel.gpio_slowdown must be 0..5, got {p.gpio_slowdown}"),
+        (1 <= p.pwm_bits <= 11, f"panel.pwm_bits must be 1..11, got {p.pwm_bits}"),
+        (0 <= p.brightness <= 100, f"panel.brightness must be 0..100, got {p.brightness}"),
+        (config.display.backend in BACKENDS, f"display.backend must be one of {BACKENDS}"),
+        (config.display.idle in ("clock", "blank"), "display.idle must be 'clock' or 'blank'"),
+        (config.display.canvas_pool >= 3, "display.canvas_pool must be at least 3"),
+        (1 <= config.web.port <= 65535, f"web.port must be 1..65535, got {config.web.port}"),
+        (config.web.max_body_bytes > 0, "web.max_body_bytes must be positive"),
+        (config.worker.job_timeout_s > 0, "worker.job_timeout_s must be positive"),
+        (config.render.max_frames > 0, "render.max_frames must be positive"),
+        (config.render.cache_max_bytes > 0, "render.cache_max_bytes must be positive"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)

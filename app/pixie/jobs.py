@@ -1,0 +1,110 @@
+"""RQ job functions: the render workers' whole job.
+
+Any project can enqueue these by dotted path with plain JSON arguments,
+without importing pixie:
+
+    Queue("default", connection=r, serializer=JSONSerializer).enqueue(
+        "pixie.jobs.show_text", text="hello", color="#ff8800")
+
+The queue is the priority (`high`, `default`, `low`). A job renders its
+frames (or finds them in the cache), stores the stream and hands it to the
+display process; its RQ result is a small summary.
+"""
+
+import base64
+import binascii
+import functools
+import json
+
+from rq import get_current_job
+
+from . import config as configuration
+from . import render, store, stream
+from . import spec as specs
+
+
+@functools.cache
+def settings() -> configuration.Config:
+    return configuration.load()
+
+
+def show_text(**options) -> dict:
+    return run("text", options)
+
+
+def show_image(**options) -> dict:
+    return run("image", options)
+
+
+def show_animation(**options) -> dict:
+    return run("animation", options)
+
+
+def show_fill(**options) -> dict:
+    return run("fill", options)
+
+
+def clear(**options) -> dict:
+    return run("clear", options)
+
+
+def show_pattern(**options) -> dict:
+    return run("pattern", options)
+
+
+def demo(**options) -> dict:
+    return run("demo", options)
+
+
+def run(kind: str, options: dict) -> dict:
+    job = get_current_job()
+    r = job.connection
+    config = settings()
+    spec = specs.parse({"kind": kind, **options, "priority": job.origin})
+    if not store.set_state(r, job.id, "rendering", kind=kind, priority=job.origin):
+        return {"state": "canceled"}
+    media = _media(r, spec)
+    panel = config.panel
+    key = store.stream_key(
+        store.digest(
+            json.dumps(specs.content(spec), sort_keys=True),
+            store.digest(media) if media is not None else "",
+            f"{panel.width}x{panel.height}",
+            str(render.VERSION),
+        )
+    )
+    cached = store.touch_stream(r, key)
+    if cached:
+        frames = int(r.strlen(key) // (32 + panel.width * panel.height * 3))
+    else:
+        rendered = render.render(spec, media, panel.width, panel.height, config.render)
+        store.put_stream(r, key, stream.pack(panel.width, panel.height, rendered), config.render.cache_max_bytes)
+        frames = len(rendered)
+    duration_s, repeat = play_length(spec, frames, config.display.default_duration_s)
+    store.make_ready(r, job.id, job.origin, stream=key, frames=frames, duration_s=duration_s, repeat=repeat)
+    return {"stream": key, "frames": frames, "cached": cached}
+
+
+def play_length(spec, frames: int, default_duration_s: float) -> tuple[float | None, int | None]:
+    """Stills stay up for a while; animations and scrolling text play once."""
+    if spec.duration_s is not None or spec.repeat is not None:
+        return spec.duration_s, spec.repeat
+    if frames == 1:
+        return default_duration_s, None
+    return None, 1
+
+
+def _media(r, spec) -> bytes | None:
+    if not isinstance(spec, specs.Media):
+        return None
+    if spec.blob:
+        data = store.get_blob(r, spec.blob)
+        if data is None:
+            raise ValueError("the uploaded file has expired; send it again")
+        return data
+    if spec.data_b64:
+        try:
+            return base64.b64decode(spec.data_b64, validate=True)
+        except binascii.Error:
+            raise ValueError("data_b64 is not valid base64") from None
+    raise ValueError(f"a {spec.kind} job needs data_b64 (or an upload through the API)")

@@ -1,0 +1,166 @@
+"""Pillow rendering: a job spec in, a list of (RGB24 frame, hold µs) out.
+
+Runs in the render workers (and for the idle clock), never in the display's
+playback loop. Every function here is pure: same input, same frames.
+"""
+
+import io
+import math
+import time
+
+from PIL import Image, ImageDraw, ImageFont, ImageOps, ImageSequence, UnidentifiedImageError
+
+from . import spec as specs
+
+# Bump when a change alters the pixels produced for the same spec: cached
+# streams are keyed on it.
+VERSION = 1
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")
+STILL_HOLD_US = 1_000_000
+MIN_FRAME_US = 1_000_000 // 60  # nothing on a HUB75 panel needs more than 60 fps
+# Browsers treat GIF delays of 0-10 ms as "unset" and show 100 ms: so do we.
+DEFAULT_GIF_DELAY_MS = 100
+
+
+class MediaError(ValueError):
+    """Bytes that are not an image we can show; `status` is the HTTP answer."""
+
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.status = status
+
+
+def open_media(data: bytes, max_pixels: int, max_frames: int) -> Image.Image:
+    """Open and check an upload without decoding its pixels (cheap, bomb-safe)."""
+    if not data:
+        raise MediaError("the file is empty")
+    try:
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+    except UnidentifiedImageError:
+        raise MediaError(f"not an image in a supported format ({', '.join(FORMATS)})", 415) from None
+    except (OSError, ValueError, SyntaxError) as e:
+        raise MediaError(f"corrupt image: {e}") from None
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise MediaError("image has no pixels")
+    if width * height > max_pixels:
+        raise MediaError(f"image is {width}x{height}, more than {max_pixels} pixels", 413)
+    frames = getattr(image, "n_frames", 1)
+    if frames > max_frames:
+        raise MediaError(f"animation has {frames} frames, more than {max_frames}", 413)
+    return image
+
+
+def render(spec, media: bytes | None, width: int, height: int, limits) -> list[tuple[bytes, int]]:
+    """Frames for one job; `limits` is the [render] config section."""
+    if isinstance(spec, specs.Text):
+        frames = text_frames(spec, width, height)
+    elif isinstance(spec, specs.Image | specs.Animation):
+        image = open_media(media, limits.max_image_pixels, limits.max_frames)
+        frames = media_frames(image, spec.fit, width, height, animate=isinstance(spec, specs.Animation))
+    elif isinstance(spec, specs.Fill):
+        frames = [(Image.new("RGB", (width, height), spec.color).tobytes(), STILL_HOLD_US)]
+    elif isinstance(spec, specs.Clear):
+        frames = [(bytes(width * height * 3), STILL_HOLD_US)]
+    elif isinstance(spec, specs.Pattern):
+        frames = [(pattern(spec.pattern, width, height).tobytes(), STILL_HOLD_US)]
+    elif isinstance(spec, specs.Demo):
+        frames = [(countdown(i, spec.n, width, height).tobytes(), 1_000_000) for i in range(spec.n, -1, -1)]
+    else:
+        raise TypeError(f"cannot render {type(spec).__name__}")
+    if len(frames) > limits.max_frames:
+        raise ValueError(f"{len(frames)} frames, more than render.max_frames={limits.max_frames}")
+    if sum(hold for _, hold in frames) > limits.max_animation_s * 1e6:
+        raise ValueError(f"one pass lasts more than render.max_animation_s={limits.max_animation_s}")
+    return frames
+
+
+def font(name: str, size: int | None, height: int):
+    if name == "pixel":
+        return ImageFont.load_default_imagefont()
+    return ImageFont.load_default(size or max(8, height // 2))
+
+
+def text_frames(spec, width: int, height: int) -> list[tuple[bytes, int]]:
+    face = font(spec.font, spec.size, height)
+    left, top, right, bottom = face.getbbox(spec.text)
+    text_w, text_h = right - left, bottom - top
+    y = (height - text_h) // 2 - top
+    scroll = spec.scroll if spec.scroll is not None else text_w > width
+    if not scroll:
+        image = Image.new("RGB", (width, height), spec.background)
+        ImageDraw.Draw(image).text(((width - text_w) // 2 - left, y), spec.text, font=face, fill=spec.color)
+        return [(image.tobytes(), STILL_HOLD_US)]
+    # A strip with a blank panel either side: the text enters right, leaves left.
+    strip = Image.new("RGB", (text_w + 2 * width, height), spec.background)
+    ImageDraw.Draw(strip).text((width - left, y), spec.text, font=face, fill=spec.color)
+    step = max(1, math.ceil(spec.speed * MIN_FRAME_US / 1e6))
+    hold_us = round(step * 1e6 / spec.speed)
+    return [(strip.crop((x, 0, x + width, height)).tobytes(), hold_us) for x in range(0, text_w + width + 1, step)]
+
+
+def media_frames(image: Image.Image, fit: str, width: int, height: int, animate: bool) -> list[tuple[bytes, int]]:
+    try:
+        sources = ImageSequence.Iterator(image) if animate else [image]
+        frames = []
+        for frame in sources:
+            delay = frame.info.get("duration") or 0
+            hold_us = (delay if delay > 10 else DEFAULT_GIF_DELAY_MS) * 1000
+            frames.append((place(frame, fit, width, height).tobytes(), hold_us if animate else STILL_HOLD_US))
+    except (OSError, ValueError, SyntaxError, EOFError) as e:
+        raise MediaError(f"corrupt image: {e}") from None
+    return frames
+
+
+def place(frame: Image.Image, fit: str, width: int, height: int) -> Image.Image:
+    """Scale one frame onto a black panel-sized canvas."""
+    rgba = frame.convert("RGBA")
+    if fit == "fill":
+        rgba = ImageOps.fit(rgba, (width, height), Image.Resampling.LANCZOS)
+    elif fit == "fit":
+        rgba = ImageOps.contain(rgba, (width, height), Image.Resampling.LANCZOS)
+    canvas = Image.new("RGB", (width, height))
+    canvas.paste(rgba, ((width - rgba.width) // 2, (height - rgba.height) // 2), rgba)
+    return canvas
+
+
+def pattern(name: str, width: int, height: int) -> Image.Image:
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    if name == "bars":
+        colors = ["white", "yellow", "cyan", "lime", "magenta", "red", "blue", "black"]
+        for i, color in enumerate(colors):
+            draw.rectangle((i * width // 8, 0, (i + 1) * width // 8 - 1, height), fill=color)
+    elif name == "gradient":
+        for x in range(width):
+            level = round(255 * x / max(1, width - 1))
+            draw.line((x, 0, x, height // 3 - 1), fill=(level, 0, 0))
+            draw.line((x, height // 3, x, 2 * height // 3 - 1), fill=(0, level, 0))
+            draw.line((x, 2 * height // 3, x, height), fill=(0, 0, level))
+    else:
+        for x in range(0, width, 8):
+            draw.line((x, 0, x, height), fill="white")
+        for y in range(0, height, 8):
+            draw.line((0, y, width, y), fill="white")
+        draw.rectangle((0, 0, width - 1, height - 1), outline="red")
+    return image
+
+
+def countdown(i: int, n: int, width: int, height: int) -> Image.Image:
+    """The built-in demo: the number over a bar that shrinks to zero."""
+    image = pattern("gradient", width, height) if i == 0 else Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    face = font("sans", None, height)
+    draw.text((width // 2, height // 2 - 2), str(i), font=face, fill="white", anchor="mm")
+    if i:
+        draw.rectangle((0, height - 3, max(0, round(width * i / n) - 1), height - 1), fill=(0, 120, 255))
+    return image
+
+
+def clock(width: int, height: int, now: float | None = None) -> bytes:
+    """The idle screen: HH:MM, dim, so a display at rest does not glare."""
+    image = Image.new("RGB", (width, height))
+    face = font("sans", None, height)
+    stamp = time.strftime("%H:%M", time.localtime(now))
+    ImageDraw.Draw(image).text((width // 2, height // 2), stamp, font=face, fill=(90, 60, 20), anchor="mm")
+    return image.tobytes()

@@ -1,0 +1,125 @@
+"""What a display job may ask for: one schema for the HTTP API and for jobs
+enqueued directly by other projects (`pixie.jobs.show_text(text=...)`)."""
+
+from typing import Annotated, Literal
+
+from PIL import ImageColor
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+PRIORITIES = ("high", "default", "low")
+MAX_TEXT_CHARS = 200
+MAX_DURATION_S = 24 * 3600
+MAX_REPEAT = 10_000
+
+
+def _color(value: str) -> str:
+    try:
+        r, g, b = ImageColor.getrgb(value)[:3]
+    except ValueError:
+        raise ValueError(f"not a colour: {value!r} (use #rrggbb or a CSS name)") from None
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+Color = Annotated[str, Field(max_length=32, examples=["#ff8800", "red"]), AfterValidator(_color)]
+Priority = Literal["high", "default", "low"]
+Fit = Literal["fit", "fill", "center"]
+
+
+class Options(BaseModel):
+    """How and when a job plays; shared by every kind."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    priority: Priority = "default"
+    duration_s: float | None = Field(None, gt=0, le=MAX_DURATION_S, description="play for this long (loops)")
+    repeat: int | None = Field(None, ge=1, le=MAX_REPEAT, description="play the frames this many times")
+    name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="a later job with the same name replaces this one",
+    )
+
+    @model_validator(mode="after")
+    def _one_end(self):
+        if self.duration_s is not None and self.repeat is not None:
+            raise ValueError("give duration_s or repeat, not both")
+        return self
+
+    def play(self) -> dict:
+        return {"duration_s": self.duration_s, "repeat": self.repeat}
+
+
+class Text(Options):
+    kind: Literal["text"]
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    color: Color = "#ffffff"
+    background: Color = "#000000"
+    font: Literal["sans", "pixel"] = "sans"
+    size: int | None = Field(None, ge=6, le=64, description="font size in pixels (sans only)")
+    scroll: bool | None = Field(None, description="default: scroll when the text is wider than the panel")
+    speed: float = Field(32.0, gt=0, le=500, description="scroll speed in pixels per second")
+
+
+class Media(Options):
+    fit: Fit = "fit"
+    data_b64: str | None = Field(None, description="the file, base64 (JSON producers); or upload it")
+    blob: str | None = Field(None, pattern=r"^[0-9a-f]{64}$", description="an uploaded file (set by the API)")
+
+
+class Image(Media):
+    kind: Literal["image"]
+
+
+class Animation(Media):
+    kind: Literal["animation"]
+
+
+class Fill(Options):
+    kind: Literal["fill"]
+    color: Color
+
+
+class Clear(Options):
+    kind: Literal["clear"]
+
+
+class Pattern(Options):
+    kind: Literal["pattern"]
+    pattern: Literal["bars", "gradient", "grid"] = "bars"
+
+
+class Demo(Options):
+    kind: Literal["demo"]
+    n: int = Field(10, ge=1, le=999, description="count down from n, one second a step")
+
+
+JobSpec = Annotated[Text | Image | Animation | Fill | Clear | Pattern | Demo, Field(discriminator="kind")]
+KINDS = ("text", "image", "animation", "fill", "clear", "pattern", "demo")
+_adapter = TypeAdapter(JobSpec)
+
+
+class SpecError(ValueError):
+    """A job spec that does not validate; the message is for people."""
+
+    def __init__(self, errors: list[dict]):
+        self.errors = errors
+        super().__init__("; ".join(describe(e) for e in errors))
+
+
+def describe(error: dict) -> str:
+    where = ".".join(str(p) for p in error.get("loc", ()) if p not in KINDS)
+    return f"{where}: {error['msg']}" if where else error["msg"]
+
+
+def parse(data: dict) -> Text | Image | Animation | Fill | Clear | Pattern | Demo:
+    try:
+        return _adapter.validate_python(data)
+    except ValidationError as e:
+        raise SpecError(e.errors(include_url=False, include_context=False, include_input=False)) from None
+
+
+def content(spec: Options) -> dict:
+    """The fields that decide the pixels (what the render cache is keyed on)."""
+    return spec.model_dump(exclude={"priority", "duration_s", "repeat", "name", "data_b64", "blob"})

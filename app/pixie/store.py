@@ -1,0 +1,193 @@
+"""Pixie's own state in Redis, beside RQ's: job lifecycle records, the
+display's ready queue, the render cache, uploads and display control.
+
+Every key pixie writes is named here, so `redis-cli --scan 'pixie:*'` and
+this file tell the same story.
+"""
+
+import hashlib
+import json
+import time
+
+import redis
+
+RANK = {"high": 0, "default": 1, "low": 2}
+TERMINAL = ("done", "failed", "canceled")
+RECORD_TTL_S = 24 * 3600
+BLOB_TTL_S = 3600
+HEARTBEAT_TTL_S = 60
+
+READY = "pixie:ready"
+SEQ = "pixie:seq"
+STREAM_INDEX = "pixie:streams"
+STREAM_BYTES = "pixie:streams:bytes"
+CONTROL = "pixie:display:ctl"
+HEARTBEAT = "pixie:display:heartbeat"
+NOW_PLAYING = "pixie:display:now"
+ACTIVE = "pixie:display:active"
+SCREEN = "pixie:display:screen"
+BRIGHTNESS = "pixie:brightness"
+
+
+def record_key(job_id: str) -> str:
+    return f"pixie:job:{job_id}"
+
+
+def stream_key(digest: str) -> str:
+    return f"pixie:stream:{digest}"
+
+
+def blob_key(digest: str) -> str:
+    return f"pixie:blob:{digest}"
+
+
+def name_key(name: str) -> str:
+    return f"pixie:name:{name}"
+
+
+def connect(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, health_check_interval=30)
+
+
+# A state change that never leaves a terminal state (a job canceled while it
+# rendered stays canceled) and, with a score, queues the job for display.
+_SET_STATE = """
+local current = redis.call('HGET', KEYS[1], 'state')
+if current == 'done' or current == 'failed' or current == 'canceled' then
+  return current
+end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'updated', ARGV[2], unpack(ARGV, 5))
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+if ARGV[3] ~= '' then
+  redis.call('ZADD', KEYS[2], ARGV[3], string.sub(KEYS[1], 11))
+end
+return ARGV[1]
+"""
+
+# Store a stream, then drop least-recently-used ones until the cache fits.
+_PUT_STREAM = """
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[3], KEYS[1])
+redis.call('HSET', KEYS[3], KEYS[1], string.len(ARGV[1]))
+local total = 0
+for _, size in ipairs(redis.call('HVALS', KEYS[3])) do total = total + tonumber(size) end
+while total > tonumber(ARGV[2]) and redis.call('ZCARD', KEYS[2]) > 1 do
+  local oldest = redis.call('ZPOPMIN', KEYS[2])[1]
+  if oldest == KEYS[1] then
+    redis.call('ZADD', KEYS[2], ARGV[3], KEYS[1])
+    break
+  end
+  total = total - tonumber(redis.call('HGET', KEYS[3], oldest) or 0)
+  redis.call('HDEL', KEYS[3], oldest)
+  redis.call('DEL', oldest)
+end
+return total
+"""
+
+
+def _fields(fields: dict) -> list:
+    out = []
+    for name, value in fields.items():
+        out += [name, "" if value is None else str(value)]
+    return out
+
+
+def set_state(r: redis.Redis, job_id: str, state: str, score: float | None = None, **fields) -> bool:
+    """Move a job to `state` unless it has already ended; True if it moved."""
+    args = [state, time.time(), "" if score is None else score, RECORD_TTL_S, *_fields(fields)]
+    result = r.eval(_SET_STATE, 2, record_key(job_id), READY, *args)
+    return (result.decode() if isinstance(result, bytes) else result) == state
+
+
+def create(r: redis.Redis, job_id: str, **fields) -> None:
+    """The record of a job the API accepted; queued until a worker takes it."""
+    with r.pipeline() as p:
+        p.hset(record_key(job_id), mapping={"state": "queued", "created": time.time(), **_mapping(fields)})
+        p.expire(record_key(job_id), RECORD_TTL_S)
+        p.execute()
+
+
+def _mapping(fields: dict) -> dict:
+    return {k: "" if v is None else v for k, v in fields.items()}
+
+
+def get(r: redis.Redis, job_id: str) -> dict:
+    return {k.decode(): v.decode() for k, v in r.hgetall(record_key(job_id)).items()}
+
+
+def score(priority: str, seq: int) -> float:
+    """Ready-queue order: priority first, then arrival."""
+    return RANK[priority] * 1e13 + seq
+
+
+def make_ready(r: redis.Redis, job_id: str, priority: str, **fields) -> bool:
+    return set_state(r, job_id, "ready", score(priority, r.incr(SEQ)), **fields)
+
+
+def requeue_front(r: redis.Redis, job_id: str, priority: str) -> bool:
+    """Put a job the display had started back at the head of its priority."""
+    return set_state(r, job_id, "ready", score(priority, 0))
+
+
+def pop_ready(r: redis.Redis) -> str | None:
+    popped = r.zpopmin(READY)
+    return popped[0][0].decode() if popped else None
+
+
+def top_rank(r: redis.Redis) -> int | None:
+    top = r.zrange(READY, 0, 0, withscores=True)
+    return int(top[0][1] // 1e13) if top else None
+
+
+def unready(r: redis.Redis, job_id: str) -> bool:
+    """Take a job off the ready queue; True if it was there."""
+    return bool(r.zrem(READY, job_id))
+
+
+def digest(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def put_stream(r: redis.Redis, key: str, blob: bytes, max_bytes: int) -> None:
+    r.eval(_PUT_STREAM, 3, key, STREAM_INDEX, STREAM_BYTES, blob, max_bytes, time.time())
+
+
+def touch_stream(r: redis.Redis, key: str) -> bool:
+    """Mark a cached stream as just used; False if it is not cached."""
+    return bool(r.zadd(STREAM_INDEX, {key: time.time()}, xx=True, ch=True)) and bool(r.exists(key))
+
+
+def get_stream(r: redis.Redis, key: str) -> bytes | None:
+    return r.get(key)
+
+
+def put_blob(r: redis.Redis, data: bytes) -> str:
+    sha = hashlib.sha256(data).hexdigest()
+    r.set(blob_key(sha), data, ex=BLOB_TTL_S)
+    return sha
+
+
+def get_blob(r: redis.Redis, sha: str) -> bytes | None:
+    return r.get(blob_key(sha))
+
+
+def send(r: redis.Redis, **command) -> None:
+    """A command for the display process (dismiss, brightness)."""
+    r.rpush(CONTROL, json.dumps(command))
+
+
+def take_commands(r: redis.Redis) -> list[dict]:
+    with r.pipeline() as p:
+        p.lrange(CONTROL, 0, -1)
+        p.delete(CONTROL)
+        raw, _ = p.execute()
+    return [json.loads(c) for c in raw]
+
+
+def get_json(r: redis.Redis, key: str):
+    raw = r.get(key)
+    return json.loads(raw) if raw else None

@@ -1,0 +1,365 @@
+"""The HTTP API: accepts display jobs, answers what the appliance is doing.
+
+It validates everything before anything is queued (a bad request gets a 4xx
+with a JSON `error` and changes nothing), stores uploads in Redis and
+enqueues `pixie.jobs.*` for the render workers.
+"""
+
+import base64
+import binascii
+import hmac
+import io
+import json
+import time
+import uuid
+from typing import Annotated
+
+import redis
+import uvicorn
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from PIL import Image
+from pydantic import BaseModel, Field, TypeAdapter
+from rq import Queue, Retry, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.registry import FailedJobRegistry, StartedJobRegistry
+from rq.serializers import JSONSerializer
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
+
+from . import config as configuration
+from . import render, store
+from . import spec as specs
+
+FUNCTIONS = {
+    "text": "show_text",
+    "image": "show_image",
+    "animation": "show_animation",
+    "fill": "show_fill",
+    "clear": "clear",
+    "pattern": "show_pattern",
+    "demo": "demo",
+}
+DEMO_RANGE = (1, 999)
+MEDIA_TYPES = ("image/png", "image/jpeg", "image/bmp", "image/gif", "image/webp", "application/octet-stream")
+
+
+class Error(BaseModel):
+    error: str = Field(description="what was wrong, for a person")
+
+
+class Accepted(BaseModel):
+    id: str
+    url: str
+    state: str
+
+
+class JobStatus(BaseModel):
+    id: str
+    state: str = Field(description="queued, rendering, ready, playing, done, failed or canceled")
+    kind: str | None = None
+    priority: str | None = None
+    name: str | None = None
+    reason: str | None = Field(None, description="why it failed or was canceled")
+    frames: int | None = None
+    created: float | None = None
+    started: float | None = None
+    finished: float | None = None
+
+
+class Brightness(BaseModel):
+    brightness: int = Field(ge=0, le=100)
+
+
+class Problem(Exception):
+    def __init__(self, status: int, message: str):
+        self.status = status
+        self.message = message
+
+
+ERRORS = {code: {"model": Error} for code in (400, 401, 404, 409, 413, 415, 422)}
+
+
+def create_app(config: configuration.Config) -> FastAPI:
+    app = FastAPI(title="Pixie", version="1", description="An LED-matrix display appliance's job queue.")
+    r = store.connect(config.redis.url)
+    queues = {
+        name: Queue(name, connection=r, serializer=JSONSerializer, default_timeout=config.worker.job_timeout_s)
+        for name in specs.PRIORITIES
+    }
+
+    @app.exception_handler(Problem)
+    async def problem(_, exc: Problem):
+        return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_, exc: RequestValidationError):
+        return JSONResponse({"error": specs.SpecError(list(exc.errors())).args[0]}, status_code=422)
+
+    @app.exception_handler(redis.RedisError)
+    async def redis_down(_, exc):
+        return JSONResponse({"error": f"redis is unavailable: {exc}"}, status_code=503)
+
+    def authorize(request: Request) -> None:
+        if not config.web.token:
+            return
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), config.web.token.encode()):
+            raise Problem(401, "missing or wrong API token (Authorization: Bearer <token>)")
+
+    Auth = Depends(authorize)
+
+    def enqueue(spec) -> Accepted:
+        job_id = uuid.uuid4().hex
+        if spec.name:
+            previous = r.get(store.name_key(spec.name))
+            if previous:
+                cancel(previous.decode(), replaced_by=job_id)
+            r.set(store.name_key(spec.name), job_id, ex=store.RECORD_TTL_S)
+        store.create(r, job_id, kind=spec.kind, priority=spec.priority, name=spec.name)
+        queues[spec.priority].enqueue_call(
+            func=f"pixie.jobs.{FUNCTIONS[spec.kind]}",
+            kwargs=spec.model_dump(exclude={"kind", "priority", "name", "data_b64"}, exclude_none=True),
+            job_id=job_id,
+            description=f"{spec.kind} job",
+            # A worker that dies mid-job gets the job back once, then it fails.
+            retry=Retry(max=1),
+            failure_ttl=store.RECORD_TTL_S,
+            result_ttl=store.RECORD_TTL_S,
+        )
+        return Accepted(id=job_id, url=f"/api/v1/jobs/{job_id}", state="queued")
+
+    def status(job_id: str) -> JobStatus:
+        record = store.get(r, job_id)
+        state, reason = record.get("state"), record.get("reason") or None
+        if state not in ("ready", "playing", "done", "failed", "canceled"):
+            try:
+                job = Job.fetch(job_id, connection=r, serializer=JSONSerializer)
+            except NoSuchJobError:
+                if not record:
+                    raise Problem(404, f"no job {job_id}") from None
+            else:
+                state, reason = _rq_state(job, state)
+        return JobStatus(
+            id=job_id,
+            state=state,
+            kind=record.get("kind") or None,
+            priority=record.get("priority") or None,
+            name=record.get("name") or None,
+            reason=reason,
+            frames=int(record["frames"]) if record.get("frames") else None,
+            created=float(record["created"]) if record.get("created") else None,
+            started=float(record["started"]) if record.get("started") else None,
+            finished=float(record["finished"]) if record.get("finished") else None,
+        )
+
+    def cancel(job_id: str, replaced_by: str | None = None) -> JobStatus:
+        current = status(job_id)
+        if current.state in store.TERMINAL:
+            raise Problem(409, f"job {job_id} has already ended ({current.state})")
+        reason = f"replaced by {replaced_by}" if replaced_by else "canceled"
+        if current.state == "queued":
+            try:
+                Job.fetch(job_id, connection=r, serializer=JSONSerializer).cancel()
+            except NoSuchJobError:
+                pass
+        elif current.state in ("ready", "playing") and not store.unready(r, job_id):
+            # The display has it (playing, or waiting under a preempting job).
+            store.send(r, dismiss=job_id)
+        store.set_state(r, job_id, "canceled", reason=reason, finished=time.time())
+        return status(job_id)
+
+    async def read_body(request: Request) -> bytes:
+        limit = config.web.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise Problem(413, f"body is larger than {limit} bytes")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise Problem(413, f"body is larger than {limit} bytes")
+        return bytes(body)
+
+    async def job_request(request: Request) -> tuple[dict, bytes | None]:
+        """The job's fields and its media, from JSON, multipart or a raw upload."""
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        body = await read_body(request)
+        if content_type == "application/json":
+            try:
+                data = json.loads(body)
+            except ValueError:
+                raise Problem(400, "body is not valid JSON") from None
+            if not isinstance(data, dict):
+                raise Problem(400, "body must be a JSON object")
+            media = None
+            if isinstance(data.get("data_b64"), str):
+                try:
+                    media = base64.b64decode(data.pop("data_b64"), validate=True)
+                except binascii.Error:
+                    raise Problem(422, "data_b64 is not valid base64") from None
+            return data, media
+        if content_type == "multipart/form-data":
+
+            async def replay():
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            try:
+                form = await Request(request.scope, replay).form(max_files=1, max_fields=32)
+            except (MultiPartException, StarletteHTTPException) as e:
+                raise Problem(400, f"malformed multipart body: {getattr(e, 'detail', e)}") from None
+            data, media = {}, None
+            for key, value in form.multi_items():
+                if hasattr(value, "read"):
+                    media = await value.read()
+                elif value != "":
+                    data[key] = value
+            return data, media
+        if content_type.startswith("image/") or content_type == "application/octet-stream":
+            return dict(request.query_params), body
+        raise Problem(415, f"send application/json, multipart/form-data or one of {', '.join(MEDIA_TYPES)}")
+
+    def accept(data: dict, media: bytes | None) -> Accepted:
+        if media is not None:
+            image = render.open_media(media, config.render.max_image_pixels, config.render.max_frames)
+            data.setdefault("kind", "animation" if getattr(image, "n_frames", 1) > 1 else "image")
+            if data["kind"] not in ("image", "animation"):
+                raise Problem(422, f"a {data['kind']} job takes no file")
+            data["blob"] = store.put_blob(r, media)
+        elif data.get("kind") in ("image", "animation"):
+            raise Problem(422, f"a {data['kind']} job needs a file: upload it or give data_b64")
+        return enqueue(specs.parse(data))
+
+    @app.post("/api/v1/jobs", status_code=202, response_model=Accepted, responses=ERRORS, dependencies=[Auth],
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": {"$ref": "#/components/schemas/JobSpec"}},
+                  "multipart/form-data": {"schema": {"type": "object", "properties": {
+                      "file": {"type": "string", "format": "binary"},
+                      "kind": {"type": "string", "enum": ["image", "animation"]},
+                      "fit": {"type": "string", "enum": ["fit", "fill", "center"]},
+                      "priority": {"type": "string", "enum": list(specs.PRIORITIES)},
+                      "duration_s": {"type": "number"}, "repeat": {"type": "integer"},
+                      "name": {"type": "string"}}, "required": ["file"]}},
+                  "image/png": {"schema": {"type": "string", "format": "binary"}},
+                  "image/gif": {"schema": {"type": "string", "format": "binary"}},
+              }}})  # fmt: skip
+    async def submit(request: Request):
+        """Queue a display job: JSON (`kind` + its fields), a multipart upload
+        (`file` + fields) or a raw image body (fields as query parameters)."""
+        data, media = await job_request(request)
+        try:
+            return await run_in_threadpool(accept, data, media)
+        except render.MediaError as e:
+            raise Problem(e.status, str(e)) from None
+        except specs.SpecError as e:
+            raise Problem(422, str(e)) from None
+
+    @app.api_route("/pixie/queue", methods=["GET", "POST"], status_code=202, response_model=Accepted,
+                   responses=ERRORS, dependencies=[Auth])  # fmt: skip
+    def queue_demo(n: Annotated[str, Query(description=f"count down from n, {DEMO_RANGE[0]}..{DEMO_RANGE[1]}")]):
+        """The original appliance's endpoint: queue the built-in countdown demo."""
+        if not n.strip().lstrip("-").isdigit() or not DEMO_RANGE[0] <= int(n) <= DEMO_RANGE[1]:
+            raise Problem(400, f"n must be an integer from {DEMO_RANGE[0]} to {DEMO_RANGE[1]}, got {n!r}")
+        return enqueue(specs.parse({"kind": "demo", "n": int(n)}))
+
+    @app.get("/api/v1/jobs/{job_id}", response_model=JobStatus, responses=ERRORS)
+    def get_job(job_id: str):
+        return status(job_id)
+
+    @app.delete("/api/v1/jobs/{job_id}", response_model=JobStatus, responses=ERRORS, dependencies=[Auth])
+    def delete_job(job_id: str):
+        """Cancel a queued job or dismiss a playing one."""
+        return cancel(job_id)
+
+    @app.get("/api/v1/queue")
+    def queue_state():
+        workers = Worker.all(connection=r)
+        return {
+            "queues": {
+                name: {
+                    "queued": q.count,
+                    "started": StartedJobRegistry(queue=q).count,
+                    "failed": FailedJobRegistry(queue=q).count,
+                }
+                for name, q in queues.items()
+            },
+            "workers": [
+                {"name": w.name, "state": getattr(w.get_state(), "value", None), "job": w.get_current_job_id()}
+                for w in workers
+            ],
+            "ready": [m.decode() for m in r.zrange(store.READY, 0, -1)],
+            "now_playing": store.get_json(r, store.NOW_PLAYING),
+        }
+
+    @app.get("/healthz", responses={503: {"description": "the appliance cannot show anything"}})
+    def healthz():
+        try:
+            r.ping()
+            workers = len(Worker.all(connection=r))
+            heartbeat = store.get_json(r, store.HEARTBEAT)
+        except redis.RedisError as e:
+            return JSONResponse({"ok": False, "redis": False, "error": str(e)}, status_code=503)
+        age = time.time() - heartbeat["time"] if heartbeat else None
+        display_ok = age is not None and age < config.display.heartbeat_max_age_s
+        ok = workers > 0 and display_ok
+        body = {"ok": ok, "redis": True, "workers": workers, "display_heartbeat_age_s": age}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/api/v1/screen.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
+    def screen(scale: Annotated[int, Query(ge=1, le=32)] = 8):
+        """What the panel shows now, scaled up for a person."""
+        size = (config.panel.width, config.panel.height)
+        raw = r.get(store.SCREEN)
+        image = (
+            Image.frombytes("RGB", size, raw) if raw and len(raw) == size[0] * size[1] * 3 else Image.new("RGB", size)
+        )
+        out = io.BytesIO()
+        image.resize((size[0] * scale, size[1] * scale), Image.Resampling.NEAREST).save(out, "PNG")
+        return Response(out.getvalue(), media_type="image/png", headers={"Cache-Control": "no-store"})
+
+    @app.get("/api/v1/brightness", response_model=Brightness)
+    def get_brightness():
+        stored = r.get(store.BRIGHTNESS)
+        return Brightness(brightness=int(stored) if stored else config.panel.brightness)
+
+    @app.put("/api/v1/brightness", response_model=Brightness, responses=ERRORS, dependencies=[Auth])
+    def put_brightness(body: Brightness):
+        r.set(store.BRIGHTNESS, body.brightness)
+        store.send(r, brightness=body.brightness)
+        return body
+
+    def openapi():
+        if not app.openapi_schema:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            job_spec = TypeAdapter(specs.JobSpec).json_schema(ref_template="#/components/schemas/{model}")
+            schema["components"]["schemas"].update(job_spec.pop("$defs"))
+            schema["components"]["schemas"]["JobSpec"] = job_spec
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
+    return app
+
+
+def _rq_state(job: Job, recorded: str | None) -> tuple[str, str | None]:
+    rq_status = job.get_status()
+    if rq_status in ("queued", "scheduled", "deferred"):
+        return "queued", None
+    if rq_status == "started":
+        return "rendering", None
+    if rq_status in ("canceled", "stopped"):
+        return "canceled", None
+    if rq_status == "failed":
+        result = job.latest_result()
+        lines = (result.exc_string or "").strip().splitlines() if result else []
+        return "failed", lines[-1] if lines else "failed in the render worker"
+    return recorded or "ready", None
+
+
+def main() -> None:
+    config = configuration.load()
+    uvicorn.run(create_app(config), host=config.web.host, port=config.web.port, log_level="info")
