@@ -81,7 +81,8 @@ class Render:
     cache_max_bytes: int = 32 * 1024 * 1024
     max_frames: int = 1500
     max_text_chars: int = 200
-    max_image_pixels: int = 16_000_000
+    # Far beyond any panel; bounds what one upload costs to decode (RGBA: 16 MB).
+    max_image_pixels: int = 4_000_000
     max_animation_s: float = 600.0
 
 

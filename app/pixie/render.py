@@ -30,14 +30,18 @@ class MediaError(ValueError):
         self.status = status
 
 
-def open_media(data: bytes, max_pixels: int, max_frames: int) -> Image.Image:
-    """Open and check an upload without decoding its pixels (cheap, bomb-safe)."""
+def open_media(data: bytes, limits) -> Image.Image:
+    """Open and check an upload against the [render] limits before decoding
+    more than its headers (and, for animations, their frame delays)."""
+    max_pixels, max_frames = limits.max_image_pixels, limits.max_frames
     if not data:
         raise MediaError("the file is empty")
     try:
         image = Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError:
         raise MediaError(f"not an image in a supported format ({', '.join(FORMATS)})", 415) from None
+    except Image.DecompressionBombError as e:
+        raise MediaError(f"image has more than {max_pixels} pixels: {e}", 413) from None
     except (OSError, ValueError, SyntaxError) as e:
         raise MediaError(f"corrupt image: {e}") from None
     width, height = image.size
@@ -48,7 +52,22 @@ def open_media(data: bytes, max_pixels: int, max_frames: int) -> Image.Image:
     frames = getattr(image, "n_frames", 1)
     if frames > max_frames:
         raise MediaError(f"animation has {frames} frames, more than {max_frames}", 413)
+    if frames * width * height > max_pixels * 4:
+        raise MediaError(f"animation has {frames} frames of {width}x{height}: too many pixels to decode", 413)
+    try:  # decode now: a truncated file is the sender's error, not a worker's
+        total_us = sum(hold_us(frame) for frame in ImageSequence.Iterator(image) if frame.load() or True)
+        image.seek(0)
+    except (OSError, ValueError, SyntaxError, EOFError) as e:
+        raise MediaError(f"corrupt image: {e}") from None
+    if frames > 1:
+        if total_us > limits.max_animation_s * 1e6:
+            raise MediaError(f"animation lasts {total_us / 1e6:.0f} s, more than {limits.max_animation_s:.0f} s", 413)
     return image
+
+
+def hold_us(frame: Image.Image) -> int:
+    delay = frame.info.get("duration") or 0
+    return int(delay if delay > 10 else DEFAULT_GIF_DELAY_MS) * 1000
 
 
 def render(spec, media: bytes | None, width: int, height: int, limits) -> list[tuple[bytes, int]]:
@@ -56,7 +75,7 @@ def render(spec, media: bytes | None, width: int, height: int, limits) -> list[t
     if isinstance(spec, specs.Text):
         frames = text_frames(spec, width, height)
     elif isinstance(spec, specs.Image | specs.Animation):
-        image = open_media(media, limits.max_image_pixels, limits.max_frames)
+        image = open_media(media, limits)
         frames = media_frames(image, spec.fit, width, height, animate=isinstance(spec, specs.Animation))
     elif isinstance(spec, specs.Fill):
         frames = [(Image.new("RGB", (width, height), spec.color).tobytes(), STILL_HOLD_US)]
@@ -104,9 +123,7 @@ def media_frames(image: Image.Image, fit: str, width: int, height: int, animate:
         sources = ImageSequence.Iterator(image) if animate else [image]
         frames = []
         for frame in sources:
-            delay = frame.info.get("duration") or 0
-            hold_us = (delay if delay > 10 else DEFAULT_GIF_DELAY_MS) * 1000
-            frames.append((place(frame, fit, width, height).tobytes(), hold_us if animate else STILL_HOLD_US))
+            frames.append((place(frame, fit, width, height).tobytes(), hold_us(frame) if animate else STILL_HOLD_US))
     except (OSError, ValueError, SyntaxError, EOFError) as e:
         raise MediaError(f"corrupt image: {e}") from None
     return frames

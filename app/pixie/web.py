@@ -225,7 +225,7 @@ def create_app(config: configuration.Config) -> FastAPI:
 
     def accept(data: dict, media: bytes | None) -> Accepted:
         if media is not None:
-            image = render.open_media(media, config.render.max_image_pixels, config.render.max_frames)
+            image = render.open_media(media, config.render)
             data.setdefault("kind", "animation" if getattr(image, "n_frames", 1) > 1 else "image")
             if data["kind"] not in ("image", "animation"):
                 raise Problem(422, f"a {data['kind']} job takes no file")
@@ -260,9 +260,11 @@ def create_app(config: configuration.Config) -> FastAPI:
 
     @app.api_route("/pixie/queue", methods=["GET", "POST"], status_code=202, response_model=Accepted,
                    responses=ERRORS, dependencies=[Auth])  # fmt: skip
-    def queue_demo(n: Annotated[str, Query(description=f"count down from n, {DEMO_RANGE[0]}..{DEMO_RANGE[1]}")]):
+    def queue_demo(
+        n: Annotated[str | None, Query(description=f"count down from n, {DEMO_RANGE[0]}..{DEMO_RANGE[1]}")] = None,
+    ):
         """The original appliance's endpoint: queue the built-in countdown demo."""
-        if not n.strip().lstrip("-").isdigit() or not DEMO_RANGE[0] <= int(n) <= DEMO_RANGE[1]:
+        if n is None or not n.strip().isdigit() or not DEMO_RANGE[0] <= int(n) <= DEMO_RANGE[1]:
             raise Problem(400, f"n must be an integer from {DEMO_RANGE[0]} to {DEMO_RANGE[1]}, got {n!r}")
         return enqueue(specs.parse({"kind": "demo", "n": int(n)}))
 
@@ -287,10 +289,7 @@ def create_app(config: configuration.Config) -> FastAPI:
                 }
                 for name, q in queues.items()
             },
-            "workers": [
-                {"name": w.name, "state": getattr(w.get_state(), "value", None), "job": w.get_current_job_id()}
-                for w in workers
-            ],
+            "workers": [{"name": w.name, "state": w.get_state(), "job": w.get_current_job_id()} for w in workers],
             "ready": [m.decode() for m in r.zrange(store.READY, 0, -1)],
             "now_playing": store.get_json(r, store.NOW_PLAYING),
         }
