@@ -144,9 +144,12 @@ class Appliance:
         assert status == 200, body
         return body
 
-    def wait_state(self, job_id: str, *states: str, timeout=30.0) -> dict:
+    def wait_state(self, job_id: str, *states: str, timeout=30.0, interval=0.05) -> dict:
         return wait_for(
-            lambda: (s := self.state(job_id))["state"] in states and s, timeout=timeout, what=f"{job_id} {states}"
+            lambda: (s := self.state(job_id))["state"] in states and s,
+            timeout=timeout,
+            interval=interval,
+            what=f"{job_id} {states}",
         )
 
     def frames(self) -> list[tuple[int, bytes]]:

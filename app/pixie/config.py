@@ -74,6 +74,8 @@ class Worker:
     # Short TTL so /healthz sees a dead worker within half a minute.
     ttl_s: int = 30
     maintenance_interval_s: int = 30
+    # rq declares a job abandoned this long + 60 s after its worker's last sign of life.
+    job_monitoring_interval_s: int = 10
 
 
 @dataclass

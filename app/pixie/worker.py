@@ -35,6 +35,8 @@ def command(config: configuration.Config, instance: str, extra: list[str]) -> li
         str(w.ttl_s),
         "--maintenance-interval",
         str(w.maintenance_interval_s),
+        "--job-monitoring-interval",
+        str(w.job_monitoring_interval_s),
         *extra,
         *QUEUES,
     ]

@@ -126,10 +126,14 @@ def run_play(tmp_path):
         environ.update(env or {})
         cmd = [
             ansible_tool("ansible-playbook"),
-            "-i", "localhost,",
-            "-c", "local",
-            "-e", f"ansible_python_interpreter={sys.executable}",
-            "-e", f"@{extra}",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            f"ansible_python_interpreter={sys.executable}",
+            "-e",
+            f"@{extra}",
             str(playbook),
         ]
         if check:

@@ -11,9 +11,7 @@ import pytest
 
 from conftest import ROLES, role_defaults, role_tasks, vars_file
 
-_spec = importlib.util.spec_from_file_location(
-    "pixie_cmdline", ROLES / "pixie_boot" / "filter_plugins" / "cmdline.py"
-)
+_spec = importlib.util.spec_from_file_location("pixie_cmdline", ROLES / "pixie_boot" / "filter_plugins" / "cmdline.py")
 cmdline = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cmdline)
 update = cmdline.pixie_cmdline_update
@@ -31,10 +29,7 @@ UBUNTU_2004 = (
     "net.ifnames=0 dwc_otg.lpm_enable=0 console=serial0,115200 console=tty1 "
     "root=LABEL=writable rootfstype=ext4 elevator=deadline rootwait fixrtc\n"
 )
-RASPIOS = (
-    "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 "
-    "fsck.repair=yes rootwait\n"
-)
+RASPIOS = "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait\n"
 RASPIOS_FIRSTBOOT = (
     "console=serial0,115200 console=tty1 root=PARTUUID=e8af6eb2-02 rootfstype=ext4 "
     "fsck.repair=yes rootwait quiet init=/usr/lib/raspberrypi-sys-mods/firstboot "
@@ -52,7 +47,8 @@ REMOVE = ["isolcpu"]
 
 
 @pytest.mark.parametrize(
-    "original", [UBUNTU_2404, UBUNTU_2204, UBUNTU_2004, RASPIOS, RASPIOS_FIRSTBOOT],
+    "original",
+    [UBUNTU_2404, UBUNTU_2204, UBUNTU_2004, RASPIOS, RASPIOS_FIRSTBOOT],
     ids=["ubuntu-24.04", "ubuntu-22.04", "ubuntu-20.04", "raspios", "raspios-firstboot"],
 )
 def test_default_lines_get_the_tokens_appended(original):
@@ -182,7 +178,9 @@ def _boot_play(firmware: Path, tmp_path: Path, tasks=("locate.yml", "cmdline.yml
     ]
 
 
-@pytest.mark.parametrize("original", [UBUNTU_2404, UBUNTU_2004 + "isolcpu=3\n", RASPIOS], ids=["24.04", "20.04-stray-line", "raspios"])
+@pytest.mark.parametrize(
+    "original", [UBUNTU_2404, UBUNTU_2004 + "isolcpu=3\n", RASPIOS], ids=["24.04", "20.04-stray-line", "raspios"]
+)
 def test_role_edits_cmdline_once_and_is_idempotent(run_play, tmp_path, original):
     firmware = tmp_path / "firmware"
     firmware.mkdir()

@@ -36,7 +36,9 @@ def validation_play(role: str) -> list[dict]:
         {"name": "Shared validation", "ansible.builtin.import_tasks": role_tasks("pixie_common", "validate.yml")},
     ]
     if role != "pixie_common":
-        tasks.append({"name": f"{role} validation", "ansible.builtin.import_tasks": role_tasks(role, VALIDATION_FILE[role])})
+        tasks.append(
+            {"name": f"{role} validation", "ansible.builtin.import_tasks": role_tasks(role, VALIDATION_FILE[role])}
+        )
     defaults = ["pixie_common"] + ([role] if role != "pixie_common" else [])
     return [
         {
@@ -77,12 +79,24 @@ BAD = [
     ("pixie_app", {"pixie_app_web_cpu_affinity": "3"}, "pixie_app_web_cpu_affinity"),
     ("pixie_app", {"pixie_app_panel_pwm_bits": 12}, "pixie_app_panel_pwm_bits"),
     ("pixie_workers", {"pixie_workers_count": 0}, "pixie_workers_count"),
-    ("pixie_workers", {"pixie_workers_count": 2, "pixie_workers_scheduler_instance": 3}, "pixie_workers_scheduler_instance"),
+    (
+        "pixie_workers",
+        {"pixie_workers_count": 2, "pixie_workers_scheduler_instance": 3},
+        "pixie_workers_scheduler_instance",
+    ),
     ("pixie_workers", {"pixie_workers_cpu_affinity": "2-3"}, "pixie_workers_cpu_affinity"),
     ("pixie_workers", {"pixie_workers_cpu_affinity": "0,1,3"}, "pixie_workers_cpu_affinity"),
     ("pixie_workers", {"pixie_workers_count": "two"}, "pixie_workers_count"),
-    ("pixie_firewall", {"pixie_firewall_enabled": True, "pixie_firewall_allowed_tcp_ports": [80]}, "pixie_firewall_allowed_tcp_ports"),
-    ("pixie_network", {"pixie_network_wifi_ssid": "home", "pixie_network_wifi_password": "short"}, "pixie_network_wifi_password"),
+    (
+        "pixie_firewall",
+        {"pixie_firewall_enabled": True, "pixie_firewall_allowed_tcp_ports": [80]},
+        "pixie_firewall_allowed_tcp_ports",
+    ),
+    (
+        "pixie_network",
+        {"pixie_network_wifi_ssid": "home", "pixie_network_wifi_password": "short"},
+        "pixie_network_wifi_password",
+    ),
 ]
 
 

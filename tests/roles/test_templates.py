@@ -1,0 +1,326 @@
+"""Render the roles' templates with real Ansible (ansible.builtin.template and
+the roles' defaults) and check the files they produce: systemd units with
+`systemd-analyze verify`, pixie.toml against the contract's keys, Redis's
+config by starting a redis-server on it, shell snippets by running them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROLES, role_defaults, vars_file
+
+TEMPLATES = {
+    "pixie_workers": ["rqworker@.service.j2"],
+    "pixie_app": ["pixie-web.service.j2", "pixie-display.service.j2", "pixie.toml.j2", "pixie.env.j2"],
+    "pixie_redis": ["pixie.conf.j2"],
+    "pixie_boot": ["timesyncd-pixie.conf.j2"],
+    "pixie_admin": ["profile-pixie.sh.j2", "motd-pixie.sh.j2"],
+    "pixie_network": ["netplan-wifi.yaml.j2"],
+}
+ENTRY_POINTS = ["pixie-web", "pixie-display", "pixie-worker"]
+
+
+@pytest.fixture
+def render(run_play, tmp_path):
+    """render(overrides) -> folder with every template rendered (name without .j2)."""
+
+    def _render(overrides=None, name="out"):
+        out = tmp_path / name
+        out.mkdir()
+        venv = tmp_path / "venv"
+        (venv / "bin").mkdir(parents=True, exist_ok=True)
+        for entry in ENTRY_POINTS:  # stand-ins so systemd-analyze finds ExecStart executables
+            exe = venv / "bin" / entry
+            exe.write_text("#!/bin/sh\nexit 0\n")
+            exe.chmod(0o755)
+        values = {
+            "pixie_common_credentials_dir": str(tmp_path / "credentials"),
+            "pixie_common_venv": str(venv),
+            "pixie_network_wifi_ssid": "Pixie Net",
+            "pixie_network_wifi_password": 'pa"ss word',
+            "item": {"item": "admin"},
+        }
+        values.update(overrides or {})
+        tasks = []
+        for role, names in TEMPLATES.items():
+            for template in names:
+                tasks.append(
+                    {
+                        "name": f"Render {role}/{template}",
+                        "ansible.builtin.template": {
+                            "src": str(ROLES / role / "templates" / template),
+                            "dest": str(out / template.removesuffix(".j2")),
+                            "mode": "0644",
+                        },
+                    }
+                )
+        play = [
+            {
+                "name": "render the role templates",
+                "hosts": "localhost",
+                "gather_facts": False,
+                "vars_files": role_defaults(*TEMPLATES, "pixie_common") + [vars_file(tmp_path, values, f"{name}.yml")],
+                "tasks": tasks,
+            }
+        ]
+        result = run_play(play)
+        assert result.rc == 0, result
+        return out
+
+    return _render
+
+
+def unit(path: Path) -> dict[str, list[tuple[str, str]]]:
+    """Parse a unit file into {section: [(key, value), ...]}, keeping repeats."""
+    sections: dict[str, list[tuple[str, str]]] = {}
+    current = None
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            current = sections.setdefault(line.strip("[]"), [])
+            continue
+        key, _, value = line.partition("=")
+        current.append((key, value))
+    return sections
+
+
+def values(sections, section, key):
+    return [v for k, v in sections[section] if k == key]
+
+
+def systemd_verify(path: Path):
+    """Run systemd-analyze verify; returns None when it cannot run here."""
+    tool = shutil.which("systemd-analyze")
+    if not tool:
+        return None
+    return subprocess.run([tool, "verify", "--man=no", str(path)], capture_output=True, text=True, timeout=60)
+
+
+def assert_verified(path: Path):
+    proc = systemd_verify(path)
+    if proc is None:
+        pytest.skip("systemd-analyze not installed (apt-get install systemd): unit syntax not verified")
+    assert proc.returncode == 0 and proc.stdout.strip() == "" and proc.stderr.strip() == "", (
+        f"systemd-analyze verify {path.name}:\n{proc.stdout}{proc.stderr}"
+    )
+
+
+def test_worker_unit(render, tmp_path):
+    out = render()
+    s = unit(out / "rqworker@.service")
+    assert values(s, "Service", "User") == ["pixie"]
+    exec_start = values(s, "Service", "ExecStart")[0]
+    assert exec_start == f"{tmp_path}/venv/bin/pixie-worker %i $PIXIE_WORKER_ARGS"
+    password = (tmp_path / "credentials" / "redis_password").read_text().strip()
+    assert password not in (out / "rqworker@.service").read_text(), "the password must not be in the unit"
+    assert values(s, "Service", "EnvironmentFile") == ["/etc/pixie/pixie.env", "-/etc/pixie/rqworker-%i.env"]
+    assert values(s, "Service", "CPUAffinity") == ["0-2"]
+    assert values(s, "Service", "Restart") == ["always"]
+    assert 1 <= int(values(s, "Service", "RestartSec")[0]) <= 10
+    assert values(s, "Unit", "StartLimitIntervalSec") == ["0"]
+    assert "redis-server.service" in values(s, "Unit", "After")[0].split()
+    assert "redis-server.service" in values(s, "Unit", "Wants")[0].split()
+    assert values(s, "Install", "WantedBy") == ["multi-user.target"]
+    assert "MemoryMax" not in dict(s["Service"])
+    # systemd verifies instances, not templates: verify rqworker@1 from the template.
+    instance = tmp_path / "rqworker@1.service"
+    instance.write_text((out / "rqworker@.service").read_text())
+    assert_verified(instance)
+
+
+def test_worker_unit_options(render):
+    out = render(
+        {"pixie_workers_cpu_affinity": "0,1", "pixie_workers_memory_max": "200M", "pixie_workers_restart_sec": 7}
+    )
+    s = unit(out / "rqworker@.service")
+    assert values(s, "Service", "CPUAffinity") == ["0,1"]
+    assert values(s, "Service", "MemoryMax") == ["200M"]
+    assert values(s, "Service", "RestartSec") == ["7"]
+
+
+@pytest.mark.parametrize("name, user", [("pixie-web.service", "pixie"), ("pixie-display.service", "root")])
+def test_app_units(render, tmp_path, name, user):
+    out = render()
+    s = unit(out / name)
+    assert values(s, "Service", "User") == [user]
+    assert values(s, "Service", "ExecStart") == [f"{tmp_path}/venv/bin/{name.split('.')[0]}"]
+    assert values(s, "Service", "EnvironmentFile") == ["/etc/pixie/pixie.env"]
+    assert values(s, "Service", "Environment") == ["PIXIE_CONFIG=/etc/pixie/pixie.toml"]
+    assert values(s, "Service", "CPUAffinity") == ["0-2"]
+    assert "AllowedCPUs" not in dict(s["Service"]), "the library must be able to move its refresh thread to CPU 3"
+    assert values(s, "Service", "Restart") == ["always"]
+    assert "redis-server.service" in values(s, "Unit", "After")[0].split()
+    assert "redis-server.service" in values(s, "Unit", "Wants")[0].split()
+    assert_verified(out / name)
+
+
+CONTRACT_KEYS = {
+    "redis": {"url"},
+    "web": {"host", "port", "token", "max_body_bytes"},
+    "panel": {
+        "rows",
+        "cols",
+        "chain_length",
+        "parallel",
+        "hardware_mapping",
+        "gpio_slowdown",
+        "pwm_bits",
+        "pwm_lsb_nanoseconds",
+        "limit_refresh_rate_hz",
+        "brightness",
+    },
+    "display": {"backend", "idle", "record_path"},
+    "worker": {"worker_class", "max_jobs", "job_timeout_s"},
+    "render": {"cache_max_bytes", "max_frames"},
+}
+
+
+def test_pixie_toml_has_the_contract_keys_and_no_secrets(render, tmp_path):
+    out = render(
+        {
+            "pixie_app_panel_rows": 16,
+            "pixie_app_display_backend": "headless",
+            "pixie_app_display_record_path": "/var/lib/pixie/frames.bin",
+            "pixie_app_panel_hardware_mapping": "adafruit-hat-pwm",
+        }
+    )
+    config = tomllib.loads((out / "pixie.toml").read_text())
+    assert {k: set(v) for k, v in config.items()} == CONTRACT_KEYS
+    assert config["redis"]["url"] == "redis://127.0.0.1:6379/0"
+    assert config["web"] == {"host": "0.0.0.0", "port": 5000, "token": "", "max_body_bytes": 8388608}
+    assert config["panel"]["rows"] == 16 and config["panel"]["cols"] == 64
+    assert config["panel"]["hardware_mapping"] == "adafruit-hat-pwm"
+    assert config["display"] == {"backend": "headless", "idle": "clock", "record_path": "/var/lib/pixie/frames.bin"}
+    assert config["worker"]["worker_class"] == "rq.worker.SimpleWorker"
+    text = (out / "pixie.toml").read_text()
+    for secret in ("redis_password", "api_token"):
+        assert (tmp_path / "credentials" / secret).read_text().strip() not in text
+
+
+def _env(path: Path) -> dict[str, str]:
+    pairs = [line.split("=", 1) for line in path.read_text().splitlines() if line and not line.startswith("#")]
+    return dict(pairs)
+
+
+def test_env_file_carries_the_secrets(render, tmp_path):
+    out = render()
+    env = _env(out / "pixie.env")
+    password = (tmp_path / "credentials" / "redis_password").read_text().strip()
+    token = (tmp_path / "credentials" / "api_token").read_text().strip()
+    url = f"redis://:{password}@127.0.0.1:6379/0"
+    assert env == {"PIXIE_REDIS_URL": url, "RQ_REDIS_URL": url, "PIXIE_WEB_TOKEN": token}
+
+
+def test_env_file_without_token_when_auth_is_off(render):
+    out = render({"pixie_common_web_token_enabled": False})
+    assert set(_env(out / "pixie.env")) == {"PIXIE_REDIS_URL", "RQ_REDIS_URL"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_redis_config_runs_a_protected_persistent_server(render, tmp_path):
+    out = render()
+    text = (out / "pixie.conf").read_text()
+    password = (tmp_path / "credentials" / "redis_password").read_text().strip()
+    directives = dict(line.split(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    assert directives["bind"] == "127.0.0.1 -::1"
+    assert directives["requirepass"] == password
+    assert directives["appendonly"] == "yes"
+    assert directives["maxmemory-policy"] == "noeviction"
+    assert directives["maxmemory"] == "128mb"
+
+    server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+    if not (server and cli):
+        pytest.skip("redis-server not installed: the rendered config was checked but not run")
+    port = _free_port()
+    data = tmp_path / "redis-data"
+    data.mkdir()
+    # The rendered file is what the device includes; only the port and folder differ here.
+    main = tmp_path / "redis.conf"
+    main.write_text(f"dir {data}\ninclude {out / 'pixie.conf'}\nport {port}\n")
+    proc = subprocess.Popen([server, str(main)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+
+        def cli_run(*args, auth=True):
+            base = [cli, "-p", str(port), "--no-auth-warning"] + (["-a", password] if auth else [])
+            return subprocess.run(base + list(args), capture_output=True, text=True, timeout=10).stdout.strip()
+
+        deadline = time.monotonic() + 10
+        while cli_run("PING") != "PONG":
+            assert time.monotonic() < deadline, "redis-server did not start with the rendered config"
+            time.sleep(0.1)
+        assert "NOAUTH" in cli_run("SET", "k", "v", auth=False)
+        assert cli_run("CONFIG", "GET", "appendonly").splitlines() == ["appendonly", "yes"]
+        assert cli_run("CONFIG", "GET", "maxmemory-policy").splitlines() == ["maxmemory-policy", "noeviction"]
+        assert cli_run("CONFIG", "GET", "maxmemory").splitlines() == ["maxmemory", str(128 * 1024 * 1024)]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_timesyncd_dropin(render):
+    out = render({"pixie_boot_ntp_poll_interval_sec": 43200})
+    lines = (out / "timesyncd-pixie.conf").read_text().splitlines()
+    assert "[Time]" in lines
+    assert "PollIntervalMinSec=43200" in lines and "PollIntervalMaxSec=43200" in lines
+
+
+def test_profile_snippet_loads_only_the_users_own_file(render, tmp_path):
+    out = render()
+    home = tmp_path / "home"
+    (home / ".config" / "pixie").mkdir(parents=True)
+    (home / ".config" / "pixie" / "rq.env").write_text("RQ_REDIS_URL=redis://:secret@127.0.0.1:6379/0\n")
+    script = f". {out / 'profile-pixie.sh'}; printf '%s' \"$RQ_REDIS_URL\""
+    env = {"PATH": os.environ["PATH"], "HOME": str(home)}
+    proc = subprocess.run(["sh", "-c", script], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "redis://:secret@127.0.0.1:6379/0"
+    # Another user (no such file) gets nothing and no error.
+    env["HOME"] = str(tmp_path / "nobody")
+    proc = subprocess.run(["sh", "-c", script], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
+
+
+def test_admin_rq_env_file(render, tmp_path):
+    out = render()
+    password = (tmp_path / "credentials" / "redis_password").read_text().strip()
+    assert _env(out / "rq.env") if (out / "rq.env").exists() else True  # rendered by the role per user
+    rq_env = (ROLES / "pixie_admin" / "templates" / "rq.env.j2").read_text()
+    assert "RQ_REDIS_URL=redis://:{{ pixie_common_redis_password }}@" in rq_env
+    assert password  # generated
+
+
+def test_motd_names_the_api_and_its_health(render):
+    if not shutil.which("curl"):
+        pytest.skip("curl not installed: the banner's health line cannot run")
+    port = _free_port()  # nothing listens there
+    out = render({"pixie_common_web_port": port})
+    proc = subprocess.run(["sh", str(out / "motd-pixie.sh")], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert f":{port}/" in proc.stdout and "/healthz" in proc.stdout
+    assert "Health:  NOT RESPONDING" in proc.stdout
+    assert "rq info" in proc.stdout and "journalctl -u 'rqworker@*'" in proc.stdout
+
+
+def test_netplan_wifi_is_valid_yaml_with_quoted_secrets(render):
+    out = render({"pixie_network_wifi_country": "DE"})
+    doc = yaml.safe_load((out / "netplan-wifi.yaml").read_text())
+    wlan = doc["network"]["wifis"]["wlan0"]
+    assert wlan["access-points"] == {"Pixie Net": {"password": 'pa"ss word'}}
+    assert wlan["regulatory-domain"] == "DE"
+    assert doc["network"]["version"] == 2

@@ -1,0 +1,176 @@
+"""End to end with real processes: HTTP → Redis → `rq worker` → display
+process on the headless STAND-IN panel, which records every frame it swaps."""
+
+import base64
+import io
+import signal
+
+import pytest
+from conftest import wait_for
+from media import animated
+from PIL import Image
+from rq import Queue
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
+
+
+def colors(frame: bytes) -> set[tuple[int, int, int]]:
+    return set(zip(frame[0::3], frame[1::3], frame[2::3], strict=True))
+
+
+def solid(frame: bytes):
+    found = colors(frame)
+    return found.pop() if len(found) == 1 else None
+
+
+def frames_since(stack, mark: int) -> list[tuple[int, bytes]]:
+    return stack.frames()[mark:]
+
+
+def test_text_job_shows_its_pixels(stack):
+    mark = len(stack.frames())
+    job = stack.submit(kind="text", text="Hi", color="red", duration_s=0.3)
+    state = stack.wait_state(job, "done", "failed")
+    assert state["state"] == "done", state
+    shown = [colors(f) for _, f in frames_since(stack, mark)]
+    # Anti-aliased red text on black: pure red, black, and only shades of red between.
+    text = [c for c in shown if RED in c]
+    assert text, "the panel never showed the red text"
+    assert BLACK in text[0]
+    assert all(g == b == 0 for r, g, b in text[0])
+
+
+def test_animation_plays_its_frames_in_order_with_their_delays(stack):
+    mark = len(stack.frames())
+    gif = base64.b64encode(animated("GIF", colors=(RED, GREEN, BLUE), delay_ms=80)).decode()
+    job = stack.submit(kind="animation", data_b64=gif, repeat=2)
+    assert stack.wait_state(job, "done", "failed")["state"] == "done"
+    played = [(ns, solid(f)) for ns, f in frames_since(stack, mark)]
+    sequence = [c for _, c in played if c in (RED, GREEN, BLUE)]
+    assert sequence == [RED, GREEN, BLUE, RED, GREEN, BLUE]
+    first = next(i for i, (_, c) in enumerate(played) if c == RED)
+    gaps_ms = [(played[i + 1][0] - played[i][0]) / 1e6 for i in range(first, first + 5)]
+    assert all(70 < gap < 120 for gap in gaps_ms), gaps_ms
+
+
+def test_high_priority_preempts_low_which_resumes(stack):
+    mark = len(stack.frames())
+    low = stack.submit(kind="fill", color="blue", priority="low", duration_s=2)
+    stack.wait_state(low, "playing")
+    high = stack.submit(kind="fill", color="red", priority="high", duration_s=0.3)
+    assert stack.wait_state(high, "done")["state"] == "done"
+    assert stack.state(low)["state"] in ("playing", "ready")
+    assert stack.wait_state(low, "done")["state"] == "done"
+    sequence = [solid(f) for _, f in frames_since(stack, mark)]
+    shown = [c for i, c in enumerate(sequence) if c in (RED, BLUE) and (i == 0 or sequence[i - 1] != c)]
+    assert shown == [BLUE, RED, BLUE]
+    assert stack.state(high)["finished"] < stack.state(low)["finished"]
+
+
+def test_identical_content_is_rendered_once(stack):
+    jobs = [stack.submit(kind="pattern", pattern="gradient", duration_s=0.1) for _ in range(2)]
+    for job in jobs:
+        assert stack.wait_state(job, "done", "failed")["state"] == "done"
+    results = [Job.fetch(j, connection=stack.r, serializer=JSONSerializer).return_value() for j in jobs]
+    assert results[0]["stream"] == results[1]["stream"]
+    assert results[1]["cached"] is True
+
+
+def test_dismissing_a_playing_job_moves_on(stack):
+    long = stack.submit(kind="fill", color="green", duration_s=60)
+    stack.wait_state(long, "playing")
+    status, body, _ = stack.request("DELETE", f"/api/v1/jobs/{long}")
+    assert (status, body["state"]) == (200, "canceled")
+    nxt = stack.submit(kind="clear", duration_s=0.1)
+    assert stack.wait_state(nxt, "done", timeout=10)["state"] == "done"
+    assert stack.state(long)["state"] == "canceled"
+
+
+def test_brightness_is_applied_by_the_display(stack):
+    mark = len(stack.frames())
+    job = stack.submit(kind="fill", color="white", duration_s=1.5)
+    stack.wait_state(job, "playing")
+    assert stack.request("PUT", "/api/v1/brightness", {"brightness": 50})[0] == 200
+    try:
+        wait_for(lambda: (127, 127, 127) in {solid(f) for _, f in frames_since(stack, mark)}, what="dimmed frame")
+        assert stack.wait_state(job, "done")["state"] == "done"
+    finally:
+        stack.request("PUT", "/api/v1/brightness", {"brightness": 100})
+
+
+def test_screen_png_shows_what_plays(stack):
+    job = stack.submit(kind="fill", color="#00ff00", duration_s=3)
+    stack.wait_state(job, "playing")
+
+    def green_on_screen():
+        _, png, _ = stack.request("GET", "/api/v1/screen.png?scale=2")
+        image = Image.open(io.BytesIO(png)).convert("RGB")
+        return image.size == (128, 64) and image.getpixel((10, 10)) == GREEN
+
+    wait_for(green_on_screen, timeout=5, what="green preview")
+    stack.request("DELETE", f"/api/v1/jobs/{job}")
+
+
+def test_healthz_and_queue_view_with_everything_running(stack):
+    status, body, _ = stack.request("GET", "/healthz")
+    assert status == 200, body
+    assert body["workers"] == 2
+    assert body["display_heartbeat_age_s"] < 2
+    view = stack.request("GET", "/api/v1/queue")[1]
+    assert len(view["workers"]) == 2
+
+
+def test_other_projects_enqueue_by_dotted_path_with_json(stack):
+    queue = Queue("default", connection=stack.r, serializer=JSONSerializer)
+    good = queue.enqueue("pixie.jobs.show_fill", color="#0000ff", duration_s=0.2)
+    bad = queue.enqueue("pixie.jobs.show_text", text="x" * 500)
+    assert stack.wait_state(good.id, "done", "failed")["state"] == "done"
+    failed = stack.wait_state(bad.id, "failed")
+    assert "at most 200 characters" in failed["reason"]
+    legacy = stack.request("GET", "/pixie/queue?n=1")[1]["id"]
+    assert stack.wait_state(legacy, "done", "failed", timeout=15)["state"] == "done"
+
+
+def test_a_worker_killed_mid_job_loses_nothing(make_appliance):
+    """SIGKILL a render worker while it renders: once its heartbeat lapses (rq
+    adds 60 s), rq's cleanup retries the job; the next job plays meanwhile."""
+    appliance = make_appliance(worker_maintenance_interval_s=3, worker_ttl_s=20, render_max_image_pixels=16_000_000)
+    appliance.start_web()
+    appliance.start_display()
+    worker = appliance.start_worker("1")
+    frames = [(i * 13 % 256, i * 7 % 256, 255 - i) for i in range(16)]
+    heavy = base64.b64encode(animated("GIF", colors=frames, size=(2000, 2000))).decode()
+    job = appliance.submit(kind="animation", data_b64=heavy, fit="fill")
+    appliance.wait_state(job, "rendering", timeout=20, interval=0.02)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(5)
+    appliance.start_worker("2")  # what systemd's Restart=always does
+    nxt = appliance.submit(kind="text", text="next", duration_s=0.1)
+    assert appliance.wait_state(nxt, "done", "failed")["state"] == "done"
+    assert appliance.state(job)["state"] in ("rendering", "queued")
+    final = appliance.wait_state(job, "done", "failed", timeout=240)
+    assert final["state"] == "done", final
+    assert Job.fetch(job, connection=appliance.r, serializer=JSONSerializer).retries_left == 0
+
+
+def test_display_killed_mid_job_plays_it_again_after_restart(make_appliance):
+    appliance = make_appliance()
+    appliance.start_web()
+    appliance.start_worker("1")
+    appliance.start_display()
+    job = appliance.submit(kind="fill", color="red", duration_s=2)
+    appliance.wait_state(job, "playing")
+    appliance.procs["display"].send_signal(signal.SIGKILL)
+    appliance.procs["display"].wait(5)
+    mark = len(appliance.frames())
+    appliance.start_display()
+    assert appliance.wait_state(job, "done", timeout=20)["state"] == "done"
+    assert RED in {solid(f) for _, f in appliance.frames()[mark:]}
+
+
+@pytest.mark.parametrize("kind", ["clear", "pattern"])
+def test_still_kinds_play(stack, kind):
+    job = stack.submit(kind=kind, duration_s=0.1)
+    assert stack.wait_state(job, "done", "failed")["state"] == "done"
