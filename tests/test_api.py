@@ -6,7 +6,7 @@ import base64
 import io
 
 import pytest
-from conftest import Appliance
+from appliance import Appliance
 from media import animated, multipart, png_bomb, still
 from PIL import Image
 

@@ -6,7 +6,7 @@ import io
 import signal
 
 import pytest
-from conftest import wait_for
+from appliance import wait_for
 from media import animated
 from PIL import Image
 from rq import Queue

@@ -1,0 +1,156 @@
+"""The appliance under test: its real processes (web, `rq worker`s, display
+on the headless STAND-IN panel) started from the installed entry points,
+talked to over real HTTP."""
+
+import itertools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import redis
+
+BIN = Path(sys.executable).parent
+_databases = itertools.count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=20.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def pings(client) -> bool:
+    try:
+        return client.ping()
+    except redis.ConnectionError:
+        return False
+
+
+class Appliance:
+    """One appliance: its own Redis database, web port, workers and display."""
+
+    def __init__(self, redis_url: str, tmp: Path, token: str = "", **settings):
+        self.redis_url = f"{redis_url}/{next(_databases)}"
+        self.r = redis.Redis.from_url(self.redis_url)
+        self.r.flushdb()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.token = token
+        self.record = tmp / f"frames-{self.port}.bin"
+        self.logs = tmp
+        self.env = {
+            **os.environ,
+            "PIXIE_CONFIG": str(tmp / "absent.toml"),
+            "PIXIE_REDIS_URL": self.redis_url,
+            "RQ_REDIS_URL": self.redis_url,
+            "PIXIE_WEB_PORT": str(self.port),
+            "PIXIE_WEB_TOKEN": token,
+            "PIXIE_DISPLAY_BACKEND": "headless",
+            "PIXIE_DISPLAY_RECORD_PATH": str(self.record),
+            "PIXIE_DISPLAY_IDLE": "blank",
+            **{f"PIXIE_{k}".upper(): str(v) for k, v in settings.items()},
+        }
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, *argv: str) -> subprocess.Popen:
+        log = open(self.logs / f"{name}-{self.port}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        proc = subprocess.Popen([str(BIN / argv[0]), *argv[1:]], env=self.env, stdout=log, stderr=log)
+        self.procs[name] = proc
+        return proc
+
+    def start_web(self):
+        self.start("web", "pixie-web")
+        wait_for(lambda: self._answers("/openapi.json"), what="pixie-web")
+
+    def start_worker(self, instance: str, *extra: str) -> subprocess.Popen:
+        before = self.worker_count()
+        proc = self.start(f"worker{instance}", "pixie-worker", instance, *extra)
+        wait_for(lambda: self.worker_count() > before, what=f"worker {instance} registered")
+        return proc
+
+    def start_display(self):
+        self.start("display", "pixie-display")
+        wait_for(lambda: self.r.exists("pixie:display:heartbeat"), what="display heartbeat")
+
+    def worker_count(self) -> int:
+        return self.r.scard("rq:workers")
+
+    def _answers(self, path) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=1):
+                return True
+        except (urllib.error.URLError, ConnectionError):
+            return False
+
+    def request(self, method: str, path: str, body=None, headers=None, token: str | None = None):
+        """(status, parsed JSON or raw bytes, headers) over real HTTP."""
+        headers = dict(headers or {})
+        if isinstance(body, dict):
+            body = json.dumps(body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        token = self.token if token is None else token
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, _decode(resp), resp.headers
+        except urllib.error.HTTPError as e:
+            return e.code, _decode(e), e.headers
+
+    def submit(self, **job) -> str:
+        status, body, _ = self.request("POST", "/api/v1/jobs", job)
+        assert status == 202, body
+        return body["id"]
+
+    def state(self, job_id: str) -> dict:
+        status, body, _ = self.request("GET", f"/api/v1/jobs/{job_id}")
+        assert status == 200, body
+        return body
+
+    def wait_state(self, job_id: str, *states: str, timeout=30.0, interval=0.05) -> dict:
+        return wait_for(
+            lambda: (s := self.state(job_id))["state"] in states and s,
+            timeout=timeout,
+            interval=interval,
+            what=f"{job_id} {states}",
+        )
+
+    def frames(self) -> list[tuple[int, bytes]]:
+        from pixie.stream import read_recording
+
+        return read_recording(self.record.read_bytes()) if self.record.exists() else []
+
+    def stop(self):
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _decode(resp):
+    raw = resp.read()
+    if resp.headers.get("Content-Type", "").startswith("application/json"):
+        return json.loads(raw)
+    return raw
