@@ -1,0 +1,37 @@
+# Pixie's two commands, on a fresh Debian/Ubuntu machine:
+#   make run    the whole appliance locally on an emulated panel (no Pi needed)
+#   make test   every check CI runs
+# Both install what is missing first (apt packages, then a virtualenv in .venv).
+
+VENV ?= .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# redis-server: the real one for the appliance and the tests.
+APT_PACKAGES := redis-server python3-venv python3-dev
+
+.PHONY: run test deps lint pytest
+
+run: deps $(BIN)/.installed
+	$(BIN)/pixie-local
+
+test: deps $(BIN)/.installed lint pytest
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(BIN)/.installed: app/pyproject.toml requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e 'app[emulator]' -r requirements-dev.txt
+	touch $@
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+pytest:
+	$(BIN)/pytest

