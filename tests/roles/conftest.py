@@ -100,47 +100,50 @@ class PlaybookResult:
         )
 
 
+_counter = iter(range(1_000_000))
+
+
+def run_playbook(workdir: Path, plays, extra_vars=None, check=False, diff=False, env=None) -> PlaybookResult:
+    """Write plays to workdir and run them with ansible-playbook on localhost."""
+    index = next(_counter)
+    playbook = workdir / f"play{index}.yml"
+    playbook.write_text(yaml.safe_dump(plays, sort_keys=False))
+    extra = workdir / f"extra{index}.json"
+    extra.write_text(json.dumps(extra_vars or {}))
+    filters = os.pathsep.join(str(p) for p in sorted(ROLES.glob("*/filter_plugins")))
+    environ = dict(os.environ)
+    environ.update(
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_ROLES_PATH=str(ROLES),
+        ANSIBLE_FILTER_PLUGINS=filters,
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_RETRY_FILES_ENABLED="false",
+    )
+    environ.update(env or {})
+    cmd = [
+        ansible_tool("ansible-playbook"),
+        "-i", "localhost,",
+        "-c", "local",
+        "-e", f"ansible_python_interpreter={sys.executable}",
+        "-e", f"@{extra}",
+        str(playbook),
+    ]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=environ, cwd=workdir, timeout=900)
+    return PlaybookResult(proc)
+
+
 @pytest.fixture
 def run_play(tmp_path):
     """run_play(plays, extra_vars={}, check=False, diff=False) -> PlaybookResult."""
-    counter = iter(range(1000))
 
     def run(plays, extra_vars=None, check=False, diff=False, env=None):
-        index = next(counter)
-        playbook = tmp_path / f"play{index}.yml"
-        playbook.write_text(yaml.safe_dump(plays, sort_keys=False))
-        extra = tmp_path / f"extra{index}.json"
-        extra.write_text(json.dumps(extra_vars or {}))
-        filters = os.pathsep.join(str(p) for p in sorted(ROLES.glob("*/filter_plugins")))
-        environ = dict(os.environ)
-        environ.update(
-            ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-            ANSIBLE_ROLES_PATH=str(ROLES),
-            ANSIBLE_FILTER_PLUGINS=filters,
-            ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-            ANSIBLE_LOCALHOST_WARNING="false",
-            ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_RETRY_FILES_ENABLED="false",
-        )
-        environ.update(env or {})
-        cmd = [
-            ansible_tool("ansible-playbook"),
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            "-e",
-            f"@{extra}",
-            str(playbook),
-        ]
-        if check:
-            cmd.append("--check")
-        if diff:
-            cmd.append("--diff")
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=environ, cwd=tmp_path, timeout=600)
-        return PlaybookResult(proc)
+        return run_playbook(tmp_path, plays, extra_vars=extra_vars, check=check, diff=diff, env=env)
 
     return run

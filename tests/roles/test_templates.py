@@ -16,65 +16,75 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROLES, role_defaults, vars_file
+from conftest import ROLES, role_defaults, run_playbook, vars_file
 
 TEMPLATES = {
     "pixie_workers": ["rqworker@.service.j2"],
     "pixie_app": ["pixie-web.service.j2", "pixie-display.service.j2", "pixie.toml.j2", "pixie.env.j2"],
     "pixie_redis": ["pixie.conf.j2"],
     "pixie_boot": ["timesyncd-pixie.conf.j2"],
-    "pixie_admin": ["profile-pixie.sh.j2", "motd-pixie.sh.j2"],
+    "pixie_admin": ["profile-pixie.sh.j2", "motd-pixie.sh.j2", "rq.env.j2"],
     "pixie_network": ["netplan-wifi.yaml.j2"],
 }
 ENTRY_POINTS = ["pixie-web", "pixie-display", "pixie-worker"]
 
 
-@pytest.fixture
-def render(run_play, tmp_path):
-    """render(overrides) -> folder with every template rendered (name without .j2)."""
-
-    def _render(overrides=None, name="out"):
-        out = tmp_path / name
-        out.mkdir()
-        venv = tmp_path / "venv"
-        (venv / "bin").mkdir(parents=True, exist_ok=True)
-        for entry in ENTRY_POINTS:  # stand-ins so systemd-analyze finds ExecStart executables
-            exe = venv / "bin" / entry
-            exe.write_text("#!/bin/sh\nexit 0\n")
-            exe.chmod(0o755)
-        values = {
-            "pixie_common_credentials_dir": str(tmp_path / "credentials"),
-            "pixie_common_venv": str(venv),
-            "pixie_network_wifi_ssid": "Pixie Net",
-            "pixie_network_wifi_password": 'pa"ss word',
-            "item": {"item": "admin"},
+def render_templates(tmp_path: Path, overrides=None, name="out") -> Path:
+    """Render every template into tmp_path/name (file names without .j2)."""
+    out = tmp_path / name
+    out.mkdir()
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True, exist_ok=True)
+    for entry in ENTRY_POINTS:  # stand-ins so systemd-analyze finds ExecStart executables
+        exe = venv / "bin" / entry
+        exe.write_text("#!/bin/sh\nexit 0\n")
+        exe.chmod(0o755)
+    values = {
+        "pixie_common_credentials_dir": str(tmp_path / "credentials"),
+        "pixie_common_venv": str(venv),
+        "pixie_network_wifi_ssid": "Pixie Net",
+        "pixie_network_wifi_password": 'pa"ss word',
+        # rq.env.j2 is rendered per admin user in a loop (item.item = user name).
+        "item": {"item": "admin"},
+    }
+    values.update(overrides or {})
+    tasks = [
+        {
+            "name": f"Render {role}/{template}",
+            "ansible.builtin.template": {
+                "src": str(ROLES / role / "templates" / template),
+                "dest": str(out / template.removesuffix(".j2")),
+                "mode": "0644",
+            },
         }
-        values.update(overrides or {})
-        tasks = []
-        for role, names in TEMPLATES.items():
-            for template in names:
-                tasks.append(
-                    {
-                        "name": f"Render {role}/{template}",
-                        "ansible.builtin.template": {
-                            "src": str(ROLES / role / "templates" / template),
-                            "dest": str(out / template.removesuffix(".j2")),
-                            "mode": "0644",
-                        },
-                    }
-                )
-        play = [
-            {
-                "name": "render the role templates",
-                "hosts": "localhost",
-                "gather_facts": False,
-                "vars_files": role_defaults(*TEMPLATES, "pixie_common") + [vars_file(tmp_path, values, f"{name}.yml")],
-                "tasks": tasks,
-            }
-        ]
-        result = run_play(play)
-        assert result.rc == 0, result
-        return out
+        for role, names in TEMPLATES.items()
+        for template in names
+    ]
+    play = [
+        {
+            "name": "render the role templates",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars_files": role_defaults(*TEMPLATES, "pixie_common") + [vars_file(tmp_path, values, f"{name}.yml")],
+            "tasks": tasks,
+        }
+    ]
+    result = run_playbook(tmp_path, play)
+    assert result.rc == 0, result
+    return out
+
+
+@pytest.fixture(scope="module")
+def defaults(tmp_path_factory):
+    """The templates rendered once with the roles' defaults: (folder, tmp root)."""
+    tmp = tmp_path_factory.mktemp("render")
+    return render_templates(tmp), tmp
+
+
+@pytest.fixture
+def render(tmp_path):
+    def _render(overrides=None):
+        return render_templates(tmp_path, overrides)
 
     return _render
 
@@ -116,8 +126,8 @@ def assert_verified(path: Path):
     )
 
 
-def test_worker_unit(render, tmp_path):
-    out = render()
+def test_worker_unit(defaults):
+    out, tmp_path = defaults
     s = unit(out / "rqworker@.service")
     assert values(s, "Service", "User") == ["pixie"]
     exec_start = values(s, "Service", "ExecStart")[0]
@@ -150,8 +160,8 @@ def test_worker_unit_options(render):
 
 
 @pytest.mark.parametrize("name, user", [("pixie-web.service", "pixie"), ("pixie-display.service", "root")])
-def test_app_units(render, tmp_path, name, user):
-    out = render()
+def test_app_units(defaults, name, user):
+    out, tmp_path = defaults
     s = unit(out / name)
     assert values(s, "Service", "User") == [user]
     assert values(s, "Service", "ExecStart") == [f"{tmp_path}/venv/bin/{name.split('.')[0]}"]
@@ -213,8 +223,8 @@ def _env(path: Path) -> dict[str, str]:
     return dict(pairs)
 
 
-def test_env_file_carries_the_secrets(render, tmp_path):
-    out = render()
+def test_env_file_carries_the_secrets(defaults):
+    out, tmp_path = defaults
     env = _env(out / "pixie.env")
     password = (tmp_path / "credentials" / "redis_password").read_text().strip()
     token = (tmp_path / "credentials" / "api_token").read_text().strip()
@@ -233,10 +243,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_redis_config_runs_a_protected_persistent_server(render, tmp_path):
-    out = render()
+def test_redis_config_runs_a_protected_persistent_server(defaults, tmp_path):
+    out, root = defaults
     text = (out / "pixie.conf").read_text()
-    password = (tmp_path / "credentials" / "redis_password").read_text().strip()
+    password = (root / "credentials" / "redis_password").read_text().strip()
     directives = dict(line.split(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
     assert directives["bind"] == "127.0.0.1 -::1"
     assert directives["requirepass"] == password
@@ -280,8 +290,8 @@ def test_timesyncd_dropin(render):
     assert "PollIntervalMinSec=43200" in lines and "PollIntervalMaxSec=43200" in lines
 
 
-def test_profile_snippet_loads_only_the_users_own_file(render, tmp_path):
-    out = render()
+def test_profile_snippet_loads_only_the_users_own_file(defaults, tmp_path):
+    out, _ = defaults
     home = tmp_path / "home"
     (home / ".config" / "pixie").mkdir(parents=True)
     (home / ".config" / "pixie" / "rq.env").write_text("RQ_REDIS_URL=redis://:secret@127.0.0.1:6379/0\n")
@@ -296,13 +306,11 @@ def test_profile_snippet_loads_only_the_users_own_file(render, tmp_path):
     assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
 
 
-def test_admin_rq_env_file(render, tmp_path):
-    out = render()
+def test_admin_rq_env_file(defaults):
+    out, tmp_path = defaults
     password = (tmp_path / "credentials" / "redis_password").read_text().strip()
-    assert _env(out / "rq.env") if (out / "rq.env").exists() else True  # rendered by the role per user
-    rq_env = (ROLES / "pixie_admin" / "templates" / "rq.env.j2").read_text()
-    assert "RQ_REDIS_URL=redis://:{{ pixie_common_redis_password }}@" in rq_env
-    assert password  # generated
+    assert _env(out / "rq.env") == {"RQ_REDIS_URL": f"redis://:{password}@127.0.0.1:6379/0"}
+    assert "Readable by admin only" in (out / "rq.env").read_text()
 
 
 def test_motd_names_the_api_and_its_health(render):
