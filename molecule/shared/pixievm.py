@@ -341,6 +341,25 @@ class QmpWatcher(threading.Thread):
             sock.close()
 
 
+KVM_PROBE_SECONDS = 20
+
+
+def wait_for_console(path: Path, proc: subprocess.Popen, marker: bytes, seconds: float) -> bool:
+    """Wait until `marker` shows up in the console log written after now."""
+    start = path.stat().st_size if path.exists() else 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with open(path, "rb") as f:
+                f.seek(start)
+                if marker in f.read():
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
 def append_jsonl(path: Path, record: dict) -> None:
     with open(path, "a") as f:
         f.write(json.dumps(record) + "\n")
@@ -385,6 +404,17 @@ def supervise(workdir: Path) -> int:
         append_jsonl(events, {"event": "start", "boot": boot_no, "time": t_start, "accel": accel,
                               "firmware_seconds": round(t_start - t_fw, 3), "append": fw["append"],
                               "pid": proc.pid})
+        kvm_failed = False
+        if accel == "kvm" and boot_no == 1:
+            # /dev/kvm can open and create a VM and still not run one (nested
+            # virtualisation without the CPU features QEMU needs): QEMU either
+            # aborts at once or hangs silently.  KVM counts as working once the
+            # kernel has printed its banner on the serial console.
+            if not wait_for_console(workdir / "console.log", proc, b"Linux version", KVM_PROBE_SECONDS):
+                kvm_failed = not stop.is_set()
+                if proc.poll() is None:
+                    log(f"no kernel output within {KVM_PROBE_SECONDS} s under KVM; stopping this attempt")
+                    proc.terminate()
         rc = proc.wait()
         watcher.join(timeout=5)
         reason = watcher.reason
@@ -394,7 +424,7 @@ def supervise(workdir: Path) -> int:
         log(f"boot {boot_no}: qemu exited rc={rc} reason={reason}")
         if stop.is_set():
             break
-        if accel == "kvm" and boot_no == 1 and rc != 0 and t_end - t_start < 10:
+        if kvm_failed:
             log("KVM did not work here; falling back to TCG (software emulation)")
             accel = "tcg"
             state["accel"] = accel
