@@ -2,8 +2,9 @@
 
 It plays ready streams in priority order. A higher-priority job interrupts
 the one playing, which resumes where it stopped afterwards. It never renders
-a job itself and its playback loop does no Redis I/O: a watcher thread polls
-Redis (commands, new work, heartbeat, live preview) and wakes the loop.
+a job itself and its playback loop does no Redis I/O: a watcher thread blocks
+on Redis for commands (new work, dismiss, brightness), keeps the heartbeat and
+the live preview, and wakes the loop.
 """
 
 import json
@@ -262,7 +263,7 @@ class Player:
         next_screen = 0.0
         while not self.stopping.is_set():
             try:
-                for command in store.take_commands(self.r):
+                for command in store.take_commands(self.r, WATCH_INTERVAL_S):
                     if "dismiss" in command:
                         self.dismissed.add(command["dismiss"])
                     if "brightness" in command:
@@ -287,7 +288,6 @@ class Player:
             except redis.RedisError as e:
                 log.warning("watcher: redis unavailable (%s)", e)
                 self.stopping.wait(1)
-            self.stopping.wait(WATCH_INTERVAL_S)
 
     def stop(self, *_) -> None:
         self.stopping.set()

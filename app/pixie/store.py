@@ -121,7 +121,11 @@ def score(priority: str, seq: int) -> float:
 
 
 def make_ready(r: redis.Redis, job_id: str, priority: str, **fields) -> bool:
-    return set_state(r, job_id, "ready", score(priority, r.incr(SEQ)), **fields)
+    """Hand a rendered job to the display, and wake it (it blocks on CONTROL)."""
+    moved = set_state(r, job_id, "ready", score(priority, r.incr(SEQ)), **fields)
+    if moved:
+        send(r, ready=job_id)
+    return moved
 
 
 def requeue_front(r: redis.Redis, job_id: str, priority: str) -> bool:
@@ -176,16 +180,20 @@ def get_blob(r: redis.Redis, sha: str) -> bytes | None:
 
 
 def send(r: redis.Redis, **command) -> None:
-    """A command for the display process (dismiss, brightness)."""
+    """A command for the display process (ready, dismiss, brightness)."""
     r.rpush(CONTROL, json.dumps(command))
 
 
-def take_commands(r: redis.Redis) -> list[dict]:
+def take_commands(r: redis.Redis, wait_s: float) -> list[dict]:
+    """Commands for the display: block up to `wait_s` for the first, then take all."""
+    first = r.blpop([CONTROL], timeout=wait_s)
+    if first is None:
+        return []
     with r.pipeline() as p:
         p.lrange(CONTROL, 0, -1)
         p.delete(CONTROL)
-        raw, _ = p.execute()
-    return [json.loads(c) for c in raw]
+        rest, _ = p.execute()
+    return [json.loads(c) for c in [first[1], *rest]]
 
 
 def get_json(r: redis.Redis, key: str):
