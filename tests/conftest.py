@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 import redis
+
 from appliance import Appliance, free_port, pings, wait_for
 
 

@@ -16,7 +16,7 @@ def still(fmt: str = "PNG", color=(255, 0, 0), size=(128, 64)) -> bytes:
 def animated(fmt: str = "GIF", colors=((255, 0, 0), (0, 255, 0), (0, 0, 255)), delay_ms=50, size=(64, 32)) -> bytes:
     frames = [Image.new("RGB", size, c) for c in colors]
     out = io.BytesIO()
-    frames[0].save(out, fmt, save_all=True, append_images=frames[1:], duration=delay_ms, loop=0)
+    frames[0].save(out, fmt, save_all=True, append_images=frames[1:], duration=delay_ms, loop=0, lossless=True)
     return out.getvalue()
 
 

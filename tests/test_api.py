@@ -6,9 +6,10 @@ import base64
 import io
 
 import pytest
+from PIL import Image
+
 from appliance import Appliance
 from media import animated, multipart, png_bomb, still
-from PIL import Image
 
 MAX_BODY = 300_000
 MAX_FRAMES = 20

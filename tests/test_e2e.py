@@ -6,12 +6,13 @@ import io
 import signal
 
 import pytest
-from appliance import wait_for
-from media import animated
 from PIL import Image
 from rq import Queue
 from rq.job import Job
 from rq.serializers import JSONSerializer
+
+from appliance import wait_for
+from media import animated
 
 RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
 

@@ -1,0 +1,117 @@
+"""Rendering and frame streams, in-process with real Pillow."""
+
+import pytest
+from PIL import Image
+
+from media import animated, still
+from pixie import render, stream
+from pixie import spec as specs
+from pixie.config import Render
+
+W, H = 64, 32
+LIMITS = Render()
+
+
+def pixels(frame: bytes) -> Image.Image:
+    return Image.frombytes("RGB", (W, H), frame)
+
+
+def test_static_text_is_one_centered_frame():
+    [(frame, hold)] = render.render(specs.parse({"kind": "text", "text": "Hi", "color": "red"}), None, W, H, LIMITS)
+    assert hold == render.STILL_HOLD_US
+    image = pixels(frame)
+    box = image.getbbox()
+    assert box is not None
+    left, top, right, bottom = box
+    assert abs(left - (W - right)) <= 2, box  # centred horizontally
+    assert abs(top - (H - bottom)) <= 3, box  # and vertically
+    assert image.getpixel((0, 0)) == (0, 0, 0)
+
+
+def test_long_text_scrolls_in_from_the_right_and_out_to_the_left():
+    job = specs.parse({"kind": "text", "text": "a long message that cannot fit", "speed": 30})
+    frames = render.render(job, None, W, H, LIMITS)
+    assert len(frames) > W
+    assert all(hold == round(1e6 / 30) for _, hold in frames)
+    assert pixels(frames[0][0]).getbbox() is None  # starts blank
+    assert pixels(frames[-1][0]).getbbox() is None  # ends blank
+    assert any(pixels(f).getbbox() for f, _ in frames[1:-1])
+
+
+def test_fast_scroll_steps_more_than_a_pixel_to_stay_under_60_fps():
+    job = specs.parse({"kind": "text", "text": "fast text scrolling by", "speed": 240})
+    frames = render.render(job, None, W, H, LIMITS)
+    assert all(hold >= render.MIN_FRAME_US for _, hold in frames)
+
+
+@pytest.mark.parametrize(
+    "fit,size,expected_box",
+    [
+        ("fit", (128, 128), (16, 0, 48, 32)),  # letterboxed: 32x32 in the middle
+        ("fill", (128, 128), (0, 0, 64, 32)),  # cropped to cover the panel
+        ("center", (16, 8), (24, 12, 40, 20)),  # unscaled, centred
+    ],
+)
+def test_image_fit_modes(fit, size, expected_box):
+    job = specs.parse({"kind": "image", "fit": fit, "blob": "0" * 64})
+    [(frame, _)] = render.render(job, still("PNG", (0, 255, 0), size), W, H, LIMITS)
+    assert pixels(frame).getbbox() == expected_box
+    assert pixels(frame).getpixel((32, 16)) == (0, 255, 0)
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
+def test_animation_keeps_its_frame_delays(fmt):
+    job = specs.parse({"kind": "animation", "blob": "0" * 64})
+    frames = render.render(job, animated(fmt, delay_ms=120), W, H, LIMITS)
+    assert [pixels(f).getpixel((5, 5)) for f, _ in frames] == [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    assert [hold for _, hold in frames] == [120_000] * 3
+
+
+def test_gif_without_delays_plays_at_browser_speed():
+    frames = render.render(specs.parse({"kind": "animation", "blob": "0" * 64}), animated(delay_ms=0), W, H, LIMITS)
+    assert {hold for _, hold in frames} == {render.DEFAULT_GIF_DELAY_MS * 1000}
+
+
+def test_fill_clear_pattern_demo():
+    fill = render.render(specs.parse({"kind": "fill", "color": "navy"}), None, W, H, LIMITS)
+    assert pixels(fill[0][0]).getcolors() == [(W * H, (0, 0, 128))]
+    clear = render.render(specs.parse({"kind": "clear"}), None, W, H, LIMITS)
+    assert pixels(clear[0][0]).getbbox() is None
+    bars = render.render(specs.parse({"kind": "pattern"}), None, W, H, LIMITS)
+    assert pixels(bars[0][0]).getpixel((1, 1)) == (255, 255, 255)
+    assert pixels(bars[0][0]).getpixel((W - 1, 1)) == (0, 0, 0)
+    demo = render.render(specs.parse({"kind": "demo", "n": 3}), None, W, H, LIMITS)
+    assert [hold for _, hold in demo] == [1_000_000] * 4
+
+
+def test_frame_limit_is_enforced_when_rendering():
+    job = specs.parse({"kind": "text", "text": "x" * 200, "speed": 1})
+    with pytest.raises(ValueError, match="render.max_frames"):
+        render.render(job, None, W, H, Render(max_frames=100))
+
+
+def test_stream_round_trip_and_corruption():
+    frames = [(bytes([i]) * (W * H * 3), 1000 * i) for i in range(3)]
+    blob = stream.pack(W, H, frames)
+    unpacked = stream.unpack(blob)
+    assert (unpacked.width, unpacked.height) == (W, H)
+    assert unpacked.frames == [f for f, _ in frames]
+    assert unpacked.hold_us == [0, 1000, 2000]
+    with pytest.raises(ValueError, match="not a pixie frame stream"):
+        stream.unpack(b"\0" * 64)
+    with pytest.raises(ValueError, match="truncated"):
+        stream.unpack(blob[:-10])
+    with pytest.raises(ValueError, match="expected"):
+        stream.pack(W, H, [(b"short", 1)])
+
+
+def test_recording_ignores_a_half_written_last_frame():
+    size = W * H * 3
+    records = b"".join(stream.record_header(size, ns) + bytes([ns]) * size for ns in (1, 2))
+    assert [ns for ns, _ in stream.read_recording(records + stream.record_header(size, 3) + b"\1" * 10)] == [1, 2]
+
+
+def test_colours_are_normalised_and_checked():
+    assert specs.parse({"kind": "fill", "color": "red"}).color == "#ff0000"
+    with pytest.raises(specs.SpecError, match="not a colour"):
+        specs.parse({"kind": "fill", "color": "nope"})
