@@ -7,6 +7,7 @@ entry points systemd runs on the Pi; Ctrl-C stops them all.
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -60,11 +61,8 @@ def start_redis(url: str, state: Path) -> subprocess.Popen | None:
 
 
 def emulator_available() -> bool:
-    try:
-        import RGBMatrixEmulator  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    # Not imported here: importing it writes emulator_config.json into the working directory.
+    return importlib.util.find_spec("RGBMatrixEmulator") is not None
 
 
 def main() -> None:
