@@ -125,10 +125,14 @@ def run_playbook(workdir: Path, plays, extra_vars=None, check=False, diff=False,
     environ.update(env or {})
     cmd = [
         ansible_tool("ansible-playbook"),
-        "-i", "localhost,",
-        "-c", "local",
-        "-e", f"ansible_python_interpreter={sys.executable}",
-        "-e", f"@{extra}",
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"ansible_python_interpreter={sys.executable}",
+        "-e",
+        f"@{extra}",
         str(playbook),
     ]
     if check:

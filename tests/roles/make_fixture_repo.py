@@ -173,7 +173,9 @@ def make_fixture_repo(dest: Path, commits: int = 2) -> list[str]:
     _write(dest / "lib" / "Makefile", LIB_MAKEFILE)
     _write(dest / "utils" / "Makefile", UTILS_MAKEFILE)
     _write(dest / "_fixture_build" / "fixture_build.py", BACKEND)
-    _write(dest / ".gitignore", "lib/librgbmatrix.a\nlib/fixture-builds.log\nutils/led-image-viewer\nutils/text-scroller\n")
+    _write(
+        dest / ".gitignore", "lib/librgbmatrix.a\nlib/fixture-builds.log\nutils/led-image-viewer\nutils/text-scroller\n"
+    )
     shas = []
     for revision in range(1, commits + 1):
         _write(dest / "pyproject.toml", PYPROJECT.format(version=f"0.0.{revision}+fixture"))

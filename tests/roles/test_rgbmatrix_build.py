@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import role_defaults, role_tasks, run_playbook, vars_file
 from make_fixture_repo import make_fixture_repo
 
@@ -41,7 +40,12 @@ def deploy(root: Path, version: str, check=False, **overrides):
             "gather_facts": False,
             "vars_files": role_defaults("pixie_common", "pixie_app", "pixie_rgbmatrix")
             + [vars_file(root, values, "rgbmatrix-vars.yml")],
-            "tasks": [{"name": "pixie_rgbmatrix tasks", "ansible.builtin.import_tasks": role_tasks("pixie_rgbmatrix", "main.yml")}],
+            "tasks": [
+                {
+                    "name": "pixie_rgbmatrix tasks",
+                    "ansible.builtin.import_tasks": role_tasks("pixie_rgbmatrix", "main.yml"),
+                }
+            ],
             "handlers": [
                 {
                     "name": "Display restart stand-in",
@@ -65,7 +69,9 @@ def util_output(root: Path, name: str) -> str:
 
 def binding_revision(root: Path) -> str:
     code = "import rgbmatrix; assert rgbmatrix.FIXTURE; print(rgbmatrix.FIXTURE_REVISION)"
-    return subprocess.run([str(root / "venv" / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [str(root / "venv" / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_build_install_and_idempotence(prefix):
@@ -99,23 +105,30 @@ def test_build_install_and_idempotence(prefix):
     assert bumped.rc == 0, bumped
     assert len(builds(root)) == 2
     assert binding_revision(root) == "2"
-    head = subprocess.run(["git", "-C", str(root / "src" / "rpi-rgb-led-matrix"), "rev-parse", "HEAD"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "-C", str(root / "src" / "rpi-rgb-led-matrix"), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert head == sha2
 
     # 5. Other hardware mapping and compiler flags: full rebuild with them.
-    remapped = deploy(root, sha2, pixie_rgbmatrix_hardware_desc="adafruit-hat-pwm",
-                      pixie_rgbmatrix_cpu_arch_flags="-mcpu=cortex-a53")
+    remapped = deploy(
+        root, sha2, pixie_rgbmatrix_hardware_desc="adafruit-hat-pwm", pixie_rgbmatrix_cpu_arch_flags="-mcpu=cortex-a53"
+    )
     assert remapped.rc == 0, remapped
     assert builds(root)[-1] == "built hardware=adafruit-hat-pwm cpu_arch_flags=-mcpu=cortex-a53"
     assert "hardware=adafruit-hat-pwm cpu_arch_flags=-mcpu=cortex-a53" in util_output(root, "text-scroller")
-    again = deploy(root, sha2, pixie_rgbmatrix_hardware_desc="adafruit-hat-pwm",
-                   pixie_rgbmatrix_cpu_arch_flags="-mcpu=cortex-a53")
+    again = deploy(
+        root, sha2, pixie_rgbmatrix_hardware_desc="adafruit-hat-pwm", pixie_rgbmatrix_cpu_arch_flags="-mcpu=cortex-a53"
+    )
     assert again.rc == 0 and again.changed == 0, again.changed_tasks()
 
     # 6. A deleted utility is noticed and rebuilt.
     (root / "bin" / "led-image-viewer").unlink()
-    healed = deploy(root, sha2, pixie_rgbmatrix_hardware_desc="adafruit-hat-pwm",
-                    pixie_rgbmatrix_cpu_arch_flags="-mcpu=cortex-a53")
+    healed = deploy(
+        root, sha2, pixie_rgbmatrix_hardware_desc="adafruit-hat-pwm", pixie_rgbmatrix_cpu_arch_flags="-mcpu=cortex-a53"
+    )
     assert healed.rc == 0, healed
     assert "FIXTURE" in util_output(root, "led-image-viewer")

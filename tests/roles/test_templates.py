@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROLES, role_defaults, run_playbook, vars_file
 
 TEMPLATES = {

@@ -8,7 +8,6 @@ its validation task file."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import ROLES, role_defaults, role_tasks
 
 VALIDATION_FILE = {

@@ -1,0 +1,33 @@
+"""playbooks/site.yml parses, targets `displays`, and runs the roles in order."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from conftest import REPO, ansible_tool
+
+
+def _run(*args):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    return subprocess.run([ansible_tool("ansible-playbook"), *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+
+
+def test_syntax_check():
+    proc = _run("playbooks/site.yml", "--syntax-check")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_roles_run_in_dependency_order_on_displays():
+    proc = _run("playbooks/site.yml", "--list-tasks")
+    assert proc.returncode == 0, proc.stderr
+    assert "hosts (1)" in _run("playbooks/site.yml", "--list-hosts").stdout
+    order = []
+    for line in proc.stdout.splitlines():
+        role = line.strip().split(" : ")[0]
+        if role.startswith("pixie_") and role not in order:
+            order.append(role)
+    assert order == [
+        "pixie_common", "pixie_network", "pixie_boot", "pixie_redis", "pixie_rgbmatrix",
+        "pixie_app", "pixie_workers", "pixie_admin", "pixie_firewall",
+    ]
