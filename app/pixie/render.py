@@ -1,7 +1,9 @@
 """Pillow rendering: a job spec in, a list of (RGB24 frame, hold µs) out.
 
 Runs in the render workers (and for the idle clock), never in the display's
-playback loop. Every function here is pure: same input, same frames.
+playback loop. Every function here is pure: same input, same frames. It takes
+any object with the fields of a `spec` model and does not import pydantic, so
+the display process stays small.
 """
 
 import io
@@ -9,8 +11,6 @@ import math
 import time
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps, ImageSequence, UnidentifiedImageError
-
-from . import spec as specs
 
 # Bump when a change alters the pixels produced for the same spec: cached
 # streams are keyed on it.
@@ -72,21 +72,22 @@ def hold_us(frame: Image.Image) -> int:
 
 def render(spec, media: bytes | None, width: int, height: int, limits) -> list[tuple[bytes, int]]:
     """Frames for one job; `limits` is the [render] config section."""
-    if isinstance(spec, specs.Text):
+    kind = spec.kind
+    if kind == "text":
         frames = text_frames(spec, width, height)
-    elif isinstance(spec, specs.Image | specs.Animation):
+    elif kind in ("image", "animation"):
         image = open_media(media, limits)
-        frames = media_frames(image, spec.fit, width, height, animate=isinstance(spec, specs.Animation))
-    elif isinstance(spec, specs.Fill):
+        frames = media_frames(image, spec.fit, width, height, animate=kind == "animation")
+    elif kind == "fill":
         frames = [(Image.new("RGB", (width, height), spec.color).tobytes(), STILL_HOLD_US)]
-    elif isinstance(spec, specs.Clear):
+    elif kind == "clear":
         frames = [(bytes(width * height * 3), STILL_HOLD_US)]
-    elif isinstance(spec, specs.Pattern):
+    elif kind == "pattern":
         frames = [(pattern(spec.pattern, width, height).tobytes(), STILL_HOLD_US)]
-    elif isinstance(spec, specs.Demo):
+    elif kind == "demo":
         frames = [(countdown(i, spec.n, width, height).tobytes(), 1_000_000) for i in range(spec.n, -1, -1)]
     else:
-        raise TypeError(f"cannot render {type(spec).__name__}")
+        raise TypeError(f"cannot render a {kind!r} job")
     if len(frames) > limits.max_frames:
         raise ValueError(f"{len(frames)} frames, more than render.max_frames={limits.max_frames}")
     if sum(hold for _, hold in frames) > limits.max_animation_s * 1e6:
