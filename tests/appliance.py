@@ -5,10 +5,8 @@ talked to over real HTTP."""
 import itertools
 import json
 import os
-import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -16,7 +14,8 @@ from pathlib import Path
 
 import redis
 
-BIN = Path(sys.executable).parent
+from pixie.local import Processes
+
 _databases = itertools.count(1)
 
 
@@ -54,8 +53,7 @@ class Appliance:
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = token
         self.record = tmp / f"frames-{self.port}.bin"
-        self.logs = tmp
-        self.env = {
+        env = {
             **os.environ,
             "PIXIE_CONFIG": str(tmp / "absent.toml"),
             "PIXIE_REDIS_URL": self.redis_url,
@@ -67,13 +65,13 @@ class Appliance:
             "PIXIE_DISPLAY_IDLE": "blank",
             **{f"PIXIE_{k}".upper(): str(v) for k, v in settings.items()},
         }
-        self.procs: dict[str, subprocess.Popen] = {}
+        logs = tmp / f"logs-{self.port}"
+        logs.mkdir()
+        self.processes = Processes(env, logs)
+        self.procs = self.processes.procs
 
     def start(self, name: str, *argv: str) -> subprocess.Popen:
-        log = open(self.logs / f"{name}-{self.port}.log", "ab")  # noqa: SIM115 - lives as long as the process
-        proc = subprocess.Popen([str(BIN / argv[0]), *argv[1:]], env=self.env, stdout=log, stderr=log)
-        self.procs[name] = proc
-        return proc
+        return self.processes.start(name, *argv)
 
     def start_web(self):
         self.start("web", "pixie-web")
@@ -139,14 +137,7 @@ class Appliance:
         return read_recording(self.record.read_bytes()) if self.record.exists() else []
 
     def stop(self):
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        self.processes.stop()
 
 
 def _decode(resp):

@@ -26,6 +26,43 @@ BIN = Path(sys.executable).parent
 EMULATOR_PORT = 8888
 
 
+class Processes:
+    """The appliance's processes started from their entry points, stopped together.
+    `pixie-local`, the tests and the benchmarks all run the appliance through this."""
+
+    def __init__(self, env: dict, log_dir: Path | None = None):
+        self.env = env
+        self.log_dir = log_dir
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, program: str, *args: str, cwd: Path | None = None) -> subprocess.Popen:
+        out = open(self.log_dir / f"{name}.log", "ab") if self.log_dir else None  # noqa: SIM115 - the child keeps it
+        path = program if os.sep in program else str(BIN / program)
+        self.procs[name] = subprocess.Popen([path, *args], env=self.env, cwd=cwd, stdout=out, stderr=out)
+        return self.procs[name]
+
+    def start_appliance(self, workers: int, cwd: Path | None = None) -> None:
+        """Web, N render workers (the first runs rq's scheduler) and the display."""
+        self.start("web", "pixie-web")
+        for n in range(1, workers + 1):
+            self.start(f"worker{n}", "pixie-worker", str(n), *(["--with-scheduler"] * (n == 1)))
+        self.start("display", "pixie-display", cwd=cwd)
+
+    def exited(self) -> list[str]:
+        return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs.values()):
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
 def redis_binary() -> str | None:
     found = shutil.which("redis-server")
     if found:
@@ -50,7 +87,8 @@ def start_redis(url: str, state: Path) -> subprocess.Popen | None:
     parsed = urlparse(url)
     argv = [binary, "--bind", parsed.hostname or "127.0.0.1", "--port", str(parsed.port or 6379)]
     argv += ["--dir", str(state), "--appendonly", "yes", "--save", ""]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    # Its own session: a Ctrl-C in the terminal must not stop Redis before its clients.
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, start_new_session=True)
     for _ in range(100):
         try:
             redis.Redis.from_url(url).ping()
@@ -81,15 +119,10 @@ def main() -> None:
         settings["browser"] = {"port": EMULATOR_PORT, "target_fps": 30, "open_immediately": False}
         (args.state / "emulator_config.json").write_text(json.dumps(settings, indent=2))
 
-    children: list[subprocess.Popen] = []
-    own_redis = start_redis(config.redis.url, args.state)
-    if own_redis:
-        children.append(own_redis)
     env = {**os.environ, "PIXIE_REDIS_URL": config.redis.url, "RQ_REDIS_URL": config.redis.url}
-    children.append(subprocess.Popen([BIN / "pixie-web"], env=env))
-    for n in range(1, args.workers + 1):
-        children.append(subprocess.Popen([BIN / "pixie-worker", str(n), *(["--with-scheduler"] * (n == 1))], env=env))
-    children.append(subprocess.Popen([BIN / "pixie-display"], env=env, cwd=args.state))
+    processes = Processes(env)
+    own_redis = start_redis(config.redis.url, args.state)
+    processes.start_appliance(args.workers, cwd=args.state)
 
     api = f"http://{config.web.host}:{config.web.port}"
     print(f"\nPixie is running.\n  API:   {api}/docs  (health: {api}/healthz)")
@@ -107,13 +140,12 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    while not stopping and all(child.poll() is None for child in children):
+    while not stopping and not processes.exited():
         time.sleep(0.2)
-    for child in reversed(children):
-        if child.poll() is None:
-            child.terminate()
-    for child in children:
-        child.wait(10)
-    failed = [child.args for child in children if child.returncode not in (0, -signal.SIGTERM)]
-    if failed and not stopping:
-        sys.exit(f"pixie-local: stopped because a process exited: {failed}")
+    died = processes.exited()
+    processes.stop()
+    if own_redis:
+        own_redis.terminate()
+        own_redis.wait(10)
+    if died and not stopping:
+        sys.exit(f"pixie-local: stopped because {', '.join(died)} exited")
