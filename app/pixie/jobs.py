@@ -59,16 +59,17 @@ def demo(**options) -> dict:
 def run(kind: str, options: dict) -> dict:
     job = get_current_job()
     r = job.connection
+    store.index(r, job.id, (job.enqueued_at or job.created_at).timestamp())  # jobs sent straight to RQ are listed too
     config = settings()
     spec = specs.parse({"kind": kind, **options, "priority": job.origin})
     if not store.set_state(r, job.id, "rendering", kind=kind, priority=job.origin):
         return {"state": "canceled"}
-    media = _media(r, spec)
+    media_bytes = media(r, spec)
     panel = config.panel
     key = store.stream_key(
         store.digest(
             json.dumps(specs.content(spec), sort_keys=True),
-            store.digest(media) if media is not None else "",
+            store.digest(media_bytes) if media_bytes is not None else "",
             f"{panel.width}x{panel.height}",
             str(render.VERSION),
         )
@@ -77,7 +78,7 @@ def run(kind: str, options: dict) -> dict:
     if cached:
         frames = int(r.strlen(key) // (32 + panel.width * panel.height * 3))
     else:
-        rendered = render.render(spec, media, panel.width, panel.height, config.render)
+        rendered = render.render(spec, media_bytes, panel.width, panel.height, config.render)
         store.put_stream(r, key, stream.pack(panel.width, panel.height, rendered), config.render.cache_max_bytes)
         frames = len(rendered)
     duration_s, repeat = play_length(spec, frames, config.display.default_duration_s)
@@ -94,7 +95,7 @@ def play_length(spec, frames: int, default_duration_s: float) -> tuple[float | N
     return None, 1
 
 
-def _media(r, spec) -> bytes | None:
+def media(r, spec) -> bytes | None:
     if not isinstance(spec, specs.Media):
         return None
     if spec.blob:

@@ -27,6 +27,9 @@ NOW_PLAYING = "pixie:display:now"
 ACTIVE = "pixie:display:active"
 SCREEN = "pixie:display:screen"
 BRIGHTNESS = "pixie:brightness"
+# Recent job ids scored by arrival, newest kept: what `GET /api/v1/jobs` lists.
+JOBS = "pixie:jobs"
+JOBS_MAX = 500
 
 
 def record_key(job_id: str) -> str:
@@ -101,8 +104,40 @@ def set_state(r: redis.Redis, job_id: str, state: str, score: float | None = Non
 
 def create(r: redis.Redis, job_id: str, **fields) -> None:
     """The record of a job the API accepted; queued until a worker takes it."""
+    now = time.time()
     with r.pipeline() as p:
-        p.hset(record_key(job_id), mapping={"state": "queued", "created": time.time(), **_mapping(fields)})
+        p.hset(record_key(job_id), mapping={"state": "queued", "created": now, **_mapping(fields)})
+        p.expire(record_key(job_id), RECORD_TTL_S)
+        _index(p, job_id, now)
+        p.execute()
+
+
+def index(r: redis.Redis, job_id: str, when: float) -> None:
+    """List a job among the recent ones (jobs enqueued straight into RQ too); keeps the first time seen."""
+    with r.pipeline() as p:
+        _index(p, job_id, when)
+        p.execute()
+
+
+def _index(p, job_id: str, when: float) -> None:
+    p.zadd(JOBS, {job_id: when}, nx=True)
+    p.zremrangebyrank(JOBS, 0, -JOBS_MAX - 1)
+
+
+def recent(r: redis.Redis, count: int = JOBS_MAX) -> list[tuple[str, float]]:
+    """(job id, arrival time) of the recent jobs, newest first."""
+    return [(m.decode(), t) for m, t in r.zrevrange(JOBS, 0, count - 1, withscores=True)]
+
+
+def forget(r: redis.Redis, job_id: str) -> None:
+    r.zrem(JOBS, job_id)
+
+
+def reset(r: redis.Redis, job_id: str) -> None:
+    """A failed job sent round again: queued, its outcome forgotten (leaves a terminal state on purpose)."""
+    with r.pipeline() as p:
+        p.hset(record_key(job_id), mapping={"state": "queued", "updated": time.time()})
+        p.hdel(record_key(job_id), "reason", "started", "finished", "stream", "frames")
         p.expire(record_key(job_id), RECORD_TTL_S)
         p.execute()
 

@@ -7,23 +7,28 @@ enqueues `pixie.jobs.*` for the render workers.
 
 import base64
 import binascii
+import hashlib
 import hmac
 import io
 import json
 import time
 import uuid
-from typing import Annotated
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Annotated, Literal
 
 import redis
 import uvicorn
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from PIL import Image
 from pydantic import BaseModel, Field, TypeAdapter
 from rq import Queue, Retry, Worker
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
@@ -46,6 +51,7 @@ FUNCTIONS = {
 }
 DEMO_RANGE = (1, 999)
 MEDIA_TYPES = ("image/png", "image/jpeg", "image/bmp", "image/gif", "image/webp", "application/octet-stream")
+STATIC = Path(__file__).parent / "static"
 
 
 class Error(BaseModel):
@@ -73,6 +79,23 @@ class JobStatus(BaseModel):
 
 class Brightness(BaseModel):
     brightness: int = Field(ge=0, le=100)
+
+
+class JobList(BaseModel):
+    jobs: list[JobStatus] = Field(description="newest first")
+
+
+class Panel(BaseModel):
+    width: int
+    height: int
+
+
+class Info(BaseModel):
+    version: str
+    panel: Panel
+    token_required: bool = Field(description="calls that change something need Authorization: Bearer <token>")
+    priorities: list[str]
+    kinds: list[str]
 
 
 class Problem(Exception):
@@ -309,16 +332,20 @@ def create_app(config: configuration.Config) -> FastAPI:
         return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/api/v1/screen.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
-    def screen(scale: Annotated[int, Query(ge=1, le=32)] = 8):
+    def screen(request: Request, scale: Annotated[int, Query(ge=1, le=32)] = 8):
         """What the panel shows now, scaled up for a person."""
         size = (config.panel.width, config.panel.height)
         raw = r.get(store.SCREEN)
+        # The same pixels answer 304 before any PNG is encoded: a page polling a still panel costs ~nothing.
+        etag = f'"{hashlib.blake2b(raw or b"", digest_size=12).hexdigest()}-{scale}"'
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
         image = (
             Image.frombytes("RGB", size, raw) if raw and len(raw) == size[0] * size[1] * 3 else Image.new("RGB", size)
         )
         out = io.BytesIO()
         image.resize((size[0] * scale, size[1] * scale), Image.Resampling.NEAREST).save(out, "PNG")
-        return Response(out.getvalue(), media_type="image/png", headers={"Cache-Control": "no-store"})
+        return Response(out.getvalue(), media_type="image/png", headers={"Cache-Control": "no-cache", "ETag": etag})
 
     @app.get("/api/v1/brightness", response_model=Brightness)
     def get_brightness():
@@ -330,6 +357,79 @@ def create_app(config: configuration.Config) -> FastAPI:
         r.set(store.BRIGHTNESS, body.brightness)
         store.send(r, brightness=body.brightness)
         return body
+
+    def recent_ids(count: int) -> list[tuple[str, float]]:
+        """Recent jobs, newest first: pixie's index, plus jobs waiting in RQ that no worker has seen yet."""
+        listed = dict(store.recent(r, count))
+        waiting = [i for q in queues.values() for i in q.get_job_ids(-count, count) if i not in listed]
+        for job in Job.fetch_many(waiting, connection=r, serializer=JSONSerializer):
+            if job is not None:
+                listed[job.id] = (job.enqueued_at or job.created_at).timestamp()
+        return sorted(listed.items(), key=lambda item: item[1], reverse=True)
+
+    @app.get("/api/v1/jobs", response_model=JobList)
+    def list_jobs(
+        limit: Annotated[int, Query(ge=1, le=store.JOBS_MAX, description="at most this many")] = 50,
+        state: Annotated[
+            Literal["queued", "rendering", "ready", "playing", "done", "failed", "canceled"] | None,
+            Query(description="only jobs in this state"),
+        ] = None,
+    ):
+        """Recent jobs (the last day, at most 500) with their states, newest first."""
+        jobs = []
+        for job_id, arrived in recent_ids(store.JOBS_MAX if state else limit):
+            try:
+                job = status(job_id)
+            except Problem:  # its record and its RQ job have both expired
+                store.forget(r, job_id)
+                continue
+            if state is None or job.state == state:
+                jobs.append(job if job.created else job.model_copy(update={"created": arrived}))
+            if len(jobs) == limit:
+                break
+        return JobList(jobs=jobs)
+
+    @app.post("/api/v1/jobs/{job_id}/requeue", response_model=JobStatus, responses=ERRORS, dependencies=[Auth])
+    def requeue_job(job_id: str):
+        """Send a failed job round again: rendered afresh, then played."""
+        current = status(job_id)
+        if current.state != "failed":
+            raise Problem(409, f"only a failed job can be requeued; job {job_id} is {current.state}")
+        try:
+            job = Job.fetch(job_id, connection=r, serializer=JSONSerializer)
+        except NoSuchJobError:
+            raise Problem(409, f"job {job_id} can no longer be requeued (its RQ job has expired)") from None
+        # The record first: a worker that takes the job at once moves it on from queued.
+        store.reset(r, job_id)
+        try:
+            if job.get_status() == "failed":
+                FailedJobRegistry(queue=queues[job.origin]).requeue(job)
+            else:  # rendered, but the display failed it (its frames were evicted): render again
+                queues[job.origin].enqueue_job(job)
+        except InvalidJobOperation:
+            pass  # requeued meanwhile by someone else
+        return status(job_id)
+
+    @app.get("/api/v1/info", response_model=Info)
+    def info():
+        """What the page and the CLI need to know about this appliance."""
+        try:
+            version = package_version("pixie")
+        except PackageNotFoundError:
+            version = "unknown"
+        return Info(
+            version=version,
+            panel=Panel(width=config.panel.width, height=config.panel.height),
+            token_required=bool(config.web.token),
+            priorities=list(specs.PRIORITIES),
+            kinds=list(specs.KINDS),
+        )
+
+    @app.get("/", include_in_schema=False)
+    def page():
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def openapi():
         if not app.openapi_schema:

@@ -1,0 +1,436 @@
+"""`pixie`: send things to a Pixie and ask what it is doing, over its HTTP API.
+
+Standard library only (it runs on any laptop with Python 3.11, without the
+app's dependencies). The device is `--host`, else `PIXIE_HOST`, else `host` in
+~/.config/pixie/cli.toml, else http://127.0.0.1:5000; the token is
+`PIXIE_TOKEN`, else `token` in that file.
+
+Exit status: 0 done; 1 the device refused or could not be reached, or a
+followed job failed or was canceled, or (`status`) the appliance is
+unhealthy; 2 a usage error.
+"""
+
+import argparse
+import json
+import mimetypes
+import os
+import sys
+import time
+import tomllib
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+DEFAULT_HOST = "http://127.0.0.1:5000"
+PRIORITIES = ("high", "default", "low")
+STATES = ("queued", "rendering", "ready", "playing", "done", "failed", "canceled")
+ENDED = ("done", "failed", "canceled")
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class Failure(Exception):
+    """Something for the person at the shell, on one line; exit 1."""
+
+
+# ---- settings ----------------------------------------------------------------------------------
+
+
+def config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "pixie" / "cli.toml"
+
+
+def read_config() -> dict:
+    path = config_path()
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise Failure(f"cannot read {path}: {e}") from None
+    for key in ("host", "token"):
+        if key in data and not isinstance(data[key], str):
+            raise Failure(f"{path}: {key} must be a string")
+    return data
+
+
+def normalize_host(host: str) -> str:
+    host = host.strip().rstrip("/")
+    if "://" not in host:
+        host = f"http://{host}"
+    parsed = urllib.parse.urlsplit(host)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise Failure(f"not a device address: {host!r} (use http://HOST:PORT)")
+    return host
+
+
+# ---- the device --------------------------------------------------------------------------------
+
+
+class Device:
+    def __init__(self, host: str, token: str, timeout: float):
+        self.host = host
+        self.token = token
+        self.timeout = timeout
+
+    def call(self, method: str, path: str, body=None, content_type: str | None = None, ok=(200, 202)):
+        """(status, JSON or bytes); an HTTP error becomes a Failure with the API's reason."""
+        headers = {"Accept": "application/json", "User-Agent": "pixie-cli"}
+        if isinstance(body, dict):
+            body = json.dumps(body).encode()
+            content_type = "application/json"
+        if content_type:
+            headers["Content-Type"] = content_type
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        # S310: normalize_host admits only http and https.
+        request = urllib.request.Request(self.host + path, data=body, method=method, headers=headers)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                return response.status, _decode(response.headers, response.read())
+        except urllib.error.HTTPError as e:
+            data = _decode(e.headers, e.read())
+            if e.code in ok:
+                return e.code, data
+            reason = data.get("error") if isinstance(data, dict) else None
+            if e.code == 401:
+                raise Failure(f"401 {reason or 'unauthorized'}; set PIXIE_TOKEN or token in {config_path()}") from None
+            raise Failure(f"{e.code} {reason or e.reason}") from None
+        except urllib.error.URLError as e:
+            raise Failure(f"cannot reach {self.host}: {_why(e.reason)}") from None
+        except TimeoutError:
+            raise Failure(f"{self.host} did not answer within {self.timeout:g} s") from None
+        except (ConnectionError, OSError) as e:
+            raise Failure(f"cannot reach {self.host}: {_why(e)}") from None
+
+    def get(self, path: str, ok=(200,)):
+        return self.call("GET", path, ok=ok)[1]
+
+
+def _decode(headers, raw: bytes):
+    if (headers.get("Content-Type") or "").startswith("application/json"):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _why(reason) -> str:
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    return str(reason)
+
+
+# ---- commands ----------------------------------------------------------------------------------
+
+
+def play_options(args) -> dict:
+    out = {"priority": args.priority}
+    if args.duration is not None:
+        out["duration_s"] = args.duration
+    if args.repeat is not None:
+        out["repeat"] = args.repeat
+    if args.name:
+        out["name"] = args.name
+    return out
+
+
+def submitted(device: Device, args, accepted: dict) -> int:
+    print(accepted["id"])
+    if args.wait:
+        return follow(device, accepted["id"], args.wait_timeout)
+    return 0
+
+
+def cmd_text(device: Device, args) -> int:
+    body = {"kind": "text", "text": args.text, "color": args.color, "background": args.background, **play_options(args)}
+    for key in ("font", "size", "speed", "scroll"):
+        if getattr(args, key) is not None:
+            body[key] = getattr(args, key)
+    return submitted(device, args, device.call("POST", "/api/v1/jobs", body)[1])
+
+
+def cmd_push(device: Device, args) -> int:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise Failure(f"cannot read {path}: {_why(e)}") from None
+    if not data:
+        raise Failure(f"{path} is empty")
+    content_type = mimetypes.guess_type(path.name)[0]
+    if not content_type or not content_type.startswith("image/"):
+        content_type = "application/octet-stream"  # the device looks at the bytes
+    query = {"fit": args.fit, **play_options(args)}
+    if args.kind:
+        query["kind"] = args.kind
+    url = "/api/v1/jobs?" + urllib.parse.urlencode(query)
+    return submitted(device, args, device.call("POST", url, data, content_type=content_type)[1])
+
+
+def cmd_clear(device: Device, args) -> int:
+    return submitted(device, args, device.call("POST", "/api/v1/jobs", {"kind": "clear", **play_options(args)})[1])
+
+
+def cmd_status(device: Device, args) -> int:
+    health = device.get("/healthz", ok=(200, 503))
+    view = device.get("/api/v1/queue")
+    brightness = device.get("/api/v1/brightness")["brightness"]
+    ok = bool(health.get("ok"))
+    age = health.get("display_heartbeat_age_s")
+    display = "silent" if age is None else f"heartbeat {age:.1f} s ago"
+    print(f"Pixie at {device.host}: {'healthy' if ok else 'UNHEALTHY'}")
+    redis_state = "up" if health.get("redis") else "DOWN"
+    print(f"  redis {redis_state}, {health.get('workers', 0)} render worker(s), display {display}")
+    now = view.get("now_playing")
+    if now:
+        job = device.get(f"/api/v1/jobs/{now['id']}", ok=(200, 404))
+        kind = job.get("kind") if isinstance(job, dict) else None
+        print(f"Now playing: {kind or 'job'} {now['id']} ({now.get('priority', '?')})")
+    else:
+        print("Now playing: nothing")
+    print(f"Brightness: {brightness} %")
+    print(f"Waiting for the display: {len(view.get('ready', []))}")
+    print()
+    rows = [[name, q["queued"], q["started"], q["failed"]] for name, q in view["queues"].items()]
+    print(table(["QUEUE", "QUEUED", "RENDERING", "FAILED"], rows))
+    print()
+    workers = [[w["name"], w["state"], w.get("job") or "-"] for w in view["workers"]]
+    print(table(["WORKER", "STATE", "JOB"], workers) if workers else "No render worker is running.")
+    return 0 if ok else 1
+
+
+def cmd_jobs(device: Device, args) -> int:
+    query = {"limit": args.limit, **({"state": args.state} if args.state else {})}
+    jobs = device.get("/api/v1/jobs?" + urllib.parse.urlencode(query))["jobs"]
+    if not jobs:
+        print("No jobs.")
+        return 0
+    rows = [
+        [
+            j["id"],
+            j.get("kind") or "-",
+            j.get("priority") or "-",
+            j["state"],
+            _clock(j.get("created")),
+            " ".join(filter(None, [j.get("name") and f"name={j['name']}", j.get("reason")])) or "",
+        ]
+        for j in jobs
+    ]
+    print(table(["ID", "KIND", "PRIORITY", "STATE", "CREATED", "NOTE"], rows))
+    return 0
+
+
+def resolve(device: Device, job_id: str) -> str:
+    """A full job id from a unique prefix of one (the page shows 8 characters)."""
+    if len(job_id) >= 32:
+        return job_id
+    jobs = device.get("/api/v1/jobs?limit=500")["jobs"]
+    matches = [j["id"] for j in jobs if j["id"].startswith(job_id)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise Failure(f"no recent job starts with {job_id!r}")
+    raise Failure(f"{job_id!r} is ambiguous: {', '.join(m[:12] for m in matches[:5])}")
+
+
+def cmd_cancel(device: Device, args) -> int:
+    job = device.call("DELETE", f"/api/v1/jobs/{resolve(device, args.id)}")[1]
+    print(f"{job['id']} {job['state']}")
+    return 0
+
+
+def cmd_requeue(device: Device, args) -> int:
+    job = device.call("POST", f"/api/v1/jobs/{resolve(device, args.id)}/requeue")[1]
+    print(f"{job['id']} {job['state']}")
+    if args.wait:
+        return follow(device, job["id"], args.wait_timeout)
+    return 0
+
+
+def cmd_wait(device: Device, args) -> int:
+    return follow(device, resolve(device, args.id), args.wait_timeout, until=args.until)
+
+
+def cmd_brightness(device: Device, args) -> int:
+    if args.value is None:
+        body = device.get("/api/v1/brightness")
+    else:
+        body = device.call("PUT", "/api/v1/brightness", {"brightness": args.value})[1]
+    print(body["brightness"])
+    return 0
+
+
+def cmd_screenshot(device: Device, args) -> int:
+    png = device.get(f"/api/v1/screen.png?scale={args.scale}")
+    if not isinstance(png, bytes) or not png.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise Failure("the device did not answer with a PNG")
+    if args.out == "-":
+        sys.stdout.buffer.write(png)
+        return 0
+    try:
+        Path(args.out).write_bytes(png)
+    except OSError as e:
+        raise Failure(f"cannot write {args.out}: {_why(e)}") from None
+    print(args.out)
+    return 0
+
+
+# ---- following a job ---------------------------------------------------------------------------
+
+
+def follow(device: Device, job_id: str, timeout: float, until: str = "playing") -> int:
+    """Poll a job until it plays (or, with until="done", ends); progress on stderr."""
+    goal = ("playing", *ENDED) if until == "playing" else ENDED
+    live = sys.stderr.isatty()
+    start, last, tick = time.monotonic(), None, 0
+    while True:
+        job = device.get(f"/api/v1/jobs/{job_id}")
+        state = job["state"]
+        elapsed = time.monotonic() - start
+        if live:
+            sys.stderr.write(f"\r{SPINNER[tick % len(SPINNER)]} {job_id[:8]} {state:<9} {elapsed:5.1f} s")
+            sys.stderr.flush()
+            tick += 1
+        elif state != last:
+            sys.stderr.write(f"{job_id[:8]} {state} ({elapsed:.1f} s)\n")
+        last = state
+        if state in goal:
+            break
+        if elapsed > timeout:
+            if live:
+                sys.stderr.write("\n")
+            raise Failure(f"job {job_id} still {state} after {timeout:g} s")
+        time.sleep(0.2)
+    if live:
+        sys.stderr.write("\n")
+    if state == "failed":
+        raise Failure(f"job {job_id} failed: {job.get('reason') or 'no reason given'}")
+    if state == "canceled":
+        raise Failure(f"job {job_id} was canceled: {job.get('reason') or 'canceled'}")
+    print(state)
+    return 0
+
+
+# ---- output ------------------------------------------------------------------------------------
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    """Columns padded to fit; numbers right-aligned."""
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    numeric = [bool(rows) and all(isinstance(r[i], int) for r in rows) for i in range(len(headers))]
+
+    def line(values):
+        padded = (v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True))
+        return "  ".join(padded).rstrip()
+
+    return "\n".join([line(headers), *(line(r) for r in cells)])
+
+
+def _clock(timestamp) -> str:
+    return datetime.fromtimestamp(timestamp).strftime("%H:%M:%S") if timestamp else "-"
+
+
+# ---- command line ------------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="pixie",
+        description="Send text and images to a Pixie LED-matrix display, and see what it is doing.",
+        epilog=f"Device: --host, PIXIE_HOST or host in {config_path()} (default {DEFAULT_HOST}). "
+        "Token: PIXIE_TOKEN or token in that file.",
+    )
+    p.add_argument("--host", help=f"the device, e.g. http://pixie.local:5000 (default {DEFAULT_HOST})")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each HTTP answer (default 10)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def playing(cmd, default_priority="default"):
+        cmd.add_argument("-p", "--priority", choices=PRIORITIES, default=default_priority)
+        end = cmd.add_mutually_exclusive_group()
+        end.add_argument("-d", "--duration", type=float, metavar="S", help="play for this many seconds")
+        end.add_argument("-r", "--repeat", type=int, metavar="N", help="play the frames N times")
+        cmd.add_argument("--name", help="a later job with the same name replaces this one")
+        waiting(cmd)
+
+    def waiting(cmd):
+        cmd.add_argument("-w", "--wait", action="store_true", help="follow the job until it plays (or ends)")
+        cmd.add_argument("--wait-timeout", type=float, default=120.0, metavar="S", help="give up after (default 120)")
+
+    text = sub.add_parser("text", help="show text")
+    text.add_argument("text")
+    text.add_argument("-c", "--color", default="#ffffff", help="#rrggbb or a CSS name (default white)")
+    text.add_argument("-b", "--background", default="#000000")
+    text.add_argument("--font", choices=("sans", "pixel"))
+    text.add_argument("--size", type=int, help="font size in pixels (sans)")
+    text.add_argument("-s", "--speed", type=float, help="scroll speed, pixels per second (default 32)")
+    text.add_argument("--scroll", action=argparse.BooleanOptionalAction, help="default: when wider than the panel")
+    playing(text)
+    text.set_defaults(run=cmd_text)
+
+    push = sub.add_parser("push", help="show an image or play a GIF / animated WebP")
+    push.add_argument("file")
+    push.add_argument("--fit", choices=("fit", "fill", "center"), default="fit")
+    push.add_argument("--kind", choices=("image", "animation"), help="default: animation when it has frames")
+    playing(push)
+    push.set_defaults(run=cmd_push)
+
+    clear = sub.add_parser("clear", help="blank the panel (a high-priority clear job)")
+    playing(clear, default_priority="high")
+    clear.set_defaults(run=cmd_clear)
+
+    status = sub.add_parser("status", help="health, what plays, queues and render workers")
+    status.set_defaults(run=cmd_status)
+
+    jobs = sub.add_parser("jobs", help="recent jobs, newest first")
+    jobs.add_argument("-n", "--limit", type=int, default=20)
+    jobs.add_argument("--state", choices=STATES)
+    jobs.set_defaults(run=cmd_jobs)
+
+    cancel = sub.add_parser("cancel", help="cancel a waiting job or dismiss a playing one")
+    cancel.add_argument("id", help="a job id, or a unique prefix of one")
+    cancel.set_defaults(run=cmd_cancel)
+
+    requeue = sub.add_parser("requeue", help="send a failed job round again")
+    requeue.add_argument("id", help="a job id, or a unique prefix of one")
+    waiting(requeue)
+    requeue.set_defaults(run=cmd_requeue)
+
+    wait = sub.add_parser("wait", help="follow a job until it plays, or with --until done until it ends")
+    wait.add_argument("id")
+    wait.add_argument("--until", choices=("playing", "done"), default="playing")
+    wait.add_argument("--wait-timeout", type=float, default=120.0, metavar="S")
+    wait.set_defaults(run=cmd_wait)
+
+    brightness = sub.add_parser("brightness", help="show or set the brightness, 0..100")
+    brightness.add_argument("value", nargs="?", type=int, choices=range(0, 101), metavar="N")
+    brightness.set_defaults(run=cmd_brightness)
+
+    screenshot = sub.add_parser("screenshot", help="save what the panel shows now as a PNG")
+    screenshot.add_argument("out", help="a file, or - for stdout")
+    screenshot.add_argument("--scale", type=int, default=8, choices=range(1, 33), metavar="1..32")
+    screenshot.set_defaults(run=cmd_screenshot)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        config = read_config()
+        host = normalize_host(args.host or os.environ.get("PIXIE_HOST") or config.get("host") or DEFAULT_HOST)
+        token = os.environ.get("PIXIE_TOKEN") or config.get("token") or ""
+        return args.run(Device(host, token, args.timeout), args)
+    except Failure as e:
+        print(f"pixie: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,360 @@
+// Pixie's page: plain JS, no build step, nothing fetched from anywhere but this appliance.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const TOKEN_KEY = "pixie.token";
+const PREVIEW_MS = 250; // a few frames a second; an unchanged panel answers 304 with no body
+const STATUS_MS = 1500;
+const LED = 10; // canvas pixels per panel pixel
+
+const state = { info: null, jobs: [], etag: null, frames: 0, previewTimer: null, statusTimer: null };
+
+// ---- talking to the API ------------------------------------------------------------------------
+
+function token() {
+  return localStorage.getItem(TOKEN_KEY) || "";
+}
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function api(method, path, body) {
+  const headers = {};
+  if (token()) headers.Authorization = `Bearer ${token()}`;
+  let payload = body;
+  if (body && !(body instanceof FormData)) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  let resp;
+  try {
+    resp = await fetch(path, { method, headers, body: payload, cache: "no-store" });
+  } catch (e) {
+    throw new ApiError(0, "the appliance does not answer");
+  }
+  const data = (resp.headers.get("Content-Type") || "").startsWith("application/json") ? await resp.json() : null;
+  if (resp.status === 401) {
+    localStorage.removeItem(TOKEN_KEY);
+    askToken(token() ? "That token was refused." : "This Pixie needs its API token to change anything.");
+  }
+  if (!resp.ok && resp.status !== 503) {
+    throw new ApiError(resp.status, (data && data.error) || `${resp.status} ${resp.statusText}`);
+  }
+  return { status: resp.status, data };
+}
+
+function toast(message, kind = "ok") {
+  const el = $("toast");
+  el.textContent = message;
+  el.className = `show ${kind}`;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (el.className = ""), 4000);
+}
+
+async function act(what, fn) {
+  try {
+    const result = await fn();
+    refreshStatus();
+    return result;
+  } catch (e) {
+    toast(`${what}: ${e.message}`, "error");
+    return null;
+  }
+}
+
+// ---- token -------------------------------------------------------------------------------------
+
+function askToken(why) {
+  $("token-why").textContent = `${why} It is kept in this browser.`;
+  $("token").value = "";
+  if (!$("token-dialog").open) $("token-dialog").showModal();
+}
+
+function setupToken() {
+  $("token-form").addEventListener("submit", (event) => {
+    if (event.submitter && event.submitter.value === "save") {
+      localStorage.setItem(TOKEN_KEY, $("token").value.trim());
+      toast("Token saved in this browser.");
+    }
+  });
+  $("token-button").addEventListener("click", () => askToken("The API token for this Pixie."));
+  if (state.info && state.info.token_required) {
+    $("token-button").hidden = false;
+    if (!token()) askToken("This Pixie needs its API token to change anything.");
+  }
+}
+
+// ---- live preview ------------------------------------------------------------------------------
+
+async function refreshPreview() {
+  if (!document.hidden) {
+    try {
+      const headers = state.etag ? { "If-None-Match": state.etag } : {};
+      const resp = await fetch("/api/v1/screen.png?scale=1", { headers, cache: "no-store" });
+      if (resp.status === 200) {
+        state.etag = resp.headers.get("ETag");
+        draw(await createImageBitmap(await resp.blob()));
+      }
+    } catch (e) {
+      // the next poll tries again; health shows why
+    }
+  }
+  state.previewTimer = setTimeout(refreshPreview, PREVIEW_MS);
+}
+
+const scratch = document.createElement("canvas");
+
+function draw(bitmap) {
+  const { width, height } = bitmap;
+  scratch.width = width;
+  scratch.height = height;
+  const sctx = scratch.getContext("2d", { willReadFrequently: true });
+  sctx.drawImage(bitmap, 0, 0);
+  const pixels = sctx.getImageData(0, 0, width, height).data;
+  const canvas = $("preview");
+  if (canvas.width !== width * LED || canvas.height !== height * LED) {
+    canvas.width = width * LED;
+    canvas.height = height * LED;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#050505";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  // One round LED per panel pixel, like the matrix; its centre is exactly the panel's colour.
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      ctx.fillStyle = `rgb(${pixels[i]},${pixels[i + 1]},${pixels[i + 2]})`;
+      ctx.beginPath();
+      ctx.arc(x * LED + LED / 2, y * LED + LED / 2, LED * 0.42, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
+  state.frames += 1;
+  canvas.dataset.frames = String(state.frames);
+}
+
+// ---- status: health, queues, workers, jobs -----------------------------------------------------
+
+function el(tag, text, attrs = {}) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+
+function ago(seconds) {
+  if (!seconds) return "";
+  const s = Math.max(0, Date.now() / 1000 - seconds);
+  if (s < 60) return `${Math.round(s)} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  return `${Math.round(s / 3600)} h ago`;
+}
+
+async function refreshStatus() {
+  if (document.hidden) return;
+  const [health, queue, jobs] = await Promise.allSettled([
+    api("GET", "/healthz"),
+    api("GET", "/api/v1/queue"),
+    api("GET", "/api/v1/jobs?limit=30"),
+  ]);
+  showHealth(health.status === "fulfilled" ? health.value.data : null);
+  if (jobs.status === "fulfilled") showJobs(jobs.value.data.jobs);
+  if (queue.status === "fulfilled") showQueue(queue.value.data);
+}
+
+function showHealth(health) {
+  const badge = $("health");
+  if (!health) {
+    badge.textContent = "unreachable";
+    badge.className = "badge bad";
+    $("health-detail").textContent = "The appliance does not answer.";
+    return;
+  }
+  badge.textContent = health.ok ? "healthy" : "unhealthy";
+  badge.className = `badge ${health.ok ? "good" : "bad"}`;
+  const age = health.display_heartbeat_age_s;
+  $("health-detail").textContent =
+    `Redis ${health.redis ? "up" : "down"} · ${health.workers ?? 0} render worker(s) · display ` +
+    (age === null || age === undefined ? "silent" : `heartbeat ${age.toFixed(1)} s ago`);
+}
+
+function showQueue(view) {
+  const body = $("queues").tBodies[0];
+  body.replaceChildren(
+    ...Object.entries(view.queues).map(([name, q]) => {
+      const tr = el("tr", null, { "data-queue": name });
+      for (const v of [name, q.queued, q.started, q.failed]) tr.append(el("td", v));
+      return tr;
+    }),
+  );
+  const workers = $("workers");
+  workers.replaceChildren(
+    ...view.workers.map((w) =>
+      el("li", `${w.name}: ${w.state}${w.job ? ` (job ${w.job.slice(0, 8)})` : ""}`, { "data-state": w.state }),
+    ),
+  );
+  if (!view.workers.length) workers.append(el("li", "no render worker is running", { class: "bad" }));
+  const now = view.now_playing;
+  const playing = now && state.jobs.find((j) => j.id === now.id);
+  $("now-playing").textContent = now
+    ? `Playing: ${playing ? describe(playing) : "job"} ${now.id.slice(0, 8)} (${now.priority})`
+    : "Nothing playing.";
+  $("now-playing").dataset.job = now ? now.id : "";
+}
+
+function describe(job) {
+  return [job.kind || "job", job.name ? `“${job.name}”` : ""].filter(Boolean).join(" ");
+}
+
+const ACTIONS = {
+  queued: ["Cancel", "DELETE", ""],
+  rendering: ["Cancel", "DELETE", ""],
+  ready: ["Cancel", "DELETE", ""],
+  playing: ["Dismiss", "DELETE", ""],
+  failed: ["Requeue", "POST", "/requeue"],
+};
+
+function showJobs(jobs) {
+  state.jobs = jobs;
+  $("jobs-empty").hidden = jobs.length > 0;
+  $("jobs").tBodies[0].replaceChildren(
+    ...jobs.map((job) => {
+      const tr = el("tr", null, { "data-job": job.id, "data-state": job.state });
+      tr.append(el("td", job.id.slice(0, 8), { title: job.id, class: "mono" }));
+      tr.append(el("td", describe(job)));
+      tr.append(el("td", job.priority || ""));
+      const st = el("td", null);
+      st.append(el("span", job.state, { class: `state ${job.state}` }));
+      if (job.reason) st.append(el("div", job.reason, { class: "reason" }));
+      tr.append(st);
+      tr.append(el("td", ago(job.created)));
+      const cell = el("td");
+      const action = ACTIONS[job.state];
+      if (action) {
+        const [label, method, suffix] = action;
+        const button = el("button", label, { type: "button", class: "small", "data-action": label.toLowerCase() });
+        button.addEventListener("click", () =>
+          act(`${label} ${job.id.slice(0, 8)}`, async () => {
+            button.disabled = true;
+            await api(method, `/api/v1/jobs/${job.id}${suffix}`);
+            toast(`${label}: ${job.id.slice(0, 8)}`);
+          }),
+        );
+        cell.append(button);
+      }
+      tr.append(cell);
+      return tr;
+    }),
+  );
+}
+
+// ---- sending -----------------------------------------------------------------------------------
+
+function options() {
+  const out = { priority: $("priority").value };
+  const duration = parseFloat($("duration").value);
+  if (duration > 0) out.duration_s = duration;
+  return out;
+}
+
+function queued(result) {
+  if (result) toast(`Queued ${result.data.id.slice(0, 8)}`);
+}
+
+function setupSend() {
+  $("text-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = {
+      kind: "text",
+      text: $("text").value,
+      color: $("color").value,
+      background: $("background").value,
+      speed: parseFloat($("speed").value) || 32,
+      ...options(),
+    };
+    queued(await act("Send text", () => api("POST", "/api/v1/jobs", body)));
+  });
+
+  let chosen = null;
+  const choose = (file) => {
+    if (!file) return;
+    chosen = file;
+    $("drop-label").textContent = `${file.name} (${Math.ceil(file.size / 1024)} KiB)`;
+    const thumb = $("thumb");
+    if (thumb.src) URL.revokeObjectURL(thumb.src);
+    thumb.src = URL.createObjectURL(file);
+    thumb.hidden = false;
+    $("send-file").disabled = false;
+  };
+  $("file").addEventListener("change", () => choose($("file").files[0]));
+  const drop = $("drop");
+  for (const name of ["dragenter", "dragover"]) {
+    drop.addEventListener(name, (event) => {
+      event.preventDefault();
+      drop.classList.add("over");
+    });
+  }
+  for (const name of ["dragleave", "drop"]) drop.addEventListener(name, () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    choose(event.dataTransfer.files[0]);
+  });
+  $("file-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!chosen) return;
+    const form = new FormData();
+    form.append("file", chosen, chosen.name);
+    form.append("fit", $("fit").value);
+    for (const [k, v] of Object.entries(options())) form.append(k, String(v));
+    queued(await act(`Send ${chosen.name}`, () => api("POST", "/api/v1/jobs", form)));
+  });
+
+  const slider = $("brightness");
+  slider.addEventListener("input", () => ($("brightness-value").textContent = `${slider.value} %`));
+  slider.addEventListener("change", () =>
+    act("Brightness", async () => {
+      const { data } = await api("PUT", "/api/v1/brightness", { brightness: parseInt(slider.value, 10) });
+      toast(`Brightness ${data.brightness} %`);
+    }),
+  );
+}
+
+async function loadBrightness() {
+  try {
+    const { data } = await api("GET", "/api/v1/brightness");
+    $("brightness").value = data.brightness;
+    $("brightness-value").textContent = `${data.brightness} %`;
+  } catch (e) {
+    $("brightness-value").textContent = "?";
+  }
+}
+
+// ---- start -------------------------------------------------------------------------------------
+
+async function start() {
+  try {
+    state.info = (await api("GET", "/api/v1/info")).data;
+    const { width, height } = state.info.panel;
+    $("preview").width = width * LED;
+    $("preview").height = height * LED;
+    document.title = `Pixie ${width}×${height}`;
+  } catch (e) {
+    toast("The appliance does not answer.", "error");
+  }
+  setupToken();
+  setupSend();
+  loadBrightness();
+  refreshPreview();
+  refreshStatus();
+  state.statusTimer = setInterval(refreshStatus, STATUS_MS);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) refreshStatus();
+  });
+  document.body.dataset.ready = "1";
+}
+
+start();
