@@ -117,7 +117,10 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         f"Metadata-Version: 2.1\\nName: rgbmatrix\\nVersion: {version}\\n"
         "Summary: FIXTURE stand-in for the rgbmatrix binding\\n"
     ).encode()
-    files[f"{dist_info}/WHEEL"] = b"Wheel-Version: 1.0\\nGenerator: fixture_build\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+    files[f"{dist_info}/WHEEL"] = (
+        b"Wheel-Version: 1.0\\nGenerator: fixture_build\\n"
+        b"Root-Is-Purelib: true\\nTag: py3-none-any\\n"
+    )
     record = [_record_line(n, d) for n, d in files.items()] + [f"{dist_info}/RECORD,,"]
     files[f"{dist_info}/RECORD"] = ("\\n".join(record) + "\\n").encode()
     with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as wheel:

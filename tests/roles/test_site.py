@@ -10,7 +10,9 @@ from conftest import REPO, ansible_tool
 
 def _run(*args):
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    return subprocess.run([ansible_tool("ansible-playbook"), *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+    return subprocess.run(
+        [ansible_tool("ansible-playbook"), *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=300
+    )
 
 
 def test_syntax_check():
@@ -28,6 +30,13 @@ def test_roles_run_in_dependency_order_on_displays():
         if role.startswith("pixie_") and role not in order:
             order.append(role)
     assert order == [
-        "pixie_common", "pixie_network", "pixie_boot", "pixie_redis", "pixie_rgbmatrix",
-        "pixie_app", "pixie_workers", "pixie_admin", "pixie_firewall",
+        "pixie_common",
+        "pixie_network",
+        "pixie_boot",
+        "pixie_redis",
+        "pixie_rgbmatrix",
+        "pixie_app",
+        "pixie_workers",
+        "pixie_admin",
+        "pixie_firewall",
     ]

@@ -24,7 +24,7 @@ def digest(tmp_path, wheel) -> str:
             "tasks": [
                 {
                     "name": "Digest",
-                    "ansible.builtin.debug": {"msg": "{{ '%s' | pixie_wheel_digest }}" % wheel},
+                    "ansible.builtin.debug": {"msg": "{{ '" + str(wheel) + "' | pixie_wheel_digest }}"},
                 }
             ],
         }
@@ -52,7 +52,9 @@ def test_digest_of_a_broken_wheel_fails(tmp_path):
         {
             "hosts": "localhost",
             "gather_facts": False,
-            "tasks": [{"name": "Digest", "ansible.builtin.debug": {"msg": "{{ '%s' | pixie_wheel_digest }}" % bad}}],
+            "tasks": [
+                {"name": "Digest", "ansible.builtin.debug": {"msg": "{{ '" + str(bad) + "' | pixie_wheel_digest }}"}}
+            ],
         }
     ]
     result = run_playbook(tmp_path, play)
