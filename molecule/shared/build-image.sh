@@ -19,8 +19,9 @@
 # Key:   sha256 of this script + image/ + arch + suite + mirror, so any change
 #        to how the image is made rebuilds it; older images of the same arch
 #        are deleted after a successful build.
-# Env:   PIXIE_DEBIAN_MIRROR (default: the host's Debian mirror, else
-#        http://deb.debian.org/debian), PIXIE_DEBIAN_SUITE (bookworm),
+# Env:   PIXIE_DEBIAN_MIRROR / PIXIE_DEBIAN_SECURITY_MIRROR (default: the
+#        mirrors the host's apt uses, else debootstrap's default),
+#        PIXIE_DEBIAN_SUITE (bookworm),
 #        PIXIE_ROOT_SIZE_MIB (6144), PIXIE_BOOT_SIZE_MIB (512).
 # Needs root (debootstrap), debootstrap, e2fsprogs, dosfstools, mtools, fdisk;
 # for arm64 on x86 also qemu-user-static + binfmt-support.
@@ -49,22 +50,25 @@ esac
 log() { printf '[build-image %s %(%H:%M:%S)T] %s\n' "$arch" -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-host_mirror() {
-    # The Debian mirror the host's apt uses (deb822 or one-line sources).
-    local m=""
+host_repo() {
+    # The host's apt source whose URI ends in $1 (/debian, /debian-security),
+    # deb822 or one-line format; empty if there is none.
+    local suffix=$1 m=""
     m=$(grep -hs -E '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null \
-        | awk '{print $2}' | grep -E '/debian/?$' | head -n1 || true)
+        | awk '{print $2}' | grep -E "${suffix}/?\$" | head -n1 || true)
     if [ -z "$m" ]; then
         m=$(grep -hs -E '^deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-            | awk '{ for (i=2;i<=NF;i++) if ($i !~ /^\[/) { print $i; exit } }' \
-            | grep -E '/debian/?$' | head -n1 || true)
+            | awk '{ for (i=2;i<=NF;i++) if ($i !~ /^\[/) { print $i; break } }' \
+            | grep -E "${suffix}/?\$" | head -n1 || true)
     fi
-    echo "${m:-http://deb.debian.org/debian}"
+    echo "${m%/}"
 }
 
 suite=${PIXIE_DEBIAN_SUITE:-bookworm}
-mirror=${PIXIE_DEBIAN_MIRROR:-$(host_mirror)}
+# Empty mirror: debootstrap's own default.
+mirror=${PIXIE_DEBIAN_MIRROR:-$(host_repo /debian)}
 mirror=${mirror%/}
+security=${PIXIE_DEBIAN_SECURITY_MIRROR:-$(host_repo /debian-security)}
 root_mib=${PIXIE_ROOT_SIZE_MIB:-6144}
 boot_mib=${PIXIE_BOOT_SIZE_MIB:-512}
 cache=${PIXIE_MOLECULE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pixie-molecule}
@@ -72,7 +76,7 @@ cache=${PIXIE_MOLECULE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pixie-molecule}
 key=$( { cat "$here/build-image.sh";
          (cd "$here/image" && find . -type f -o -type l | LC_ALL=C sort | while read -r f; do
               echo "$f"; if [ -L "$f" ]; then readlink "$f"; else cat "$f"; fi; done);
-         echo "$arch $suite $mirror $root_mib $boot_mib"; } | sha256sum | cut -c1-12)
+         echo "$arch $suite $mirror $security $root_mib $boot_mib"; } | sha256sum | cut -c1-12)
 image="$cache/base-$arch-$key.img"
 
 if [ "$force" = 0 ] && [ -s "$image" ]; then
@@ -138,11 +142,11 @@ chown -R 0:0 "$root"
 chmod 0440 "$root/etc/sudoers.d/90-pixie-vm"
 mkdir -p "$root/boot/firmware"
 
-log "debootstrap $suite from $mirror"
+log "debootstrap $suite from ${mirror:-the default mirror of debootstrap}"
 t_ds=$(date +%s)
 debootstrap --arch="$arch" --variant=minbase --components=main \
     --include="$(IFS=,; echo "${packages[*]}")" \
-    "$suite" "$root" "$mirror" > "$work/debootstrap.log" 2>&1 \
+    "$suite" "$root" ${mirror:+"$mirror"} > "$work/debootstrap.log" 2>&1 \
     || { tail -n 40 "$work/debootstrap.log" >&2; die "debootstrap failed (log: $work/debootstrap.log)"; }
 log "debootstrap done in $(( $(date +%s) - t_ds )) s"
 
@@ -156,7 +160,11 @@ cat > "$root/etc/hosts" <<HOSTS
 127.0.1.1	pixie
 ::1		localhost ip6-localhost ip6-loopback
 HOSTS
-security=${mirror%/debian}/debian-security
+# The guest's apt uses the mirror debootstrap used (its sources.list names it).
+used=$(awk '/^deb /{print $2; exit}' "$root/etc/apt/sources.list" 2>/dev/null || true)
+mirror=${mirror:-${used%/}}
+[ -n "$mirror" ] || die "cannot tell which mirror debootstrap used"
+security=${security:-${mirror%/debian}/debian-security}
 cat > "$root/etc/apt/sources.list.d/debian.sources" <<SOURCES
 Types: deb
 URIs: $mirror

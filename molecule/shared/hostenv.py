@@ -138,6 +138,16 @@ def proxy_env() -> dict[str, str]:
     return env
 
 
+def pip_default_index() -> str | None:
+    """pip's built-in index URL (no host name written down here)."""
+    try:
+        from pip._internal.models.index import PyPI  # noqa: PLC0415
+
+        return PyPI.simple_url
+    except Exception:  # noqa: BLE001 - any pip layout change: just no check
+        return None
+
+
 def guest_settings() -> dict:
     pip = pip_settings()
     guest_pip: dict[str, str] = {}
@@ -165,8 +175,11 @@ def guest_settings() -> dict:
     if bundle:
         for var in ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
             environment[var] = GUEST_BUNDLE
+    index = guest_pip.get("index-url") or pip_default_index()
     return {
         "controller_ca_bundle": bundle,
+        # an https URL the guest must reach with its CA store: pip's page in the index
+        "tls_check_url": index.rstrip("/") + "/pip/" if index and index.startswith("https://") else None,
         "pip_conf": guest_pip,
         "environment": environment,
         "apt_proxy": apt_proxies(),
