@@ -1,5 +1,7 @@
 """`pixie-worker [INSTANCE] [rq worker options]`: a stock `rq worker` with pixie's settings.
 
+It runs rq's own command line (`rq worker …`) in this process, after
+importing pixie's job functions, so a job never pays for those imports.
 The Redis URL (with its password) travels in the environment as
 RQ_REDIS_URL, which rq reads for `--url`: it never shows in `ps`.
 """
@@ -15,13 +17,11 @@ QUEUES = ("high", "default", "low")
 
 
 def command(config: configuration.Config, instance: str, extra: list[str]) -> list[str]:
+    """The `rq` command line, without the program name."""
     # A random suffix: a fixed name is refused for minutes after a power cut.
     name = f"{socket.gethostname()}.w{instance}.{secrets.token_hex(3)}"
     w = config.worker
     return [
-        sys.executable,
-        "-m",
-        "rq.cli",
         "worker",
         "--serializer",
         "json",
@@ -48,5 +48,11 @@ def main() -> None:
     config = configuration.load()
     os.environ.setdefault("RQ_REDIS_URL", config.redis.url)
     argv = command(config, instance, args)
-    print("exec", " ".join(argv[1:]), flush=True)
-    os.execv(argv[0], argv)  # noqa: S606 - become the rq worker, so systemd supervises it directly
+    print("rq", " ".join(argv), flush=True)
+    from rq.cli import main as rq
+
+    from . import jobs, render
+
+    jobs.settings()
+    render.font("sans", None, config.panel.height)  # FreeType's first load costs ~10 ms
+    rq(args=argv, prog_name="rq")

@@ -1,0 +1,1 @@
+"""Benchmarks: the original design against pixie (`python -m bench`)."""

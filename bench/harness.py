@@ -1,0 +1,424 @@
+"""`python -m bench`: the original design against pixie, side by side.
+
+Both configurations run in the same run, on one redis-server (a database
+each), alternating sample by sample on the same inputs, with the display on
+the headless STAND-IN panel that records every frame and its swap time.
+Real HTTP, real Redis, real `rq worker` processes.
+"""
+
+import argparse
+import base64
+import io
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import redis
+from PIL import Image
+from rq import Queue
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from pixie import config as configuration
+from pixie import render, spec, store
+from pixie.local import Processes
+from pixie.stream import read_recording
+
+ROOT = Path(__file__).resolve().parent.parent
+FRAME_MS = 50  # the 20 fps animation
+LATE_MS = 5
+
+
+class Stack:
+    """One configuration under test: its processes, its Redis database, its recording."""
+
+    def __init__(self, name: str, redis_url: str, db: int, work: Path, port: int):
+        self.name = name
+        self.url = f"http://127.0.0.1:{port}"
+        self.redis_url = f"{redis_url}/{db}"
+        self.r = redis.Redis.from_url(self.redis_url)
+        self.r.flushdb()
+        self.record = work / f"{name}.frames"
+        self.record.touch()
+        self.offset = 0
+        self.frames: list[tuple[int, bytes]] = []
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "PIXIE_CONFIG": str(work / "absent.toml"),
+            "PIXIE_REDIS_URL": self.redis_url,
+            "RQ_REDIS_URL": self.redis_url,
+            "PIXIE_WEB_PORT": str(port),
+            "PIXIE_DISPLAY_BACKEND": "headless",
+            "PIXIE_DISPLAY_RECORD_PATH": str(self.record),
+            "PIXIE_DISPLAY_IDLE": "blank",
+        }
+        logs = work / f"{name}-logs"
+        logs.mkdir()
+        self.processes = Processes(env, logs)
+        self.workers = 0
+
+    def start(self, workers: int) -> None:
+        if self.name == "pixie":
+            self.processes.start("web", "pixie-web")
+            self.processes.start("display", "pixie-display")
+        else:
+            port = self.url.rsplit(":", 1)[1]
+            self.processes.start("web", "uvicorn", "bench.baseline:app", "--port", port, "--log-level", "warning")
+        self.set_workers(workers)
+        _wait(lambda: _answers(self.url + "/openapi.json"), f"{self.name} web")
+
+    def set_workers(self, n: int) -> None:
+        for i in range(self.workers, n, -1):
+            proc = self.processes.procs.pop(f"worker{i}")
+            proc.terminate()
+            proc.wait(30)
+        for i in range(self.workers + 1, n + 1):
+            if self.name == "pixie":
+                self.processes.start(f"worker{i}", "pixie-worker", str(i))
+            else:  # the original appliance's stock forking worker
+                argv = ["worker", "-w", "rq.worker.Worker", "--serializer", "json", "high", "default", "low"]
+                self.processes.start(f"worker{i}", "rq", *argv)
+        self.workers = n
+        _wait(lambda: self.r.scard("rq:workers") == n, f"{self.name}: {n} workers")
+
+    def post(self, job: dict) -> tuple[int, str]:
+        path = "/api/v1/jobs" if self.name == "pixie" else "/jobs"
+        request = urllib.request.Request(
+            self.url + path, json.dumps(job).encode(), {"Content-Type": "application/json"}, method="POST"
+        )
+        t0 = time.time_ns()
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return t0, json.loads(response.read())["id"]
+
+    def enqueue_direct(self, jobs: list[dict]) -> None:
+        """Seed a deep queue quickly, the way each design's producers enqueue."""
+        with self.r.pipeline() as pipe:
+            queue = Queue("low", connection=self.r, serializer=JSONSerializer)
+            for job in jobs:
+                if self.name == "pixie":
+                    kwargs = {k: v for k, v in job.items() if k not in ("kind", "priority")}
+                    queue.enqueue_call(f"pixie.jobs.show_{job['kind']}", kwargs=kwargs, pipeline=pipe)
+                else:
+                    queue.enqueue_call("bench.baseline.play", args=(job,), pipeline=pipe)
+            pipe.execute()
+
+    def done(self, job_id: str) -> bool:
+        if self.name == "pixie":
+            return store.get(self.r, job_id).get("state") in ("done", "failed", "canceled")
+        return Job.fetch(job_id, connection=self.r, serializer=JSONSerializer).get_status() in ("finished", "failed")
+
+    def drain(self) -> None:
+        """Empty the queues and wait until nothing plays."""
+        for name in ("high", "default", "low"):
+            Queue(name, connection=self.r, serializer=JSONSerializer).empty()
+        self.r.delete(store.READY)
+        _wait(lambda: self._idle(), f"{self.name} idle", timeout=60)
+
+    def _idle(self) -> bool:
+        started = sum(self.r.zcard(f"rq:wip:{q}") for q in ("high", "default", "low"))
+        return started == 0 and not self.r.exists(store.NOW_PLAYING)
+
+    def read(self) -> list[tuple[int, bytes]]:
+        """Frames recorded since the last call (appended to self.frames)."""
+        with open(self.record, "rb") as f:
+            f.seek(self.offset)
+            new = read_recording(f.read())
+        if new:
+            self.offset += len(new) * (32 + len(new[0][1]))
+            self.frames.extend(new)
+        return new
+
+    def first_frame_after(self, t0: int, expected: bytes, timeout=60.0) -> int:
+        self.read()
+        mark = len(self.frames)
+        while mark and self.frames[mark - 1][0] >= t0:
+            mark -= 1
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.read()
+            for ns, frame in self.frames[mark:]:
+                if ns >= t0 and frame == expected:
+                    return ns
+            mark = len(self.frames)
+            time.sleep(0.002)
+        raise TimeoutError(f"{self.name}: the expected frame never showed")
+
+    def memory(self) -> dict:
+        return {name: _memory(proc.pid) for name, proc in self.processes.procs.items()}
+
+    def stop(self) -> None:
+        self.processes.stop()
+
+
+def _memory(pid: int) -> dict:
+    """Resident memory of a process and its children (a forking worker's horse, rq's scheduler)."""
+    pids = [pid, *_children(pid)]
+    total = {"rss_mb": 0.0, "pss_mb": 0.0}
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in ("Rss", "Pss"):
+                    total[f"{key.lower()}_mb"] += int(value.split()[0]) / 1024
+        except FileNotFoundError:
+            continue
+    return {k: round(v, 1) for k, v in total.items()}
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        kids = [int(k) for k in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+    return kids + [grandchild for kid in kids for grandchild in _children(kid)]
+
+
+def _wait(predicate, what: str, timeout=30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def summary(values: list[float]) -> dict:
+    ordered = sorted(values)
+
+    def pct(p):
+        return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 2) if ordered else None
+
+    median = round(statistics.median(ordered), 2) if ordered else None
+    return {"median": median, "p95": pct(95), "p99": pct(99), "n": len(ordered)}
+
+
+class Bench:
+    def __init__(self, stacks: list[Stack], sizes: dict, seed: int):
+        self.stacks = stacks
+        self.sizes = sizes
+        self.rng = random.Random(seed)  # noqa: S311 - test inputs, not secrets
+        self.nonce = f"{seed:x}"
+        self.panel = configuration.Panel()
+        self.limits = configuration.Render()
+        self.results: dict = {}
+        self.samples: dict = {}
+
+    def expected(self, job: dict) -> bytes:
+        return render.render(spec.parse(job), None, self.panel.width, self.panel.height, self.limits)[0][0]
+
+    def record(self, figure: str, stack: Stack, values: list[float]) -> None:
+        self.samples.setdefault(figure, {}).setdefault(stack.name, []).extend(values)
+
+    def latency(self) -> None:
+        """POST → first frame on the panel; cold = content never seen, warm = seen before."""
+        n = self.sizes["latency"]
+        texts = [f"{self.nonce}{i}" for i in range(n)]
+        for phase in ("cold", "warm"):
+            for text in texts:
+                job = {"kind": "text", "text": text, "duration_s": 0.05}
+                for stack in self.stacks:  # alternating, same input
+                    t0, job_id = stack.post(job)
+                    shown = stack.first_frame_after(t0, self.expected(job))
+                    self.record(f"latency_{phase}_ms", stack, [(shown - t0) / 1e6])
+                    _wait(lambda s=stack, j=job_id: s.done(j), "job done")
+
+    def pacing(self) -> None:
+        """A 20 fps animation played while the workers chew a backlog of image jobs."""
+        frames = self.sizes["animation_frames"]
+        colors = [
+            (self.rng.randrange(40, 256), self.rng.randrange(256), self.rng.randrange(256)) for _ in range(frames)
+        ]
+        gif = _gif(colors, FRAME_MS)
+        backlog = [
+            _image_job(self.rng, 400, 300, priority="low", duration_s=0.05) for _ in range(self.sizes["backlog"])
+        ]
+        wanted = {bytes(c) * (self.panel.width * self.panel.height): i for i, c in enumerate(colors)}
+        for stack in self.stacks:
+            for job in backlog:
+                stack.post(job)
+            t0, _ = stack.post({"kind": "animation", "data_b64": gif, "priority": "high", "repeat": 1})
+            _wait(lambda s=stack, t=t0: self._all_shown(s, t, wanted), f"{stack.name} animation", timeout=120)
+            swaps = {}
+            for ns, frame in stack.frames:
+                if ns >= t0 and frame in wanted:
+                    swaps.setdefault(wanted[frame], ns)
+            start = swaps[0]
+            errors = [(swaps[i] - start) / 1e6 - i * FRAME_MS for i in range(frames)]
+            self.record("pacing_error_ms", stack, [abs(e) for e in errors])
+            self.results.setdefault("late_frames", {})[stack.name] = sum(e > LATE_MS for e in errors)
+            stack.drain()
+
+    @staticmethod
+    def _all_shown(stack: Stack, t0: int, wanted: dict) -> bool:
+        stack.read()
+        return len({wanted[f] for ns, f in stack.frames if ns >= t0 and f in wanted}) == len(wanted)
+
+    def throughput(self) -> None:
+        """Distinct image jobs per second, all submitted at once, with 1, 2, 3 workers."""
+        for workers in self.sizes["workers"]:
+            jobs = [_image_job(self.rng, 256, 256, duration_s=0.01) for _ in range(self.sizes["throughput_jobs"])]
+            for stack in self.stacks:
+                stack.set_workers(workers)
+                start = time.monotonic()
+                ids = [stack.post(job)[1] for job in jobs]
+                _wait(lambda s=stack, i=ids: all(s.done(j) for j in i), "throughput jobs", timeout=300)
+                rate = len(jobs) / (time.monotonic() - start)
+                self.results.setdefault("throughput_jobs_per_s", {}).setdefault(stack.name, {})[workers] = round(
+                    rate, 2
+                )
+        for stack in self.stacks:
+            stack.set_workers(2)
+
+    def depth(self) -> None:
+        """Latency of an urgent job while N low-priority jobs wait in the queue."""
+        for depth in self.sizes["depths"]:
+            filler = [{"kind": "fill", "color": "#202020", "duration_s": 0.2, "priority": "low"}] * depth
+            for stack in self.stacks:
+                stack.enqueue_direct(filler)
+                values = []
+                for i in range(self.sizes["depth_samples"]):
+                    job = {"kind": "text", "text": f"!{self.nonce}{depth}.{i}", "priority": "high", "duration_s": 0.05}
+                    t0, _ = stack.post(job)
+                    values.append((stack.first_frame_after(t0, self.expected(job)) - t0) / 1e6)
+                self.record(f"latency_depth_{depth}_ms", stack, values)
+                stack.drain()
+
+
+def _gif(colors, delay_ms: int) -> str:
+    frames = [Image.new("RGB", (64, 32), c) for c in colors]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=delay_ms, loop=0)
+    return base64.b64encode(out.getvalue()).decode()
+
+
+def _image_job(rng: random.Random, width: int, height: int, **options) -> dict:
+    image = Image.frombytes("RGB", (width, height), rng.randbytes(width * height * 3))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return {"kind": "image", "data_b64": base64.b64encode(out.getvalue()).decode(), "fit": "fill", **options}
+
+
+def machine() -> dict:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "panel": "64x32 headless stand-in",
+    }
+
+
+SIZES = {
+    "full": {
+        "latency": 50,
+        "animation_frames": 40,
+        "backlog": 50,
+        "workers": [1, 2, 3],
+        "throughput_jobs": 30,
+        "depths": [10, 100, 1000],
+        "depth_samples": 5,
+    },
+    "smoke": {
+        "latency": 3,
+        "animation_frames": 6,
+        "backlog": 3,
+        "workers": [1, 2],
+        "throughput_jobs": 3,
+        "depths": [2, 5],
+        "depth_samples": 2,
+    },
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the harness, not the speed")
+    parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "bench")
+    parser.add_argument("--seed", type=int, default=int(time.time()))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    sizes = SIZES["smoke" if args.smoke else "full"]
+    work = Path(tempfile.mkdtemp(prefix="pixie-bench-"))
+    server = _redis_server(work)
+    stacks = [Stack("baseline", server[1], 1, work, _free_port()), Stack("pixie", server[1], 2, work, _free_port())]
+    try:
+        for stack in stacks:
+            stack.start(workers=2)
+        bench = Bench(stacks, sizes, args.seed)
+        for figure in (bench.latency, bench.pacing, bench.throughput, bench.depth):
+            print(f"running {figure.__name__} …", file=sys.stderr, flush=True)
+            figure()
+        memory = {stack.name: stack.memory() for stack in stacks}
+        memory["redis-server (shared)"] = _memory(server[0].pid)
+    finally:
+        for stack in stacks:
+            stack.stop()
+        server[0].terminate()
+        shutil.rmtree(work, ignore_errors=True)
+    report = {
+        "machine": machine(),
+        "sizes": sizes,
+        "figures": {name: {k: summary(v) for k, v in per.items()} for name, per in bench.samples.items()},
+        "late_frames": bench.results["late_frames"],
+        "throughput_jobs_per_s": bench.results["throughput_jobs_per_s"],
+        "memory_mb": memory,
+        "samples": bench.samples,
+    }
+    (args.out / "bench.json").write_text(json.dumps(report, indent=2))
+    from .chart import draw, table
+
+    print(table(report))
+    draw(report, args.out / "bench.png")
+    print(f"\nwrote {args.out / 'bench.json'} and {args.out / 'bench.png'}")
+
+
+def _redis_server(work: Path):
+    port = _free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(work)],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}"
+    _wait(lambda: _pings(url), "redis-server")
+    return proc, url
+
+
+def _pings(url: str) -> bool:
+    try:
+        return redis.Redis.from_url(url).ping()
+    except redis.ConnectionError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,33 @@
+"""The benchmark harness keeps working: a tiny run must produce all its outputs.
+(It asserts that the figures exist, not how fast anything is.)"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_smoke_run_writes_json_table_and_chart(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((tmp_path / "bench.json").read_text())
+    figures = {"latency_cold_ms", "latency_warm_ms", "pacing_error_ms", "latency_depth_2_ms", "latency_depth_5_ms"}
+    assert set(report["figures"]) == figures
+    for per in report["figures"].values():
+        for config in ("baseline", "pixie"):
+            assert per[config]["n"] > 0
+            assert per[config]["median"] is not None
+    assert set(report["throughput_jobs_per_s"]["pixie"]) == {"1", "2"}
+    assert {"web", "display", "worker1", "worker2"} <= set(report["memory_mb"]["pixie"])
+    assert "baseline/pixie" in result.stdout
+    assert Image.open(tmp_path / "bench.png").format == "PNG"
