@@ -1,0 +1,370 @@
+"""The `pixie` command, run as installed (a real process), against real
+appliances over HTTP; plus the API calls it and the page stand on."""
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from appliance import free_port, wait_for
+from media import animated, still
+
+GREEN = (0, 255, 0)
+PIXIE = Path(sys.executable).parent / "pixie"  # the installed entry point
+
+
+@pytest.fixture
+def cli(tmp_path):
+    """Run `pixie` with a home of its own (no stray ~/.config/pixie/cli.toml, no PIXIE_* from outside)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PIXIE_") and k != "XDG_CONFIG_HOME"}
+    base["HOME"] = str(home)
+
+    def run(*args: str, host: str | None = None, env: dict | None = None, timeout=90) -> subprocess.CompletedProcess:
+        argv = [str(PIXIE), *(["--host", host] if host else []), *args]
+        return subprocess.run(argv, env={**base, **(env or {})}, capture_output=True, text=True, timeout=timeout)
+
+    run.home = home
+    return run
+
+
+def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert result.returncode == 0, (result.returncode, result.stdout, result.stderr)
+    return result
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pixie: "), result.stderr
+    return lines[0]
+
+
+def job_id(result) -> str:
+    first = result.stdout.splitlines()[0]
+    assert len(first) == 32 and all(c in "0123456789abcdef" for c in first), result.stdout
+    return first
+
+
+@pytest.fixture(scope="module")
+def idle(redis_server, tmp_path_factory):
+    """An appliance with no render worker: what it is sent stays queued."""
+    from appliance import Appliance
+
+    appliance = Appliance(redis_server, tmp_path_factory.mktemp("idle"))
+    appliance.start_web()
+    yield appliance
+    appliance.stop()
+
+
+# ---- sending -----------------------------------------------------------------------------------
+
+
+def test_text_with_wait_follows_the_job_until_it_plays(stack, cli):
+    mark = len(stack.frames())
+    result = ok(cli("text", "Hi", "--color", "red", "--duration", "0.5", "--wait", host=stack.url))
+    job = job_id(result)
+    assert result.stdout.split()[-1] in ("playing", "done")
+    # Not a terminal: one progress line per state the job went through, on stderr.
+    progress = result.stderr.splitlines()
+    assert progress[-1].startswith(f"{job[:8]} playing") or progress[-1].startswith(f"{job[:8]} done"), progress
+    record = stack.wait_state(job, "done")
+    assert (record["kind"], record["priority"]) == ("text", "default")
+    shown = [f for _, f in stack.frames()[mark:]]
+    assert any(b"\xff\x00\x00" in f for f in shown), "the red text never reached the panel"
+
+
+def test_push_a_gif_plays_it_as_an_animation(stack, cli, tmp_path):
+    gif = tmp_path / "cat.gif"
+    gif.write_bytes(animated("GIF", colors=((255, 0, 0), (0, 0, 255)), delay_ms=60))
+    result = ok(cli("push", str(gif), "--priority", "high", "--repeat", "2", "--wait", host=stack.url))
+    job = job_id(result)
+    final = stack.wait_state(job, "done", "failed")
+    assert (final["state"], final["kind"], final["priority"], final["frames"]) == ("done", "animation", "high", 2)
+
+
+def test_push_a_still_with_fit_and_name(stack, cli, tmp_path):
+    png = tmp_path / "photo.png"
+    png.write_bytes(still("PNG", color=(0, 0, 255), size=(200, 50)))
+    job = job_id(ok(cli("push", str(png), "--fit", "fill", "--duration", "0.2", "--name", "photo", host=stack.url)))
+    final = stack.wait_state(job, "done", "failed")
+    assert (final["state"], final["kind"], final["name"]) == ("done", "image", "photo")
+
+
+def test_clear_is_a_high_priority_clear_job(stack, cli):
+    job = job_id(ok(cli("clear", "--duration", "0.2", host=stack.url)))
+    final = stack.wait_state(job, "done", "failed")
+    assert (final["state"], final["kind"], final["priority"]) == ("done", "clear", "high")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read {path}: No such file or directory"),
+        (b"", "{path} is empty"),
+        (b"just some text, not a picture\n", "pixie: 415 not an image in a supported format"),
+        (still("PNG")[:60], "pixie: 422 corrupt image"),
+    ],
+    ids=["missing", "empty", "not-an-image", "truncated"],
+)
+def test_push_a_bad_file_fails_with_the_reason(stack, cli, tmp_path, content, message):
+    path = tmp_path / "upload.png"
+    if content is not None:
+        path.write_bytes(content)
+    line = one_error_line(cli("push", str(path), host=stack.url))
+    assert message.format(path=path) in line, line
+
+
+# ---- reading -----------------------------------------------------------------------------------
+
+
+def test_status_is_a_readable_table_of_health_queues_and_workers(stack, cli):
+    out = ok(cli("status", host=stack.url)).stdout
+    lines = out.splitlines()
+    assert lines[0] == f"Pixie at {stack.url}: healthy"
+    assert "redis up, 2 render worker(s), display heartbeat" in lines[1]
+    assert any(line.startswith("Now playing: ") for line in lines)
+    assert "Brightness: 100 %" in lines
+    header = next(i for i, line in enumerate(lines) if line.split() == ["QUEUE", "QUEUED", "RENDERING", "FAILED"])
+    assert [line.split()[0] for line in lines[header + 1 : header + 4]] == ["high", "default", "low"]
+    workers = stack.request("GET", "/api/v1/queue")[1]["workers"]
+    for worker in workers:
+        assert any(line.split()[:1] == [worker["name"]] for line in lines), (worker, out)
+
+
+def test_status_of_an_appliance_without_workers_says_unhealthy_and_exits_1(idle, cli):
+    result = cli("status", host=idle.url)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == f"Pixie at {idle.url}: UNHEALTHY"
+    assert "No render worker is running." in result.stdout
+    assert "display silent" in result.stdout
+
+
+def test_jobs_lists_recent_jobs_newest_first_and_filters_by_state(stack, cli):
+    first = stack.submit(kind="fill", color="blue", duration_s=0.1)
+    second = stack.submit(kind="pattern", pattern="grid", duration_s=0.1)
+    stack.wait_state(second, "done")
+    stack.wait_state(first, "done")
+    rows = [line.split() for line in ok(cli("jobs", "-n", "5", host=stack.url)).stdout.splitlines()]
+    assert rows[0][:4] == ["ID", "KIND", "PRIORITY", "STATE"]
+    ids = [row[0] for row in rows[1:]]
+    assert len(ids) <= 5
+    assert ids.index(second) < ids.index(first)
+    assert rows[1 + ids.index(first)][1:4] == ["fill", "default", "done"]
+    done = ok(cli("jobs", "--state", "done", "-n", "50", host=stack.url)).stdout.splitlines()[1:]
+    assert done and all(line.split()[3] == "done" for line in done)
+
+
+def test_screenshot_saves_what_the_panel_shows(stack, cli, tmp_path):
+    job = stack.submit(kind="fill", color="#00ff00", duration_s=5)
+    stack.wait_state(job, "playing")
+    out = tmp_path / "shot.png"
+
+    def green_shot():
+        ok(cli("screenshot", str(out), "--scale", "2", host=stack.url))
+        image = Image.open(out).convert("RGB")
+        return image.size == (128, 64) and image.getpixel((5, 5)) == GREEN
+
+    try:
+        wait_for(green_shot, timeout=10, what="a green screenshot")
+    finally:
+        stack.request("DELETE", f"/api/v1/jobs/{job}")
+    piped = ok(subprocess.run([str(PIXIE), "--host", stack.url, "screenshot", "-"], capture_output=True))
+    assert Image.open(io.BytesIO(piped.stdout)).size == (512, 256)
+
+
+# ---- changing things ---------------------------------------------------------------------------
+
+
+def test_brightness_reads_and_sets(stack, cli):
+    try:
+        assert ok(cli("brightness", "40", host=stack.url)).stdout.strip() == "40"
+        assert stack.request("GET", "/api/v1/brightness")[1] == {"brightness": 40}
+        assert ok(cli("brightness", host=stack.url)).stdout.strip() == "40"
+        bad = cli("brightness", "101", host=stack.url)
+        assert bad.returncode == 2 and "invalid choice" in bad.stderr
+    finally:
+        stack.request("PUT", "/api/v1/brightness", {"brightness": 100})
+
+
+def test_cancel_a_queued_job_by_id_prefix_then_again_is_a_409(idle, cli):
+    job = job_id(ok(cli("text", "never shown", host=idle.url)))
+    assert idle.state(job)["state"] == "queued"
+    assert ok(cli("cancel", job[:8], host=idle.url)).stdout.split() == [job, "canceled"]
+    assert idle.state(job)["state"] == "canceled"
+    line = one_error_line(cli("cancel", job, host=idle.url))
+    assert line == f"pixie: 409 job {job} has already ended (canceled)"
+    assert (
+        one_error_line(cli("cancel", "ffffffffffff", host=idle.url))
+        == "pixie: no recent job starts with 'ffffffffffff'"
+    )
+
+
+def test_cancel_dismisses_a_playing_job(stack, cli):
+    job = stack.submit(kind="fill", color="white", duration_s=60)
+    stack.wait_state(job, "playing")
+    assert ok(cli("cancel", job, host=stack.url)).stdout.split() == [job, "canceled"]
+    nxt = stack.submit(kind="clear", duration_s=0.1)
+    assert stack.wait_state(nxt, "done", timeout=10)["state"] == "done"
+
+
+def test_wait_reports_a_failed_job_and_requeue_sends_it_round_again(make_appliance, cli, tmp_path):
+    """An upload whose stored file expired before a worker got to it fails;
+    once the file is back, `pixie requeue` renders and plays it."""
+    from pixie import store
+
+    appliance = make_appliance()
+    appliance.start_web()
+    appliance.start_display()
+    png = tmp_path / "late.png"
+    png.write_bytes(still("PNG", color=(0, 255, 0)))
+    job = job_id(ok(cli("push", str(png), "--duration", "0.3", host=appliance.url)))
+    blob = store.put_blob(appliance.r, png.read_bytes())  # the same content hash the API stored it under
+    appliance.r.delete(store.blob_key(blob))
+    waiting = subprocess.Popen(
+        [str(PIXIE), "--host", appliance.url, "wait", job, "--until", "done", "--wait-timeout", "30"],
+        env={**os.environ, "HOME": str(cli.home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first = waiting.stderr.readline()  # it is following the job before any worker exists
+    appliance.start_worker("1")
+    _, stderr = waiting.communicate(timeout=60)
+    assert waiting.returncode == 1
+    *progress, error = [first, *stderr.splitlines()]
+    assert error == f"pixie: job {job} failed: ValueError: the uploaded file has expired; send it again"
+    assert progress[0].startswith(f"{job[:8]} queued") and progress[-1].startswith(f"{job[:8]} failed"), progress
+    listed = ok(cli("jobs", "--state", "failed", host=appliance.url)).stdout
+    assert job in listed and "expired" in listed
+
+    store.put_blob(appliance.r, png.read_bytes())
+    result = ok(cli("requeue", job[:10], "--wait", host=appliance.url))
+    requeued_id, requeued_state = result.stdout.splitlines()[0].split()
+    assert requeued_id == job and requeued_state in ("queued", "rendering", "ready", "playing")
+    assert result.stdout.split()[-1] in ("playing", "done")
+    final = appliance.wait_state(job, "done", "failed")
+    assert (final["state"], final["reason"]) == ("done", None)
+    line = one_error_line(cli("requeue", job, host=appliance.url))
+    assert line == f"pixie: 409 only a failed job can be requeued; job {job} is done"
+
+
+# ---- errors ------------------------------------------------------------------------------------
+
+
+def test_unreachable_device_is_one_line_and_exit_1(cli):
+    port = free_port()  # nothing listens there
+    line = one_error_line(cli("status", host=f"127.0.0.1:{port}"))
+    assert line == f"pixie: cannot reach http://127.0.0.1:{port}: Connection refused"
+
+
+def test_host_comes_from_pixie_host(stack, cli):
+    result = ok(cli("brightness", env={"PIXIE_HOST": stack.url}))
+    assert result.stdout.strip() == "100"
+    assert one_error_line(cli("brightness", env={"PIXIE_HOST": "ftp://nowhere"})).startswith(
+        "pixie: not a device address"
+    )
+
+
+def test_an_api_4xx_prints_its_reason(stack, cli):
+    line = one_error_line(cli("text", "x" * 201, host=stack.url))
+    assert line == "pixie: 422 String should have at most 200 characters"
+    line = one_error_line(cli("text", "hi", "--speed", "1000", host=stack.url))
+    assert line == "pixie: 422 speed: Input should be less than or equal to 500"
+    line = one_error_line(cli("text", "hi", "--color", "blurple", host=stack.url))
+    assert line == "pixie: 422 color: Value error, not a colour: 'blurple' (use #rrggbb or a CSS name)"
+
+
+def test_token_from_environment_or_config_file(make_appliance, cli):
+    appliance = make_appliance(token="s3cret")
+    appliance.start_web()
+    refused = one_error_line(cli("text", "hi", host=appliance.url))
+    assert refused.startswith("pixie: 401 missing or wrong API token")
+    assert "set PIXIE_TOKEN or token in" in refused and "cli.toml" in refused
+    wrong = one_error_line(cli("brightness", "10", host=appliance.url, env={"PIXIE_TOKEN": "nope"}))
+    assert wrong.startswith("pixie: 401")
+    # Reads stay open without a token.
+    assert ok(cli("jobs", host=appliance.url)).stdout.strip() == "No jobs."
+
+    job = job_id(ok(cli("text", "hi", host=appliance.url, env={"PIXIE_TOKEN": "s3cret"})))
+    assert appliance.state(job)["state"] == "queued"
+
+    config = cli.home / ".config" / "pixie" / "cli.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'host = "{appliance.url}"\ntoken = "s3cret"\n')
+    assert ok(cli("cancel", job)).stdout.split() == [job, "canceled"]
+    config.write_text("token = [broken\n")
+    assert one_error_line(cli("jobs")).startswith(f"pixie: cannot read {config}")
+
+
+# ---- the API beneath the CLI and the page ------------------------------------------------------
+
+
+def test_screen_png_answers_304_while_the_panel_is_unchanged(stack):
+    status, png, headers = stack.request("GET", "/api/v1/screen.png?scale=1")
+    etag = headers["ETag"]
+    assert status == 200 and png.startswith(b"\x89PNG") and etag
+    stack.r.set("pixie:display:screen", bytes([1, 2, 3]) * 64 * 32)  # what the display publishes
+    status, body, headers = stack.request("GET", "/api/v1/screen.png?scale=1", headers={"If-None-Match": etag})
+    assert status == 200 and headers["ETag"] != etag
+    assert Image.open(io.BytesIO(body)).getpixel((0, 0)) == (1, 2, 3)
+    status, body, _ = stack.request("GET", "/api/v1/screen.png?scale=1", headers={"If-None-Match": headers["ETag"]})
+    assert (status, body) == (304, b"")
+    status, _, other = stack.request("GET", "/api/v1/screen.png?scale=2", headers={"If-None-Match": headers["ETag"]})
+    assert status == 200 and other["ETag"] != headers["ETag"]
+
+
+def test_jobs_list_includes_jobs_sent_straight_to_rq(idle):
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
+    through_api = idle.submit(kind="fill", color="red")
+    direct = Queue("low", connection=idle.r, serializer=JSONSerializer).enqueue("pixie.jobs.show_fill", color="blue")
+    jobs = idle.request("GET", "/api/v1/jobs?limit=2")[1]["jobs"]
+    assert [(j["id"], j["state"]) for j in jobs] == [(direct.id, "queued"), (through_api, "queued")]
+    assert all(j["created"] for j in jobs)
+    assert idle.request("GET", "/api/v1/jobs?state=bogus")[0] == 422
+    assert idle.request("GET", "/api/v1/jobs?limit=0")[0] == 422
+
+
+def test_requeue_refuses_what_it_cannot_do(idle, make_appliance):
+    assert idle.request("POST", "/api/v1/jobs/nope/requeue")[:2] == (404, {"error": "no job nope"})
+    queued = idle.submit(kind="clear")
+    status, body, _ = idle.request("POST", f"/api/v1/jobs/{queued}/requeue")
+    assert (status, body["error"]) == (409, f"only a failed job can be requeued; job {queued} is queued")
+    guarded = make_appliance(token="t0ken")
+    guarded.start_web()
+    assert guarded.request("POST", "/api/v1/jobs/x/requeue", token="")[0] == 401
+
+
+def test_info_and_openapi_describe_the_additions(make_appliance, idle):
+    status, info, _ = idle.request("GET", "/api/v1/info")
+    assert status == 200
+    assert info["panel"] == {"width": 64, "height": 32} and info["token_required"] is False
+    assert info["priorities"] == ["high", "default", "low"]
+    guarded = make_appliance(token="t0ken")
+    guarded.start_web()
+    assert guarded.request("GET", "/api/v1/info", token="")[1]["token_required"] is True
+    schema = idle.request("GET", "/openapi.json")[1]
+    assert "get" in schema["paths"]["/api/v1/jobs"] and "post" in schema["paths"]["/api/v1/jobs"]
+    assert "/api/v1/jobs/{job_id}/requeue" in schema["paths"]
+    assert "/api/v1/info" in schema["paths"]
+    assert "/" not in schema["paths"]
+
+
+def test_page_and_its_assets_are_served_by_the_app(idle):
+    status, html, headers = idle.request("GET", "/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert b'src="/static/app.js"' in html and b'href="/static/style.css"' in html
+    for asset, kind in (("app.js", "javascript"), ("style.css", "text/css")):
+        status, body, headers = idle.request("GET", f"/static/{asset}")
+        assert status == 200 and kind in headers["Content-Type"] and body
+        # Nothing from another host at run time: no CDN, no web fonts.
+        assert b"http://" not in body and b"https://" not in body
+    assert b"http://" not in html and b"https://" not in html
+    assert idle.request("GET", "/static/nope.js")[0] == 404
