@@ -6,8 +6,9 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# redis-server: the real one for the appliance and the tests.
-APT_PACKAGES := redis-server python3-venv python3-dev
+# redis-server: the real one for the appliance and the tests; systemd: systemd-analyze
+# verifies the rendered unit files; git: the rgbmatrix role's fixture repository.
+APT_PACKAGES := redis-server python3-venv python3-dev git make systemd curl
 
 .PHONY: run test deps lint pytest
 
@@ -32,6 +33,9 @@ $(BIN)/.installed: app/pyproject.toml requirements-dev.txt
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/yamllint .
+	PATH=$(BIN):$$PATH $(BIN)/ansible-lint
+	PATH=$(BIN):$$PATH $(BIN)/ansible-playbook playbooks/site.yml --syntax-check
 
 pytest:
-	$(BIN)/pytest
+	PATH=$(BIN):$$PATH $(BIN)/pytest
