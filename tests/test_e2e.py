@@ -53,7 +53,9 @@ def test_animation_plays_its_frames_in_order_with_their_delays(stack):
     assert sequence == [RED, GREEN, BLUE, RED, GREEN, BLUE]
     first = next(i for i, (_, c) in enumerate(played) if c == RED)
     gaps_ms = [(played[i + 1][0] - played[i][0]) / 1e6 for i in range(first, first + 5)]
-    assert all(70 < gap < 120 for gap in gaps_ms), gaps_ms
+    # Never early; late only by scheduling noise (pacing itself is measured by the benchmarks).
+    assert min(gaps_ms) > 75, gaps_ms
+    assert sorted(gaps_ms)[len(gaps_ms) // 2] < 110, gaps_ms
 
 
 def test_high_priority_preempts_low_which_resumes(stack):

@@ -64,12 +64,15 @@ def run(kind: str, options: dict) -> dict:
     spec = specs.parse({"kind": kind, **options, "priority": job.origin})
     if not store.set_state(r, job.id, "rendering", kind=kind, priority=job.origin):
         return {"state": "canceled"}
-    media_bytes = media(r, spec)
+    # An upload is known by its hash: cached frames need no trip for the file itself.
+    upload = getattr(spec, "blob", None)
+    media_bytes = None if upload else media(r, spec)
+    media_id = upload or (store.media_id(media_bytes) if media_bytes is not None else "")
     panel = config.panel
     key = store.stream_key(
         store.digest(
             json.dumps(specs.content(spec), sort_keys=True),
-            store.digest(media_bytes) if media_bytes is not None else "",
+            media_id,
             f"{panel.width}x{panel.height}",
             str(render.VERSION),
         )
@@ -78,9 +81,13 @@ def run(kind: str, options: dict) -> dict:
     if cached:
         frames = int(r.strlen(key) // (32 + panel.width * panel.height * 3))
     else:
+        if upload:
+            media_bytes = media(r, spec)
         rendered = render.render(spec, media_bytes, panel.width, panel.height, config.render)
         store.put_stream(r, key, stream.pack(panel.width, panel.height, rendered), config.render.cache_max_bytes)
         frames = len(rendered)
+    if upload:
+        store.drop_blob(r, upload)  # its frames are cached now; the file would only hold memory
     duration_s, repeat = play_length(spec, frames, config.display.default_duration_s)
     store.make_ready(r, job.id, job.origin, stream=key, frames=frames, duration_s=duration_s, repeat=repeat)
     return {"stream": key, "frames": frames, "cached": cached}

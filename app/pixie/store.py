@@ -204,10 +204,18 @@ def get_stream(r: redis.Redis, key: str) -> bytes | None:
     return r.get(key)
 
 
+def media_id(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def put_blob(r: redis.Redis, data: bytes) -> str:
-    sha = hashlib.sha256(data).hexdigest()
+    sha = media_id(data)
     r.set(blob_key(sha), data, ex=BLOB_TTL_S)
     return sha
+
+
+def drop_blob(r: redis.Redis, sha: str) -> None:
+    r.delete(blob_key(sha))
 
 
 def get_blob(r: redis.Redis, sha: str) -> bytes | None:
