@@ -2,6 +2,7 @@
 process on the headless STAND-IN panel, which records every frame it swaps."""
 
 import base64
+import hashlib
 import io
 import signal
 
@@ -12,7 +13,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from appliance import wait_for
-from media import animated
+from media import animated, still
 
 RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
 
@@ -177,3 +178,17 @@ def test_display_killed_mid_job_plays_it_again_after_restart(make_appliance):
 def test_still_kinds_play(stack, kind):
     job = stack.submit(kind=kind, duration_s=0.1)
     assert stack.wait_state(job, "done", "failed")["state"] == "done"
+
+
+def test_one_upload_serves_every_job_that_uses_it_then_is_freed(stack):
+    png = still("PNG", (255, 0, 255), (80, 40))
+    ids = []
+    for fit in ("fill", "center"):
+        status, body, _ = stack.request(
+            "POST", f"/api/v1/jobs?fit={fit}&duration_s=0.1", png, {"Content-Type": "image/png"}
+        )
+        assert status == 202, body
+        ids.append(body["id"])
+    for job in ids:
+        assert stack.wait_state(job, "done", "failed")["state"] == "done"
+    assert not stack.r.exists(f"pixie:blob:{hashlib.sha256(png).hexdigest()}")

@@ -209,13 +209,20 @@ def media_id(data: bytes) -> str:
 
 
 def put_blob(r: redis.Redis, data: bytes) -> str:
+    """Keep an upload for the job(s) that will render it; counted per job."""
     sha = media_id(data)
-    r.set(blob_key(sha), data, ex=BLOB_TTL_S)
+    with r.pipeline() as p:
+        p.set(blob_key(sha), data, ex=BLOB_TTL_S)
+        p.incr(blob_key(sha) + ":refs")
+        p.expire(blob_key(sha) + ":refs", BLOB_TTL_S)
+        p.execute()
     return sha
 
 
 def drop_blob(r: redis.Redis, sha: str) -> None:
-    r.delete(blob_key(sha))
+    """A job is done with an upload; the last one frees it."""
+    if r.decr(blob_key(sha) + ":refs") <= 0:
+        r.delete(blob_key(sha), blob_key(sha) + ":refs")
 
 
 def get_blob(r: redis.Redis, sha: str) -> bytes | None:
