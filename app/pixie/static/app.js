@@ -38,8 +38,9 @@ async function api(method, path, body) {
   }
   const data = (resp.headers.get("Content-Type") || "").startsWith("application/json") ? await resp.json() : null;
   if (resp.status === 401) {
+    const sent = token();
     localStorage.removeItem(TOKEN_KEY);
-    askToken(token() ? "That token was refused." : "This Pixie needs its API token to change anything.");
+    askToken(sent ? "That token was refused." : "This Pixie needs its API token to change anything.");
   }
   if (!resp.ok && resp.status !== 503) {
     throw new ApiError(resp.status, (data && data.error) || `${resp.status} ${resp.statusText}`);

@@ -1,0 +1,330 @@
+"""The web page in a real headless Chromium (Debian's `chromium`, driven by
+Playwright) against real appliances on the headless STAND-IN panel.
+
+Screenshots of the page are saved under artifacts/ (git-ignored)."""
+
+import base64
+import shutil
+from pathlib import Path
+
+import pytest
+
+from appliance import wait_for
+from media import animated, still
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+# No network here but loopback: without these Chromium floods refused connections to Google's services.
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
+
+# The colour at the centre of every LED of the preview canvas (drawn one round LED per panel pixel).
+LED_COLORS = """() => {
+  const canvas = document.getElementById("preview");
+  const w = canvas.width / 10, h = canvas.height / 10;
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  const seen = new Set();
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const i = ((y * 10 + 5) * canvas.width + (x * 10 + 5)) * 4;
+    seen.add(`${data[i]},${data[i + 1]},${data[i + 2]}`);
+  }
+  return [...seen];
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert shutil.which(CHROMIUM), "chromium is not installed: apt-get install chromium (make deps does)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        # Playwright gives every launch a fresh, throwaway --user-data-dir of its own.
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+class Page:
+    """A page on one appliance, with what it logged and where it went."""
+
+    def __init__(self, browser, appliance, **context):
+        self.appliance = appliance
+        self.context = browser.new_context(**context)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.set_default_timeout(15_000)
+        self.closed = False
+
+    def open(self):
+        self.page.goto(self.appliance.url + "/")
+        self.page.wait_for_selector("body[data-ready='1']")
+        return self.page
+
+    def leds(self) -> set[tuple[int, int, int]]:
+        return {tuple(int(v) for v in c.split(",")) for c in self.page.evaluate(LED_COLORS)}
+
+    def row(self, job_id: str):
+        return self.page.locator(f"#jobs tr[data-job='{job_id}']")
+
+    def wait_row_state(self, job_id: str, state: str, timeout=20_000):
+        self.page.wait_for_selector(f"#jobs tr[data-job='{job_id}'][data-state='{state}']", timeout=timeout)
+
+    def newest_job(self, **expected) -> str:
+        """The id of the newest job the API knows, once it matches `expected` (what the page just sent)."""
+
+        def newest():
+            jobs = self.appliance.request("GET", "/api/v1/jobs?limit=1")[1]["jobs"]
+            return jobs and all(jobs[0].get(k) == v for k, v in expected.items()) and jobs[0]["id"]
+
+        return wait_for(newest, timeout=10, what=f"a new job {expected}")
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / name
+        self.page.screenshot(path=str(path), full_page=True)
+        print(f"page screenshot: {path}")
+        return path
+
+    def close(self, allow_errors: tuple[str, ...] = ()):
+        self.closed = True
+        self.context.close()
+        errors = [e for e in self.errors if not any(a in e for a in allow_errors)]
+        assert not errors, errors
+        foreign = [u for u in self.requests if not u.startswith((self.appliance.url, "blob:", "data:"))]
+        assert not foreign, f"the page fetched from elsewhere: {foreign}"
+
+
+@pytest.fixture
+def on(browser):
+    opened = []
+
+    def make(appliance, **context) -> Page:
+        page = Page(browser, appliance, **context)
+        opened.append(page)
+        return page
+
+    yield make
+    for page in opened:
+        if not page.closed:
+            page.context.close()
+
+
+def test_send_text_the_job_plays_then_is_done_and_the_preview_shows_it(stack, on):
+    view = on(stack, viewport={"width": 1200, "height": 900})
+    page = view.open()
+    wait_for(lambda: view.page.evaluate("document.getElementById('preview').dataset.frames"), what="a first frame")
+    assert view.leds() == {(0, 0, 0)}, "the idle panel is blank"
+    assert page.locator("#health").inner_text() == "healthy"
+
+    page.fill("#text", "Hi!")
+    page.fill("#color", "#ff0000")
+    page.fill("#duration", "3")
+    page.click("#send-text")
+    page.wait_for_selector("#toast.show:has-text('Queued')")
+    job = view.newest_job(kind="text")
+    view.wait_row_state(job, "playing")
+    # The same pixels the panel shows: red text on black, in the preview.
+    wait_for(lambda: RED in view.leds(), timeout=5, what="red text in the preview")
+    assert (0, 0, 0) in view.leds()
+    assert page.locator("#now-playing").get_attribute("data-job") == job
+    assert job[:8] in page.locator("#now-playing").inner_text()
+    view.screenshot("page-playing.png")
+    view.wait_row_state(job, "done")
+    assert stack.state(job)["state"] == "done"
+    wait_for(lambda: view.leds() == {(0, 0, 0)}, timeout=5, what="the preview blank again")
+    # Workers and queues from the API, on the page.
+    workers = [w["name"] for w in stack.request("GET", "/api/v1/queue")[1]["workers"]]
+    listed = page.locator("#workers li").all_inner_texts()
+    assert sorted(t.split(":")[0] for t in listed) == sorted(workers)
+    assert page.locator("#queues tbody tr").count() == 3
+    view.close()
+
+
+def test_an_unchanged_panel_costs_304s_not_pngs(stack, on):
+    view = on(stack)
+    page = view.open()
+    statuses = []
+    page.on("response", lambda r: "/api/v1/screen.png" in r.url and statuses.append(r.status))
+    page.wait_for_timeout(2000)
+    assert len(statuses) >= 4, statuses  # a few a second
+    assert statuses.count(304) >= len(statuses) - 1, statuses
+    view.close()
+
+
+def test_upload_a_gif_by_drag_and_drop_and_a_still_with_the_file_picker(stack, on, tmp_path):
+    view = on(stack)
+    page = view.open()
+    gif = animated("GIF", colors=(RED, GREEN, BLUE), delay_ms=400)
+    data = page.evaluate_handle(
+        """(b64) => {
+          const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([bytes], "rgb.gif", { type: "image/gif" }));
+          return transfer;
+        }""",
+        base64.b64encode(gif).decode(),
+    )
+    page.dispatch_event("#drop", "drop", {"dataTransfer": data})
+    assert "rgb.gif" in page.locator("#drop-label").inner_text()
+    assert page.locator("#thumb").is_visible()
+    page.select_option("#priority", "high")
+    page.fill("#duration", "3")
+    page.click("#send-file")
+    job = view.newest_job(kind="animation", priority="high")
+    seen = set()
+
+    def frames_in_preview():
+        seen.update(view.leds())
+        return len(seen & {RED, GREEN, BLUE}) >= 2
+
+    wait_for(frames_in_preview, timeout=10, interval=0.1, what="the GIF's frames in the preview")
+    view.wait_row_state(job, "done")
+    assert stack.state(job)["frames"] == 3
+
+    png = tmp_path / "blue.png"
+    png.write_bytes(still("PNG", color=BLUE, size=(64, 32)))
+    page.set_input_files("#file", str(png))
+    page.select_option("#fit", "fill")
+    page.select_option("#priority", "default")
+    page.fill("#duration", "1")
+    page.click("#send-file")
+    job = view.newest_job(kind="image")
+    wait_for(lambda: view.leds() == {BLUE}, timeout=10, what="the blue still in the preview")
+    view.wait_row_state(job, "done")
+    view.close()
+
+
+def test_a_bad_upload_shows_the_api_reason(stack, on, tmp_path):
+    view = on(stack)
+    page = view.open()
+    bad = tmp_path / "notes.png"
+    bad.write_bytes(b"not a picture at all")
+    page.set_input_files("#file", str(bad))
+    page.click("#send-file")
+    toast = page.locator("#toast.error")
+    toast.wait_for()
+    assert "not an image in a supported format" in toast.inner_text()
+    view.close(allow_errors=("415",))
+
+
+def test_brightness_slider_sets_the_panel_brightness(stack, on):
+    view = on(stack)
+    page = view.open()
+    assert page.locator("#brightness-value").inner_text() == "100 %"
+    try:
+        page.locator("#brightness").evaluate("(el) => { el.value = 30; el.dispatchEvent(new Event('change')); }")
+        wait_for(lambda: stack.request("GET", "/api/v1/brightness")[1]["brightness"] == 30, what="brightness 30")
+    finally:
+        stack.request("PUT", "/api/v1/brightness", {"brightness": 100})
+    view.close()
+
+
+def test_cancel_a_queued_job_and_requeue_a_failed_one(make_appliance, on, tmp_path):
+    """No render worker at first: a job sent stays queued and is canceled from
+    the page. An upload whose stored file expires fails once a worker runs;
+    with the file back, Requeue on the page plays it."""
+    from pixie import store
+
+    appliance = make_appliance()
+    appliance.start_web()
+    appliance.start_display()
+    view = on(appliance)
+    page = view.open()
+    page.wait_for_selector("#health.bad")
+    assert "no render worker is running" in page.locator("#workers").inner_text()
+
+    page.fill("#text", "never shown")
+    page.click("#send-text")
+    queued = view.newest_job(kind="text")
+    view.wait_row_state(queued, "queued")
+    view.row(queued).locator("button[data-action='cancel']").click()
+    view.wait_row_state(queued, "canceled")
+    assert appliance.state(queued)["state"] == "canceled"
+    assert view.row(queued).locator("button").count() == 0
+
+    png = tmp_path / "green.png"
+    png.write_bytes(still("PNG", color=GREEN, size=(64, 32)))
+    page.set_input_files("#file", str(png))
+    page.fill("#duration", "2")
+    page.click("#send-file")
+    failing = view.newest_job(kind="image")
+    appliance.r.delete(store.blob_key(store.put_blob(appliance.r, png.read_bytes())))
+    appliance.start_worker("1")
+    view.wait_row_state(failing, "failed")
+    assert "expired" in view.row(failing).inner_text()
+    page.wait_for_selector("#health.good")
+
+    store.put_blob(appliance.r, png.read_bytes())
+    view.row(failing).locator("button[data-action='requeue']").click()
+    view.wait_row_state(failing, "playing")
+    wait_for(lambda: view.leds() == {GREEN}, timeout=5, what="the requeued job in the preview")
+    view.row(failing).locator("button[data-action='dismiss']").click()
+    view.wait_row_state(failing, "canceled")
+    view.close(allow_errors=("503",))  # /healthz while no worker ran
+
+
+def test_with_a_token_the_page_asks_once_and_keeps_it(make_appliance, on):
+    appliance = make_appliance(token="s3cret")
+    appliance.start_web()
+    view = on(appliance)
+    page = view.open()
+    dialog = page.locator("#token-dialog")
+    dialog.wait_for(state="visible")
+    page.fill("#token", "wrong")
+    page.click("#token-save")
+    assert not dialog.is_visible()
+    page.fill("#text", "refused")
+    page.click("#send-text")
+    dialog.wait_for(state="visible")
+    assert "refused" in page.locator("#token-why").inner_text()
+    assert appliance.request("GET", "/api/v1/jobs")[1]["jobs"] == []
+
+    page.fill("#token", "s3cret")
+    page.click("#token-save")
+    page.click("#send-text")
+    job = view.newest_job(kind="text")
+    assert appliance.state(job)["state"] == "queued"
+    assert page.evaluate("localStorage.getItem('pixie.token')") == "s3cret"
+
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert not dialog.is_visible()
+    view.row(job).locator("button[data-action='cancel']").click()
+    view.wait_row_state(job, "canceled")
+    view.close(allow_errors=("401", "503"))  # the refused token; /healthz with no worker
+
+
+def test_fits_a_phone_screen(stack, on):
+    view = on(stack, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = view.open()
+    job = stack.submit(kind="text", text="Phone", color="orange", duration_s=3)
+    view.wait_row_state(job, "playing")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    preview = page.locator("#preview").bounding_box()
+    assert 300 < preview["width"] <= 390 and abs(preview["height"] - preview["width"] / 2) < 2
+    dismiss = view.row(job).locator("button[data-action='dismiss']")
+    assert not page.locator("#token-button").is_visible()  # no token configured
+    for control in ("#text", "#send-text", "#priority", "#brightness", dismiss):
+        box = (page.locator(control) if isinstance(control, str) else control).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, control
+    view.screenshot("page-phone.png")
+    # Not clipped by the jobs card either.
+    table = page.locator("#jobs-card .scroll").bounding_box()
+    button = dismiss.bounding_box()
+    assert button["x"] + button["width"] <= table["x"] + table["width"], (button, table)
+    dismiss.click()
+    view.wait_row_state(job, "canceled")
+    view.close()
