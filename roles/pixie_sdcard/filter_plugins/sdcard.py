@@ -1,0 +1,79 @@
+"""Filters of the pixie_sdcard role.
+
+``pixie_sdcard_pick_image(sums, pattern, release)`` reads a ``SHA256SUMS``
+text (``<sha256> *<name>`` or ``<sha256>  <name>`` lines) and returns
+``{"name", "sha256", "version"}`` of the newest point release of
+``release`` whose file name matches ``pattern`` (``{version}`` stands for
+``24.04``, ``24.04.1``, ...), or ``{}`` when none matches.
+
+``pixie_sdcard_sum_of(sums, name)`` returns the sha256 listed for ``name``
+(``""`` when absent).
+
+``pixie_sdcard_fat_offset(sfdisk_json)`` returns ``{"start", "size",
+"number"}`` in bytes for the first FAT partition of ``sfdisk --json``
+output, or ``{}``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+_LINE = re.compile(r"^([0-9a-fA-F]{64})\s+\*?(\S+)\s*$")
+_FAT_TYPES = {"b", "c", "e", "ef", "0b", "0c", "0e", "6", "06", "1", "01", "4", "04"}
+_FAT_GUIDS = {"ebd0a0a2-b9e5-4433-87c0-68b6b72699c7", "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"}
+
+
+def _entries(sums):
+    for line in str(sums or "").splitlines():
+        match = _LINE.match(line.strip())
+        if match:
+            yield match.group(1).lower(), match.group(2)
+
+
+def pixie_sdcard_pick_image(sums, pattern, release):
+    release = str(release)
+    head, sep, tail = str(pattern).partition("{version}")
+    if not sep:
+        regex = re.compile(re.escape(head) + r"$")
+    else:
+        regex = re.compile(re.escape(head) + "(" + re.escape(release) + r"(?:\.\d+)*)" + re.escape(tail) + "$")
+    best = None
+    for sha, name in _entries(sums):
+        match = regex.match(name)
+        if not match:
+            continue
+        version = match.group(1) if sep else release
+        rank = tuple(int(p) for p in version.split("."))
+        if best is None or rank > best[0]:
+            best = (rank, {"name": name, "sha256": sha, "version": version})
+    return best[1] if best else {}
+
+
+def pixie_sdcard_sum_of(sums, name):
+    for sha, entry in _entries(sums):
+        if entry == name:
+            return sha
+    return ""
+
+
+def pixie_sdcard_fat_offset(sfdisk_json):
+    data = json.loads(sfdisk_json) if isinstance(sfdisk_json, str) else sfdisk_json
+    table = data.get("partitiontable", {})
+    sector = int(table.get("sectorsize", 512))
+    for number, part in enumerate(table.get("partitions", []), start=1):
+        ptype = str(part.get("type", "")).lower()
+        if ptype in _FAT_TYPES or ptype in _FAT_GUIDS:
+            return {"start": int(part["start"]) * sector, "size": int(part["size"]) * sector, "number": number}
+    return {}
+
+
+class FilterModule:
+    """Ansible filter plugin entry point."""
+
+    def filters(self):
+        return {
+            "pixie_sdcard_pick_image": pixie_sdcard_pick_image,
+            "pixie_sdcard_sum_of": pixie_sdcard_sum_of,
+            "pixie_sdcard_fat_offset": pixie_sdcard_fat_offset,
+        }
