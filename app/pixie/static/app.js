@@ -348,7 +348,7 @@ async function start() {
   }
   setupToken();
   setupSend();
-  loadBrightness();
+  await loadBrightness();
   refreshPreview();
   refreshStatus();
   state.statusTimer = setInterval(refreshStatus, STATUS_MS);
