@@ -26,18 +26,16 @@ def table(report: dict) -> str:
     for workers, base in report["throughput_jobs_per_s"]["baseline"].items():
         new = report["throughput_jobs_per_s"]["pixie"][workers]
         row(f"throughput, {workers} worker(s)", "jobs/s", base, new)
-    totals = {}
-    for config in CONFIGS:
-        totals[config] = {
-            kind: sum(m[kind] for m in report["memory_mb"][config].values()) for kind in ("rss_mb", "pss_mb")
-        }
-    shared = report["memory_mb"]["redis-server (shared)"]
+    memory = report["memory_mb"]
+    totals = {
+        config: {kind: sum(m[kind] for m in memory[config].values()) for kind in ("rss_mb", "pss_mb")}
+        for config in CONFIGS
+    }
     for kind in ("rss_mb", "pss_mb"):
-        label = f"memory {kind[:3].upper()} MB (+redis)"
-        row(label, "total", totals["baseline"][kind] + shared[kind], totals["pixie"][kind] + shared[kind])
+        row(f"memory {kind[:3].upper()} MB, all processes", "total", totals["baseline"][kind], totals["pixie"][kind])
     for config in CONFIGS:
-        parts = ", ".join(f"{name} {m['pss_mb']:.0f}" for name, m in report["memory_mb"][config].items())
-        rows.append(f"  {config} PSS MB: {parts}, redis {shared['pss_mb']:.0f}")
+        parts = ", ".join(f"{name} {m['pss_mb']:.0f}" for name, m in memory[config].items())
+        rows.append(f"  {config} PSS MB: {parts}")
     return "\n".join(rows)
 
 

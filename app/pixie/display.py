@@ -18,47 +18,12 @@ import redis
 from . import config as configuration
 from . import render, store
 from .backends import open_backend
+from .playback import Playback
 from .stream import unpack
 
 log = logging.getLogger("pixie.display")
 WATCH_INTERVAL_S = 0.05
 SCREEN_INTERVAL_S = 0.2
-
-
-class Playback:
-    """One job on its way through the panel; survives being preempted."""
-
-    def __init__(self, job_id: str, record: dict, frames: list[bytes], holds: list[int]):
-        self.job_id = job_id
-        self.priority = record.get("priority") or "default"
-        self.rank = store.RANK.get(self.priority, 1)
-        self.frames = frames
-        self.holds = holds
-        self.repeat = int(record["repeat"]) if record.get("repeat") else None
-        duration = float(record["duration_s"]) if record.get("duration_s") else None
-        self.duration_us = duration * 1e6 if duration else None
-        self.index = 0
-        self.loops = 0
-        self.played_us = 0.0
-        self.canvases = []
-
-    def finished(self) -> bool:
-        if self.duration_us is not None:
-            return self.played_us >= self.duration_us
-        return self.loops >= (self.repeat or 1)
-
-    def hold_us(self) -> float:
-        hold = self.holds[self.index]
-        if self.duration_us is not None:
-            hold = min(hold, self.duration_us - self.played_us)
-        return hold
-
-    def advance(self) -> None:
-        self.played_us += self.hold_us()
-        self.index += 1
-        if self.index == len(self.frames):
-            self.index = 0
-            self.loops += 1
 
 
 class Player:

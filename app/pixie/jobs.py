@@ -21,6 +21,7 @@ from rq import get_current_job
 from . import config as configuration
 from . import render, store, stream
 from . import spec as specs
+from .playback import play_length
 
 
 @functools.cache
@@ -91,15 +92,6 @@ def run(kind: str, options: dict) -> dict:
     duration_s, repeat = play_length(spec, frames, config.display.default_duration_s)
     store.make_ready(r, job.id, job.origin, stream=key, frames=frames, duration_s=duration_s, repeat=repeat)
     return {"stream": key, "frames": frames, "cached": cached}
-
-
-def play_length(spec, frames: int, default_duration_s: float) -> tuple[float | None, int | None]:
-    """Stills stay up for a while; animations and scrolling text play once."""
-    if spec.duration_s is not None or spec.repeat is not None:
-        return spec.duration_s, spec.repeat
-    if frames == 1:
-        return default_duration_s, None
-    return None, 1
 
 
 def media(r, spec) -> bytes | None:
