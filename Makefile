@@ -1,21 +1,27 @@
 # Pixie's two commands, on a fresh Debian/Ubuntu machine:
 #   make run    the whole appliance locally on an emulated panel (no Pi needed)
 #   make test   every check CI runs
+#   make bench  the benchmarks (not part of test: speed is measured, not asserted)
 # Both install what is missing first (apt packages, then a virtualenv in .venv).
 
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # redis-server: the real one for the appliance and the tests; systemd: systemd-analyze
-# verifies the rendered unit files; git: the rgbmatrix role's fixture repository.
-APT_PACKAGES := redis-server python3-venv python3-dev git make systemd curl
+# verifies the rendered unit files; git: the rgbmatrix role's fixture repository;
+# chromium: the page tests drive it headless (Playwright never downloads a browser).
+APT_PACKAGES := redis-server python3-venv python3-dev git make systemd curl chromium
 
-.PHONY: run test deps lint pytest
+.PHONY: run test bench deps lint pytest
 
 run: deps $(BIN)/.installed
 	$(BIN)/pixie-local
 
 test: deps $(BIN)/.installed lint pytest
+
+# The original design against pixie, side by side: artifacts/bench/bench.{json,png} and a table.
+bench: deps $(BIN)/.installed
+	$(BIN)/python -m bench
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
