@@ -5,6 +5,7 @@ environment, so that they never sit in a world-readable file or in argv.
 """
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ class Web:
     port: int = 5000
     token: str = ""
     max_body_bytes: int = 8 * 1024 * 1024
+    # Client networks allowed to call the API at all (CIDR, e.g. "192.168.1.0/24"); empty: every client.
+    # In the environment: PIXIE_WEB_ALLOW="192.168.1.0/24,127.0.0.1".
+    allow: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -99,6 +103,12 @@ class Config:
 
 
 def _coerce(name: str, value, kind):
+    if kind is list:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return value
+        raise ConfigError(f"{name}: expected a list of strings, got {value!r}")
     if kind is bool:
         if isinstance(value, str):
             return value.lower() in ("1", "true", "yes", "on")
@@ -157,3 +167,13 @@ def validate(config: Config) -> None:
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
+    for network in config.web.allow:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError(f"web.allow: {network!r} is not an address or network (CIDR)") from None
+
+
+def networks(allow: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The allow-list as networks (validated by `validate`)."""
+    return [ipaddress.ip_network(network, strict=False) for network in allow]

@@ -10,6 +10,7 @@ import binascii
 import hashlib
 import hmac
 import io
+import ipaddress
 import json
 import time
 import uuid
@@ -104,7 +105,37 @@ class Problem(Exception):
         self.message = message
 
 
-ERRORS = {code: {"model": Error} for code in (400, 401, 404, 409, 413, 415, 422)}
+ERRORS = {code: {"model": Error} for code in (400, 401, 403, 404, 409, 413, 415, 422)}
+
+
+class AllowList:
+    """ASGI middleware: only clients from the allowed networks get an answer other than 403 (`[web] allow`)."""
+
+    def __init__(self, app, allow: list[str]):
+        self.app = app
+        self.networks = configuration.networks(allow)
+
+    def allowed(self, host: str | None) -> bool:
+        try:
+            address = ipaddress.ip_address((host or "").split("%")[0])
+        except ValueError:
+            return False  # a unix socket or an unknown peer: not on the list
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        return any(address in network for network in self.networks)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            client = scope.get("client")
+            host = client[0] if client else None
+            if not self.allowed(host):
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                reason = f"client {host} is not in the allowed networks ([web] allow)"
+                await JSONResponse({"error": reason}, status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def create_app(config: configuration.Config) -> FastAPI:
@@ -441,6 +472,8 @@ def create_app(config: configuration.Config) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi
+    if config.web.allow:
+        app.add_middleware(AllowList, allow=config.web.allow)
     return app
 
 
