@@ -2,7 +2,11 @@
 # Make a small synthetic "Ubuntu Server preinstalled raspi" image for the
 # flash.yml / image.yml tests, and optionally serve it over loopback HTTP.
 #
-#   make-synthetic-image.sh OUTDIR [--serve PORT]
+#   make-synthetic-image.sh [--minimal] OUTDIR [--serve PORT]
+#
+# --minimal: the writable partition holds only the marker, fstab and
+# /boot/firmware (no debootstrap, no root needed, seconds): enough for
+# flash.yml, which never looks inside the root filesystem.
 #
 # STAND-IN: the image has the layout of Ubuntu Server 24.04's
 # ubuntu-24.04.x-preinstalled-server-arm64+raspi.img.xz, NOT its content:
@@ -29,7 +33,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 bootfiles="$repo/molecule/shared/image/boot"
-out=${1:?usage: make-synthetic-image.sh OUTDIR [--serve PORT]}
+minimal=0
+if [ "${1:-}" = --minimal ]; then minimal=1; shift; fi
+out=${1:?usage: make-synthetic-image.sh [--minimal] OUTDIR [--serve PORT]}
 shift
 serve=""
 if [ "${1:-}" = --serve ]; then serve=${2:?--serve needs a port}; fi
@@ -44,7 +50,8 @@ packages=systemd-sysv,python3,python3-apt,sudo,ca-certificates,kmod
 rootfs_key=$(echo "bookworm arm64 minbase $packages $mirror" | sha256sum | cut -c1-12)
 key=$(cat "$0" "$bootfiles/cmdline.txt" "$bootfiles/config.txt" <(echo "$mirror") | sha256sum | cut -c1-12)
 rootfs="$cache/rootfs-arm64-$rootfs_key.tar"
-cached_xz="$cache/synthetic-$key.img.xz"
+flavour=$([ "$minimal" = 1 ] && echo minimal || echo debian)
+cached_xz="$cache/synthetic-$flavour-$key.img.xz"
 
 log() { printf '[synthetic-image %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -54,10 +61,11 @@ exec 9>"$cache/build.lock"
 flock 9
 
 if [ ! -s "$cached_xz" ]; then
-    [ "$(id -u)" = 0 ] || die "needs root to build the cached root filesystem (debootstrap)"
+    [ "$minimal" = 1 ] || [ -s "$rootfs" ] || [ "$(id -u)" = 0 ] \
+        || die "needs root to build the cached root filesystem (debootstrap); or use --minimal"
     work=$(mktemp -d "$cache/work.XXXXXX")
     trap 'for m in proc sys dev; do mountpoint -q "$work/root/$m" && umount -l "$work/root/$m"; done; rm -rf "$work"' EXIT
-    if [ ! -s "$rootfs" ]; then
+    if [ "$minimal" = 0 ] && [ ! -s "$rootfs" ]; then
         if [ "$(dpkg --print-architecture)" != arm64 ]; then
             [ -e /proc/sys/fs/binfmt_misc/status ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
             grep -qs '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 || update-binfmts --enable qemu-aarch64 >&2 \
@@ -80,7 +88,8 @@ if [ ! -s "$cached_xz" ]; then
     log "assemble the image"
     root="$work/root"
     mkdir -p "$root"
-    tar -C "$root" --numeric-owner -xf "$rootfs"
+    if [ "$minimal" = 0 ]; then tar -C "$root" --numeric-owner -xf "$rootfs"; fi
+    mkdir -p "$root/etc"
     mkdir -p "$root/boot/firmware"
     cat > "$root/etc/fstab" <<'FSTAB'
 LABEL=writable	/	ext4	discard,errors=remount-ro	0	1
@@ -98,7 +107,7 @@ FSTAB
 
     boot_mib=64
     used_mib=$(( $(du -s --block-size=1M "$root" | cut -f1) ))
-    root_mib=$(( used_mib + used_mib / 4 + 64 ))
+    root_mib=$(( used_mib + used_mib / 4 + 64 ))   # minimal: 65 MiB
     disk="$work/disk.img"
     truncate -s "$(( 1 + boot_mib + root_mib ))M" "$disk"
     sfdisk --quiet "$disk" <<TABLE
@@ -121,7 +130,7 @@ print(p[0]["start"] * ss, p[0]["size"] * ss, p[1]["start"] * ss, p[1]["size"] * 
     log "image $(( 1 + boot_mib + root_mib )) MiB; xz"
     xz -T0 -3 -c "$disk" > "$cached_xz.tmp"
     mv "$cached_xz.tmp" "$cached_xz"
-    for old in "$cache"/synthetic-*.img.xz; do [ "$old" = "$cached_xz" ] || rm -f "$old"; done
+    for old in "$cache"/synthetic-"$flavour"-*.img.xz; do [ "$old" = "$cached_xz" ] || rm -f "$old"; done
 fi
 flock -u 9
 

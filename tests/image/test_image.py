@@ -1,0 +1,160 @@
+"""playbooks/image.yml mechanics on the synthetic image (root only).
+
+The source is make-synthetic-image.sh's full flavour: a STAND-IN for Ubuntu's
+raspi image with a debootstrapped Debian 12 arm64 root. The roles are not run
+here (pixie_image_converge=false; they need the network and a running system
+in places, see notes/image-integration.md); an extra tasks file runs inside
+the arm64 chroot instead, to prove the chroot connection, and the clean-up is
+checked after success and after a failure inside the image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import lzma
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import Server, ext4_label, make_release, mtype, partitions, run_playbook
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="image.yml needs root (loop devices, mounts, chroot)")
+
+INSIDE_OK = """\
+- name: Run a program of the image
+  ansible.builtin.command: uname -m
+  register: arch
+  changed_when: false
+- name: The chroot runs arm64 code
+  ansible.builtin.assert:
+    that: arch.stdout == 'aarch64'
+- name: The boot partition is staged in /boot/firmware
+  ansible.builtin.stat:
+    path: /boot/firmware/cmdline.txt
+  register: cmdline
+- name: Check it
+  ansible.builtin.assert:
+    that: cmdline.stat.exists
+- name: Leave a mark in the image
+  ansible.builtin.copy:
+    dest: /etc/pixie-image-test
+    content: "{{ ansible_facts.architecture }}\\n"
+    mode: "0644"
+- name: Edit a boot file (as pixie_boot does)
+  ansible.builtin.lineinfile:
+    path: /boot/firmware/config.txt
+    line: "# pixie-image-test"
+"""
+
+INSIDE_FAIL = """\
+- name: Leave a mark, then fail
+  ansible.builtin.command: touch /etc/pixie-image-test
+  changed_when: true
+- name: Fail on purpose
+  ansible.builtin.fail:
+    msg: deliberate failure inside the image
+"""
+
+SIZE_MIB = 1024
+
+
+@pytest.fixture(scope="module")
+def full_release(tmp_path_factory):
+    out = tmp_path_factory.mktemp("release-full")
+    releases = make_release(out, minimal=False)
+    server = Server(out)
+    yield releases, server
+    server.close()
+
+
+def image_vars(server, tmp: Path, tasks: str) -> dict:
+    extra = tmp / "inside.yml"
+    extra.write_text(tasks)
+    return {
+        "pixie_sdcard_mirror": f"{server.url}/releases",
+        "pixie_sdcard_cache_dir": str(tmp / "cache"),
+        "pixie_image_work_dir": str(tmp / "work"),
+        "pixie_image_output_dir": str(tmp / "build"),
+        "pixie_image_size_mib": SIZE_MIB,
+        "pixie_image_converge": False,
+        "pixie_image_extra_tasks": str(extra),
+        "pixie_image_xz_level": 1,
+    }
+
+
+def leftovers(work: Path) -> tuple[list[str], list[str]]:
+    mounts = [m for m in Path("/proc/mounts").read_text().splitlines() if str(work) in m]
+    loops = subprocess.run(
+        ["losetup", "--list", "--noheadings", "--output", "BACK-FILE"], capture_output=True, text=True
+    ).stdout
+    return mounts, [line for line in loops.splitlines() if str(work) in line]
+
+
+def read_root_file(image: Path, offset: int, size: int, path: str) -> str:
+    dev = subprocess.run(
+        ["losetup", "--find", "--show", "--read-only", f"--offset={offset}", f"--sizelimit={size}", str(image)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    try:
+        proc = subprocess.run(["debugfs", "-R", f"cat {path}", dev], capture_output=True, text=True)
+        return proc.stdout
+    finally:
+        subprocess.run(["losetup", "-d", dev], check=False)
+
+
+def test_image_built_grown_and_detached(full_release, tmp_path):
+    _, server = full_release
+    values = image_vars(server, tmp_path, INSIDE_OK)
+    run = run_playbook("image.yml", tmp_path / "runs", values, timeout=3000)
+    assert run.rc == 0, run
+    assert leftovers(tmp_path / "work") == ([], [])
+    built = sorted((tmp_path / "build").glob("pixie-*.img.xz"))
+    assert [p.name for p in built] == ["pixie-0.1.0-64x32.img.xz"], built
+    xz = built[0]
+    digest = hashlib.sha256(xz.read_bytes()).hexdigest()
+    assert (tmp_path / "build" / "pixie-0.1.0-64x32.img.xz.sha256").read_text() == f"{digest}  {xz.name}\n"
+    assert f"{digest} *{xz.name}" in (tmp_path / "build" / "SHA256SUMS").read_text()
+    assert not list((tmp_path / "work").glob("*.img"))  # the big work image is gone
+
+    image = tmp_path / "pixie.img"
+    with lzma.open(xz) as src, open(image, "wb") as dst:
+        while chunk := src.read(1 << 22):
+            dst.write(chunk)
+    assert image.stat().st_size == SIZE_MIB << 20
+    boot, root = partitions(image)
+    assert root["start"] + root["size"] == SIZE_MIB << 20  # partition 2 grown to the end
+    assert ext4_label(image, root["start"]) == "writable"
+    with open(image, "rb") as f:  # filesystem grown with it
+        f.seek(root["start"] + 1024)
+        sb = f.read(64)
+    blocks = int.from_bytes(sb[4:8], "little")
+    block_size = 1024 << int.from_bytes(sb[24:28], "little")
+    assert blocks * block_size == root["size"]
+    assert read_root_file(image, root["start"], root["size"], "/etc/pixie-image-test") == "aarch64\n"
+    assert read_root_file(image, root["start"], root["size"], "/etc/pixie-stand-in").startswith("PIXIE-STAND-IN")
+    # the boot partition got the edit back; the staging folder is empty again
+    assert "# pixie-image-test" in mtype(image, boot["start"], "config.txt")
+    assert "root=LABEL=writable" in mtype(image, boot["start"], "cmdline.txt")
+    assert read_root_file(image, root["start"], root["size"], "/usr/sbin/policy-rc.d") == ""
+
+
+def test_failure_inside_image_cleans_up(full_release, tmp_path):
+    _, server = full_release
+    values = image_vars(server, tmp_path, INSIDE_FAIL)
+    run = run_playbook("image.yml", tmp_path / "runs", values, timeout=3000)
+    assert run.rc != 0
+    assert "deliberate failure inside the image" in run.failure(), run
+    assert leftovers(tmp_path / "work") == ([], [])
+    assert not list((tmp_path / "build").glob("*.img.xz"))
+
+
+def test_failure_while_preparing_cleans_up(full_release, tmp_path):
+    _, server = full_release
+    values = dict(image_vars(server, tmp_path, INSIDE_OK), pixie_image_size_mib=1025, pixie_image_binfmt="no-such")
+    run = run_playbook("image.yml", tmp_path / "runs", values, timeout=3000)
+    assert run.rc != 0
+    assert "Preparing the image failed" in run.failure() and "no-such" in run.failure(), run
+    assert leftovers(tmp_path / "work") == ([], [])
