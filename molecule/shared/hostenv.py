@@ -34,11 +34,10 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 GUEST_HOST_ALIAS = "10.0.2.2"  # the host, seen from QEMU user networking
-LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "[::1]"}
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "[::1]"}  # noqa: S104 (names, not a bind)
 GUEST_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
-PIP_KEYS = ("index-url", "extra-index-url", "trusted-host", "proxy", "timeout", "default-timeout",
-            "retries", "cert")
+PIP_KEYS = ("index-url", "extra-index-url", "trusted-host", "proxy", "timeout", "default-timeout", "retries", "cert")
 
 
 def to_guest_url(url: str) -> str | None:
@@ -57,8 +56,9 @@ def to_guest_url(url: str) -> str | None:
             userinfo, netloc = netloc.rsplit("@", 1)
             userinfo += "@"
         port = f":{parts.port}" if parts.port else ""
-        return urlunsplit((parts.scheme, f"{userinfo}{GUEST_HOST_ALIAS}{port}", parts.path,
-                           parts.query, parts.fragment))
+        return urlunsplit(
+            (parts.scheme, f"{userinfo}{GUEST_HOST_ALIAS}{port}", parts.path, parts.query, parts.fragment)
+        )
     return url
 
 
@@ -69,8 +69,12 @@ def to_guest_host(host: str) -> str:
 
 def pip_settings() -> dict[str, str]:
     """Merged pip settings: files (global < user < PIP_CONFIG_FILE), then env."""
-    files = [Path("/etc/xdg/pip/pip.conf"), Path("/etc/pip.conf"),
-             Path.home() / ".pip/pip.conf", Path.home() / ".config/pip/pip.conf"]
+    files = [
+        Path("/etc/xdg/pip/pip.conf"),
+        Path("/etc/pip.conf"),
+        Path.home() / ".pip/pip.conf",
+        Path.home() / ".config/pip/pip.conf",
+    ]
     if os.environ.get("PIP_CONFIG_FILE"):
         files.append(Path(os.environ["PIP_CONFIG_FILE"]))
     merged: dict[str, str] = {}

@@ -276,25 +276,46 @@ def qemu_command(state: dict, accel: str, fw: dict, boot_no: int) -> list[str]:
         fwd += f",hostfwd=tcp:127.0.0.1:{state['http_port']}-:{state.get('guest_http_port', 5000)}"
     return [
         a["qemu"],
-        "-name", f"{state['name']},debug-threads=on",
-        "-machine", a["machine"],
-        "-accel", accel_opt,
-        "-cpu", cpu,
-        "-smp", str(state["cpus"]),
-        "-m", str(state["memory"]),
-        "-nodefaults", "-no-user-config", "-display", "none",
-        "-kernel", str(wd / "boot" / "vmlinuz"),
-        "-initrd", str(wd / "boot" / "initrd.img"),
-        "-append", fw["append"],
-        "-drive", f"file={wd / 'disk.img'},format=raw,if=none,id=hd0,cache=writeback,discard=unmap",
-        "-device", "virtio-blk-pci,drive=hd0",
-        "-netdev", f"user,id=net0,{fwd}",
-        "-device", "virtio-net-pci,netdev=net0",
-        "-device", "virtio-rng-pci",
-        "-chardev", f"file,id=ser0,path={wd / 'console.log'},append=on",
-        "-serial", "chardev:ser0",
-        "-qmp", f"unix:{wd / 'qmp.sock'},server=on,wait=off",
-        "-pidfile", str(wd / "qemu.pid"),
+        "-name",
+        f"{state['name']},debug-threads=on",
+        "-machine",
+        a["machine"],
+        "-accel",
+        accel_opt,
+        "-cpu",
+        cpu,
+        "-smp",
+        str(state["cpus"]),
+        "-m",
+        str(state["memory"]),
+        "-nodefaults",
+        "-no-user-config",
+        "-display",
+        "none",
+        "-kernel",
+        str(wd / "boot" / "vmlinuz"),
+        "-initrd",
+        str(wd / "boot" / "initrd.img"),
+        "-append",
+        fw["append"],
+        "-drive",
+        f"file={wd / 'disk.img'},format=raw,if=none,id=hd0,cache=writeback,discard=unmap",
+        "-device",
+        "virtio-blk-pci,drive=hd0",
+        "-netdev",
+        f"user,id=net0,{fwd}",
+        "-device",
+        "virtio-net-pci,netdev=net0",
+        "-device",
+        "virtio-rng-pci",
+        "-chardev",
+        f"file,id=ser0,path={wd / 'console.log'},append=on",
+        "-serial",
+        "chardev:ser0",
+        "-qmp",
+        f"unix:{wd / 'qmp.sock'},server=on,wait=off",
+        "-pidfile",
+        str(wd / "qemu.pid"),
         "-no-reboot",
     ]
 
@@ -401,9 +422,18 @@ def supervise(workdir: Path) -> int:
         watcher = QmpWatcher(workdir / "qmp.sock", proc)
         watcher.start()
         log(f"boot {boot_no}: qemu pid {proc.pid} ({accel}), append: {fw['append']}")
-        append_jsonl(events, {"event": "start", "boot": boot_no, "time": t_start, "accel": accel,
-                              "firmware_seconds": round(t_start - t_fw, 3), "append": fw["append"],
-                              "pid": proc.pid})
+        append_jsonl(
+            events,
+            {
+                "event": "start",
+                "boot": boot_no,
+                "time": t_start,
+                "accel": accel,
+                "firmware_seconds": round(t_start - t_fw, 3),
+                "append": fw["append"],
+                "pid": proc.pid,
+            },
+        )
         kvm_failed = False
         if accel == "kvm" and boot_no == 1:
             # /dev/kvm can open and create a VM and still not run one (nested
@@ -419,8 +449,17 @@ def supervise(workdir: Path) -> int:
         watcher.join(timeout=5)
         reason = watcher.reason
         t_end = time.time()
-        append_jsonl(events, {"event": "exit", "boot": boot_no, "time": t_end, "rc": rc,
-                              "reason": reason, "uptime": round(t_end - t_start, 1)})
+        append_jsonl(
+            events,
+            {
+                "event": "exit",
+                "boot": boot_no,
+                "time": t_end,
+                "rc": rc,
+                "reason": reason,
+                "uptime": round(t_end - t_start, 1),
+            },
+        )
         log(f"boot {boot_no}: qemu exited rc={rc} reason={reason}")
         if stop.is_set():
             break
@@ -537,8 +576,12 @@ def cmd_up(args) -> int:
     with open(workdir / "supervisor.log", "a") as slog:
         sup = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "run", "--workdir", str(workdir)],
-            stdin=subprocess.DEVNULL, stdout=slog, stderr=slog,
-            start_new_session=True, close_fds=True, cwd="/",
+            stdin=subprocess.DEVNULL,
+            stdout=slog,
+            stderr=slog,
+            start_new_session=True,
+            close_fds=True,
+            cwd="/",
         )
     state["supervisor_pid"] = sup.pid
     save_state(workdir, state)
@@ -564,10 +607,9 @@ def status_of(workdir: Path) -> dict:
     qpid = read_pid(workdir / "qemu.pid")
     st["qemu_pid"] = qpid
     st["qemu_alive"] = pid_alive(qpid)
-    st = load_state(workdir) | {k: st[k] for k in ("supervisor_alive", "qemu_pid", "qemu_alive")}
     boots = []
     if (workdir / "boots.jsonl").exists():
-        boots = [json.loads(l) for l in (workdir / "boots.jsonl").read_text().splitlines() if l.strip()]
+        boots = [json.loads(line) for line in (workdir / "boots.jsonl").read_text().splitlines() if line.strip()]
     st["boots"] = sum(1 for b in boots if b["event"] == "start")
     return st
 
@@ -623,8 +665,15 @@ def cmd_wait_ssh(args) -> int:
     t0 = time.time()
     while time.time() - t0 < args.timeout:
         if ssh_banner(st["ssh_port"]):
-            print(json.dumps({"ssh": True, "waited": round(time.time() - t0, 1),
-                              "since_start": round(time.time() - st["started"], 1)}))
+            print(
+                json.dumps(
+                    {
+                        "ssh": True,
+                        "waited": round(time.time() - t0, 1),
+                        "since_start": round(time.time() - st["started"], 1),
+                    }
+                )
+            )
             return 0
         time.sleep(1)
     print(json.dumps({"ssh": False, "waited": round(time.time() - t0, 1)}))

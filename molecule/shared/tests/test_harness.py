@@ -1,0 +1,129 @@
+"""Fast tests of the molecule VM harness's pure logic (no QEMU, no root).
+
+Run: pytest molecule/shared/tests   (needs mtools + dosfstools for the FAT test)
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(HERE))
+
+import hostenv  # noqa: E402
+import pixievm  # noqa: E402
+
+UBUNTU_CMDLINE = (
+    "console=serial0,115200 multipath=off dwc_otg.lpm_enable=0 console=tty1 "
+    "root=LABEL=writable rootfstype=ext4 rootwait fixrtc\n"
+)
+
+
+def test_cmdline_serial0_becomes_the_vm_uart_last():
+    x86 = pixievm.kernel_cmdline(UBUNTU_CMDLINE, "amd64").split()
+    arm = pixievm.kernel_cmdline(UBUNTU_CMDLINE, "arm64").split()
+    assert x86[-1] == "console=ttyS0,115200"
+    assert arm[-1] == "console=ttyAMA0,115200"
+    for toks in (x86, arm):
+        assert not any(t.startswith("console=serial0") for t in toks)
+        assert "root=LABEL=writable" in toks
+        assert "console=tty1" in toks
+
+
+def test_cmdline_only_first_line_counts_like_the_pi_firmware():
+    text = UBUNTU_CMDLINE.strip() + " isolcpus=domain,managed_irq,3\nisolcpus=1\n"
+    toks = pixievm.kernel_cmdline(text, "amd64").split()
+    assert "isolcpus=domain,managed_irq,3" in toks
+    assert "isolcpus=1" not in toks
+
+
+def test_config_txt_pi3_and_all_sections_only():
+    cfg = pixievm.parse_config_txt(
+        "[all]\nkernel=vmlinuz\ncmdline=cmdline.txt\ninitramfs initrd.img followkernel\n"
+        "[pi4]\nkernel=other\n[pi3]\ncmdline=pi3.txt # comment\n[all]\ndtparam=audio=on\n"
+    )
+    assert cfg == {"kernel": "vmlinuz", "cmdline": "pi3.txt", "initramfs": "initrd.img"}
+
+
+def _mbr(entries):
+    mbr = bytearray(512)
+    for i, (ptype, start, sectors) in enumerate(entries):
+        off = 446 + 16 * i
+        mbr[off + 4] = ptype
+        struct.pack_into("<II", mbr, off + 8, start, sectors)
+    mbr[510:512] = b"\x55\xaa"
+    return bytes(mbr)
+
+
+def test_mbr_offsets_are_read_from_the_table(tmp_path):
+    disk = tmp_path / "d.img"
+    disk.write_bytes(_mbr([(0x0C, 8192, 1000), (0x83, 9192, 5000)]))
+    parts = pixievm.mbr_partitions(disk)
+    assert parts[0] == {"index": 1, "type": 0x0C, "offset": 8192 * 512, "size": 1000 * 512}
+    assert pixievm.boot_partition_offset(disk) == 8192 * 512
+
+
+def test_mbr_rejects_non_fat_first_partition(tmp_path):
+    disk = tmp_path / "d.img"
+    disk.write_bytes(_mbr([(0x83, 2048, 1000)]))
+    with pytest.raises(SystemExit):
+        pixievm.boot_partition_offset(disk)
+
+
+@pytest.mark.skipif(not (shutil.which("mkfs.vfat") and shutil.which("mcopy")), reason="needs dosfstools + mtools")
+def test_firmware_read_and_seed_write_through_mtools(tmp_path):
+    disk = tmp_path / "disk.img"
+    start = 2048
+    with open(disk, "wb") as f:
+        f.write(_mbr([(0x0C, start, 65536)]))
+        f.truncate((start + 65536) * 512)
+    subprocess.run(
+        ["mkfs.vfat", "-n", "system-boot", f"--offset={start}", str(disk), str(65536 // 2)],
+        check=True,
+        capture_output=True,
+    )
+    off = pixievm.boot_partition_offset(disk)
+    pixievm.fat_write(
+        disk,
+        off,
+        {
+            "cmdline.txt": (UBUNTU_CMDLINE.strip() + " isolcpus=3\n").encode(),
+            "config.txt": b"[all]\nkernel=vmlinuz\ninitramfs initrd.img followkernel\n",
+            "vmlinuz": b"K" * 100,
+            "initrd.img": b"I" * 50,
+        },
+    )
+    pixievm.fat_write(disk, off, {"authorized_keys": b"ssh-ed25519 AAAA test\n"}, directory="pixie-seed")
+    fw = pixievm.read_firmware(disk, "amd64", tmp_path / "boot")
+    assert "isolcpus=3" in fw["append"].split()
+    assert (tmp_path / "boot" / "vmlinuz").read_bytes() == b"K" * 100
+    assert fw["initramfs_bytes"] == 50
+    assert pixievm.fat_read(disk, off, "pixie-seed/authorized_keys") == b"ssh-ed25519 AAAA test\n"
+
+
+def test_guest_urls_loopback_to_slirp_host_and_local_indexes_dropped():
+    assert hostenv.to_guest_url("http://127.0.0.1:3128") == "http://10.0.2.2:3128"
+    assert hostenv.to_guest_url("http://user:pw@localhost:8080/x") == "http://user:pw@10.0.2.2:8080/x"
+    assert hostenv.to_guest_url("https://mirror.example/simple") == "https://mirror.example/simple"
+    assert hostenv.to_guest_url("file:///opt/pypi/simple") is None
+    assert hostenv.to_guest_url("/opt/wheels") is None
+    assert hostenv.to_guest_host("127.0.0.1:8080") == "10.0.2.2:8080"
+
+
+def test_extra_cas_are_the_ones_the_guest_lacks(tmp_path, monkeypatch):
+    def pem(body):
+        return f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n"
+
+    controller = tmp_path / "controller.pem"
+    controller.write_text(pem("AAAA") + pem("BBBB") + pem("CCCC"))
+    guest = tmp_path / "guest.pem"
+    guest.write_text(pem("AAAA") + pem("CCCC"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(controller))
+    extra = hostenv.extra_cas(str(guest))
+    assert extra == [pem("BBBB")]
