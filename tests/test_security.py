@@ -25,10 +25,12 @@ def answers(appliance, path) -> int | None:
 def fenced(redis_server, tmp_path_factory):
     """An appliance that lets in only 10.0.0.0/8 and 192.168.1.0/24: this test, on 127.0.0.1, is outside."""
     appliance = Appliance(redis_server, tmp_path_factory.mktemp("fenced"), web_allow="10.0.0.0/8, 192.168.1.0/24")
-    appliance.start("web", "pixie-web")
-    wait_for(lambda: answers(appliance, "/healthz") == 403, what="pixie-web answering 403")
-    yield appliance
-    appliance.stop()
+    try:
+        appliance.start("web", "pixie-web")
+        wait_for(lambda: answers(appliance, "/healthz") == 403, what="pixie-web answering 403")
+        yield appliance
+    finally:
+        appliance.stop()
 
 
 @pytest.mark.parametrize("method,path", [*READS, ("POST", "/api/v1/jobs"), ("PUT", "/api/v1/brightness")])

@@ -103,17 +103,20 @@ def font(name: str, size: int | None, height: int):
 
 def text_frames(spec, width: int, height: int) -> list[tuple[bytes, int]]:
     face = font(spec.font, spec.size, height)
-    left, top, right, bottom = face.getbbox(spec.text)
+    text = spec.text
+    if spec.font == "pixel":  # a latin-1 bitmap font: other characters show as "?" instead of failing the job
+        text = text.encode("latin-1", "replace").decode("latin-1")
+    left, top, right, bottom = face.getbbox(text)
     text_w, text_h = right - left, bottom - top
     y = (height - text_h) // 2 - top
     scroll = spec.scroll if spec.scroll is not None else text_w > width
     if not scroll:
         image = Image.new("RGB", (width, height), spec.background)
-        ImageDraw.Draw(image).text(((width - text_w) // 2 - left, y), spec.text, font=face, fill=spec.color)
+        ImageDraw.Draw(image).text(((width - text_w) // 2 - left, y), text, font=face, fill=spec.color)
         return [(image.tobytes(), STILL_HOLD_US)]
     # A strip with a blank panel either side: the text enters right, leaves left.
     strip = Image.new("RGB", (text_w + 2 * width, height), spec.background)
-    ImageDraw.Draw(strip).text((width - left, y), spec.text, font=face, fill=spec.color)
+    ImageDraw.Draw(strip).text((width - left, y), text, font=face, fill=spec.color)
     step = max(1, math.ceil(spec.speed * MIN_FRAME_US / 1e6))
     hold_us = round(step * 1e6 / spec.speed)
     return [(strip.crop((x, 0, x + width, height)).tobytes(), hold_us) for x in range(0, text_w + width + 1, step)]

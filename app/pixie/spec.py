@@ -113,9 +113,10 @@ def describe(error: dict) -> str:
     return f"{where}: {error['msg']}" if where else error["msg"]
 
 
-def parse(data: dict) -> Text | Image | Animation | Fill | Clear | Pattern | Demo:
+def parse(data: dict, strict: bool = False) -> Text | Image | Animation | Fill | Clear | Pattern | Demo:
+    """strict: types as JSON has them (no `0` for false, no "3" for 3); form fields and query strings are lax."""
     try:
-        return _adapter.validate_python(data)
+        return _adapter.validate_python(data, strict=strict)
     except ValidationError as e:
         raise SpecError(e.errors(include_url=False, include_context=False, include_input=False)) from None
 

@@ -6,12 +6,12 @@ enqueues `pixie.jobs.*` for the render workers.
 """
 
 import base64
-import binascii
 import hashlib
 import hmac
 import io
 import ipaddress
 import json
+import re
 import time
 import uuid
 from importlib.metadata import PackageNotFoundError
@@ -27,7 +27,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from PIL import Image
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter
 from rq import Queue, Retry, Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
@@ -36,6 +36,7 @@ from rq.serializers import JSONSerializer
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
+from starlette.routing import Match
 
 from . import config as configuration
 from . import render, store
@@ -53,6 +54,8 @@ FUNCTIONS = {
 DEMO_RANGE = (1, 999)
 MEDIA_TYPES = ("image/png", "image/jpeg", "image/bmp", "image/gif", "image/webp", "application/octet-stream")
 STATIC = Path(__file__).parent / "static"
+# What RQ accepts as a job id (anything else makes Job.fetch raise ValueError).
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 class Error(BaseModel):
@@ -78,8 +81,15 @@ class JobStatus(BaseModel):
     finished: float | None = None
 
 
+def _json_integer(value):
+    """An integer as JSON Schema means it (40 or 40.0), never `true` or "40"."""
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("must be an integer")
+    return value
+
+
 class Brightness(BaseModel):
-    brightness: int = Field(ge=0, le=100)
+    brightness: Annotated[int, BeforeValidator(_json_integer)] = Field(ge=0, le=100)
 
 
 class JobList(BaseModel):
@@ -154,6 +164,19 @@ def create_app(config: configuration.Config) -> FastAPI:
     async def invalid(_, exc: RequestValidationError):
         return JSONResponse({"error": specs.SpecError(list(exc.errors())).args[0]}, status_code=422)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        """Starlette's own 4xx (unknown path, wrong method, unparsable body) in the API's {"error"} shape."""
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method the path has, not just those of the first route that matched
+            methods = set()
+            for route in app.router.routes:
+                if route.matches(request.scope)[0] != Match.NONE:
+                    methods |= getattr(route, "methods", None) or set()
+            if methods:
+                headers["Allow"] = ", ".join(sorted(methods))
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=headers)
+
     @app.exception_handler(redis.RedisError)
     async def redis_down(_, exc):
         return JSONResponse({"error": f"redis is unavailable: {exc}"}, status_code=503)
@@ -188,6 +211,8 @@ def create_app(config: configuration.Config) -> FastAPI:
         return Accepted(id=job_id, url=f"/api/v1/jobs/{job_id}", state="queued")
 
     def status(job_id: str) -> JobStatus:
+        if not JOB_ID.fullmatch(job_id):
+            raise Problem(404, f"no job {job_id}")
         record = store.get(r, job_id)
         state, reason = record.get("state"), record.get("reason") or None
         if state not in ("ready", "playing", "done", "failed", "canceled"):
@@ -254,7 +279,7 @@ def create_app(config: configuration.Config) -> FastAPI:
             if isinstance(data.get("data_b64"), str):
                 try:
                     media = base64.b64decode(data.pop("data_b64"), validate=True)
-                except binascii.Error:
+                except ValueError:  # binascii.Error, or non-ASCII characters in the string
                     raise Problem(422, "data_b64 is not valid base64") from None
             return data, media
         if content_type == "multipart/form-data":
@@ -277,7 +302,7 @@ def create_app(config: configuration.Config) -> FastAPI:
             return dict(request.query_params), body
         raise Problem(415, f"send application/json, multipart/form-data or one of {', '.join(MEDIA_TYPES)}")
 
-    def accept(data: dict, media: bytes | None) -> Accepted:
+    def accept(data: dict, media: bytes | None, strict: bool) -> Accepted:
         if media is not None:
             image = render.open_media(media, config.render)
             data.setdefault("kind", "animation" if getattr(image, "n_frames", 1) > 1 else "image")
@@ -286,7 +311,7 @@ def create_app(config: configuration.Config) -> FastAPI:
             data["blob"] = store.put_blob(r, media)
         elif data.get("kind") in ("image", "animation"):
             raise Problem(422, f"a {data['kind']} job needs a file: upload it or give data_b64")
-        return enqueue(specs.parse(data))
+        return enqueue(specs.parse(data, strict=strict))
 
     @app.post("/api/v1/jobs", status_code=202, response_model=Accepted, responses=ERRORS, dependencies=[Auth],
               openapi_extra={"requestBody": {"required": True, "content": {
@@ -296,8 +321,10 @@ def create_app(config: configuration.Config) -> FastAPI:
                       "kind": {"type": "string", "enum": ["image", "animation"]},
                       "fit": {"type": "string", "enum": ["fit", "fill", "center"]},
                       "priority": {"type": "string", "enum": list(specs.PRIORITIES)},
-                      "duration_s": {"type": "number"}, "repeat": {"type": "integer"},
-                      "name": {"type": "string"}}, "required": ["file"]}},
+                      "duration_s": {"type": "number", "exclusiveMinimum": 0, "maximum": specs.MAX_DURATION_S},
+                      "repeat": {"type": "integer", "minimum": 1, "maximum": specs.MAX_REPEAT},
+                      "name": {"type": "string", "maxLength": 64, "pattern": r"^[A-Za-z0-9_.:-]*$"}},
+                      "required": ["file"]}},
                   "image/png": {"schema": {"type": "string", "format": "binary"}},
                   "image/gif": {"schema": {"type": "string", "format": "binary"}},
               }}})  # fmt: skip
@@ -306,7 +333,8 @@ def create_app(config: configuration.Config) -> FastAPI:
         (`file` + fields) or a raw image body (fields as query parameters)."""
         data, media = await job_request(request)
         try:
-            return await run_in_threadpool(accept, data, media)
+            strict = request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
+            return await run_in_threadpool(accept, data, media, strict)
         except render.MediaError as e:
             raise Problem(e.status, str(e)) from None
         except specs.SpecError as e:
@@ -468,6 +496,19 @@ def create_app(config: configuration.Config) -> FastAPI:
             job_spec = TypeAdapter(specs.JobSpec).json_schema(ref_template="#/components/schemas/{model}")
             schema["components"]["schemas"].update(job_spec.pop("$defs"))
             schema["components"]["schemas"]["JobSpec"] = job_spec
+            # What the models check in code, said in the schema too (clients and fuzzers read it):
+            # duration_s and repeat exclude each other...
+            for name in job_spec["discriminator"]["mapping"].values():
+                schema["components"]["schemas"][name.rsplit("/", 1)[-1]]["not"] = {
+                    "required": ["duration_s", "repeat"],
+                    "properties": {"duration_s": {"type": "number"}, "repeat": {"type": "integer"}},
+                }
+            # ... and the legacy endpoint's n is required, an integer 1..999 (anything else is a 400).
+            for operation in schema["paths"]["/pixie/queue"].values():
+                for parameter in operation["parameters"]:
+                    if parameter["name"] == "n":
+                        parameter["required"] = True
+                        parameter["schema"] = {"type": "integer", "minimum": DEMO_RANGE[0], "maximum": DEMO_RANGE[1]}
             app.openapi_schema = schema
         return app.openapi_schema
 
