@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -98,12 +99,13 @@ def run_playbook(playbook: str, tmp: Path, extra: dict, *args: str, timeout: int
         no_proxy="127.0.0.1,localhost",
         NO_PROXY="127.0.0.1,localhost",
     )
+    # the controller's interpreter for localhost only (a chroot host brings its own)
+    inventory = tmp / "inventory.ini"
+    inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
     cmd = [
         tool("ansible-playbook"),
         "-i",
-        "localhost,",
-        "-e",
-        f"ansible_python_interpreter={sys.executable}",
+        str(inventory),
         "-e",
         f"@{extra_file}",
         str(REPO / "playbooks" / playbook),
@@ -161,6 +163,16 @@ def minimal_release(tmp_path_factory):
     server = Server(out)
     yield releases, server
     server.close()
+
+
+@pytest.fixture
+def own_tmp():
+    """A private temp folder outside /tmp/pytest-of-<user>: other pytest sessions on the
+    machine rotate that one, which must not happen under a mounted image."""
+    base = Path(os.environ.get("PIXIE_TEST_TMP", "/var/tmp"))
+    path = Path(tempfile.mkdtemp(prefix="pixie-image-test.", dir=base))
+    yield path
+    subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=False)
 
 
 def mtype(image: Path | str, offset: int, name: str) -> str:

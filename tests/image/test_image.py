@@ -19,7 +19,11 @@ from pathlib import Path
 import pytest
 from conftest import Server, ext4_label, make_release, mtype, partitions, run_playbook
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="image.yml needs root (loop devices, mounts, chroot)")
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="image.yml needs root (loop devices, mounts, chroot)"),
+    # opt-in: the first run debootstraps an arm64 root under qemu (~8 min) and compresses it (~3 min)
+    pytest.mark.skipif(os.environ.get("PIXIE_IMAGE_TESTS") != "1", reason="set PIXIE_IMAGE_TESTS=1 (slow, root)"),
+]
 
 INSIDE_OK = """\
 - name: Run a program of the image
@@ -105,21 +109,21 @@ def read_root_file(image: Path, offset: int, size: int, path: str) -> str:
         subprocess.run(["losetup", "-d", dev], check=False)
 
 
-def test_image_built_grown_and_detached(full_release, tmp_path):
+def test_image_built_grown_and_detached(full_release, own_tmp):
     _, server = full_release
-    values = image_vars(server, tmp_path, INSIDE_OK)
-    run = run_playbook("image.yml", tmp_path / "runs", values, timeout=3000)
+    values = image_vars(server, own_tmp, INSIDE_OK)
+    run = run_playbook("image.yml", own_tmp / "runs", values, timeout=3000)
     assert run.rc == 0, run
-    assert leftovers(tmp_path / "work") == ([], [])
-    built = sorted((tmp_path / "build").glob("pixie-*.img.xz"))
+    assert leftovers(own_tmp / "work") == ([], [])
+    built = sorted((own_tmp / "build").glob("pixie-*.img.xz"))
     assert [p.name for p in built] == ["pixie-0.1.0-64x32.img.xz"], built
     xz = built[0]
     digest = hashlib.sha256(xz.read_bytes()).hexdigest()
-    assert (tmp_path / "build" / "pixie-0.1.0-64x32.img.xz.sha256").read_text() == f"{digest}  {xz.name}\n"
-    assert f"{digest} *{xz.name}" in (tmp_path / "build" / "SHA256SUMS").read_text()
-    assert not list((tmp_path / "work").glob("*.img"))  # the big work image is gone
+    assert (own_tmp / "build" / "pixie-0.1.0-64x32.img.xz.sha256").read_text() == f"{digest}  {xz.name}\n"
+    assert f"{digest} *{xz.name}" in (own_tmp / "build" / "SHA256SUMS").read_text()
+    assert not list((own_tmp / "work").glob("*.img"))  # the big work image is gone
 
-    image = tmp_path / "pixie.img"
+    image = own_tmp / "pixie.img"
     with lzma.open(xz) as src, open(image, "wb") as dst:
         while chunk := src.read(1 << 22):
             dst.write(chunk)
@@ -141,20 +145,20 @@ def test_image_built_grown_and_detached(full_release, tmp_path):
     assert read_root_file(image, root["start"], root["size"], "/usr/sbin/policy-rc.d") == ""
 
 
-def test_failure_inside_image_cleans_up(full_release, tmp_path):
+def test_failure_inside_image_cleans_up(full_release, own_tmp):
     _, server = full_release
-    values = image_vars(server, tmp_path, INSIDE_FAIL)
-    run = run_playbook("image.yml", tmp_path / "runs", values, timeout=3000)
+    values = image_vars(server, own_tmp, INSIDE_FAIL)
+    run = run_playbook("image.yml", own_tmp / "runs", values, timeout=3000)
     assert run.rc != 0
     assert "deliberate failure inside the image" in run.failure(), run
-    assert leftovers(tmp_path / "work") == ([], [])
-    assert not list((tmp_path / "build").glob("*.img.xz"))
+    assert leftovers(own_tmp / "work") == ([], [])
+    assert not list((own_tmp / "build").glob("*.img.xz"))
 
 
-def test_failure_while_preparing_cleans_up(full_release, tmp_path):
+def test_failure_while_preparing_cleans_up(full_release, own_tmp):
     _, server = full_release
-    values = dict(image_vars(server, tmp_path, INSIDE_OK), pixie_image_size_mib=1025, pixie_image_binfmt="no-such")
-    run = run_playbook("image.yml", tmp_path / "runs", values, timeout=3000)
+    values = dict(image_vars(server, own_tmp, INSIDE_OK), pixie_image_size_mib=1025, pixie_image_binfmt="no-such")
+    run = run_playbook("image.yml", own_tmp / "runs", values, timeout=3000)
     assert run.rc != 0
     assert "Preparing the image failed" in run.failure() and "no-such" in run.failure(), run
-    assert leftovers(tmp_path / "work") == ([], [])
+    assert leftovers(own_tmp / "work") == ([], [])
