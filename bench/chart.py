@@ -5,6 +5,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 CONFIGS = ("baseline", "pixie")
 COLORS = {"baseline": "#c0504d", "pixie": "#4f81bd"}
@@ -54,6 +55,7 @@ def draw(report: dict, path) -> None:
         parts = ax.boxplot(data, positions=[p + offset for p in positions], widths=0.35, patch_artist=True)
         for box in parts["boxes"]:
             box.set_facecolor(COLORS[config])
+    ax.legend(handles=[Patch(color=COLORS[c], label=c) for c in CONFIGS])
     ax.set_yscale("log")
     ax.set_xticks(list(positions), [n.removeprefix("latency_").removesuffix("_ms") for n in latency], rotation=20)
     ax.set_ylabel("POST → first frame (ms, log)")
@@ -64,6 +66,7 @@ def draw(report: dict, path) -> None:
         ax.plot(errors, [(i + 1) / len(errors) for i in range(len(errors))], label=config, color=COLORS[config])
     ax.axvline(5, color="grey", linestyle=":", label="5 ms")
     ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlim(left=0)
     ax.set_xlabel("|swap time − intended| (ms)")
     ax.set_ylabel("fraction of frames")
     ax.set_title("Pacing of a 20 fps animation during a backlog")
