@@ -193,10 +193,13 @@ def create_app(config: configuration.Config) -> FastAPI:
     def enqueue(spec) -> Accepted:
         job_id = uuid.uuid4().hex
         if spec.name:
-            previous = r.get(store.name_key(spec.name))
+            # One atomic swap (SET ... GET): of concurrent jobs with the same name, each replaces exactly one.
+            previous = r.set(store.name_key(spec.name), job_id, ex=store.RECORD_TTL_S, get=True)
             if previous:
-                cancel(previous.decode(), replaced_by=job_id)
-            r.set(store.name_key(spec.name), job_id, ex=store.RECORD_TTL_S)
+                try:
+                    cancel(previous.decode(), replaced_by=job_id)
+                except Problem:
+                    pass  # it has ended (or expired) meanwhile: nothing to replace
         store.create(r, job_id, kind=spec.kind, priority=spec.priority, name=spec.name)
         queues[spec.priority].enqueue_call(
             func=f"pixie.jobs.{FUNCTIONS[spec.kind]}",
@@ -244,8 +247,8 @@ def create_app(config: configuration.Config) -> FastAPI:
         if current.state == "queued":
             try:
                 Job.fetch(job_id, connection=r, serializer=JSONSerializer).cancel()
-            except NoSuchJobError:
-                pass
+            except (NoSuchJobError, InvalidJobOperation):
+                pass  # gone, or canceled by a concurrent request
         elif current.state in ("ready", "playing") and not store.unready(r, job_id):
             # The display has it (playing, or waiting under a preempting job).
             store.send(r, dismiss=job_id)
