@@ -66,7 +66,8 @@ class Load:
         self.statuses: dict[int, int] = {}
         self.accepted: list[str] = []
         self.canceled: list[str] = []
-        self.errors: list[str] = []  # 5xx and transport failures
+        self.errors: list[str] = []  # 5xx, 409 and transport failures
+        self.transport_errors = 0
 
     def take(self) -> int | None:
         with self.lock:
@@ -87,6 +88,7 @@ class Load:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
                 with self.lock:
                     self.errors.append(f"{type(e).__name__}: {e}")
+                    self.transport_errors += 1
                 continue
             elapsed = time.perf_counter() - start
             with self.lock:
@@ -124,7 +126,7 @@ class Load:
         lat = sorted(self.latencies)
         p = statistics.quantiles(lat, n=100) if len(lat) >= 2 else [0.0] * 99
         return (
-            f"{len(lat) + len(self.errors)} POSTs from {self.clients} clients in {wall:.1f}s: "
+            f"{len(lat) + self.transport_errors} POSTs from {self.clients} clients in {wall:.1f}s: "
             f"{len(lat) / wall:.0f} req/s, p50 {p[49] * 1000:.1f} ms, p99 {p[98] * 1000:.1f} ms, "
             f"max {lat[-1] * 1000:.1f} ms; statuses {dict(sorted(self.statuses.items()))}; "
             f"errors {len(self.errors)}; accepted {len(self.accepted)}, canceled by DELETE {len(self.canceled)}"
