@@ -141,7 +141,7 @@ def test_worker_unit(defaults):
     assert "redis-server.service" in values(s, "Unit", "After")[0].split()
     assert "redis-server.service" in values(s, "Unit", "Wants")[0].split()
     assert values(s, "Install", "WantedBy") == ["multi-user.target"]
-    assert "MemoryMax" not in dict(s["Service"])
+    assert values(s, "Service", "MemoryMax") == ["384M"]
     # systemd verifies instances, not templates: verify rqworker@1 from the template.
     instance = tmp_path / "rqworker@1.service"
     instance.write_text((out / "rqworker@.service").read_text())
