@@ -9,8 +9,10 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # redis-server: the real one for the appliance and the tests; systemd: systemd-analyze
 # verifies the rendered unit files; git: the rgbmatrix role's fixture repository;
-# chromium: the page tests drive it headless (Playwright never downloads a browser).
-APT_PACKAGES := redis-server python3-venv python3-dev git make systemd curl chromium
+# chromium: the page tests drive it headless (Playwright never downloads a browser);
+# xz-utils..util-linux: flash.yml writes and seeds images without mounting them.
+APT_PACKAGES := redis-server python3-venv python3-dev git make systemd curl chromium \
+	xz-utils mtools fdisk dosfstools e2fsprogs util-linux
 
 .PHONY: run test bench deps lint pytest
 
@@ -41,7 +43,7 @@ lint:
 	$(BIN)/ruff format --check .
 	$(BIN)/yamllint .
 	PATH=$(BIN):$$PATH $(BIN)/ansible-lint
-	PATH=$(BIN):$$PATH $(BIN)/ansible-playbook playbooks/site.yml --syntax-check
+	for p in site flash image; do PATH=$(BIN):$$PATH $(BIN)/ansible-playbook playbooks/$$p.yml --syntax-check || exit 1; done
 
 pytest:
 	PATH=$(BIN):$$PATH $(BIN)/pytest
