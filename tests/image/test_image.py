@@ -2,10 +2,17 @@
 
 The source is make-synthetic-image.sh's full flavour: a STAND-IN for Ubuntu's
 raspi image with a debootstrapped Debian 12 arm64 root. The roles are not run
-here (pixie_image_converge=false; they need the network and a running system
-in places, see notes/image-integration.md); an extra tasks file runs inside
-the arm64 chroot instead, to prove the chroot connection, and the clean-up is
-checked after success and after a failure inside the image.
+by the first three tests (pixie_image_converge=false); an extra tasks file
+runs inside the arm64 chroot instead, to prove the chroot connection, and the
+clean-up is checked after success and after a failure inside the image.
+
+test_roles_converge_in_image_mode (opt-in: PIXIE_IMAGE_CONVERGE=1, ~30 min,
+needs PyPI and deb.debian.org) runs ALL the site.yml roles in image mode
+inside the arm64 chroot, with rpi-rgb-led-matrix from a FIXTURE repository
+(tests/roles/make_fixture_repo.py; GitHub is not reachable from CI), the
+headless display back-end and the firewall on, then reads the result back
+from the image: units enabled (not started), Bluetooth masked, firewall
+enabled for boot, boot files tuned.
 """
 
 from __future__ import annotations
@@ -14,10 +21,11 @@ import hashlib
 import lzma
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import Server, ext4_label, make_release, mtype, partitions, run_playbook
+from conftest import REPO, Server, ext4_label, make_release, mtype, partitions, run_playbook
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="image.yml needs root (loop devices, mounts, chroot)"),
@@ -95,7 +103,7 @@ def leftovers(work: Path) -> tuple[list[str], list[str]]:
     return mounts, [line for line in loops.splitlines() if str(work) in line]
 
 
-def read_root_file(image: Path, offset: int, size: int, path: str) -> str:
+def debugfs(image: Path, offset: int, size: int, request: str) -> str:
     dev = subprocess.run(
         ["losetup", "--find", "--show", "--read-only", f"--offset={offset}", f"--sizelimit={size}", str(image)],
         capture_output=True,
@@ -103,10 +111,13 @@ def read_root_file(image: Path, offset: int, size: int, path: str) -> str:
         check=True,
     ).stdout.strip()
     try:
-        proc = subprocess.run(["debugfs", "-R", f"cat {path}", dev], capture_output=True, text=True)
-        return proc.stdout
+        return subprocess.run(["debugfs", "-R", request, dev], capture_output=True, text=True).stdout
     finally:
         subprocess.run(["losetup", "-d", dev], check=False)
+
+
+def read_root_file(image: Path, offset: int, size: int, path: str) -> str:
+    return debugfs(image, offset, size, f"cat {path}")
 
 
 def test_image_built_grown_and_detached(full_release, own_tmp):
@@ -162,3 +173,65 @@ def test_failure_while_preparing_cleans_up(full_release, own_tmp):
     assert run.rc != 0
     assert 'Preparing the image failed at "Enable the handler (update-binfmts)"' in run.failure(), run
     assert leftovers(own_tmp / "work") == ([], [])
+
+
+PRE_TASKS = """\
+- name: Put the FIXTURE rpi-rgb-led-matrix repository into the image
+  ansible.builtin.copy:
+    src: {fixture}/
+    dest: /opt/pixie-fixture/rpi-rgb-led-matrix/
+    mode: preserve
+"""
+
+
+@pytest.mark.skipif(
+    os.environ.get("PIXIE_IMAGE_CONVERGE") != "1", reason="set PIXIE_IMAGE_CONVERGE=1 (~30 min, network)"
+)
+def test_roles_converge_in_image_mode(full_release, own_tmp):
+    sys.path.insert(0, str(REPO / "tests" / "roles"))
+    from make_fixture_repo import make_fixture_repo
+
+    _, server = full_release
+    sha = make_fixture_repo(own_tmp / "fixture", commits=1)[-1]
+    pre = own_tmp / "pre.yml"
+    pre.write_text(PRE_TASKS.format(fixture=own_tmp / "fixture"))
+    values = dict(
+        image_vars(server, own_tmp, INSIDE_OK),
+        pixie_image_converge=True,
+        pixie_image_pre_tasks=str(pre),
+        pixie_image_size_mib=3072,
+        pixie_rgbmatrix_repo_url="/opt/pixie-fixture/rpi-rgb-led-matrix",
+        pixie_rgbmatrix_version=sha,
+        pixie_app_display_backend="headless",
+        pixie_firewall_enabled=True,
+        pixie_common_credentials_dir=str(own_tmp / "credentials"),
+        pixie_app_build_dir=str(own_tmp / "wheel"),
+    )
+    run = run_playbook("image.yml", own_tmp / "runs", values, timeout=5400)
+    assert run.rc == 0, run
+    assert leftovers(own_tmp / "work") == ([], [])
+    xz = own_tmp / "build" / "pixie-0.1.0-64x32.img.xz"
+    image = own_tmp / "pixie.img"
+    with lzma.open(xz) as src, open(image, "wb") as dst:
+        while chunk := src.read(1 << 22):
+            dst.write(chunk)
+    boot, root = partitions(image)
+
+    def read(path):
+        return read_root_file(image, root["start"], root["size"], path)
+
+    def stat(path):
+        return debugfs(image, root["start"], root["size"], f"stat {path}")
+
+    # enabled for boot: the [Install] links exist (nothing was started: no systemd in a chroot)
+    wants = "/etc/systemd/system/multi-user.target.wants"
+    for unit in ["pixie-web.service", "pixie-display.service", "rqworker@1.service", "redis-server.service"]:
+        assert "Type: symlink" in stat(f"{wants}/{unit}"), unit
+    assert "ENABLED=yes" in read("/etc/ufw/ufw.conf").splitlines()
+    assert "--dport 5000" in read("/etc/ufw/user.rules")
+    assert "blacklist snd_bcm2835" in read("/etc/modprobe.d/blacklist-pixie-audio.conf")
+    assert "FIXTURE" in read("/usr/local/bin/text-scroller")
+    assert 'backend = "headless"' in read("/etc/pixie/pixie.toml") or "headless" in read("/etc/pixie/pixie.toml")
+    config = mtype(image, boot["start"], "config.txt")
+    assert "dtparam=audio=off" in config and "dtoverlay=disable-bt" in config
+    assert "isolcpus=domain,managed_irq,3" in mtype(image, boot["start"], "cmdline.txt")

@@ -258,18 +258,8 @@ def test_role_switches_audio_off_in_place_and_disables_bluetooth(run_play, tmp_p
     (firmware / "cmdline.txt").write_text(UBUNTU_2404)
     config = firmware / "config.txt"
     config.write_text(CONFIG_2404)
-    play = _boot_play(firmware, tmp_path, tasks=("locate.yml", "audio.yml"))
-    # bluetooth.yml also masks units through systemd; only its config.txt part is run here.
-    play[0]["tasks"].append(
-        {
-            "name": "Add dtoverlay=disable-bt to the firmware config",
-            "ansible.builtin.blockinfile": {
-                "path": "{{ __pixie_boot_config_file }}",
-                "marker": "# {mark} PIXIE BLUETOOTH (managed by Ansible)",
-                "block": "[all]\ndtoverlay=disable-bt\n",
-            },
-        }
-    )
+    # config-txt.yml: the firmware config part (pixie_sdcard imports it too); audio.yml: modprobe.
+    play = _boot_play(firmware, tmp_path, tasks=("locate.yml", "config-txt.yml", "audio.yml"))
     first = run_play(play)
     assert first.rc == 0, first
     lines = config.read_text().splitlines()
@@ -277,6 +267,7 @@ def test_role_switches_audio_off_in_place_and_disables_bluetooth(run_play, tmp_p
     # Still before the first dtoverlay (dtparam after an overlay would apply to that overlay).
     assert lines.index("dtparam=audio=off") < lines.index("dtoverlay=vc4-kms-v3d")
     assert lines.count("dtparam=audio=off") == 1
+    assert "dtoverlay=disable-bt" in lines
     assert (tmp_path / "blacklist-pixie-audio.conf").read_text().splitlines()[-1] == "blacklist snd_bcm2835"
     assert "INITRAMFS HANDLER" in first.stdout and "REBOOT HANDLER" in first.stdout
 
@@ -293,7 +284,7 @@ def test_role_uses_usercfg_on_ubuntu_2004_layout(run_play, tmp_path):
     (firmware / "syscfg.txt").write_text("dtparam=audio=on\n")
     usercfg = firmware / "usercfg.txt"
     usercfg.write_text("# Place user configuration here\n")
-    result = run_play(_boot_play(firmware, tmp_path, tasks=("locate.yml", "audio.yml")))
+    result = run_play(_boot_play(firmware, tmp_path, tasks=("locate.yml", "config-txt.yml", "audio.yml")))
     assert result.rc == 0, result
     assert "dtparam=audio=off" in usercfg.read_text().splitlines()
     assert (firmware / "config.txt").read_text() == "[all]\ninclude syscfg.txt\ninclude usercfg.txt\n"
