@@ -10,11 +10,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # redis-server: the real one for the appliance and the tests; systemd: systemd-analyze
 # verifies the rendered unit files; git: the rgbmatrix role's fixture repository;
 # chromium: the page tests drive it headless (Playwright never downloads a browser);
-# xz-utils..util-linux: flash.yml writes and seeds images without mounting them.
+# xz-utils..util-linux: flash.yml writes and seeds images without mounting them;
+# openssh-server: the ssh role's result is read back with `sshd -T`.
 APT_PACKAGES := redis-server python3-venv python3-dev git make systemd curl chromium \
-	xz-utils mtools fdisk dosfstools e2fsprogs util-linux
+	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server
 
-.PHONY: run test bench deps lint pytest
+.PHONY: run test bench hardening deps lint pytest
 
 run: deps $(BIN)/.installed
 	$(BIN)/pixie-local
@@ -24,6 +25,12 @@ test: deps $(BIN)/.installed lint pytest
 # The original design against pixie, side by side: artifacts/bench/bench.{json,png} and a table.
 bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench
+
+# Bigger fuzz/load runs than the ones `make test` runs in CI.
+hardening: deps $(BIN)/.installed
+	PIXIE_FUZZ_EXAMPLES=300 PIXIE_FUZZ_SEED=random PIXIE_LOAD_REQUESTS=10000 PIXIE_LOAD_CLIENTS=32 \
+	  PATH=$(BIN):$$PATH $(BIN)/pytest -s tests/test_fuzz.py tests/test_media_corpus.py tests/test_load.py \
+	  tests/test_security.py tests/roles/test_hardening.py tests/roles/test_ssh.py
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

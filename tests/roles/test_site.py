@@ -38,5 +38,6 @@ def test_roles_run_in_dependency_order_on_displays():
         "pixie_app",
         "pixie_workers",
         "pixie_admin",
+        "pixie_ssh",
         "pixie_firewall",
     ]
