@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build (or reuse) the cached base disk image for Pixie's molecule VMs.
 #
-#   build-image.sh --arch amd64|arm64 [--force] [--keep-work]
+#   build-image.sh --arch amd64|arm64 [--packages "PKG ..."] [--force] [--keep-work]
 #
 # Prints the path of the image on stdout (everything else goes to stderr).
 # The image is a sparse raw disk with a Raspberry-Pi-like layout (MBR, as in
@@ -12,6 +12,9 @@
 #   p2  ext4, label writable, mounted at /
 # Root filesystem: debootstrap'ed Debian 12 (systemd, openssh-server, python3,
 # sudo, kernel + initramfs), user "ubuntu" with passwordless sudo.
+# --packages (or PIXIE_IMAGE_PACKAGES): extra apt packages baked into the image
+# with apt-get (Recommends too, as a playbook's apt task would), so that slow
+# installs under emulation are done once per cache key instead of every run.
 # No mounts: mkfs.ext4 -d / mkfs.vfat --offset / mcopy write straight into the
 # image at the offsets read back from its partition table.
 #
@@ -31,10 +34,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 arch=amd64
 force=0
 keep_work=0
+extra_packages=${PIXIE_IMAGE_PACKAGES:-}
 while [ $# -gt 0 ]; do
     case "$1" in
         --arch) arch=$2; shift 2 ;;
         --arch=*) arch=${1#*=}; shift ;;
+        --packages) extra_packages=$2; shift 2 ;;
+        --packages=*) extra_packages=${1#*=}; shift ;;
         --force) force=1; shift ;;
         --keep-work) keep_work=1; shift ;;
         -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
@@ -46,6 +52,14 @@ case "$arch" in
     arm64|aarch64) arch=arm64 ;;
     *) echo "build-image.sh: --arch must be amd64 or arm64" >&2; exit 2 ;;
 esac
+
+# sorted, unique, space separated
+extra_packages=$(echo "$extra_packages" | tr ', ' '\n\n' | sed '/^$/d' | LC_ALL=C sort -u | tr '\n' ' ' | sed 's/ $//')
+if [ -n "$extra_packages" ]; then
+    flavor=p$(echo "$extra_packages" | sha256sum | cut -c1-8)
+else
+    flavor=min
+fi
 
 log() { printf '[build-image %s %(%H:%M:%S)T] %s\n' "$arch" -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -76,8 +90,8 @@ cache=${PIXIE_MOLECULE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pixie-molecule}
 key=$( { cat "$here/build-image.sh";
          (cd "$here/image" && find . -type f -o -type l | LC_ALL=C sort | while read -r f; do
               echo "$f"; if [ -L "$f" ]; then readlink "$f"; else cat "$f"; fi; done);
-         echo "$arch $suite $mirror $security $root_mib $boot_mib"; } | sha256sum | cut -c1-12)
-image="$cache/base-$arch-$key.img"
+         echo "$arch $suite $mirror $security $root_mib $boot_mib $extra_packages"; } | sha256sum | cut -c1-12)
+image="$cache/base-$arch-$flavor-$key.img"
 
 if [ "$force" = 0 ] && [ -s "$image" ]; then
     log "cached: $image"
@@ -180,6 +194,26 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SOURCES
 rm -f "$root/etc/apt/sources.list"
 
+if [ -n "$extra_packages" ]; then
+    log "apt-get install $extra_packages"
+    t_x=$(date +%s)
+    for m in proc sys dev dev/pts; do mkdir -p "$root/$m"; done
+    mount -t proc proc "$root/proc"
+    mount -t sysfs sysfs "$root/sys"
+    mount --bind /dev "$root/dev"
+    mount -t devpts devpts "$root/dev/pts"
+    rm -f "$root/etc/resolv.conf"
+    cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+    printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"   # start no services in the chroot
+    chmod 0755 "$root/usr/sbin/policy-rc.d"
+    # shellcheck disable=SC2086 # the list is meant to split
+    in_root env DEBIAN_FRONTEND=noninteractive sh -c "apt-get update -q && apt-get install -y -q $extra_packages" \
+        > "$work/apt.log" 2>&1 || { tail -n 40 "$work/apt.log" >&2; die "apt-get install failed (log: $work/apt.log)"; }
+    rm -f "$root/usr/sbin/policy-rc.d"
+    for m in dev/pts dev sys proc; do umount "$root/$m"; done
+    log "extra packages installed in $(( $(date +%s) - t_x )) s"
+fi
+
 in_root useradd --create-home --shell /bin/bash --groups sudo --comment "Pixie test VM" ubuntu
 in_root passwd --lock ubuntu >/dev/null
 in_root passwd --lock root >/dev/null
@@ -238,12 +272,13 @@ python3 "$here/pixievm.py" firmware --arch "$arch" --disk "$disk" >&2 || die "pi
 
 cat > "$work/meta.json" <<META
 {"arch": "$arch", "suite": "$suite", "mirror": "$mirror", "kernel": "$kver", "key": "$key",
+ "packages": "$extra_packages",
  "build_seconds": $(( $(date +%s) - t0 )), "built": "$(date -u +%FT%TZ)"}
 META
 mv "$work/meta.json" "${image%.img}.json"
 mv "$disk" "$image"
 # drop older images of this arch
-for old in "$cache"/base-"$arch"-*.img; do
+for old in "$cache"/base-"$arch"-"$flavor"-*.img "$cache"/base-"$arch"-[0-9a-f]*.img; do
     [ "$old" = "$image" ] || rm -f "$old" "${old%.img}.json"
 done
 log "built $image in $(( $(date +%s) - t0 )) s ($(du -h "$image" | cut -f1) allocated)"
