@@ -175,12 +175,15 @@ def test_failure_while_preparing_cleans_up(full_release, own_tmp):
     assert leftovers(own_tmp / "work") == ([], [])
 
 
+# Written from the controller straight into the mounted root: copy over the
+# chroot connection runs one emulated module per file (minutes for a repo).
 PRE_TASKS = """\
 - name: Put the FIXTURE rpi-rgb-led-matrix repository into the image
   ansible.builtin.copy:
     src: {fixture}/
-    dest: /opt/pixie-fixture/rpi-rgb-led-matrix/
+    dest: {root}/opt/pixie-fixture/rpi-rgb-led-matrix/
     mode: preserve
+  delegate_to: localhost
 """
 
 
@@ -194,7 +197,7 @@ def test_roles_converge_in_image_mode(full_release, own_tmp):
     _, server = full_release
     sha = make_fixture_repo(own_tmp / "fixture", commits=1)[-1]
     pre = own_tmp / "pre.yml"
-    pre.write_text(PRE_TASKS.format(fixture=own_tmp / "fixture"))
+    pre.write_text(PRE_TASKS.format(fixture=own_tmp / "fixture", root=own_tmp / "work" / "root"))
     values = dict(
         image_vars(server, own_tmp, INSIDE_OK),
         pixie_image_converge=True,
