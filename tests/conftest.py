@@ -16,7 +16,20 @@ def redis_server(tmp_path_factory):
     port = free_port()
     workdir = tmp_path_factory.mktemp("redis")
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(workdir)],
+        # Every appliance a test starts gets a database of its own.
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(workdir),
+            "--databases",
+            "1000",
+        ],
         stdout=subprocess.DEVNULL,
     )
     client = redis.Redis(port=port)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import IMAGE_NAME, TEST_KEY, ext4_label, mtype, partitions, root_disk, run_playbook
+from image_support import IMAGE_NAME, TEST_KEY, ext4_label, mtype, partitions, root_disk, run_playbook
 
 WANT_TOKENS = ["isolcpus=domain,managed_irq,3", "nohz_full=3", "rcu_nocbs=3", "irqaffinity=0,1,2"]
 UBUNTU_TOKENS = (
@@ -189,7 +189,7 @@ def test_checksum_mismatch_fails_and_deletes_download(minimal_release, tmp_path)
     folder.mkdir(parents=True)
     shutil.copy(releases / "24.04" / "release" / IMAGE_NAME, folder / IMAGE_NAME)
     (folder / "SHA256SUMS").write_text(f"{'ab' * 32} *{IMAGE_NAME}\n")
-    from conftest import Server
+    from image_support import Server
 
     server = Server(bad)
     try:

@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, Server, ext4_label, make_release, mtype, partitions, run_playbook
+from image_support import REPO, Server, ext4_label, make_release, mtype, partitions, run_playbook
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="image.yml needs root (loop devices, mounts, chroot)"),

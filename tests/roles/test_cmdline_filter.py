@@ -8,7 +8,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from conftest import ROLES, role_defaults, role_tasks, vars_file
+from roles_support import ROLES, role_defaults, role_tasks, vars_file
 
 _spec = importlib.util.spec_from_file_location("pixie_cmdline", ROLES / "pixie_boot" / "filter_plugins" / "cmdline.py")
 cmdline = importlib.util.module_from_spec(_spec)

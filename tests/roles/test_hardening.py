@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import run_playbook, vars_file
+from roles_support import run_playbook, vars_file
 from test_templates import render_templates, unit, values
 from test_validation import validation_play
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROLES, role_defaults, role_tasks, vars_file
+from roles_support import ROLES, role_defaults, role_tasks, vars_file
 
 SITE_ROLES = [
     "pixie_common",

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import role_defaults, role_tasks, run_playbook, vars_file
 from make_fixture_repo import make_fixture_repo
+from roles_support import role_defaults, role_tasks, run_playbook, vars_file
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from conftest import REPO, ansible_tool
+from roles_support import REPO, ansible_tool
 
 
 def _run(*args):

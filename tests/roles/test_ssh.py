@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import role_defaults, run_playbook, vars_file
+from roles_support import role_defaults, run_playbook, vars_file
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 

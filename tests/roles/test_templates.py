@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROLES, role_defaults, run_playbook, vars_file
+from roles_support import ROLES, role_defaults, run_playbook, vars_file
 
 TEMPLATES = {
     "pixie_workers": ["rqworker@.service.j2"],

@@ -8,7 +8,7 @@ its validation task file."""
 from __future__ import annotations
 
 import pytest
-from conftest import ROLES, role_defaults, role_tasks
+from roles_support import ROLES, role_defaults, role_tasks
 
 VALIDATION_FILE = {
     "pixie_common": "validate.yml",

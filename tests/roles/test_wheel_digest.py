@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import zipfile
 
-from conftest import ROLES, run_playbook
+from roles_support import ROLES, run_playbook
 
 FILES = {"pixie/__init__.py": b"VERSION = '0.1.0'\n", "pixie-0.1.0.dist-info/METADATA": b"Name: pixie\n"}
 

@@ -1,0 +1,214 @@
+"""Fixtures for the flash.yml / image.yml tests.
+
+Run from the repo root: ``pytest --confcutdir=tests/image tests/image``
+(the cut keeps tests/conftest.py, which needs the app, out of it).
+
+Nothing is mocked: real ansible-playbook runs of playbooks/flash.yml against
+a synthetic Ubuntu-layout image (``make-synthetic-image.sh``, a labelled
+stand-in) served over loopback HTTP, read back with mtools.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+MAKE_IMAGE = HERE / "make-synthetic-image.sh"
+IMAGE_NAME = "ubuntu-24.04.3-preinstalled-server-arm64+raspi.img.xz"
+TEST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP8fIhuGd70s3ukEyHiD7R1IwScDHBiNZQFZa34uoHeQ pixie-test"
+
+
+def tool(name: str) -> str:
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if not found:
+        pytest.skip(f"{name} not installed")
+    return found
+
+
+def need(*commands: str) -> None:
+    missing = [c for c in commands if not shutil.which(c)]
+    if missing:
+        pytest.skip(f"missing tools {missing} (apt-get install mtools fdisk xz-utils dosfstools e2fsprogs)")
+
+
+class Run:
+    """One ansible-playbook run, its JSON result (ansible.posix.json callback)."""
+
+    def __init__(self, proc: subprocess.CompletedProcess):
+        self.proc = proc
+        self.rc = proc.returncode
+        start = proc.stdout.find("{")
+        try:
+            self.data = json.loads(proc.stdout[start:]) if start >= 0 else {}
+        except json.JSONDecodeError:
+            self.data = {}
+
+    @property
+    def stats(self) -> dict:
+        return self.data.get("stats", {}).get("localhost", {})
+
+    @property
+    def changed(self) -> int:
+        return self.stats.get("changed", -1)
+
+    def results(self):
+        for play in self.data.get("plays", []):
+            for task in play.get("tasks", []):
+                res = task.get("hosts", {}).get("localhost")
+                if res is not None:
+                    yield task["task"]["name"], res
+
+    def changed_tasks(self) -> list[str]:
+        return [n for n, r in self.results() if r.get("changed")]
+
+    def failure(self) -> str:
+        return "\n".join(str(r.get("msg", "")) for _, r in self.results() if r.get("failed"))
+
+    def __repr__(self) -> str:
+        tail = self.proc.stderr[-2000:]
+        return f"<rc={self.rc} failure={self.failure()!r} changed={self.changed_tasks()} stderr={tail}>"
+
+
+def run_playbook(playbook: str, tmp: Path, extra: dict, *args: str, timeout: int = 1800) -> Run:
+    tmp.mkdir(parents=True, exist_ok=True)
+    extra_file = tmp / f"extra-{os.getpid()}-{len(list(tmp.glob('extra-*')))}.json"
+    extra_file.write_text(json.dumps(extra))
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+        ANSIBLE_NOCOLOR="1",
+        no_proxy="127.0.0.1,localhost",
+        NO_PROXY="127.0.0.1,localhost",
+    )
+    # the controller's interpreter for localhost only (a chroot host brings its own)
+    inventory = tmp / "inventory.ini"
+    inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    cmd = [
+        tool("ansible-playbook"),
+        "-i",
+        str(inventory),
+        "-e",
+        f"@{extra_file}",
+        str(REPO / "playbooks" / playbook),
+        *args,
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=timeout)
+    return Run(proc)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    requests: list[str]
+
+    def log_message(self, fmt, *args):  # keep a record instead of stderr noise
+        self.server.requests.append(self.path)
+
+
+class Server:
+    def __init__(self, root: Path):
+        self.root = root
+        handler = functools.partial(QuietHandler, directory=str(root))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.requests = []
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    @property
+    def requests(self) -> list[str]:
+        return self.httpd.requests
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def make_release(out: Path, minimal: bool) -> Path:
+    need("sfdisk", "mkfs.vfat", "mke2fs", "mcopy", "xz")
+    cmd = [str(MAKE_IMAGE), *(["--minimal"] if minimal else []), str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    if proc.returncode != 0:
+        if "needs root" in proc.stderr:
+            pytest.skip("the Debian root of the synthetic image needs root to build once")
+        pytest.fail(f"make-synthetic-image.sh failed:\n{proc.stderr[-3000:]}")
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def minimal_release(tmp_path_factory):
+    """The minimal synthetic release tree (releases/24.04/release/...) and a server for it."""
+    out = tmp_path_factory.mktemp("release-minimal")
+    releases = make_release(out, minimal=True)
+    server = Server(out)
+    yield releases, server
+    server.close()
+
+
+@pytest.fixture
+def own_tmp():
+    """A private temp folder outside /tmp/pytest-of-<user>: other pytest sessions on the
+    machine rotate that one, which must not happen under a mounted image."""
+    base = Path(os.environ.get("PIXIE_TEST_TMP", "/var/tmp"))
+    path = Path(tempfile.mkdtemp(prefix="pixie-image-test.", dir=base))
+    yield path
+    subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=False)
+
+
+def mtype(image: Path | str, offset: int, name: str) -> str:
+    proc = subprocess.run(
+        ["mtype", "-i", f"{image}@@{offset}", f"::{name}"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, MTOOLS_SKIP_CHECK="1"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def partitions(image: Path | str) -> list[dict]:
+    out = subprocess.run(["sfdisk", "--json", str(image)], capture_output=True, text=True, check=True).stdout
+    table = json.loads(out)["partitiontable"]
+    ss = table.get("sectorsize", 512)
+    return [{"start": p["start"] * ss, "size": p["size"] * ss, "type": p["type"]} for p in table["partitions"]]
+
+
+def ext4_label(image: Path | str, offset: int) -> str:
+    with open(image, "rb") as f:
+        f.seek(offset + 1024)
+        sb = f.read(256)
+    assert sb[0x38:0x3A] == b"\x53\xef", "no ext4 superblock"
+    return sb[0x78:0x88].rstrip(b"\0").decode()
+
+
+def root_disk() -> str:
+    src = subprocess.run(
+        ["findmnt", "-n", "--nofsroot", "-o", "SOURCE", "/"], capture_output=True, text=True
+    ).stdout.strip()
+    out = subprocess.run(["lsblk", "--inverse", "--list", "-n", "-o", "PATH,TYPE", src], capture_output=True, text=True)
+    disks = [line.split()[0] for line in out.stdout.splitlines() if line.split()[-1:] == ["disk"]]
+    return disks[0] if disks else ""
+
+
+def version_of(name: str) -> str:
+    return re.search(r"ubuntu-([0-9.]+)-", name).group(1)
