@@ -110,8 +110,8 @@ class Stack:
                 if self.name == "pixie":
                     kwargs = {k: v for k, v in job.items() if k not in ("kind", "priority")}
                     queue.enqueue_call(f"pixie.jobs.show_{job['kind']}", kwargs=kwargs, pipeline=pipe)
-                else:
-                    queue.enqueue_call("bench.baseline.play", args=(job,), pipeline=pipe)
+                else:  # every field spelt out, as its endpoint does
+                    queue.enqueue_call("bench.baseline.play", args=(spec.parse(job).model_dump(),), pipeline=pipe)
             pipe.execute()
 
     def done(self, job_id: str) -> bool:
