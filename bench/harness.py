@@ -31,7 +31,7 @@ from rq.serializers import JSONSerializer
 
 from pixie import config as configuration
 from pixie import render, spec, store
-from pixie.local import BIN, Processes
+from pixie.local import BIN, Processes, headless_env
 from pixie.stream import read_recording
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,17 +53,8 @@ class Stack:
         self.record.touch()
         self.offset = 0
         self.frames: list[tuple[int, bytes]] = []
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "PIXIE_CONFIG": str(work / "absent.toml"),
-            "PIXIE_REDIS_URL": self.redis_url,
-            "RQ_REDIS_URL": self.redis_url,
-            "PIXIE_WEB_PORT": self.url.rsplit(":", 1)[1],
-            "PIXIE_DISPLAY_BACKEND": "headless",
-            "PIXIE_DISPLAY_RECORD_PATH": str(self.record),
-            "PIXIE_DISPLAY_IDLE": "blank",
-        }
+        env = headless_env(self.redis_url, int(self.url.rsplit(":", 1)[1]), self.record)
+        env["PYTHONPATH"] = str(ROOT)  # the baseline's job module lives in bench/
         logs = work / f"{name}-logs"
         logs.mkdir()
         self.processes = Processes(env, logs)

@@ -4,7 +4,6 @@ talked to over real HTTP."""
 
 import itertools
 import json
-import os
 import socket
 import subprocess
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import redis
 
-from pixie.local import Processes
+from pixie.local import Processes, headless_env
 
 _databases = itertools.count(1)
 
@@ -53,18 +52,7 @@ class Appliance:
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = token
         self.record = tmp / f"frames-{self.port}.bin"
-        env = {
-            **os.environ,
-            "PIXIE_CONFIG": str(tmp / "absent.toml"),
-            "PIXIE_REDIS_URL": self.redis_url,
-            "RQ_REDIS_URL": self.redis_url,
-            "PIXIE_WEB_PORT": str(self.port),
-            "PIXIE_WEB_TOKEN": token,
-            "PIXIE_DISPLAY_BACKEND": "headless",
-            "PIXIE_DISPLAY_RECORD_PATH": str(self.record),
-            "PIXIE_DISPLAY_IDLE": "blank",
-            **{f"PIXIE_{k}".upper(): str(v) for k, v in settings.items()},
-        }
+        env = headless_env(self.redis_url, self.port, self.record, web_token=token, **settings)
         logs = tmp / f"logs-{self.port}"
         logs.mkdir()
         self.processes = Processes(env, logs)

@@ -63,6 +63,22 @@ class Processes:
                 proc.wait()
 
 
+def headless_env(redis_url: str, port: int, record: Path, **settings) -> dict:
+    """The environment of an appliance on the headless STAND-IN panel, recording
+    every frame: how the tests and the benchmarks run it."""
+    return {
+        **os.environ,
+        "PIXIE_CONFIG": str(record.parent / "absent.toml"),
+        "PIXIE_REDIS_URL": redis_url,
+        "RQ_REDIS_URL": redis_url,
+        "PIXIE_WEB_PORT": str(port),
+        "PIXIE_DISPLAY_BACKEND": "headless",
+        "PIXIE_DISPLAY_RECORD_PATH": str(record),
+        "PIXIE_DISPLAY_IDLE": "blank",
+        **{f"PIXIE_{k}".upper(): str(v) for k, v in settings.items()},
+    }
+
+
 def redis_binary() -> str | None:
     found = shutil.which("redis-server")
     if found:
