@@ -198,13 +198,13 @@ def test_load_every_accepted_job_is_accounted_for(redis_server, tmp_path):
 
 @pytest.mark.fault
 def test_redis_sigkill_mid_load_loses_no_accepted_job(tmp_path):
-    """appendonly yes + appendfsync everysec (pixie_redis's defaults); the processes that die with Redis are
+    """appendonly yes + appendfsync always (pixie_redis's defaults); the processes that die with Redis are
     restarted the way systemd's Restart=always would."""
     port = free_port()
     data = tmp_path / "redis-data"
     data.mkdir()
     argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data), "--save", ""]
-    argv += ["--appendonly", "yes", "--appendfsync", "everysec"]
+    argv += ["--appendonly", "yes", "--appendfsync", "always"]
     server = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
     client = redis.Redis(port=port)
     wait_for(lambda: pings(client), what="redis-server")

@@ -72,7 +72,7 @@ class Display:
 
 @dataclass
 class Worker:
-    worker_class: str = "rq.worker.SimpleWorker"
+    worker_class: str = "pixie.worker.Worker"
     max_jobs: int = 500
     job_timeout_s: int = 60
     # Short TTL so /healthz sees a dead worker within half a minute.

@@ -11,9 +11,22 @@ import secrets
 import socket
 import sys
 
+from rq.worker import SimpleWorker
+
 from . import config as configuration
+from . import recovery
 
 QUEUES = ("high", "default", "low")
+
+
+class Worker(SimpleWorker):
+    """rq's SimpleWorker (no fork per job) whose maintenance also recovers
+    jobs lost between a queue and a worker (see recovery.py)."""
+
+    def clean_registries(self):
+        super().clean_registries()
+        for job_id in recovery.sweep(self.connection, grace_s=self.maintenance_interval):
+            self.log.warning("job %s was lost between its queue and a worker: recovered", job_id)
 
 
 def command(config: configuration.Config, instance: str, extra: list[str]) -> list[str]:

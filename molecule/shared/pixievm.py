@@ -26,6 +26,8 @@ Sub-commands (all print JSON on stdout):
             hostname onto its boot partition, start the supervisor detached
   run       the supervisor itself (foreground; `up` starts it)
   down      stop supervisor and QEMU, delete the disk
+  powercut  kill QEMU without a shutdown (a power cut); the supervisor boots
+            the disk again as it was left
   status    state + whether supervisor/QEMU are alive
   wait-ssh  wait for the SSH banner on the forwarded port
   firmware  show what the firmware would boot from a disk image
@@ -401,8 +403,17 @@ def supervise(workdir: Path) -> int:
         if p is not None and p.poll() is None:
             p.terminate()
 
+    def on_power_cut(_signum, _frame):
+        # `pixievm.py powercut`: pull the plug.  QEMU dies without the guest
+        # syncing anything, and the firmware boots the disk as it was left.
+        current["power_cut"] = True
+        p = current["proc"]
+        if p is not None and p.poll() is None:
+            p.kill()
+
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGUSR1, on_power_cut)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
     accel = state["accel"]
@@ -450,7 +461,7 @@ def supervise(workdir: Path) -> int:
                     proc.terminate()
         rc = proc.wait()
         watcher.join(timeout=5)
-        reason = watcher.reason
+        reason = "power-cut" if current.pop("power_cut", False) else watcher.reason
         t_end = time.time()
         append_jsonl(
             events,
@@ -472,8 +483,8 @@ def supervise(workdir: Path) -> int:
             state["accel"] = accel
             save_state(workdir, state)
             continue
-        if reason == "guest-reset":
-            continue  # the guest rebooted: re-read the firmware and boot again
+        if reason in ("guest-reset", "power-cut"):
+            continue  # the guest rebooted or lost power: re-read the firmware and boot again
         break
     (workdir / "qemu.pid").unlink(missing_ok=True)
     return 0
@@ -626,6 +637,16 @@ def cmd_status(args) -> int:
     return 0
 
 
+def cmd_powercut(args) -> int:
+    workdir = Path(args.workdir).resolve()
+    st = status_of(workdir)
+    if not (st["supervisor_alive"] and st["qemu_alive"]):
+        sys.exit(f"the VM in {workdir} is not running")
+    os.kill(st["supervisor_pid"], signal.SIGUSR1)
+    print(json.dumps({"workdir": str(workdir), "power_cut": True, "boots_before": st["boots"]}))
+    return 0
+
+
 def cmd_down(args) -> int:
     workdir = Path(args.workdir).resolve()
     result = {"workdir": str(workdir), "stopped": False}
@@ -720,6 +741,10 @@ def main(argv: list[str] | None = None) -> int:
     down.add_argument("--timeout", type=float, default=30)
     down.add_argument("--purge", action="store_true", help="also delete logs and state")
     down.set_defaults(func=cmd_down)
+
+    cut = sub.add_parser("powercut")
+    cut.add_argument("--workdir", required=True)
+    cut.set_defaults(func=cmd_powercut)
 
     status = sub.add_parser("status")
     status.add_argument("--workdir", required=True)

@@ -211,7 +211,7 @@ def test_pixie_toml_has_the_contract_keys_and_no_secrets(render, tmp_path):
     assert config["panel"]["rows"] == 16 and config["panel"]["cols"] == 64
     assert config["panel"]["hardware_mapping"] == "adafruit-hat-pwm"
     assert config["display"] == {"backend": "headless", "idle": "clock", "record_path": "/var/lib/pixie/frames.bin"}
-    assert config["worker"]["worker_class"] == "rq.worker.SimpleWorker"
+    assert config["worker"]["worker_class"] == "pixie.worker.Worker"
     text = (out / "pixie.toml").read_text()
     for secret in ("redis_password", "api_token"):
         assert (tmp_path / "credentials" / secret).read_text().strip() not in text

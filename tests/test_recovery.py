@@ -1,0 +1,42 @@
+"""Accepted jobs lost between Redis and a worker (a worker or Redis dying
+right after rq's BLPOP) come back: real Redis, real workers, real web."""
+
+from pixie import recovery, store
+
+
+def test_a_job_popped_by_a_worker_that_died_is_played(make_appliance):
+    appliance = make_appliance(worker_maintenance_interval_s=2)
+    appliance.start_web()
+    appliance.start_display()
+    job = appliance.submit(kind="fill", color="red", duration_s=0.1)
+    # What a worker that dies right after its BLPOP leaves: the job in no queue.
+    assert appliance.r.lrem("rq:queue:default", 1, job) == 1
+    appliance.start_worker("1")
+    assert appliance.wait_state(job, "done", "failed", timeout=60)["state"] == "done"
+
+
+def test_a_record_that_never_reached_rq_fails_with_a_reason(make_appliance):
+    appliance = make_appliance(worker_maintenance_interval_s=2)
+    appliance.start_worker("1")
+    appliance.start_web()
+    store.create(appliance.r, "f" * 32, kind="text", priority="default")
+    final = appliance.wait_state("f" * 32, "failed", timeout=60)
+    assert "lost before it was queued" in final["reason"]
+
+
+def test_a_job_is_recovered_only_after_two_sweeps_a_grace_apart(make_appliance):
+    """A worker between its pop and the job's start must not be raced."""
+    appliance = make_appliance()
+    appliance.start_web()
+    job = appliance.submit(kind="fill", color="red")
+    r = appliance.r
+    assert recovery.sweep(r, grace_s=0) == []  # in its queue: not lost
+    r.lrem("rq:queue:default", 1, job)
+    assert recovery.lost(r) == {job: "default"}
+    assert recovery.sweep(r, grace_s=3600) == []  # first seen now
+    assert recovery.sweep(r, grace_s=3600) == []  # not long enough
+    assert r.llen("rq:queue:default") == 0
+    assert recovery.sweep(r, grace_s=0) == [job]
+    assert r.lrange("rq:queue:default", 0, -1) == [job.encode()]
+    assert recovery.sweep(r, grace_s=0) == [], r.hgetall(recovery.SUSPECTS)
+    assert not r.exists(recovery.SUSPECTS), r.hgetall(recovery.SUSPECTS)
