@@ -2,6 +2,8 @@
 #   make run    the whole appliance locally on an emulated panel (no Pi needed)
 #   make test   every check CI runs
 #   make bench  the benchmarks (not part of test: speed is measured, not asserted)
+#   make molecule      site.yml converged, verified and faulted in a booted x86_64 VM (CI runs it after test)
+#   make molecule-pi3  the same on a Pi-3-shaped arm64 VM (slow: not in CI)
 # Both install what is missing first (apt packages, then a virtualenv in .venv).
 
 VENV ?= .venv
@@ -15,7 +17,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := redis-server python3-venv python3-dev git make systemd curl chromium \
 	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server
 
-.PHONY: run test bench hardening deps lint pytest
+.PHONY: run test bench hardening deps lint pytest molecule molecule-pi3
+
+# molecule/install-deps.sh installs QEMU, debootstrap & co. (apt) and molecule (this venv).
+MOLECULE_VENV ?= $(HOME)/.cache/pixie-molecule/venv
 
 run: deps $(BIN)/.installed
 	$(BIN)/pixie-local
@@ -31,6 +36,10 @@ hardening: deps $(BIN)/.installed
 	PIXIE_FUZZ_EXAMPLES=300 PIXIE_FUZZ_SEED=random PIXIE_LOAD_REQUESTS=10000 PIXIE_LOAD_CLIENTS=32 \
 	  PATH=$(BIN):$$PATH $(BIN)/pytest -s tests/test_fuzz.py tests/test_media_corpus.py tests/test_load.py \
 	  tests/test_security.py tests/roles/test_hardening.py tests/roles/test_ssh.py
+
+molecule molecule-pi3:
+	venv=$$(bash molecule/install-deps.sh $(MOLECULE_VENV)) && \
+	  PATH=$$venv/bin:$$PATH molecule test -s $(if $(filter molecule-pi3,$@),pi3,default)
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

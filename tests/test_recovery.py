@@ -40,3 +40,17 @@ def test_a_job_is_recovered_only_after_two_sweeps_a_grace_apart(make_appliance):
     assert r.lrange("rq:queue:default", 0, -1) == [job.encode()]
     assert recovery.sweep(r, grace_s=0) == [], r.hgetall(recovery.SUSPECTS)
     assert not r.exists(recovery.SUSPECTS), r.hgetall(recovery.SUSPECTS)
+
+
+def test_a_job_the_display_took_but_never_started_is_played(make_appliance):
+    """What a display (or Redis) dying between taking a rendered job and
+    starting it leaves: the job off the ready queue, claimed."""
+    appliance = make_appliance()
+    appliance.start_web()
+    appliance.start_worker("1")
+    job = appliance.submit(kind="fill", color="red", duration_s=0.1)
+    appliance.wait_state(job, "ready")
+    assert store.pop_ready(appliance.r) == job
+    appliance.start_display()
+    assert appliance.wait_state(job, "done", "failed", timeout=30)["state"] == "done"
+    assert not appliance.r.exists(store.CLAIMED)

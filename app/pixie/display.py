@@ -65,6 +65,7 @@ class Player:
 
     def _next(self) -> Playback | None:
         self._drop_dismissed_stacked()
+        store.reclaim(self.r)  # a job taken by a _next that Redis errors interrupted
         while True:
             top = store.top_rank(self.r)
             if self.stack and (top is None or top >= self.stack[-1].rank):
@@ -73,7 +74,9 @@ class Player:
                 playback = self._load(job_id)
             else:
                 return None
-            if playback is not None and self._start(playback):
+            started = playback is not None and self._start(playback)
+            store.release(self.r)
+            if started:
                 self.waiting_rank = store.top_rank(self.r)
                 return playback
 

@@ -25,6 +25,7 @@ CONTROL = "pixie:display:ctl"
 HEARTBEAT = "pixie:display:heartbeat"
 NOW_PLAYING = "pixie:display:now"
 ACTIVE = "pixie:display:active"
+CLAIMED = "pixie:display:claimed"
 SCREEN = "pixie:display:screen"
 BRIGHTNESS = "pixie:brightness"
 # Recent job ids scored by arrival, newest kept: what `GET /api/v1/jobs` lists.
@@ -65,6 +66,15 @@ if ARGV[3] ~= '' then
   redis.call('ZADD', KEYS[2], ARGV[3], string.sub(KEYS[1], 11))
 end
 return ARGV[1]
+"""
+
+_POP_READY = """
+local popped = redis.call('ZPOPMIN', KEYS[1])
+if #popped == 0 then
+  return false
+end
+redis.call('SET', KEYS[2], cjson.encode({popped[1], math.floor(tonumber(popped[2]) / 1e13)}))
+return popped[1]
 """
 
 # Store a stream, then drop least-recently-used ones until the cache fits.
@@ -169,8 +179,23 @@ def requeue_front(r: redis.Redis, job_id: str, priority: str) -> bool:
 
 
 def pop_ready(r: redis.Redis) -> str | None:
-    popped = r.zpopmin(READY)
-    return popped[0][0].decode() if popped else None
+    """The display's next job, claimed in the same step: until `release` the
+    claim keeps it from being lost by a display or Redis dying before it starts."""
+    popped = r.eval(_POP_READY, 2, READY, CLAIMED)
+    return popped.decode() if popped else None
+
+
+def release(r: redis.Redis) -> None:
+    """The claimed job has started (it is in ACTIVE) or has ended."""
+    r.delete(CLAIMED)
+
+
+def reclaim(r: redis.Redis) -> None:
+    """A claim left by an interrupted start: the job goes back to the head of its priority."""
+    if claimed := get_json(r, CLAIMED):
+        job_id, rank = claimed
+        requeue_front(r, job_id, list(RANK)[rank])
+        release(r)
 
 
 def top_rank(r: redis.Redis) -> int | None:
