@@ -15,15 +15,6 @@ def test_a_job_popped_by_a_worker_that_died_is_played(make_appliance):
     assert appliance.wait_state(job, "done", "failed", timeout=60)["state"] == "done"
 
 
-def test_a_record_that_never_reached_rq_fails_with_a_reason(make_appliance):
-    appliance = make_appliance(worker_maintenance_interval_s=2)
-    appliance.start_worker("1")
-    appliance.start_web()
-    store.create(appliance.r, "f" * 32, kind="text", priority="default")
-    final = appliance.wait_state("f" * 32, "failed", timeout=60)
-    assert "lost before it was queued" in final["reason"]
-
-
 def test_a_job_is_recovered_only_after_two_sweeps_a_grace_apart(make_appliance):
     """A worker between its pop and the job's start must not be raced."""
     appliance = make_appliance()

@@ -3,15 +3,12 @@
 A worker serving several queues (high default low) takes a job with a plain
 BLPOP: rq's intermediate queue only guards single-queue workers.  If the
 worker, or Redis, dies between the pop and marking the job started, the job
-is in no queue and no registry and its record says `queued` for ever.  The
-same happens to a record whose enqueue never reached Redis (the API then
-answered 503, but the record stays).
+is in no queue and no registry and its record says `queued` for ever.
 
 `sweep` finds such jobs among the recent ones.  A job must look lost on two
 sweeps at least `grace_s` apart before anything is done, so a worker that is
 just between its pop and its start is never raced.  Then the job goes back
-to the front of its queue, or, when rq never had it, its record is failed
-with a reason.
+to the front of its queue.
 """
 
 import time
@@ -27,26 +24,24 @@ def _rq_key(job_id: str) -> str:
     return f"rq:job:{job_id}"
 
 
-def lost(r: redis.Redis) -> dict[str, str | None]:
-    """Queued jobs that are in no rq queue: job id -> the rq queue it belongs in (None: rq never had it)."""
+def lost(r: redis.Redis) -> dict[str, str]:
+    """Queued jobs that are in no rq queue: job id -> the rq queue they belong in."""
     ids = [job_id for job_id, _ in store.recent(r)]
     with r.pipeline(transaction=False) as p:
         for job_id in ids:
             p.hget(store.record_key(job_id), "state")
             p.hmget(_rq_key(job_id), "status", "origin")
         replies = p.execute()
-    queued = {}
-    for job_id, state, (status, origin) in zip(ids, replies[::2], replies[1::2], strict=True):
-        if state == b"queued" and status in (None, b"queued"):
-            queued[job_id] = origin.decode() if origin else None  # no origin: rq has no such job
-    missing = {job_id: origin for job_id, origin in queued.items() if origin is None}
-    listed = [(job_id, origin) for job_id, origin in queued.items() if origin]
+    queued = [
+        (job_id, origin.decode())
+        for job_id, state, (status, origin) in zip(ids, replies[::2], replies[1::2], strict=True)
+        if state == b"queued" and status == b"queued"
+    ]
     with r.pipeline(transaction=False) as p:
-        for job_id, origin in listed:
+        for job_id, origin in queued:
             p.lpos(f"rq:queue:{origin}", job_id)
         positions = p.execute()
-    missing.update({job_id: origin for (job_id, origin), at in zip(listed, positions, strict=True) if at is None})
-    return missing
+    return {job_id: origin for (job_id, origin), at in zip(queued, positions, strict=True) if at is None}
 
 
 def sweep(r: redis.Redis, grace_s: float) -> list[str]:
@@ -62,9 +57,6 @@ def sweep(r: redis.Redis, grace_s: float) -> list[str]:
     for job_id, origin in missing.items():
         # HDEL decides which of several sweeping workers acts on a job.
         if job_id in seen and now - seen[job_id] >= grace_s and r.hdel(SUSPECTS, job_id):
-            if origin:
-                r.lpush(f"rq:queue:{origin}", job_id)
-            else:
-                store.set_state(r, job_id, "failed", reason="lost before it was queued: Redis failed meanwhile")
+            r.lpush(f"rq:queue:{origin}", job_id)
             recovered.append(job_id)
     return recovered

@@ -112,14 +112,13 @@ def set_state(r: redis.Redis, job_id: str, state: str, score: float | None = Non
     return (result.decode() if isinstance(result, bytes) else result) == state
 
 
-def create(r: redis.Redis, job_id: str, **fields) -> None:
-    """The record of a job the API accepted; queued until a worker takes it."""
+def create(p: redis.client.Pipeline, job_id: str, **fields) -> None:
+    """The record of a job the API accepted, queued until a worker takes it:
+    written by the pipeline (MULTI) that enqueues it, so both or neither land."""
     now = time.time()
-    with r.pipeline() as p:
-        p.hset(record_key(job_id), mapping={"state": "queued", "created": now, **_mapping(fields)})
-        p.expire(record_key(job_id), RECORD_TTL_S)
-        _index(p, job_id, now)
-        p.execute()
+    p.hset(record_key(job_id), mapping={"state": "queued", "created": now, **_mapping(fields)})
+    p.expire(record_key(job_id), RECORD_TTL_S)
+    _index(p, job_id, now)
 
 
 def index(r: redis.Redis, job_id: str, when: float) -> None:

@@ -200,17 +200,21 @@ def create_app(config: configuration.Config) -> FastAPI:
                     cancel(previous.decode(), replaced_by=job_id)
                 except Problem:
                     pass  # it has ended (or expired) meanwhile: nothing to replace
-        store.create(r, job_id, kind=spec.kind, priority=spec.priority, name=spec.name)
-        queues[spec.priority].enqueue_call(
-            func=f"pixie.jobs.{FUNCTIONS[spec.kind]}",
-            kwargs=spec.model_dump(exclude={"kind", "priority", "name", "data_b64"}, exclude_none=True),
-            job_id=job_id,
-            description=f"{spec.kind} job",
-            # A worker that dies mid-job gets the job back once, then it fails.
-            retry=Retry(max=1),
-            failure_ttl=store.RECORD_TTL_S,
-            result_ttl=store.RECORD_TTL_S,
-        )
+        with r.pipeline() as p:
+            p.multi()  # opened explicitly, as rq expects of a caller's pipeline
+            store.create(p, job_id, kind=spec.kind, priority=spec.priority, name=spec.name)
+            queues[spec.priority].enqueue_call(
+                func=f"pixie.jobs.{FUNCTIONS[spec.kind]}",
+                kwargs=spec.model_dump(exclude={"kind", "priority", "name", "data_b64"}, exclude_none=True),
+                job_id=job_id,
+                description=f"{spec.kind} job",
+                # A worker that dies mid-job gets the job back once, then it fails.
+                retry=Retry(max=1),
+                failure_ttl=store.RECORD_TTL_S,
+                result_ttl=store.RECORD_TTL_S,
+                pipeline=p,
+            )
+            p.execute()
         return Accepted(id=job_id, url=f"/api/v1/jobs/{job_id}", state="queued")
 
     def status(job_id: str) -> JobStatus:
