@@ -108,6 +108,14 @@ def test_bad_variable_fails_naming_it(run_play, tmp_path, role, bad, name):
     assert name in result.failure_messages(), result
 
 
+def test_redis_on_the_network_only_when_a_fleet_asks_for_it(run_play, tmp_path):
+    extra = {"pixie_common_credentials_dir": str(tmp_path / "credentials"), "pixie_redis_bind": ["192.168.1.5"]}
+    refused = run_play(validation_play("pixie_redis"), extra_vars=extra)
+    assert refused.rc != 0 and "pixie_redis_allow_network" in refused.failure_messages()
+    allowed = run_play(validation_play("pixie_redis"), extra_vars=extra | {"pixie_redis_allow_network": True})
+    assert allowed.rc == 0, allowed
+
+
 @pytest.mark.parametrize("role", sorted(VALIDATION_FILE))
 def test_defaults_pass_validation(run_play, tmp_path, role):
     result = run_play(validation_play(role), extra_vars={"pixie_common_credentials_dir": str(tmp_path / "credentials")})
