@@ -29,6 +29,7 @@ SITE_ROLES = [
     "pixie_app",
     "pixie_workers",
     "pixie_admin",
+    "pixie_ssh",
     "pixie_firewall",
 ]
 SWITCH = "pixie_common_image_mode"

@@ -1,10 +1,11 @@
-"""playbooks/site.yml parses, targets `displays`, and runs the roles in order."""
+"""playbooks/site.yml parses, targets `displays`, and runs the roles in order; image.yml runs the same."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 
+import yaml
 from roles_support import REPO, ansible_tool
 
 
@@ -41,3 +42,12 @@ def test_roles_run_in_dependency_order_on_displays():
         "pixie_ssh",
         "pixie_firewall",
     ]
+
+
+def test_image_yml_runs_the_roles_of_site_yml():
+    """playbooks/image.yml bakes an image with site.yml's roles, in site.yml's order."""
+    site = yaml.safe_load((REPO / "playbooks" / "site.yml").read_text())
+    image = yaml.safe_load((REPO / "playbooks" / "image.yml").read_text())
+    site_roles = [r["role"] if isinstance(r, dict) else r for play in site for r in play.get("roles", [])]
+    in_image = next(play for play in image if play["hosts"] == "pixie_image")
+    assert in_image["vars"]["__pixie_image_site_roles"] == site_roles
