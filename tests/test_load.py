@@ -196,7 +196,6 @@ def test_load_every_accepted_job_is_accounted_for(redis_server, tmp_path):
         appliance.stop()
 
 
-@pytest.mark.fault
 def test_redis_sigkill_mid_load_loses_no_accepted_job(tmp_path):
     """appendonly yes + appendfsync always (pixie_redis's defaults); the processes that die with Redis are
     restarted the way systemd's Restart=always would."""
