@@ -22,7 +22,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 import redis
 
 from appliance import Appliance, free_port, pings, wait_for
