@@ -11,7 +11,7 @@ when what it checks does not hold.
   submit   --url U --token-file F --ids OUT [--duration S | --heavy]
                                              one job, its id saved to OUT
   wait     --url U --ids FILE --state S      until that job is in state S
-  load     --url U --token-file F --ids OUT --count N --concurrency C
+  load     --url U --token-file F --ids OUT --count N --concurrency C [--noise]
                                              N POSTs from C clients; accepted
                                              ids saved to OUT
   account  --url U --ids FILE [--ids FILE] [--after T]
@@ -25,6 +25,7 @@ import argparse
 import base64
 import io
 import json
+import random
 import sys
 import time
 import urllib.error
@@ -54,7 +55,13 @@ def request(url: str, method: str = "GET", body: dict | None = None, token: str 
 
 
 def submit(base: str, token: str, spec: dict) -> str:
-    status, body = request(f"{base}/api/v1/jobs", "POST", spec, token)
+    """POST a job; like any client, retry while the API says 503 (Redis restarting or loading)."""
+    deadline = time.monotonic() + 120
+    while (status := (reply := request(f"{base}/api/v1/jobs", "POST", spec, token))[0]) == 503:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    body = reply[1]
     if status != 202:
         raise SystemExit(f"POST {spec['kind']} job: HTTP {status} {body}")
     return body["id"]
@@ -78,10 +85,14 @@ def screen(base: str) -> Image.Image:
     return Image.open(io.BytesIO(raw)).convert("RGB")
 
 
-def png(color: tuple, size=(64, 32)) -> str:
+def png_bytes(image: Image.Image) -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, "PNG")
-    return base64.b64encode(out.getvalue()).decode()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def png(color: tuple, size=(64, 32)) -> str:
+    return base64.b64encode(png_bytes(Image.new("RGB", size, color))).decode()
 
 
 def cmd_smoke(args, token: str) -> dict:
@@ -94,11 +105,14 @@ def cmd_smoke(args, token: str) -> dict:
         "image": ({"kind": "image", "data_b64": png(BLUE), "fit": "fill"}, {BLUE}),
     }
     for name, (spec, expected) in checks.items():
-        job_id = submit(args.url, token, spec | {"duration_s": 4, "priority": "high"})
+        job_id = submit(args.url, token, spec | {"duration_s": 10, "priority": "high"})
         wait_state(args.url, job_id, ("playing",), args.timeout)
-        colors = {c for _, c in screen(args.url).getcolors(1 << 16)}
-        if not expected <= colors:
-            raise SystemExit(f"{name} job playing but screen.png has {sorted(colors)[:8]}, not {expected}")
+        # The display publishes its screen a moment after it starts a job.
+        deadline = time.monotonic() + 8
+        while not expected <= (colors := {c for _, c in screen(args.url).getcolors(1 << 16)}):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{name} job playing but screen.png has {sorted(colors)[:8]}, not {expected}")
+            time.sleep(0.2)
         final = wait_state(args.url, job_id, FINAL, args.timeout)
         if final["state"] != "done":
             raise SystemExit(f"{name} job ended {final}")
@@ -111,11 +125,18 @@ def text_job(i: int) -> dict:
 
 
 def heavy_job() -> dict:
-    """An animation that keeps a worker busy for seconds (16 frames of 2000x2000)."""
+    """An animation that keeps a worker busy for many seconds in a VM: 600
+    frames (pixie_app_render_max_frames) of 160x160, 20 ms each."""
+    frames = [Image.new("RGB", (160, 160), (i % 256, i * 7 % 256, i * 13 % 256)) for i in range(600)]
     out = io.BytesIO()
-    frames = [Image.new("RGB", (2000, 2000), (i * 13 % 256, i * 7 % 256, 255 - i)) for i in range(16)]
-    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=20)
     return {"kind": "animation", "data_b64": base64.b64encode(out.getvalue()).decode(), "fit": "fill", "repeat": 1}
+
+
+def noise_job(i: int) -> dict:
+    """An image job whose upload does not compress: ~200 KB for Redis to write."""
+    image = Image.frombytes("RGB", (256, 256), random.randbytes(256 * 256 * 3))
+    return {"kind": "image", "data_b64": base64.b64encode(png_bytes(image)).decode(), "duration_s": 0.05}
 
 
 def cmd_submit(args, token: str) -> dict:
@@ -134,7 +155,8 @@ def cmd_load(args, token: str) -> dict:
     def post(i: int):
         t0 = time.perf_counter()
         try:
-            status, body = request(f"{args.url}/api/v1/jobs", "POST", text_job(i), token, timeout=60)
+            job = noise_job(i) if args.noise else text_job(i)
+            status, body = request(f"{args.url}/api/v1/jobs", "POST", job, token, timeout=60)
         except OSError as e:
             status, body = type(e).__name__, None
         return status, body, time.perf_counter() - t0
@@ -190,9 +212,12 @@ def cmd_account(args, _token: str) -> dict:
     return result
 
 
+COMMANDS = {"smoke": cmd_smoke, "submit": cmd_submit, "wait": cmd_wait, "load": cmd_load, "account": cmd_account}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["smoke", "submit", "wait", "load", "account"])
+    parser.add_argument("command", choices=sorted(COMMANDS))
     parser.add_argument("--url", required=True, help="http://127.0.0.1:<forwarded port>")
     parser.add_argument("--token-file", help="the API token (credentials/<host>/api_token)")
     parser.add_argument("--ids", action="append", default=[], help="job ids file (JSON list)")
@@ -200,13 +225,13 @@ def main(argv=None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--duration", type=float, default=2, help="submit: the job's duration_s")
     parser.add_argument("--heavy", action="store_true", help="submit: a job slow to render")
+    parser.add_argument("--noise", action="store_true", help="load: ~200 KB image jobs instead of text")
     parser.add_argument("--state", default="playing", help="wait: the state to wait for")
     parser.add_argument("--after", type=float, default=0, help="account: jobs must have started after this epoch")
     parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args(argv)
     token = Path(args.token_file).read_text().strip() if args.token_file else ""
-    command = {"smoke": cmd_smoke, "submit": cmd_submit, "wait": cmd_wait, "load": cmd_load, "account": cmd_account}[args.command]
-    print(json.dumps(command(args, token)))
+    print(json.dumps(COMMANDS[args.command](args, token)))
     return 0
 
 

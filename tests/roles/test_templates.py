@@ -5,6 +5,7 @@ config by starting a redis-server on it, shell snippets by running them."""
 
 from __future__ import annotations
 
+import configparser
 import os
 import shutil
 import socket
@@ -20,7 +21,7 @@ from roles_support import ROLES, role_defaults, run_playbook, vars_file
 TEMPLATES = {
     "pixie_workers": ["rqworker@.service.j2"],
     "pixie_app": ["pixie-web.service.j2", "pixie-display.service.j2", "pixie.toml.j2", "pixie.env.j2"],
-    "pixie_redis": ["pixie.conf.j2"],
+    "pixie_redis": ["pixie.conf.j2", "restart.conf.j2"],
     "pixie_boot": ["timesyncd-pixie.conf.j2"],
     "pixie_admin": ["profile-pixie.sh.j2", "motd-pixie.sh.j2", "rq.env.j2"],
     "pixie_network": ["netplan-wifi.yaml.j2"],
@@ -250,6 +251,7 @@ def test_redis_config_runs_a_protected_persistent_server(defaults, tmp_path):
     assert directives["bind"] == "127.0.0.1 -::1"
     assert directives["requirepass"] == password
     assert directives["appendonly"] == "yes"
+    assert directives["appendfsync"] == "always"
     assert directives["maxmemory-policy"] == "noeviction"
     assert directives["maxmemory"] == "128mb"
 
@@ -275,11 +277,22 @@ def test_redis_config_runs_a_protected_persistent_server(defaults, tmp_path):
             time.sleep(0.1)
         assert "NOAUTH" in cli_run("SET", "k", "v", auth=False)
         assert cli_run("CONFIG", "GET", "appendonly").splitlines() == ["appendonly", "yes"]
+        assert cli_run("CONFIG", "GET", "appendfsync").splitlines() == ["appendfsync", "always"]
         assert cli_run("CONFIG", "GET", "maxmemory-policy").splitlines() == ["maxmemory-policy", "noeviction"]
         assert cli_run("CONFIG", "GET", "maxmemory").splitlines() == ["maxmemory", str(128 * 1024 * 1024)]
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_redis_dropin_restarts_it_without_a_limit(render):
+    """systemd's default start limit (5 in 10 s) would leave Redis dead after a
+    full disk made it exit on every write."""
+    unit = configparser.ConfigParser()
+    unit.optionxform = str
+    unit.read_string((render({"pixie_redis_restart_sec": 5}) / "restart.conf").read_text())
+    assert unit["Unit"]["StartLimitIntervalSec"] == "0"
+    assert dict(unit["Service"]) == {"Restart": "always", "RestartSec": "5"}
 
 
 def test_timesyncd_dropin(render):
