@@ -10,6 +10,7 @@ stand-in) served over loopback HTTP, read back with mtools.
 
 from __future__ import annotations
 
+import configparser
 import functools
 import http.server
 import json
@@ -78,7 +79,14 @@ class Run:
         return [n for n, r in self.results() if r.get("changed")]
 
     def failure(self) -> str:
-        return "\n".join(str(r.get("msg", "")) for _, r in self.results() if r.get("failed"))
+        """The failed results' messages, of any host (the image's chroot host too), with stderr's tail."""
+        return "\n".join(
+            f"{r.get('msg', '')} {r.get('stderr', '')[-1500:]}".strip()
+            for play in self.data.get("plays", [])
+            for task in play.get("tasks", [])
+            for r in task.get("hosts", {}).values()
+            if r.get("failed")
+        )
 
     def __repr__(self) -> str:
         tail = self.proc.stderr[-2000:]
@@ -208,6 +216,66 @@ def root_disk() -> str:
     out = subprocess.run(["lsblk", "--inverse", "--list", "-n", "-o", "PATH,TYPE", src], capture_output=True, text=True)
     disks = [line.split()[0] for line in out.stdout.splitlines() if line.split()[-1:] == ["disk"]]
     return disks[0] if disks else ""
+
+
+def leftovers(work: Path) -> tuple[list[str], list[str]]:
+    """Mounts and loop devices of an image build under `work` that are still there."""
+    mounts = [m for m in Path("/proc/mounts").read_text().splitlines() if str(work) in m]
+    loops = subprocess.run(
+        ["losetup", "--list", "--noheadings", "--output", "BACK-FILE"], capture_output=True, text=True
+    ).stdout
+    return mounts, [line for line in loops.splitlines() if str(work) in line]
+
+
+def controller_ca_bundle() -> str | None:
+    """The CA bundle the controller's pip is told to trust (PIP_CERT, SSL_CERT_FILE, a pip.conf `cert`), if any.
+
+    Where a proxy intercepts TLS, only that bundle makes PyPI reachable; pip inside the image needs it as well.
+    """
+    candidates = [os.environ.get("PIP_CERT"), os.environ.get("SSL_CERT_FILE")]
+    for conf in [Path("/etc/pip.conf"), Path("/etc/xdg/pip/pip.conf"), Path.home() / ".config/pip/pip.conf"]:
+        parser = configparser.RawConfigParser()
+        parser.read(conf)
+        candidates.append(parser.get("global", "cert", fallback=None))
+    return next((c for c in candidates if c and Path(c).is_file()), None)
+
+
+# Written from the controller straight into the mounted root: copy over the
+# chroot connection runs one emulated module per file (minutes for a repo).
+FIXTURE_PRE_TASKS = """\
+- name: Put the FIXTURE rpi-rgb-led-matrix repository into the image
+  ansible.builtin.copy:
+    src: {fixture}/
+    dest: {root}/opt/pixie-fixture/rpi-rgb-led-matrix/
+    mode: preserve
+  delegate_to: localhost
+"""
+
+
+def converge_vars(tmp: Path, pre_tasks: str = "") -> dict:
+    """image.yml variables for a full run of the roles in an image built under tmp/work: hzeller's library from
+    a FIXTURE repository (GitHub is out of reach of CI), the headless display back-end, the firewall on,
+    secrets in tmp/credentials and, behind a TLS-intercepting proxy, the controller's CA for the build."""
+    sys.path.insert(0, str(REPO / "tests" / "roles"))
+    from make_fixture_repo import make_fixture_repo  # noqa: PLC0415 - tests/roles is not a package
+
+    sha = make_fixture_repo(tmp / "fixture", commits=1)[-1]
+    pre = tmp / "pre.yml"
+    pre.write_text(FIXTURE_PRE_TASKS.format(fixture=tmp / "fixture", root=tmp / "work" / "root") + pre_tasks)
+    values = {
+        "pixie_image_converge": True,
+        "pixie_image_pre_tasks": str(pre),
+        "pixie_rgbmatrix_repo_url": "/opt/pixie-fixture/rpi-rgb-led-matrix",
+        "pixie_rgbmatrix_version": sha,
+        "pixie_app_display_backend": "headless",
+        "pixie_firewall_enabled": True,
+        "pixie_common_credentials_dir": str(tmp / "credentials"),
+        "pixie_app_build_dir": str(tmp / "wheel"),
+    }
+    ca = controller_ca_bundle()
+    if ca:
+        values["pixie_image_build_ca_bundle"] = ca
+    return values
 
 
 def version_of(name: str) -> str:

@@ -7,7 +7,8 @@ runs inside the arm64 chroot instead, to prove the chroot connection, and the
 clean-up is checked after success and after a failure inside the image.
 
 test_roles_converge_in_image_mode (opt-in: PIXIE_IMAGE_CONVERGE=1, ~30 min,
-needs PyPI and deb.debian.org) runs ALL the site.yml roles in image mode
+needs PyPI and deb.debian.org; behind a TLS-intercepting proxy it hands the
+controller's pip CA bundle to the build) runs ALL the site.yml roles in image mode
 inside the arm64 chroot, with rpi-rgb-led-matrix from a FIXTURE repository
 (tests/roles/make_fixture_repo.py; GitHub is not reachable from CI), the
 headless display back-end and the firewall on, then reads the result back
@@ -21,11 +22,19 @@ import hashlib
 import lzma
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from image_support import REPO, Server, ext4_label, make_release, mtype, partitions, run_playbook
+from image_support import (
+    Server,
+    converge_vars,
+    ext4_label,
+    leftovers,
+    make_release,
+    mtype,
+    partitions,
+    run_playbook,
+)
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="image.yml needs root (loop devices, mounts, chroot)"),
@@ -58,6 +67,18 @@ INSIDE_OK = """\
     path: /boot/firmware/config.txt
     line: "# pixie-image-test"
 """
+
+# With pixie_image_build_ca_bundle: what the roles' pip and git are pointed at.
+INSIDE_CA = """\
+- name: Read the bundle the build environment names
+  ansible.builtin.shell: cat "$PIP_CERT" "$REQUESTS_CA_BUNDLE" "$CURL_CA_BUNDLE" "$SSL_CERT_FILE" "$GIT_SSL_CAINFO"
+  register: ca
+  changed_when: false
+- name: It is the controller's bundle, five times
+  ansible.builtin.assert:
+    that: ca.stdout_lines | select('search', 'pixie-image-test CA') | list | length == 5
+"""
+BUILD_CA = "/root/pixie-image-build-ca.crt"
 
 INSIDE_FAIL = """\
 - name: Leave a mark, then fail
@@ -95,14 +116,6 @@ def image_vars(server, tmp: Path, tasks: str) -> dict:
     }
 
 
-def leftovers(work: Path) -> tuple[list[str], list[str]]:
-    mounts = [m for m in Path("/proc/mounts").read_text().splitlines() if str(work) in m]
-    loops = subprocess.run(
-        ["losetup", "--list", "--noheadings", "--output", "BACK-FILE"], capture_output=True, text=True
-    ).stdout
-    return mounts, [line for line in loops.splitlines() if str(work) in line]
-
-
 def debugfs(image: Path, offset: int, size: int, request: str) -> str:
     dev = subprocess.run(
         ["losetup", "--find", "--show", "--read-only", f"--offset={offset}", f"--sizelimit={size}", str(image)],
@@ -122,7 +135,9 @@ def read_root_file(image: Path, offset: int, size: int, path: str) -> str:
 
 def test_image_built_grown_and_detached(full_release, own_tmp):
     _, server = full_release
-    values = image_vars(server, own_tmp, INSIDE_OK)
+    ca = own_tmp / "controller-ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\npixie-image-test CA\n-----END CERTIFICATE-----\n")
+    values = dict(image_vars(server, own_tmp, INSIDE_OK + INSIDE_CA), pixie_image_build_ca_bundle=str(ca))
     run = run_playbook("image.yml", own_tmp / "runs", values, timeout=3000)
     assert run.rc == 0, run
     assert leftovers(own_tmp / "work") == ([], [])
@@ -154,6 +169,8 @@ def test_image_built_grown_and_detached(full_release, own_tmp):
     assert "# pixie-image-test" in mtype(image, boot["start"], "config.txt")
     assert "root=LABEL=writable" in mtype(image, boot["start"], "cmdline.txt")
     assert read_root_file(image, root["start"], root["size"], "/usr/sbin/policy-rc.d") == ""
+    # the build trusted the controller's CA bundle (INSIDE_CA); the image does not
+    assert "Inode:" not in debugfs(image, root["start"], root["size"], f"stat {BUILD_CA}")
 
 
 def test_failure_inside_image_cleans_up(full_release, own_tmp):
@@ -175,15 +192,12 @@ def test_failure_while_preparing_cleans_up(full_release, own_tmp):
     assert leftovers(own_tmp / "work") == ([], [])
 
 
-# Written from the controller straight into the mounted root: copy over the
-# chroot connection runs one emulated module per file (minutes for a repo).
-PRE_TASKS = """\
-- name: Put the FIXTURE rpi-rgb-led-matrix repository into the image
-  ansible.builtin.copy:
-    src: {fixture}/
-    dest: {root}/opt/pixie-fixture/rpi-rgb-led-matrix/
-    mode: preserve
-  delegate_to: localhost
+# Ubuntu's image has it; the Debian stand-in not (pixie_ssh edits its config).
+OPENSSH = """\
+- name: Install the SSH server
+  ansible.builtin.apt:
+    name: openssh-server
+    state: present
 """
 
 
@@ -191,24 +205,11 @@ PRE_TASKS = """\
     os.environ.get("PIXIE_IMAGE_CONVERGE") != "1", reason="set PIXIE_IMAGE_CONVERGE=1 (~30 min, network)"
 )
 def test_roles_converge_in_image_mode(full_release, own_tmp):
-    sys.path.insert(0, str(REPO / "tests" / "roles"))
-    from make_fixture_repo import make_fixture_repo
-
     _, server = full_release
-    sha = make_fixture_repo(own_tmp / "fixture", commits=1)[-1]
-    pre = own_tmp / "pre.yml"
-    pre.write_text(PRE_TASKS.format(fixture=own_tmp / "fixture", root=own_tmp / "work" / "root"))
     values = dict(
         image_vars(server, own_tmp, INSIDE_OK),
-        pixie_image_converge=True,
-        pixie_image_pre_tasks=str(pre),
+        **converge_vars(own_tmp, OPENSSH),
         pixie_image_size_mib=3072,
-        pixie_rgbmatrix_repo_url="/opt/pixie-fixture/rpi-rgb-led-matrix",
-        pixie_rgbmatrix_version=sha,
-        pixie_app_display_backend="headless",
-        pixie_firewall_enabled=True,
-        pixie_common_credentials_dir=str(own_tmp / "credentials"),
-        pixie_app_build_dir=str(own_tmp / "wheel"),
     )
     run = run_playbook("image.yml", own_tmp / "runs", values, timeout=5400)
     assert run.rc == 0, run
@@ -238,3 +239,7 @@ def test_roles_converge_in_image_mode(full_release, own_tmp):
     config = mtype(image, boot["start"], "config.txt")
     assert "dtparam=audio=off" in config and "dtoverlay=disable-bt" in config
     assert "isolcpus=domain,managed_irq,3" in mtype(image, boot["start"], "cmdline.txt")
+    assert "PasswordAuthentication no" in read("/etc/ssh/sshd_config.d/10-pixie.conf")
+    assert "Include /etc/ssh/sshd_config.d/*.conf" in read("/etc/ssh/sshd_config")
+    assert "Inode:" in stat("/root/.config/pixie/rq.env")  # pixie_admin: root until site.yml adds the login user
+    assert "Inode:" not in stat(BUILD_CA)
