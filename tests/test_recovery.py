@@ -33,6 +33,22 @@ def test_a_job_is_recovered_only_after_two_sweeps_a_grace_apart(make_appliance):
     assert not r.exists(recovery.SUSPECTS), r.hgetall(recovery.SUSPECTS)
 
 
+def test_a_lost_job_is_found_however_many_jobs_came_after_it(make_appliance):
+    """The recent-jobs list keeps 500 ids; jobs waiting for a worker are
+    watched apart from it, until a worker has them."""
+    appliance = make_appliance(worker_maintenance_interval_s=2)
+    appliance.start_web()
+    appliance.start_display()
+    job = appliance.submit(kind="fill", color="red", duration_s=0.05)
+    r = appliance.r
+    r.delete(store.JOBS)  # as if 500 jobs had arrived since
+    r.lrem("rq:queue:default", 1, job)
+    assert recovery.lost(r) == {job: "default"}
+    appliance.start_worker("1")
+    assert appliance.wait_state(job, "done", "failed", timeout=60)["state"] == "done"
+    assert not r.sismember(store.QUEUED, job)
+
+
 def test_a_job_the_display_took_but_never_started_is_played(make_appliance):
     """What a display (or Redis) dying between taking a rendered job and
     starting it leaves: the job off the ready queue, claimed."""

@@ -5,7 +5,8 @@ BLPOP: rq's intermediate queue only guards single-queue workers.  If the
 worker, or Redis, dies between the pop and marking the job started, the job
 is in no queue and no registry and its record says `queued` for ever.
 
-`sweep` finds such jobs among the recent ones.  A job must look lost on two
+`sweep` finds such jobs among those the API accepted and no worker started
+(store.QUEUED).  A job must look lost on two
 sweeps at least `grace_s` apart before anything is done, so a worker that is
 just between its pop and its start is never raced.  Then the job goes back
 to the front of its queue.
@@ -26,17 +27,20 @@ def _rq_key(job_id: str) -> str:
 
 def lost(r: redis.Redis) -> dict[str, str]:
     """Queued jobs that are in no rq queue: job id -> the rq queue they belong in."""
-    ids = [job_id for job_id, _ in store.recent(r)]
+    ids = [job_id.decode() for job_id in r.smembers(store.QUEUED)]
     with r.pipeline(transaction=False) as p:
         for job_id in ids:
             p.hget(store.record_key(job_id), "state")
             p.hmget(_rq_key(job_id), "status", "origin")
         replies = p.execute()
-    queued = [
-        (job_id, origin.decode())
-        for job_id, state, (status, origin) in zip(ids, replies[::2], replies[1::2], strict=True)
-        if state == b"queued" and status == b"queued"
-    ]
+    queued, gone = [], []
+    for job_id, state, (status, origin) in zip(ids, replies[::2], replies[1::2], strict=True):
+        if state == b"queued" and status == b"queued":
+            queued.append((job_id, origin.decode()))
+        elif state != b"queued":
+            gone.append(job_id)  # expired or moved on outside set_state: nothing to watch
+    if gone:
+        r.srem(store.QUEUED, *gone)
     with r.pipeline(transaction=False) as p:
         for job_id, origin in queued:
             p.lpos(f"rq:queue:{origin}", job_id)

@@ -30,6 +30,7 @@ SCREEN = "pixie:display:screen"
 BRIGHTNESS = "pixie:brightness"
 # Recent job ids scored by arrival, newest kept: what `GET /api/v1/jobs` lists.
 JOBS = "pixie:jobs"
+QUEUED = "pixie:queued"  # ids of the API's jobs no worker has started yet
 JOBS_MAX = 500
 
 
@@ -61,6 +62,9 @@ if current == 'done' or current == 'failed' or current == 'canceled' then
   return current
 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'updated', ARGV[2], unpack(ARGV, 5))
+if ARGV[1] ~= 'queued' then
+  redis.call('SREM', KEYS[3], string.sub(KEYS[1], 11))
+end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 if ARGV[3] ~= '' then
   redis.call('ZADD', KEYS[2], ARGV[3], string.sub(KEYS[1], 11))
@@ -108,7 +112,7 @@ def _fields(fields: dict) -> list:
 def set_state(r: redis.Redis, job_id: str, state: str, score: float | None = None, **fields) -> bool:
     """Move a job to `state` unless it has already ended; True if it moved."""
     args = [state, time.time(), "" if score is None else score, RECORD_TTL_S, *_fields(fields)]
-    result = r.eval(_SET_STATE, 2, record_key(job_id), READY, *args)
+    result = r.eval(_SET_STATE, 3, record_key(job_id), READY, QUEUED, *args)
     return (result.decode() if isinstance(result, bytes) else result) == state
 
 
@@ -118,6 +122,7 @@ def create(p: redis.client.Pipeline, job_id: str, **fields) -> None:
     now = time.time()
     p.hset(record_key(job_id), mapping={"state": "queued", "created": now, **_mapping(fields)})
     p.expire(record_key(job_id), RECORD_TTL_S)
+    p.sadd(QUEUED, job_id)
     _index(p, job_id, now)
 
 
@@ -148,6 +153,7 @@ def reset(r: redis.Redis, job_id: str) -> None:
         p.hset(record_key(job_id), mapping={"state": "queued", "updated": time.time()})
         p.hdel(record_key(job_id), "reason", "started", "finished", "stream", "frames")
         p.expire(record_key(job_id), RECORD_TTL_S)
+        p.sadd(QUEUED, job_id)
         p.execute()
 
 
