@@ -4,6 +4,7 @@
 #   make bench  the benchmarks (not part of test: speed is measured, not asserted)
 #   make molecule      site.yml converged, verified and faulted in a booted x86_64 VM (CI runs it after test)
 #   make molecule-pi3  the same on a Pi-3-shaped arm64 VM (slow: not in CI)
+#   make image-tests   playbooks/image.yml built, read back and booted (root, ~1 h: not in CI)
 # Both install what is missing first (apt packages, then a virtualenv in .venv).
 
 VENV ?= .venv
@@ -17,7 +18,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := redis-server python3-venv python3-dev git make systemd curl chromium \
 	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server
 
-.PHONY: run test bench hardening deps lint pytest molecule molecule-pi3
+.PHONY: run test bench hardening deps lint pytest molecule molecule-pi3 image-tests
 
 # molecule/install-deps.sh installs QEMU, debootstrap & co. (apt) and molecule (this venv).
 MOLECULE_VENV ?= $(HOME)/.cache/pixie-molecule/venv
@@ -40,6 +41,13 @@ hardening: deps $(BIN)/.installed
 molecule molecule-pi3:
 	venv=$$(bash molecule/install-deps.sh $(MOLECULE_VENV)) && \
 	  PATH=$$venv/bin:$$PATH molecule test -s $(if $(filter molecule-pi3,$@),pi3,default)
+
+# The build mechanics on make-synthetic-image.sh's stand-in image (tests/image/test_image.py), then
+# all the roles baked into molecule's bootable arm64 stand-in and that image booted
+# (test_image_boot.py). Needs deb.debian.org and PyPI; install-deps.sh brings QEMU and debootstrap.
+image-tests: deps $(BIN)/.installed
+	bash molecule/install-deps.sh $(MOLECULE_VENV) >/dev/null
+	PIXIE_IMAGE_TESTS=1 PIXIE_IMAGE_BOOT=1 PATH=$(BIN):$$PATH $(BIN)/pytest --confcutdir=tests/image tests/image
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -11,6 +11,7 @@ stand-in) served over loopback HTTP, read back with mtools.
 from __future__ import annotations
 
 import configparser
+import contextlib
 import functools
 import http.server
 import json
@@ -173,14 +174,28 @@ def minimal_release(tmp_path_factory):
     server.close()
 
 
-@pytest.fixture
-def own_tmp():
+@contextlib.contextmanager
+def private_tmp():
     """A private temp folder outside /tmp/pytest-of-<user>: other pytest sessions on the
     machine rotate that one, which must not happen under a mounted image."""
     base = Path(os.environ.get("PIXIE_TEST_TMP", "/var/tmp"))
     path = Path(tempfile.mkdtemp(prefix="pixie-image-test.", dir=base))
-    yield path
-    subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=False)
+    try:
+        yield path
+    finally:
+        subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=False)
+
+
+@pytest.fixture
+def own_tmp():
+    with private_tmp() as path:
+        yield path
+
+
+@pytest.fixture(scope="module")
+def module_tmp():
+    with private_tmp() as path:
+        yield path
 
 
 def mtype(image: Path | str, offset: int, name: str) -> str:
@@ -199,6 +214,23 @@ def partitions(image: Path | str) -> list[dict]:
     table = json.loads(out)["partitiontable"]
     ss = table.get("sectorsize", 512)
     return [{"start": p["start"] * ss, "size": p["size"] * ss, "type": p["type"]} for p in table["partitions"]]
+
+
+def debugfs(image: Path, offset: int, size: int, request: str) -> str:
+    dev = subprocess.run(
+        ["losetup", "--find", "--show", "--read-only", f"--offset={offset}", f"--sizelimit={size}", str(image)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    try:
+        return subprocess.run(["debugfs", "-R", request, dev], capture_output=True, text=True).stdout
+    finally:
+        subprocess.run(["losetup", "-d", dev], check=False)
+
+
+def read_root_file(image: Path, offset: int, size: int, path: str) -> str:
+    return debugfs(image, offset, size, f"cat {path}")
 
 
 def ext4_label(image: Path | str, offset: int) -> str:

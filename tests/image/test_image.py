@@ -2,18 +2,10 @@
 
 The source is make-synthetic-image.sh's full flavour: a STAND-IN for Ubuntu's
 raspi image with a debootstrapped Debian 12 arm64 root. The roles are not run
-by the first three tests (pixie_image_converge=false); an extra tasks file
-runs inside the arm64 chroot instead, to prove the chroot connection, and the
-clean-up is checked after success and after a failure inside the image.
-
-test_roles_converge_in_image_mode (opt-in: PIXIE_IMAGE_CONVERGE=1, ~30 min,
-needs PyPI and deb.debian.org; behind a TLS-intercepting proxy it hands the
-controller's pip CA bundle to the build) runs ALL the site.yml roles in image mode
-inside the arm64 chroot, with rpi-rgb-led-matrix from a FIXTURE repository
-(tests/roles/make_fixture_repo.py; GitHub is not reachable from CI), the
-headless display back-end and the firewall on, then reads the result back
-from the image: units enabled (not started), Bluetooth masked, firewall
-enabled for boot, boot files tuned.
+here (pixie_image_converge=false); an extra tasks file runs inside the arm64
+chroot instead, to prove the chroot connection, and the clean-up is checked
+after success and after a failure inside the image. test_image_boot.py runs
+all the roles in an image and boots the result.
 """
 
 from __future__ import annotations
@@ -21,18 +13,18 @@ from __future__ import annotations
 import hashlib
 import lzma
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 from image_support import (
     Server,
-    converge_vars,
+    debugfs,
     ext4_label,
     leftovers,
     make_release,
     mtype,
     partitions,
+    read_root_file,
     run_playbook,
 )
 
@@ -116,23 +108,6 @@ def image_vars(server, tmp: Path, tasks: str) -> dict:
     }
 
 
-def debugfs(image: Path, offset: int, size: int, request: str) -> str:
-    dev = subprocess.run(
-        ["losetup", "--find", "--show", "--read-only", f"--offset={offset}", f"--sizelimit={size}", str(image)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    try:
-        return subprocess.run(["debugfs", "-R", request, dev], capture_output=True, text=True).stdout
-    finally:
-        subprocess.run(["losetup", "-d", dev], check=False)
-
-
-def read_root_file(image: Path, offset: int, size: int, path: str) -> str:
-    return debugfs(image, offset, size, f"cat {path}")
-
-
 def test_image_built_grown_and_detached(full_release, own_tmp):
     _, server = full_release
     ca = own_tmp / "controller-ca.crt"
@@ -190,56 +165,3 @@ def test_failure_while_preparing_cleans_up(full_release, own_tmp):
     assert run.rc != 0
     assert 'Preparing the image failed at "Enable the handler (update-binfmts)"' in run.failure(), run
     assert leftovers(own_tmp / "work") == ([], [])
-
-
-# Ubuntu's image has it; the Debian stand-in not (pixie_ssh edits its config).
-OPENSSH = """\
-- name: Install the SSH server
-  ansible.builtin.apt:
-    name: openssh-server
-    state: present
-"""
-
-
-@pytest.mark.skipif(
-    os.environ.get("PIXIE_IMAGE_CONVERGE") != "1", reason="set PIXIE_IMAGE_CONVERGE=1 (~30 min, network)"
-)
-def test_roles_converge_in_image_mode(full_release, own_tmp):
-    _, server = full_release
-    values = dict(
-        image_vars(server, own_tmp, INSIDE_OK),
-        **converge_vars(own_tmp, OPENSSH),
-        pixie_image_size_mib=3072,
-    )
-    run = run_playbook("image.yml", own_tmp / "runs", values, timeout=5400)
-    assert run.rc == 0, run
-    assert leftovers(own_tmp / "work") == ([], [])
-    xz = own_tmp / "build" / "pixie-0.1.0-64x32.img.xz"
-    image = own_tmp / "pixie.img"
-    with lzma.open(xz) as src, open(image, "wb") as dst:
-        while chunk := src.read(1 << 22):
-            dst.write(chunk)
-    boot, root = partitions(image)
-
-    def read(path):
-        return read_root_file(image, root["start"], root["size"], path)
-
-    def stat(path):
-        return debugfs(image, root["start"], root["size"], f"stat {path}")
-
-    # enabled for boot: the [Install] links exist (nothing was started: no systemd in a chroot)
-    wants = "/etc/systemd/system/multi-user.target.wants"
-    for unit in ["pixie-web.service", "pixie-display.service", "rqworker@1.service", "redis-server.service"]:
-        assert "Type: symlink" in stat(f"{wants}/{unit}"), unit
-    assert "ENABLED=yes" in read("/etc/ufw/ufw.conf").splitlines()
-    assert "--dport 5000" in read("/etc/ufw/user.rules")
-    assert "blacklist snd_bcm2835" in read("/etc/modprobe.d/blacklist-pixie-audio.conf")
-    assert "FIXTURE" in read("/usr/local/bin/text-scroller")
-    assert 'backend = "headless"' in read("/etc/pixie/pixie.toml") or "headless" in read("/etc/pixie/pixie.toml")
-    config = mtype(image, boot["start"], "config.txt")
-    assert "dtparam=audio=off" in config and "dtoverlay=disable-bt" in config
-    assert "isolcpus=domain,managed_irq,3" in mtype(image, boot["start"], "cmdline.txt")
-    assert "PasswordAuthentication no" in read("/etc/ssh/sshd_config.d/10-pixie.conf")
-    assert "Include /etc/ssh/sshd_config.d/*.conf" in read("/etc/ssh/sshd_config")
-    assert "Inode:" in stat("/root/.config/pixie/rq.env")  # pixie_admin: root until site.yml adds the login user
-    assert "Inode:" not in stat(BUILD_CA)

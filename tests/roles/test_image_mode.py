@@ -1,8 +1,8 @@
 """Image mode (pixie_common_image_mode): the site.yml roles inside a chroot.
 
 playbooks/image.yml runs the roles in an arm64 image where no systemd runs:
-tests/image/test_image.py::test_roles_converge_in_image_mode proves a full
-run there (root, opt-in). These are the cheap checks:
+tests/image/test_image_boot.py proves a full run there and boots the result
+(root, opt-in). These are the cheap checks:
 
 - the switch follows pixie_image_mode (what image.yml sets) and is off by default;
 - every systemd task of the site roles that asks for a `state:` drops it in
