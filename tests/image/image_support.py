@@ -174,6 +174,25 @@ def minimal_release(tmp_path_factory):
     server.close()
 
 
+@pytest.fixture(scope="session")
+def cloud_init_schemas() -> Path:
+    """cloud-init's own JSON schemas (cloudinit/config/schemas/), from the distro's cloud-init package,
+    unpacked into the test cache but not installed: its services would configure the controller at boot."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    cache = Path(os.environ.get("PIXIE_IMAGE_TEST_CACHE") or f"{base}/pixie-image-test") / "cloud-init"
+    pattern = "*/usr/lib/python3/dist-packages/cloudinit/config/schemas"
+    if not list(cache.glob(pattern)):
+        need("apt-get", "dpkg-deb")
+        with tempfile.TemporaryDirectory() as work:
+            proc = subprocess.run(["apt-get", "download", "cloud-init"], cwd=work, capture_output=True, text=True)
+            if proc.returncode != 0:
+                pytest.skip(f"cloud-init cannot be downloaded here: {proc.stderr.strip()[-300:]}")
+            deb = next(Path(work).glob("cloud-init_*.deb"))
+            cache.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(cache / deb.stem)], check=True)
+    return sorted(cache.glob(pattern))[-1]
+
+
 @contextlib.contextmanager
 def private_tmp():
     """A private temp folder outside /tmp/pytest-of-<user>: other pytest sessions on the

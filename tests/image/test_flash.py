@@ -7,12 +7,14 @@ no real root filesystem), served from loopback HTTP with its SHA256SUMS.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
 import subprocess
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from image_support import IMAGE_NAME, TEST_KEY, ext4_label, mtype, partitions, root_disk, run_playbook
@@ -114,6 +116,20 @@ def test_user_data(flashed):
     assert "sudo" in user["groups"]
     assert {"python3", "python3-apt"} <= set(data["packages"])
     assert any("blacklist snd_bcm2835" in f["content"] for f in data["write_files"])
+
+
+def test_user_data_passes_cloud_inits_schema(flashed, cloud_init_schemas):
+    """user-data as `cloud-init schema` validates it: against the JSON schema cloud-init ships.
+
+    (network-config is not: on Ubuntu cloud-init hands netplan v2 to netplan as is, and its own
+    network v2 schema, for systems without netplan, has no `wifis`.)"""
+    schema = json.loads((cloud_init_schemas / "schema-cloud-config-v1.json").read_text())
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    user_data = yaml.safe_load(mtype(flashed["image"], fat_offset(flashed["image"]), "user-data"))
+    assert [e.message for e in validator.iter_errors(user_data)] == []
+    # the check can fail: a string where cloud-init wants a boolean
+    broken = user_data | {"users": [user_data["users"][0] | {"lock_passwd": "yes"}]}
+    assert list(validator.iter_errors(broken))
 
 
 def test_network_config_wifi_and_regulatory_domain(flashed):
