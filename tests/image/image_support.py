@@ -27,20 +27,14 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "roles"))  # not a package: its helpers by name
+from make_fixture_repo import make_fixture_repo  # noqa: E402
+from roles_support import ansible_tool  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 MAKE_IMAGE = HERE / "make-synthetic-image.sh"
 IMAGE_NAME = "ubuntu-24.04.3-preinstalled-server-arm64+raspi.img.xz"
 TEST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP8fIhuGd70s3ukEyHiD7R1IwScDHBiNZQFZa34uoHeQ pixie-test"
-
-
-def tool(name: str) -> str:
-    beside = Path(sys.executable).parent / name
-    if beside.exists():
-        return str(beside)
-    found = shutil.which(name)
-    if not found:
-        pytest.skip(f"{name} not installed")
-    return found
 
 
 def need(*commands: str) -> None:
@@ -112,7 +106,7 @@ def run_playbook(playbook: str, tmp: Path, extra: dict, *args: str, timeout: int
     inventory = tmp / "inventory.ini"
     inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
     cmd = [
-        tool("ansible-playbook"),
+        ansible_tool("ansible-playbook"),
         "-i",
         str(inventory),
         "-e",
@@ -164,14 +158,22 @@ def make_release(out: Path, minimal: bool) -> Path:
     return Path(proc.stdout.strip().splitlines()[-1])
 
 
+@contextlib.contextmanager
+def served_release(tmp_path_factory, minimal: bool):
+    """A synthetic release tree (releases/24.04/release/...) and a loopback server for it."""
+    out = tmp_path_factory.mktemp("release-minimal" if minimal else "release-full")
+    releases = make_release(out, minimal=minimal)
+    server = Server(out)
+    try:
+        yield releases, server
+    finally:
+        server.close()
+
+
 @pytest.fixture(scope="session")
 def minimal_release(tmp_path_factory):
-    """The minimal synthetic release tree (releases/24.04/release/...) and a server for it."""
-    out = tmp_path_factory.mktemp("release-minimal")
-    releases = make_release(out, minimal=True)
-    server = Server(out)
-    yield releases, server
-    server.close()
+    with served_release(tmp_path_factory, minimal=True) as release:
+        yield release
 
 
 @pytest.fixture(scope="session")
@@ -307,9 +309,6 @@ def converge_vars(tmp: Path, pre_tasks: str = "") -> dict:
     """image.yml variables for a full run of the roles in an image built under tmp/work: hzeller's library from
     a FIXTURE repository (GitHub is out of reach of CI), the headless display back-end, the firewall on,
     secrets in tmp/credentials and, behind a TLS-intercepting proxy, the controller's CA for the build."""
-    sys.path.insert(0, str(REPO / "tests" / "roles"))
-    from make_fixture_repo import make_fixture_repo  # noqa: PLC0415 - tests/roles is not a package
-
     sha = make_fixture_repo(tmp / "fixture", commits=1)[-1]
     pre = tmp / "pre.yml"
     pre.write_text(FIXTURE_PRE_TASKS.format(fixture=tmp / "fixture", root=tmp / "work" / "root") + pre_tasks)

@@ -17,15 +17,14 @@ from pathlib import Path
 
 import pytest
 from image_support import (
-    Server,
     debugfs,
     ext4_label,
     leftovers,
-    make_release,
     mtype,
     partitions,
     read_root_file,
     run_playbook,
+    served_release,
 )
 
 pytestmark = [
@@ -86,11 +85,8 @@ SIZE_MIB = 1024
 
 @pytest.fixture(scope="module")
 def full_release(tmp_path_factory):
-    out = tmp_path_factory.mktemp("release-full")
-    releases = make_release(out, minimal=False)
-    server = Server(out)
-    yield releases, server
-    server.close()
+    with served_release(tmp_path_factory, minimal=False) as release:
+        yield release
 
 
 def image_vars(server, tmp: Path, tasks: str) -> dict:

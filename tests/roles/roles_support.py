@@ -29,7 +29,7 @@ def ansible_tool(name: str) -> str:
         return str(beside)
     found = shutil.which(name)
     if not found:
-        pytest.fail(f"{name} not found: install the pinned Ansible tools (see notes/roles-integration.md)")
+        pytest.fail(f"{name} not found: install the pinned Ansible tools (requirements-dev.txt)")
     return found
 
 
