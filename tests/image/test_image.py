@@ -68,8 +68,16 @@ INSIDE_CA = """\
 - name: It is the controller's bundle, five times
   ansible.builtin.assert:
     that: ca.stdout_lines | select('search', 'pixie-image-test CA') | list | length == 5
+- name: Read it on the controller too (tasks delegated there, like the app's wheel build, get the same environment)
+  ansible.builtin.shell: cat "$PIP_CERT" "$REQUESTS_CA_BUNDLE" "$CURL_CA_BUNDLE" "$SSL_CERT_FILE" "$GIT_SSL_CAINFO"
+  delegate_to: localhost
+  register: ca_controller
+  changed_when: false
+- name: The same bundle there
+  ansible.builtin.assert:
+    that: ca_controller.stdout == ca.stdout
 """
-BUILD_CA = "/root/pixie-image-build-ca.crt"
+BUILD_CA = "/run/pixie-image-build-ca.crt"
 
 INSIDE_FAIL = """\
 - name: Leave a mark, then fail
@@ -142,6 +150,7 @@ def test_image_built_grown_and_detached(full_release, own_tmp):
     assert read_root_file(image, root["start"], root["size"], "/usr/sbin/policy-rc.d") == ""
     # the build trusted the controller's CA bundle (INSIDE_CA); the image does not
     assert "Inode:" not in debugfs(image, root["start"], root["size"], f"stat {BUILD_CA}")
+    assert not Path(BUILD_CA).exists()  # nor does the controller keep its copy
 
 
 def test_failure_inside_image_cleans_up(full_release, own_tmp):
