@@ -148,7 +148,7 @@ def test_baked_image_holds_the_appliance(baked):
     assert "isolcpus=domain,managed_irq,3" in mtype(image, boot["start"], "cmdline.txt")
     assert "PasswordAuthentication no" in read("/etc/ssh/sshd_config.d/10-pixie.conf")
     assert "Inode:" in stat("/root/.config/pixie/rq.env")  # pixie_admin: root until site.yml adds the login user
-    assert "Inode:" not in stat("/run/pixie-image-build-ca.crt")  # the build's CA bundle, if any, is not sealed in
+    assert "pixie-image" not in debugfs(image, root["start"], root["size"], "ls /run")  # nor is the build's CA
 
 
 def test_baked_image_boots_and_plays_jobs(baked):
