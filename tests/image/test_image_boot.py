@@ -12,11 +12,12 @@ image.yml runs the roles in it with rpi-rgb-led-matrix from a FIXTURE repository
 and the firewall on. Then:
 
 - read back from the image file: units enabled for boot (nothing started: no systemd in a chroot), boot files
-  tuned, firewall enabled, SSH hardened, the build's CA bundle gone;
+  tuned, the firewall's first-boot unit enabled, SSH hardened, the build's CA bundle not sealed in;
 - booted with molecule/shared/pixievm.py as is: the image's own kernel, initramfs and cmdline.txt, as the
   Pi firmware does. On that first boot, with no Ansible run against the VM: SSH with the seeded key,
-  /sys/devices/system/cpu/isolated is 3, the API answers through the forwarded port, 401 without the baked
-  token, and a text and an image job play to `done` and show on screen.png (molecule's apiprobe.py smoke).
+  /sys/devices/system/cpu/isolated is 3, ufw active with SSH and the API open, the API answers through the
+  forwarded port, 401 without the baked token, and a text and an image job play to `done` and show on
+  screen.png (molecule's apiprobe.py smoke).
 
     sudo PIXIE_IMAGE_TESTS=1 PIXIE_IMAGE_BOOT=1 .venv/bin/pytest --confcutdir=tests/image tests/image/test_image_boot.py
 """
@@ -136,10 +137,11 @@ def test_baked_image_holds_the_appliance(baked):
 
     # enabled for boot: the [Install] links exist
     wants = "/etc/systemd/system/multi-user.target.wants"
-    for unit in ["pixie-web.service", "pixie-display.service", "rqworker@1.service", "redis-server.service"]:
-        assert "Type: symlink" in stat(f"{wants}/{unit}"), unit
-    assert "ENABLED=yes" in read("/etc/ufw/ufw.conf").splitlines()
-    assert "--dport 5000" in read("/etc/ufw/user.rules")
+    units = ["pixie-web", "pixie-display", "rqworker@1", "redis-server", "pixie-firewall-firstboot"]
+    for unit in units:
+        assert "Type: symlink" in stat(f"{wants}/{unit}.service"), unit
+    firewall = read("/etc/systemd/system/pixie-firewall-firstboot.service")
+    assert "ExecStart=/usr/sbin/ufw allow 5000/tcp" in firewall and "ExecStart=/usr/sbin/ufw --force enable" in firewall
     assert "blacklist snd_bcm2835" in read("/etc/modprobe.d/blacklist-pixie-audio.conf")
     assert "FIXTURE" in read("/usr/local/bin/text-scroller")
     assert "headless" in read("/etc/pixie/pixie.toml")
@@ -178,6 +180,8 @@ def test_baked_image_boots_and_plays_jobs(baked):
         assert login.stdout.strip() == "ubuntu"
         assert ssh("cat /sys/devices/system/cpu/isolated").stdout.strip() == "3"
         assert "isolcpus=domain,managed_irq,3" in ssh("cat /proc/cmdline").stdout
+        firewall = ssh("sudo ufw status").stdout  # applied by pixie-firewall-firstboot.service
+        assert "Status: active" in firewall and "22/tcp" in firewall and "5000/tcp" in firewall, firewall
 
         url = f"http://127.0.0.1:{state['http_port']}"
         until("GET /healthz == 200", 900, lambda: apiprobe.request(f"{url}/healthz")[0] == 200)

@@ -25,6 +25,7 @@ TEMPLATES = {
     "pixie_boot": ["timesyncd-pixie.conf.j2"],
     "pixie_admin": ["profile-pixie.sh.j2", "motd-pixie.sh.j2", "rq.env.j2"],
     "pixie_network": ["netplan-wifi.yaml.j2"],
+    "pixie_firewall": ["pixie-firewall-firstboot.service.j2"],
 }
 ENTRY_POINTS = ["pixie-web", "pixie-display", "pixie-worker"]
 
@@ -283,6 +284,31 @@ def test_redis_config_runs_a_protected_persistent_server(defaults, tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_firewall_firstboot_unit(render):
+    """A baked image's rules, run by ufw on its first boot (not verified by systemd-analyze:
+    that wants /usr/sbin/ufw on this machine; test_image_boot.py boots it)."""
+    ports, sources = [22, 2222], ["192.168.1.0/24", "10.0.0.0/8"]
+    out = render({"pixie_firewall_allowed_tcp_ports": ports, "pixie_firewall_api_sources": sources})
+    s = unit(out / "pixie-firewall-firstboot.service")
+    assert values(s, "Service", "ExecStart") == [
+        "/usr/sbin/ufw default deny incoming",
+        "/usr/sbin/ufw allow 22/tcp",
+        "/usr/sbin/ufw allow 2222/tcp",
+        "/usr/sbin/ufw allow proto tcp from 192.168.1.0/24 to any port 5000",
+        "/usr/sbin/ufw allow proto tcp from 10.0.0.0/8 to any port 5000",
+        "/usr/sbin/ufw --force enable",
+        "/usr/bin/touch /var/lib/ufw/pixie-firstboot-applied",
+    ]
+    assert values(s, "Unit", "ConditionPathExists") == ["!/var/lib/ufw/pixie-firstboot-applied"]  # once
+    assert values(s, "Unit", "Before") == ["network-pre.target"]
+
+
+def test_firewall_firstboot_unit_opens_the_api_to_all_by_default(defaults):
+    out, _ = defaults
+    commands = values(unit(out / "pixie-firewall-firstboot.service"), "Service", "ExecStart")
+    assert "/usr/sbin/ufw allow 5000/tcp" in commands and not [c for c in commands if " from " in c]
 
 
 def test_redis_dropin_restarts_it_without_a_limit(render):
