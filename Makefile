@@ -47,7 +47,7 @@ molecule molecule-pi3:
 # (test_image_boot.py). Needs deb.debian.org and PyPI; install-deps.sh brings QEMU and debootstrap.
 image-tests: deps $(BIN)/.installed
 	bash molecule/install-deps.sh $(MOLECULE_VENV) >/dev/null
-	PIXIE_IMAGE_TESTS=1 PIXIE_IMAGE_BOOT=1 PATH=$(BIN):$$PATH $(BIN)/pytest --confcutdir=tests/image tests/image
+	PIXIE_IMAGE_TESTS=1 PIXIE_IMAGE_BOOT=1 PATH=$(BIN):$$PATH $(BIN)/pytest --durations=0 --confcutdir=tests/image tests/image
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
