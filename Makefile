@@ -4,7 +4,7 @@
 #   make bench  the benchmarks (not part of test: speed is measured, not asserted)
 #   make molecule      site.yml converged, verified and faulted in a booted x86_64 VM (CI runs it after test)
 #   make molecule-pi3  the same on a Pi-3-shaped arm64 VM (slow: not in CI)
-#   make image-tests   playbooks/image.yml built, read back and booted (root, ~1 h: not in CI)
+#   make image-tests   playbooks/image.yml built, read back and booted (root, ~15 min: not in CI)
 # Both install what is missing first (apt packages, then a virtualenv in .venv).
 
 VENV ?= .venv
