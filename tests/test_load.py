@@ -133,8 +133,11 @@ class Load:
         )
 
 
-def account(appliance, accepted: list[str], timeout: float) -> dict[str, int]:
-    """Wait until every accepted job has ended; return the count per state. Failures need a reason."""
+def account(appliance, accepted: list[str], timeout: float, in_doubt: int = 0) -> dict[str, int]:
+    """Wait until every accepted job has ended; return the count per state. Failures need a reason.
+
+    in_doubt: requests whose job may exist though they were answered 503 (Redis ran the EXEC, then died
+    before its reply reached the web process): at most one per client in flight when Redis is killed."""
     r = appliance.r
     pending = set(accepted)
     deadline = time.monotonic() + timeout
@@ -154,7 +157,8 @@ def account(appliance, accepted: list[str], timeout: float) -> dict[str, int]:
     failed = {i: s["reason"] for i, s in states.items() if s["state"] == "failed"}
     assert all(failed.values()), f"failed without a reason: {[i for i, why in failed.items() if not why]}"
     records = sum(1 for _ in r.scan_iter("pixie:job:*", count=1000))
-    assert records == len(set(accepted)), f"{records} job records for {len(set(accepted))} accepted jobs"
+    want = len(set(accepted))
+    assert want <= records <= want + in_doubt, f"{records} job records for {want} accepted jobs (+{in_doubt} in doubt)"
     counts = {state: sum(s["state"] == state for s in states.values()) for state in ENDED}
     reasons = sorted({why.split(":")[0] for why in failed.values()})
     print(f"accounted for: {counts} (lost 0); failure reasons: {reasons}")
@@ -208,7 +212,8 @@ def test_redis_sigkill_mid_load_loses_no_accepted_job(tmp_path):
     wait_for(lambda: pings(client), what="redis-server")
     appliance = full_appliance(f"redis://127.0.0.1:{port}", tmp_path)
     try:
-        load = Load(appliance.port, min(LOAD_REQUESTS, 1000), 8, seed=2)
+        clients = 8
+        load = Load(appliance.port, min(LOAD_REQUESTS, 1000), clients, seed=2)
         runner = threading.Thread(target=load.run, args=(LOAD_DEADLINE_S,))
         runner.start()
         wait_for(lambda: len(load.accepted) >= 200, timeout=60, what="200 accepted jobs")
@@ -232,7 +237,7 @@ def test_redis_sigkill_mid_load_loses_no_accepted_job(tmp_path):
         print(f"\nRedis SIGKILLed after {accepted_before_kill} accepted jobs; " + load.figures(load.wall))
         transient = [e for e in load.errors if not e.startswith("503")]
         assert not transient, transient[:10]
-        account(appliance, load.accepted, timeout=240)
+        account(appliance, load.accepted, timeout=240, in_doubt=clients)
     finally:
         appliance.stop()
         server.terminate()

@@ -68,16 +68,25 @@ class Player:
         store.reclaim(self.r)  # a job taken by a _next that Redis errors interrupted
         while True:
             top = store.top_rank(self.r)
-            if self.stack and (top is None or top >= self.stack[-1].rank):
+            resumed = bool(self.stack) and (top is None or top >= self.stack[-1].rank)
+            if resumed:
                 playback = self.stack.pop()
             elif (job_id := store.pop_ready(self.r)) is not None:
                 playback = self._load(job_id)
             else:
                 return None
-            started = playback is not None and self._start(playback)
-            store.release(self.r)
+            # A Redis error from here on must not strand the job in `playing`: a popped job
+            # stays claimed (reclaim() puts it back) until release(), the last step that can fail.
+            try:
+                started = playback is not None and self._start(playback)
+                if started:
+                    self.waiting_rank = store.top_rank(self.r)
+                store.release(self.r)
+            except redis.RedisError:
+                if resumed:
+                    self.stack.append(playback)
+                raise
             if started:
-                self.waiting_rank = store.top_rank(self.r)
                 return playback
 
     def _load(self, job_id: str) -> Playback | None:
