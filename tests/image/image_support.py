@@ -13,6 +13,7 @@ from __future__ import annotations
 import configparser
 import contextlib
 import functools
+import hashlib
 import http.server
 import json
 import os
@@ -235,6 +236,21 @@ def partitions(image: Path | str) -> list[dict]:
     table = json.loads(out)["partitiontable"]
     ss = table.get("sectorsize", 512)
     return [{"start": p["start"] * ss, "size": p["size"] * ss, "type": p["type"]} for p in table["partitions"]]
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def unpack(xz: Path, image: Path) -> None:
+    """image.yml's .img.xz back into a sparse .img (the image is mostly free space)."""
+    unxz = subprocess.Popen(["xz", "-dc", str(xz)], stdout=subprocess.PIPE)
+    subprocess.run(["dd", f"of={image}", "bs=4M", "conv=sparse", "status=none"], stdin=unxz.stdout, check=True)
+    assert unxz.wait() == 0
 
 
 def debugfs(image: Path, offset: int, size: int, request: str) -> str:

@@ -24,7 +24,6 @@ and the firewall on. Then:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -35,7 +34,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from image_support import REPO, converge_vars, debugfs, leftovers, mtype, partitions, read_root_file, run_playbook
+from image_support import (
+    REPO,
+    converge_vars,
+    debugfs,
+    leftovers,
+    mtype,
+    partitions,
+    read_root_file,
+    run_playbook,
+    sha256,
+    unpack,
+)
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="image.yml needs root (loop devices, mounts, chroot)"),
@@ -62,14 +72,6 @@ def molecule_base() -> Path:
         timeout=3600,
     )
     return Path(out.stdout.strip().splitlines()[-1])
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def pixievm(*args: str, timeout: float = 120) -> dict:
@@ -119,9 +121,7 @@ def baked(module_tmp):
     assert leftovers(tmp / "work") == ([], [])
     (tmp / "cache" / base.name).unlink(missing_ok=True)  # the multi-GB copy of the source
     image = tmp / "pixie.img"
-    unxz = subprocess.Popen(["xz", "-dc", str(tmp / "build" / "pixie-0.1.0-64x32.img.xz")], stdout=subprocess.PIPE)
-    subprocess.run(["dd", f"of={image}", "bs=4M", "conv=sparse", "status=none"], stdin=unxz.stdout, check=True)
-    assert unxz.wait() == 0
+    unpack(tmp / "build" / "pixie-0.1.0-64x32.img.xz", image)
     return tmp, image
 
 
