@@ -22,6 +22,7 @@ from . import config as configuration
 from . import render, store, stream
 from . import spec as specs
 from .playback import play_length
+from .vocabulary import State
 
 
 @functools.cache
@@ -63,8 +64,8 @@ def run(kind: str, options: dict) -> dict:
     store.index(r, job.id, (job.enqueued_at or job.created_at).timestamp())  # jobs sent straight to RQ are listed too
     config = settings()
     spec = specs.parse({"kind": kind, **options, "priority": job.origin})
-    if not store.set_state(r, job.id, "rendering", kind=kind, priority=job.origin):
-        return {"state": "canceled"}
+    if not store.set_state(r, job.id, State.RENDERING, kind=kind, priority=job.origin):
+        return {"state": State.CANCELED}
     # An upload is known by its hash: cached frames need no trip for the file itself.
     upload = getattr(spec, "blob", None)
     media_bytes = None if upload else media(r, spec)

@@ -1,7 +1,7 @@
 """How long a stream plays, and where a playback is in it: pure logic, shared
 by the display process and by the benchmark's baseline."""
 
-from . import store
+from .vocabulary import RANK, Priority
 
 
 def play_length(spec, frames: int, default_duration_s: float) -> tuple[float | None, int | None]:
@@ -18,8 +18,8 @@ class Playback:
 
     def __init__(self, job_id: str, record: dict, frames: list[bytes], holds: list[int]):
         self.job_id = job_id
-        self.priority = record.get("priority") or "default"
-        self.rank = store.RANK.get(self.priority, 1)
+        self.priority = record.get("priority") or Priority.DEFAULT
+        self.rank = RANK.get(self.priority, RANK[Priority.DEFAULT])
         self.frames = frames
         self.holds = holds
         self.repeat = int(record["repeat"]) if record.get("repeat") else None

@@ -17,35 +17,20 @@ import time
 import redis
 
 from . import store
+from .queues import Queues
+from .vocabulary import State
 
-SUSPECTS = "pixie:lost"  # job id -> when a sweep first saw it lost
-
-
-def _rq_key(job_id: str) -> str:
-    return f"rq:job:{job_id}"
+SUSPECTS = store.LOST
 
 
 def lost(r: redis.Redis) -> dict[str, str]:
     """Queued jobs that are in no rq queue: job id -> the rq queue they belong in."""
     ids = [job_id.decode() for job_id in r.smembers(store.QUEUED)]
-    with r.pipeline(transaction=False) as p:
-        for job_id in ids:
-            p.hget(store.record_key(job_id), "state")
-            p.hmget(_rq_key(job_id), "status", "origin")
-        replies = p.execute()
-    queued, gone = [], []
-    for job_id, state, (status, origin) in zip(ids, replies[::2], replies[1::2], strict=True):
-        if state == b"queued" and status == b"queued":
-            queued.append((job_id, origin.decode()))
-        elif state != b"queued":
-            gone.append(job_id)  # expired or moved on outside set_state: nothing to watch
-    if gone:
+    states = store.states(r, ids)
+    # Expired, or moved on outside set_state: nothing to watch.
+    if gone := [job_id for job_id, state in zip(ids, states, strict=True) if state != State.QUEUED]:
         r.srem(store.QUEUED, *gone)
-    with r.pipeline(transaction=False) as p:
-        for job_id, origin in queued:
-            p.lpos(f"rq:queue:{origin}", job_id)
-        positions = p.execute()
-    return {job_id: origin for (job_id, origin), at in zip(queued, positions, strict=True) if at is None}
+    return Queues(r).stranded([job_id for job_id, state in zip(ids, states, strict=True) if state == State.QUEUED])
 
 
 def sweep(r: redis.Redis, grace_s: float) -> list[str]:
@@ -58,9 +43,10 @@ def sweep(r: redis.Redis, grace_s: float) -> list[str]:
     if new := {job_id: now for job_id in missing if job_id not in seen}:
         r.hset(SUSPECTS, mapping=new)
     recovered = []
+    queues = Queues(r)
     for job_id, origin in missing.items():
         # HDEL decides which of several sweeping workers acts on a job.
         if job_id in seen and now - seen[job_id] >= grace_s and r.hdel(SUSPECTS, job_id):
-            r.lpush(f"rq:queue:{origin}", job_id)
+            queues.push_front(job_id, origin)
             recovered.append(job_id)
     return recovered

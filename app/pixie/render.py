@@ -12,6 +12,8 @@ import time
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps, ImageSequence, UnidentifiedImageError
 
+from . import errors
+
 # Bump when a change alters the pixels produced for the same spec: cached
 # streams are keyed on it.
 VERSION = 1
@@ -22,12 +24,16 @@ MIN_FRAME_US = 1_000_000 // 60  # nothing on a HUB75 panel needs more than 60 fp
 DEFAULT_GIF_DELAY_MS = 100
 
 
-class MediaError(ValueError):
-    """Bytes that are not an image we can show; `status` is the HTTP answer."""
+class MediaError(errors.Invalid):
+    """Bytes that are not an image we can show."""
 
-    def __init__(self, message: str, status: int = 422):
-        super().__init__(message)
-        self.status = status
+
+class MediaTooLarge(MediaError, errors.TooLarge):
+    """An image or animation over the [render] limits."""
+
+
+class MediaUnsupported(MediaError, errors.Unsupported):
+    """Bytes in no format we read."""
 
 
 def open_media(data: bytes, limits) -> Image.Image:
@@ -39,21 +45,21 @@ def open_media(data: bytes, limits) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError:
-        raise MediaError(f"not an image in a supported format ({', '.join(FORMATS)})", 415) from None
+        raise MediaUnsupported(f"not an image in a supported format ({', '.join(FORMATS)})") from None
     except Image.DecompressionBombError as e:
-        raise MediaError(f"image has more than {max_pixels} pixels: {e}", 413) from None
+        raise MediaTooLarge(f"image has more than {max_pixels} pixels: {e}") from None
     except (OSError, ValueError, SyntaxError) as e:
         raise MediaError(f"corrupt image: {e}") from None
     width, height = image.size
     if width < 1 or height < 1:
         raise MediaError("image has no pixels")
     if width * height > max_pixels:
-        raise MediaError(f"image is {width}x{height}, more than {max_pixels} pixels", 413)
+        raise MediaTooLarge(f"image is {width}x{height}, more than {max_pixels} pixels")
     frames = getattr(image, "n_frames", 1)
     if frames > max_frames:
-        raise MediaError(f"animation has {frames} frames, more than {max_frames}", 413)
+        raise MediaTooLarge(f"animation has {frames} frames, more than {max_frames}")
     if frames * width * height > max_pixels * 4:
-        raise MediaError(f"animation has {frames} frames of {width}x{height}: too many pixels to decode", 413)
+        raise MediaTooLarge(f"animation has {frames} frames of {width}x{height}: too many pixels to decode")
     try:  # decode now: a truncated file is the sender's error, not a worker's
         total_us = sum(hold_us(frame) for frame in ImageSequence.Iterator(image) if frame.load() or True)
         image.seek(0)
@@ -61,7 +67,7 @@ def open_media(data: bytes, limits) -> Image.Image:
         raise MediaError(f"corrupt image: {e}") from None
     if frames > 1:
         if total_us > limits.max_animation_s * 1e6:
-            raise MediaError(f"animation lasts {total_us / 1e6:.0f} s, more than {limits.max_animation_s:.0f} s", 413)
+            raise MediaTooLarge(f"animation lasts {total_us / 1e6:.0f} s, more than {limits.max_animation_s:.0f} s")
     return image
 
 

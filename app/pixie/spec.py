@@ -6,7 +6,9 @@ from typing import Annotated, Literal
 from PIL import ImageColor
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-PRIORITIES = ("high", "default", "low")
+from . import errors
+from .vocabulary import KINDS, PRIORITIES, Kind, Priority
+
 MAX_TEXT_CHARS = 200
 MAX_DURATION_S = 24 * 3600
 MAX_REPEAT = 10_000
@@ -21,7 +23,8 @@ def _color(value: str) -> str:
 
 
 Color = Annotated[str, Field(max_length=32, examples=["#ff8800", "red"]), AfterValidator(_color)]
-Priority = Literal["high", "default", "low"]
+# Plain strings in the schema (strict JSON validation takes "high", not only Priority.HIGH).
+PriorityName = Literal[tuple(p.value for p in PRIORITIES)]
 Fit = Literal["fit", "fill", "center"]
 
 
@@ -30,7 +33,7 @@ class Options(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    priority: Priority = "default"
+    priority: PriorityName = Priority.DEFAULT.value
     duration_s: float | None = Field(None, gt=0, le=MAX_DURATION_S, description="play for this long (loops)")
     repeat: int | None = Field(None, ge=1, le=MAX_REPEAT, description="play the frames this many times")
     name: str | None = Field(
@@ -52,7 +55,7 @@ class Options(BaseModel):
 
 
 class Text(Options):
-    kind: Literal["text"]
+    kind: Literal[Kind.TEXT.value]
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
     color: Color = "#ffffff"
     background: Color = "#000000"
@@ -69,38 +72,37 @@ class Media(Options):
 
 
 class Image(Media):
-    kind: Literal["image"]
+    kind: Literal[Kind.IMAGE.value]
 
 
 class Animation(Media):
-    kind: Literal["animation"]
+    kind: Literal[Kind.ANIMATION.value]
 
 
 class Fill(Options):
-    kind: Literal["fill"]
+    kind: Literal[Kind.FILL.value]
     color: Color
 
 
 class Clear(Options):
-    kind: Literal["clear"]
+    kind: Literal[Kind.CLEAR.value]
 
 
 class Pattern(Options):
-    kind: Literal["pattern"]
+    kind: Literal[Kind.PATTERN.value]
     pattern: Literal["bars", "gradient", "grid"] = "bars"
 
 
 class Demo(Options):
-    kind: Literal["demo"]
+    kind: Literal[Kind.DEMO.value]
     n: int = Field(10, ge=1, le=999, description="count down from n, one second a step")
 
 
 JobSpec = Annotated[Text | Image | Animation | Fill | Clear | Pattern | Demo, Field(discriminator="kind")]
-KINDS = ("text", "image", "animation", "fill", "clear", "pattern", "demo")
 _adapter = TypeAdapter(JobSpec)
 
 
-class SpecError(ValueError):
+class SpecError(errors.Invalid):
     """A job spec that does not validate; the message is for people."""
 
     def __init__(self, errors: list[dict]):

@@ -11,8 +11,8 @@ import time
 
 import redis
 
-RANK = {"high": 0, "default": 1, "low": 2}
-TERMINAL = ("done", "failed", "canceled")
+from .vocabulary import PRIORITIES, RANK, TERMINAL, State
+
 RECORD_TTL_S = 24 * 3600
 BLOB_TTL_S = 3600
 HEARTBEAT_TTL_S = 60
@@ -31,11 +31,15 @@ BRIGHTNESS = "pixie:brightness"
 # Recent job ids scored by arrival, newest kept: what `GET /api/v1/jobs` lists.
 JOBS = "pixie:jobs"
 QUEUED = "pixie:queued"  # ids of the API's jobs no worker has started yet
+LOST = "pixie:lost"  # job id -> when recovery's sweep first saw it in no queue
 JOBS_MAX = 500
+RECORD = "pixie:job:"
+# Ready-queue scores: rank * RANK_SCALE + arrival sequence.
+RANK_SCALE = 1e13
 
 
 def record_key(job_id: str) -> str:
-    return f"pixie:job:{job_id}"
+    return f"{RECORD}{job_id}"
 
 
 def stream_key(digest: str) -> str:
@@ -56,30 +60,36 @@ def connect(url: str) -> redis.Redis:
 
 # A state change that never leaves a terminal state (a job canceled while it
 # rendered stays canceled) and, with a score, queues the job for display.
+# KEYS: record, READY, QUEUED; ARGV: state, now, score or "", ttl, field, value...
 _SET_STATE = """
 local current = redis.call('HGET', KEYS[1], 'state')
-if current == 'done' or current == 'failed' or current == 'canceled' then
+if %(terminal)s then
   return current
 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'updated', ARGV[2], unpack(ARGV, 5))
-if ARGV[1] ~= 'queued' then
-  redis.call('SREM', KEYS[3], string.sub(KEYS[1], 11))
+local job_id = string.sub(KEYS[1], %(id_from)d)
+if ARGV[1] ~= '%(queued)s' then
+  redis.call('SREM', KEYS[3], job_id)
 end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 if ARGV[3] ~= '' then
-  redis.call('ZADD', KEYS[2], ARGV[3], string.sub(KEYS[1], 11))
+  redis.call('ZADD', KEYS[2], ARGV[3], job_id)
 end
 return ARGV[1]
-"""
+""" % {
+    "terminal": " or ".join(f"current == '{state}'" for state in TERMINAL),
+    "id_from": len(RECORD) + 1,
+    "queued": State.QUEUED,
+}
 
 _POP_READY = """
 local popped = redis.call('ZPOPMIN', KEYS[1])
 if #popped == 0 then
   return false
 end
-redis.call('SET', KEYS[2], cjson.encode({popped[1], math.floor(tonumber(popped[2]) / 1e13)}))
+redis.call('SET', KEYS[2], cjson.encode({popped[1], math.floor(tonumber(popped[2]) / %(scale)d)}))
 return popped[1]
-"""
+""" % {"scale": RANK_SCALE}
 
 # Store a stream, then drop least-recently-used ones until the cache fits.
 _PUT_STREAM = """
@@ -120,7 +130,7 @@ def create(p: redis.client.Pipeline, job_id: str, **fields) -> None:
     """The record of a job the API accepted, queued until a worker takes it:
     written by the pipeline (MULTI) that enqueues it, so both or neither land."""
     now = time.time()
-    p.hset(record_key(job_id), mapping={"state": "queued", "created": now, **_mapping(fields)})
+    p.hset(record_key(job_id), mapping={"state": State.QUEUED, "created": now, **_mapping(fields)})
     p.expire(record_key(job_id), RECORD_TTL_S)
     p.sadd(QUEUED, job_id)
     _index(p, job_id, now)
@@ -150,7 +160,7 @@ def forget(r: redis.Redis, job_id: str) -> None:
 def reset(r: redis.Redis, job_id: str) -> None:
     """A failed job sent round again: queued, its outcome forgotten (leaves a terminal state on purpose)."""
     with r.pipeline() as p:
-        p.hset(record_key(job_id), mapping={"state": "queued", "updated": time.time()})
+        p.hset(record_key(job_id), mapping={"state": State.QUEUED, "updated": time.time()})
         p.hdel(record_key(job_id), "reason", "started", "finished", "stream", "frames")
         p.expire(record_key(job_id), RECORD_TTL_S)
         p.sadd(QUEUED, job_id)
@@ -165,14 +175,22 @@ def get(r: redis.Redis, job_id: str) -> dict:
     return {k.decode(): v.decode() for k, v in r.hgetall(record_key(job_id)).items()}
 
 
+def states(r: redis.Redis, job_ids: list[str]) -> list[str | None]:
+    """The recorded state of each job (None: no record)."""
+    with r.pipeline(transaction=False) as p:
+        for job_id in job_ids:
+            p.hget(record_key(job_id), "state")
+        return [state.decode() if state else None for state in p.execute()]
+
+
 def score(priority: str, seq: int) -> float:
     """Ready-queue order: priority first, then arrival."""
-    return RANK[priority] * 1e13 + seq
+    return RANK[priority] * RANK_SCALE + seq
 
 
 def make_ready(r: redis.Redis, job_id: str, priority: str, **fields) -> bool:
     """Hand a rendered job to the display, and wake it (it blocks on CONTROL)."""
-    moved = set_state(r, job_id, "ready", score(priority, r.incr(SEQ)), **fields)
+    moved = set_state(r, job_id, State.READY, score(priority, r.incr(SEQ)), **fields)
     if moved:
         send(r, ready=job_id)
     return moved
@@ -180,7 +198,7 @@ def make_ready(r: redis.Redis, job_id: str, priority: str, **fields) -> bool:
 
 def requeue_front(r: redis.Redis, job_id: str, priority: str) -> bool:
     """Put a job the display had started back at the head of its priority."""
-    return set_state(r, job_id, "ready", score(priority, 0))
+    return set_state(r, job_id, State.READY, score(priority, 0))
 
 
 def pop_ready(r: redis.Redis) -> str | None:
@@ -199,13 +217,13 @@ def reclaim(r: redis.Redis) -> None:
     """A claim left by an interrupted start: the job goes back to the head of its priority."""
     if claimed := get_json(r, CLAIMED):
         job_id, rank = claimed
-        requeue_front(r, job_id, list(RANK)[rank])
+        requeue_front(r, job_id, PRIORITIES[rank])
         release(r)
 
 
 def top_rank(r: redis.Redis) -> int | None:
     top = r.zrange(READY, 0, 0, withscores=True)
-    return int(top[0][1] // 1e13) if top else None
+    return int(top[0][1] // RANK_SCALE) if top else None
 
 
 def unready(r: redis.Redis, job_id: str) -> bool:

@@ -1,0 +1,147 @@
+"""Pixie's side of RQ: the one module that knows how jobs sit in RQ.
+
+The render queues are RQ queues named after the priorities, with the JSON
+serializer (producers in other projects enqueue plain data). Everything here
+goes through RQ's public API; nothing else in pixie reads or writes RQ's
+keys.
+"""
+
+from rq import Queue, Retry, Worker
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry, StartedJobRegistry
+from rq.serializers import JSONSerializer
+
+from .vocabulary import PRIORITIES, Kind, State
+
+# The job function that renders each kind, by dotted path (see jobs.py).
+FUNCTIONS = {
+    Kind.TEXT: "pixie.jobs.show_text",
+    Kind.IMAGE: "pixie.jobs.show_image",
+    Kind.ANIMATION: "pixie.jobs.show_animation",
+    Kind.FILL: "pixie.jobs.show_fill",
+    Kind.CLEAR: "pixie.jobs.clear",
+    Kind.PATTERN: "pixie.jobs.show_pattern",
+    Kind.DEMO: "pixie.jobs.demo",
+}
+# RQ's statuses in pixie's words; anything later than "started" is pixie's own record's business.
+_STATES = {
+    JobStatus.QUEUED: State.QUEUED,
+    JobStatus.SCHEDULED: State.QUEUED,
+    JobStatus.DEFERRED: State.QUEUED,
+    JobStatus.STARTED: State.RENDERING,
+    JobStatus.CANCELED: State.CANCELED,
+    JobStatus.STOPPED: State.CANCELED,
+    JobStatus.FAILED: State.FAILED,
+}
+
+
+class Queues:
+    """The render queues of one Redis, most urgent first."""
+
+    def __init__(self, r, job_timeout_s: int | None = None):
+        self.r = r
+        self.by_priority = {
+            name: Queue(name, connection=r, serializer=JSONSerializer, default_timeout=job_timeout_s)
+            for name in PRIORITIES
+        }
+
+    def enqueue(self, pipeline, job_id: str, priority: str, kind: str, kwargs: dict, ttl_s: int) -> None:
+        """Queue a render of `kind` inside the caller's MULTI, so pixie's record and RQ's job land together."""
+        self.by_priority[priority].enqueue_call(
+            func=FUNCTIONS[kind],
+            kwargs=kwargs,
+            job_id=job_id,
+            description=f"{kind} job",
+            # A worker that dies mid-job gets the job back once, then it fails.
+            retry=Retry(max=1),
+            failure_ttl=ttl_s,
+            result_ttl=ttl_s,
+            pipeline=pipeline,
+        )
+
+    def _fetch(self, job_id: str) -> Job | None:
+        try:
+            return Job.fetch(job_id, connection=self.r, serializer=JSONSerializer)
+        except NoSuchJobError:
+            return None
+
+    def state(self, job_id: str) -> tuple[str | None, str | None] | None:
+        """(state, reason) as RQ sees the job; state None once RQ is done with it; None if RQ has no such job."""
+        job = self._fetch(job_id)
+        if job is None:
+            return None
+        state = _STATES.get(job.get_status())
+        if state != State.FAILED:
+            return state, None
+        result = job.latest_result()
+        lines = (result.exc_string or "").strip().splitlines() if result else []
+        return state, lines[-1] if lines else "failed in the render worker"
+
+    def cancel(self, job_id: str) -> None:
+        """Take a job no worker has started off its queue (gone, or canceled meanwhile: nothing to do)."""
+        job = self._fetch(job_id)
+        if job is not None:
+            try:
+                job.cancel()
+            except InvalidJobOperation:
+                pass
+
+    def requeue(self, job_id: str) -> bool:
+        """Render a job again; False if RQ no longer has it."""
+        job = self._fetch(job_id)
+        if job is None:
+            return False
+        queue = self.by_priority[job.origin]
+        try:
+            if job.get_status() == JobStatus.FAILED:
+                FailedJobRegistry(queue=queue).requeue(job)
+            else:  # rendered, but the display failed it (its frames were evicted): render again
+                queue.enqueue_job(job)
+        except InvalidJobOperation:
+            pass  # requeued meanwhile by someone else
+        return True
+
+    def waiting(self, count: int) -> dict[str, float]:
+        """Up to `count` newest jobs of each queue that no worker has taken: id -> when enqueued."""
+        ids = [job_id for q in self.by_priority.values() for job_id in q.get_job_ids(-count, count)]
+        return {
+            job.id: (job.enqueued_at or job.created_at).timestamp()
+            for job in Job.fetch_many(ids, connection=self.r, serializer=JSONSerializer)
+            if job is not None
+        }
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return {
+            name: {
+                "queued": q.count,
+                "started": StartedJobRegistry(queue=q).count,
+                "failed": FailedJobRegistry(queue=q).count,
+            }
+            for name, q in self.by_priority.items()
+        }
+
+    def workers(self) -> list[dict]:
+        return [
+            {"name": w.name, "state": w.get_state(), "job": w.get_current_job_id()}
+            for w in Worker.all(connection=self.r)
+        ]
+
+    def worker_count(self) -> int:
+        """Workers alive now (RQ's worker set also lists dead ones until its maintenance runs)."""
+        return len(Worker.all(connection=self.r))
+
+    def stranded(self, job_ids: list[str]) -> dict[str, str]:
+        """Of these jobs, those RQ says are queued but that are in no queue: id -> the queue they belong in."""
+        jobs = Job.fetch_many(job_ids, connection=self.r, serializer=JSONSerializer)
+        return {
+            job.id: job.origin
+            for job in jobs
+            if job is not None
+            and job.get_status(refresh=False) == JobStatus.QUEUED
+            and self.by_priority[job.origin].get_job_position(job.id) is None
+        }
+
+    def push_front(self, job_id: str, priority: str) -> None:
+        """Put a job back at the head of its queue: the next worker takes it."""
+        self.by_priority[priority].push_job_id(job_id, at_front=True)

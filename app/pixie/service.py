@@ -1,0 +1,230 @@
+"""The job service: what every front door of the appliance does, in one place.
+
+Submit a job (a spec, optionally with its file), follow it, cancel or
+dismiss it, send a failed one round again, list recent jobs, set the
+brightness, say what plays and whether the appliance is healthy. It takes a
+Redis connection and the config, knows nothing of HTTP or MQTT, and refuses
+with the domain errors of `errors.py`, which each front door maps to its own
+protocol.
+"""
+
+import base64
+import functools
+import re
+import time
+import uuid
+
+import redis
+from pydantic import BaseModel, Field
+
+from . import config as configuration
+from . import errors, render, store
+from . import spec as specs
+from .queues import Queues
+from .vocabulary import MEDIA_KINDS, ON_DISPLAY, TERMINAL, Kind, State
+
+# What RQ accepts as a job id (anything else makes Job.fetch raise ValueError).
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+BRIGHTNESS = (0, 100)  # percent; 0 is dark
+
+
+class Accepted(BaseModel):
+    id: str
+    url: str
+    state: str
+
+
+class JobStatus(BaseModel):
+    id: str
+    state: str = Field(description="queued, rendering, ready, playing, done, failed or canceled")
+    kind: str | None = None
+    priority: str | None = None
+    name: str | None = None
+    reason: str | None = Field(None, description="why it failed or was canceled")
+    frames: int | None = None
+    created: float | None = None
+    started: float | None = None
+    finished: float | None = None
+
+
+def _available(method):
+    """Redis down is the appliance being unavailable, whichever front door asked."""
+
+    @functools.wraps(method)
+    def guarded(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError as e:
+            raise errors.Unavailable(f"redis is unavailable: {e}") from e
+
+    return guarded
+
+
+class JobService:
+    def __init__(self, r: redis.Redis, config: configuration.Config):
+        self.r = r
+        self.config = config
+        self.queues = Queues(r, config.worker.job_timeout_s)
+
+    # -- jobs ------------------------------------------------------------------------------------
+
+    @_available
+    def submit(self, data: dict, media: bytes | None = None, strict: bool = True) -> Accepted:
+        """A job from its fields and, for an image or animation, its file (or `data_b64` in the
+        fields). `strict`: types as JSON has them; form fields and query strings are lax."""
+        data = dict(data)
+        if media is None and isinstance(data.get("data_b64"), str):
+            try:
+                media = base64.b64decode(data.pop("data_b64"), validate=True)
+            except ValueError:  # binascii.Error, or non-ASCII characters in the string
+                raise errors.Invalid("data_b64 is not valid base64") from None
+        if media is not None:
+            image = render.open_media(media, self.config.render)
+            data.setdefault("kind", Kind.ANIMATION if getattr(image, "n_frames", 1) > 1 else Kind.IMAGE)
+            if data["kind"] not in MEDIA_KINDS:
+                raise errors.Invalid(f"a {data['kind']} job takes no file")
+            data["blob"] = store.put_blob(self.r, media)
+        elif data.get("kind") in MEDIA_KINDS:
+            raise errors.Invalid(f"a {data['kind']} job needs a file: upload it or give data_b64")
+        return self._enqueue(specs.parse(data, strict=strict))
+
+    def _enqueue(self, spec) -> Accepted:
+        job_id = uuid.uuid4().hex
+        if spec.name:
+            # One atomic swap (SET ... GET): of concurrent jobs with the same name, each replaces exactly one.
+            previous = self.r.set(store.name_key(spec.name), job_id, ex=store.RECORD_TTL_S, get=True)
+            if previous:
+                try:
+                    self.cancel(previous.decode(), replaced_by=job_id)
+                except (errors.NotFound, errors.Conflict):
+                    pass  # it has ended (or expired) meanwhile: nothing to replace
+        with self.r.pipeline() as p:
+            p.multi()  # opened explicitly, as rq expects of a caller's pipeline
+            store.create(p, job_id, kind=spec.kind, priority=spec.priority, name=spec.name)
+            kwargs = spec.model_dump(exclude={"kind", "priority", "name", "data_b64"}, exclude_none=True)
+            self.queues.enqueue(p, job_id, spec.priority, spec.kind, kwargs, ttl_s=store.RECORD_TTL_S)
+            p.execute()
+        return Accepted(id=job_id, url=f"/api/v1/jobs/{job_id}", state=State.QUEUED)
+
+    @_available
+    def status(self, job_id: str) -> JobStatus:
+        if not JOB_ID.fullmatch(job_id):
+            raise errors.NotFound(f"no job {job_id}")
+        record = store.get(self.r, job_id)
+        state, reason = record.get("state"), record.get("reason") or None
+        if state not in (*ON_DISPLAY, *TERMINAL):
+            seen = self.queues.state(job_id)
+            if seen is None and not record:
+                raise errors.NotFound(f"no job {job_id}")
+            if seen is not None:
+                state, reason = seen[0] or state or State.READY, seen[1]
+        return JobStatus(
+            id=job_id,
+            state=state,
+            kind=record.get("kind") or None,
+            priority=record.get("priority") or None,
+            name=record.get("name") or None,
+            reason=reason,
+            frames=int(record["frames"]) if record.get("frames") else None,
+            created=_number(record.get("created")),
+            started=_number(record.get("started")),
+            finished=_number(record.get("finished")),
+        )
+
+    @_available
+    def cancel(self, job_id: str, replaced_by: str | None = None) -> JobStatus:
+        """Cancel a job that waits, dismiss one that plays."""
+        current = self.status(job_id)
+        if current.state in TERMINAL:
+            raise errors.Conflict(f"job {job_id} has already ended ({current.state})")
+        if current.state == State.QUEUED:
+            self.queues.cancel(job_id)
+        elif current.state in ON_DISPLAY and not store.unready(self.r, job_id):
+            # The display has it (playing, or waiting under a preempting job).
+            store.send(self.r, dismiss=job_id)
+        reason = f"replaced by {replaced_by}" if replaced_by else "canceled"
+        store.set_state(self.r, job_id, State.CANCELED, reason=reason, finished=time.time())
+        return self.status(job_id)
+
+    @_available
+    def requeue(self, job_id: str) -> JobStatus:
+        """Send a failed job round again: rendered afresh, then played."""
+        current = self.status(job_id)
+        if current.state != State.FAILED:
+            raise errors.Conflict(f"only a failed job can be requeued; job {job_id} is {current.state}")
+        # The record first: a worker that takes the job at once moves it on from queued.
+        store.reset(self.r, job_id)
+        if not self.queues.requeue(job_id):
+            raise errors.Conflict(f"job {job_id} can no longer be requeued (its RQ job has expired)")
+        return self.status(job_id)
+
+    @_available
+    def recent(self, limit: int, state: str | None = None) -> list[JobStatus]:
+        """Recent jobs (the last day, at most store.JOBS_MAX) with their states, newest first:
+        pixie's index, plus jobs waiting in RQ that no worker has seen yet."""
+        count = store.JOBS_MAX if state else limit
+        listed = dict(store.recent(self.r, count))
+        for job_id, arrived in self.queues.waiting(count).items():
+            listed.setdefault(job_id, arrived)
+        jobs = []
+        for job_id, arrived in sorted(listed.items(), key=lambda item: item[1], reverse=True):
+            try:
+                job = self.status(job_id)
+            except errors.NotFound:  # its record and its RQ job have both expired
+                store.forget(self.r, job_id)
+                continue
+            if state is None or job.state == state:
+                jobs.append(job if job.created else job.model_copy(update={"created": arrived}))
+            if len(jobs) == limit:
+                break
+        return jobs
+
+    # -- the panel -------------------------------------------------------------------------------
+
+    @_available
+    def brightness(self) -> int:
+        stored = self.r.get(store.BRIGHTNESS)
+        return int(stored) if stored else self.config.panel.brightness
+
+    @_available
+    def set_brightness(self, value: int) -> int:
+        if not BRIGHTNESS[0] <= value <= BRIGHTNESS[1]:
+            raise errors.Invalid(f"brightness must be {BRIGHTNESS[0]}..{BRIGHTNESS[1]}, got {value}")
+        self.r.set(store.BRIGHTNESS, value)
+        store.send(self.r, brightness=value)
+        return value
+
+    @_available
+    def screen(self) -> bytes | None:
+        """The panel's pixels now (RGB24 rows), as the display last published them."""
+        raw = self.r.get(store.SCREEN)
+        panel = self.config.panel
+        return raw if raw and len(raw) == panel.width * panel.height * 3 else None
+
+    # -- the appliance ---------------------------------------------------------------------------
+
+    @_available
+    def overview(self) -> dict:
+        """Per queue its counts, the render workers, what waits for the panel and what plays."""
+        return {
+            "queues": self.queues.counts(),
+            "workers": self.queues.workers(),
+            "ready": [m.decode() for m in self.r.zrange(store.READY, 0, -1)],
+            "now_playing": store.get_json(self.r, store.NOW_PLAYING),
+        }
+
+    def health(self) -> dict:
+        """`ok` when Redis answers, a render worker is alive and the display's heartbeat is fresh."""
+        try:
+            self.r.ping()
+            workers = self.queues.worker_count()
+            heartbeat = store.get_json(self.r, store.HEARTBEAT)
+        except redis.RedisError as e:
+            return {"ok": False, "redis": False, "error": str(e)}
+        age = time.time() - heartbeat["time"] if heartbeat else None
+        display_ok = age is not None and age < self.config.display.heartbeat_max_age_s
+        return {"ok": workers > 0 and display_ok, "redis": True, "workers": workers, "display_heartbeat_age_s": age}
+
+
+def _number(value: str | None) -> float | None:
+    return float(value) if value else None

@@ -1,0 +1,38 @@
+"""The HTTP API: a thin front door over the job service.
+
+`create_app` wires it: the service and config in the app's state, one
+exception handler per kind of refusal (problems.py), the routers by area
+(jobs, panel, system), the OpenAPI adjustments and the client allow-list.
+"""
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from .. import config as configuration
+from .. import store
+from ..service import JobService
+from . import openapi, problems
+from .allow import AllowList
+from .routers import jobs, panel, system
+
+__all__ = ["AllowList", "create_app", "main"]
+
+
+def create_app(config: configuration.Config) -> FastAPI:
+    app = FastAPI(title="Pixie", version="1", description="An LED-matrix display appliance's job queue.")
+    app.state.config = config
+    app.state.service = JobService(store.connect(config.redis.url), config)
+    problems.install(app)
+    for router in (jobs.router, panel.router, system.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=system.STATIC), name="static")
+    openapi.install(app, jobs.DEMO_RANGE)
+    if config.web.allow:
+        app.add_middleware(AllowList, allow=config.web.allow)
+    return app
+
+
+def main() -> None:
+    config = configuration.load()
+    uvicorn.run(create_app(config), host=config.web.host, port=config.web.port, log_level="info")

@@ -1,0 +1,60 @@
+"""The appliance as a whole: health, what it is, its queues and workers, and the web page."""
+
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+from ...vocabulary import KINDS, PRIORITIES
+from ..deps import Config, Service
+
+STATIC = Path(__file__).parents[2] / "static"
+router = APIRouter()
+
+
+class Panel(BaseModel):
+    width: int
+    height: int
+
+
+class Info(BaseModel):
+    version: str
+    panel: Panel
+    token_required: bool = Field(description="calls that change something need Authorization: Bearer <token>")
+    priorities: list[str]
+    kinds: list[str]
+
+
+@router.get("/api/v1/queue")
+def queue_state(service: Service):
+    return service.overview()
+
+
+@router.get("/healthz", responses={503: {"description": "the appliance cannot show anything"}})
+def healthz(service: Service):
+    health = service.health()
+    return JSONResponse(health, status_code=200 if health["ok"] else 503)
+
+
+@router.get("/api/v1/info", response_model=Info)
+def info(config: Config):
+    """What the page and the CLI need to know about this appliance."""
+    try:
+        version = package_version("pixie")
+    except PackageNotFoundError:
+        version = "unknown"
+    return Info(
+        version=version,
+        panel=Panel(width=config.panel.width, height=config.panel.height),
+        token_required=bool(config.web.token),
+        priorities=list(PRIORITIES),
+        kinds=list(KINDS),
+    )
+
+
+@router.get("/", include_in_schema=False)
+def page():
+    return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
