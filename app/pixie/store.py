@@ -61,14 +61,14 @@ def connect(url: str) -> redis.Redis:
 # A state change that never leaves a terminal state (a job canceled while it
 # rendered stays canceled) and, with a score, queues the job for display.
 # KEYS: record, READY, QUEUED; ARGV: state, now, score or "", ttl, field, value...
-_SET_STATE = """
+_SET_STATE = f"""
 local current = redis.call('HGET', KEYS[1], 'state')
-if %(terminal)s then
+if {" or ".join(f"current == '{state}'" for state in TERMINAL)} then
   return current
 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'updated', ARGV[2], unpack(ARGV, 5))
-local job_id = string.sub(KEYS[1], %(id_from)d)
-if ARGV[1] ~= '%(queued)s' then
+local job_id = string.sub(KEYS[1], {len(RECORD) + 1})
+if ARGV[1] ~= '{State.QUEUED}' then
   redis.call('SREM', KEYS[3], job_id)
 end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
@@ -76,20 +76,16 @@ if ARGV[3] ~= '' then
   redis.call('ZADD', KEYS[2], ARGV[3], job_id)
 end
 return ARGV[1]
-""" % {
-    "terminal": " or ".join(f"current == '{state}'" for state in TERMINAL),
-    "id_from": len(RECORD) + 1,
-    "queued": State.QUEUED,
-}
+"""
 
-_POP_READY = """
+_POP_READY = f"""
 local popped = redis.call('ZPOPMIN', KEYS[1])
 if #popped == 0 then
   return false
 end
-redis.call('SET', KEYS[2], cjson.encode({popped[1], math.floor(tonumber(popped[2]) / %(scale)d)}))
+redis.call('SET', KEYS[2], cjson.encode({{popped[1], math.floor(tonumber(popped[2]) / {RANK_SCALE:.0f})}}))
 return popped[1]
-""" % {"scale": RANK_SCALE}
+"""
 
 # Store a stream, then drop least-recently-used ones until the cache fits.
 _PUT_STREAM = """

@@ -11,8 +11,8 @@ from ...service import Accepted, JobStatus
 from ...vocabulary import STATES, Kind
 from ..bodies import content_type, job_request
 from ..deps import Auth, Config, Service
-from ..problems import RESPONSES, HTTPProblem
 from ..openapi import MULTIPART_JOB
+from ..problems import RESPONSES, HTTPProblem
 
 DEMO_RANGE = (1, 999)
 router = APIRouter()
@@ -74,4 +74,3 @@ def list_jobs(
 def requeue_job(job_id: str, service: Service):
     """Send a failed job round again: rendered afresh, then played."""
     return service.requeue(job_id)
-
