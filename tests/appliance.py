@@ -18,6 +18,13 @@ from pixie.local import Processes, headless_env
 _databases = itertools.count(1)
 
 
+def fresh_database(redis_url: str) -> str:
+    """A database of the test Redis no other appliance or test uses, emptied."""
+    url = f"{redis_url}/{next(_databases)}"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -45,9 +52,8 @@ class Appliance:
     """One appliance: its own Redis database, web port, workers and display."""
 
     def __init__(self, redis_url: str, tmp: Path, token: str = "", **settings):
-        self.redis_url = f"{redis_url}/{next(_databases)}"
+        self.redis_url = fresh_database(redis_url)
         self.r = redis.Redis.from_url(self.redis_url)
-        self.r.flushdb()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = token

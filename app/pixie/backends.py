@@ -70,8 +70,9 @@ class Matrix:
 class Headless:
     """STAND-IN for the LED panel: keeps the last frame, optionally records all."""
 
-    def __init__(self, panel, record_path: str = ""):
+    def __init__(self, panel, record_path: str = "", now_ns=time.time_ns):
         self.size = (panel.width, panel.height)
+        self.now_ns = now_ns  # the swap times recorded: a test's fake clock, or real time
         self.brightness = panel.brightness
         self.record = os.open(record_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if record_path else None
 
@@ -85,4 +86,4 @@ class Headless:
 
     def swap(self, canvas) -> None:
         if self.record is not None:
-            os.write(self.record, record_header(len(canvas), time.time_ns()) + canvas)
+            os.write(self.record, record_header(len(canvas), self.now_ns()) + canvas)

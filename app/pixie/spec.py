@@ -111,7 +111,10 @@ class SpecError(errors.Invalid):
 
 
 def describe(error: dict) -> str:
-    where = ".".join(str(p) for p in error.get("loc", ()) if p not in KINDS)
+    loc = tuple(error.get("loc", ()))
+    if loc[:1] and loc[0] in KINDS:  # the union's tag, not a field (a text job's `text` is one)
+        loc = loc[1:]
+    where = ".".join(str(p) for p in loc)
     return f"{where}: {error['msg']}" if where else error["msg"]
 
 

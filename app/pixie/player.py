@@ -1,0 +1,336 @@
+"""The playback loop of the display process: it plays ready streams on the panel.
+
+It plays ready streams in priority order; a higher-priority job interrupts
+the one playing, which resumes where it stopped afterwards. It never renders
+a job and never waits on Redis for news: the watcher (display.py) hands it
+typed commands through a queue, and it reads them only while it waits for
+the next frame's time. Time comes from a `Clock`, so tests can run the loop
+on a fake one in milliseconds.
+"""
+
+import collections
+import json
+import logging
+import queue
+import time
+from dataclasses import dataclass
+
+import redis
+
+from . import config as configuration
+from . import store
+from .playback import Playback
+from .stream import unpack
+from .vocabulary import State
+
+log = logging.getLogger("pixie.display")
+
+
+@dataclass(frozen=True)
+class Dismiss:
+    job_id: str
+
+
+@dataclass(frozen=True)
+class Brightness:
+    value: int
+
+
+@dataclass(frozen=True)
+class NewWork:
+    """Something is ready for the panel; `rank` is the most urgent waiting (0 = high)."""
+
+    rank: int
+
+
+@dataclass(frozen=True)
+class Idle:
+    """A new idle screen (the clock's next minute)."""
+
+    frame: bytes
+
+
+@dataclass(frozen=True)
+class Stop:
+    pass
+
+
+Command = Dismiss | Brightness | NewWork | Idle | Stop
+
+
+@dataclass(frozen=True)
+class Showing:
+    """What the panel shows, published for the watcher (heartbeat, live preview) as one value."""
+
+    job_id: str | None = None
+    frame: bytes | None = None
+
+
+class Clock:
+    """Real time; tests give the player a fake one."""
+
+    monotonic = staticmethod(time.monotonic)
+    time = staticmethod(time.time)
+
+    @staticmethod
+    def get(commands: queue.SimpleQueue, timeout: float) -> Command | None:
+        """The next command, waiting up to `timeout` seconds for one."""
+        try:
+            return commands.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return None
+
+
+class Player:
+    def __init__(self, config: configuration.Config, r: redis.Redis, backend, clock=None):
+        self.config = config
+        self.r = r
+        self.backend = backend
+        self.clock = clock or Clock()
+        # SimpleQueue: put() is safe from a signal handler (stop() runs in one).
+        self.commands: queue.SimpleQueue = queue.SimpleQueue()
+        self.showing = Showing()
+        self.stopping = False
+        self.pending: collections.deque = collections.deque()  # read while pausing, handled later
+        self.stack: list[Playback] = []
+        self.dismissed: set[str] = set()
+        self.pool = []
+        self.front = None
+        self.shown: bytes | None = None
+        self.idle_frame = bytes(config.panel.width * config.panel.height * 3)
+
+    def stop(self, *_) -> None:
+        self.commands.put(Stop())
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.start()
+        self.loop()
+
+    def start(self) -> None:
+        """Before the first frame: the stored brightness, and the jobs a dead predecessor was playing."""
+        self._apply_brightness(self._stored_brightness())
+        self._recover()
+
+    def loop(self) -> None:
+        while not self.stopping:
+            try:
+                playback = self._next()
+            except redis.RedisError as e:
+                log.warning("redis unavailable (%s); retrying", e)
+                self._pause(1)
+                continue
+            if playback is None:
+                self._show_still(self.idle_frame)
+                self._idle(1.0)
+            else:
+                self._play(playback)
+
+    def _next(self) -> Playback | None:
+        self._drop_dismissed_stacked()
+        store.reclaim(self.r)  # a job taken by a _next that Redis errors interrupted
+        while True:
+            top = store.top_rank(self.r)
+            resumed = bool(self.stack) and (top is None or top >= self.stack[-1].rank)
+            if resumed:
+                playback = self.stack.pop()
+            elif (job_id := store.pop_ready(self.r)) is not None:
+                playback = self._load(job_id)
+            else:
+                return None
+            # A Redis error from here on must not strand the job in `playing`: a popped job
+            # stays claimed (reclaim() puts it back) until release(), the last step that can fail.
+            try:
+                started = playback is not None and self._start(playback)
+                store.release(self.r)
+            except redis.RedisError:
+                if resumed:
+                    self.stack.append(playback)
+                raise
+            if started:
+                return playback
+
+    def _load(self, job_id: str) -> Playback | None:
+        record = store.get(self.r, job_id)
+        blob = store.get_stream(self.r, record.get("stream", ""))
+        if blob is None:
+            store.set_state(self.r, job_id, State.FAILED, reason="its frames were evicted from the render cache")
+            return None
+        parsed = unpack(blob)
+        return Playback(job_id, record, parsed.frames, parsed.hold_us)
+
+    def _start(self, playback: Playback) -> bool:
+        if playback.job_id in self.dismissed:
+            self.dismissed.discard(playback.job_id)
+            self._end(playback.job_id, State.CANCELED)
+            return False
+        if not store.set_state(self.r, playback.job_id, State.PLAYING, started=self.clock.time()):
+            return False  # canceled while it waited
+        self._prepare(playback)
+        self._save_active(playback)
+        self.r.set(store.NOW_PLAYING, json.dumps({"id": playback.job_id, "priority": playback.priority}))
+        log.info("play %s (%s) from frame %d", playback.job_id, playback.priority, playback.index)
+        return True
+
+    def _play(self, playback: Playback) -> None:
+        deadline = self.clock.monotonic()
+        outcome = "done"
+        while not playback.finished():
+            self._show(playback)
+            deadline += playback.hold_us() / 1e6
+            outcome = self._wait_until(deadline, playback)
+            if outcome != "done":
+                break
+            playback.advance()
+        if outcome == "stopped":
+            return  # still listed as active: played again after the restart
+        if outcome == "preempted":
+            store.set_state(self.r, playback.job_id, State.READY)
+            self.stack.append(playback)
+            self._save_active()
+            return
+        self._end(playback.job_id, State.CANCELED if outcome == "dismissed" else State.DONE)
+
+    def _end(self, job_id: str, state: State) -> None:
+        fields = {"reason": "dismissed"} if state == State.CANCELED else {}
+        for attempt in range(30):
+            try:
+                store.set_state(self.r, job_id, state, finished=self.clock.time(), **fields)
+                self.r.delete(store.NOW_PLAYING)
+                self._save_active()
+                return
+            except redis.RedisError as e:
+                log.warning("cannot record %s of %s yet (%s)", state, job_id, e)
+                self._pause(min(5, 0.1 * 2**attempt))
+
+    def _drop_dismissed_stacked(self) -> None:
+        for playback in [p for p in self.stack if p.job_id in self.dismissed]:
+            self.stack.remove(playback)
+            self.dismissed.discard(playback.job_id)
+            self._end(playback.job_id, State.CANCELED)
+
+    # -- commands --------------------------------------------------------------------------------
+
+    def _get(self, timeout: float) -> Command | None:
+        return self.pending.popleft() if self.pending else self.clock.get(self.commands, timeout)
+
+    def _wait_until(self, deadline: float, playback: Playback) -> str:
+        """Wait for the next frame's time; or 'stopped', 'dismissed', 'preempted' if a command says so."""
+        while (left := deadline - self.clock.monotonic()) > 0:
+            command = self._get(left)
+            if command is not None and (outcome := self._handle(command, playback)):
+                return outcome
+        return "done"
+
+    def _idle(self, seconds: float) -> None:
+        """Wait with nothing to play, until a command (new work, a new idle screen...) or `seconds`."""
+        command = self._get(seconds)
+        if command is not None:
+            self._handle(command, None)
+
+    def _handle(self, command: Command, playback: Playback | None) -> str | None:
+        match command:
+            case Stop():
+                self.stopping = True
+                return "stopped"
+            case Dismiss(job_id) if playback is not None and job_id == playback.job_id:
+                return "dismissed"
+            case Dismiss(job_id):
+                self.dismissed.add(job_id)
+            case NewWork(rank) if playback is not None and rank < playback.rank and self._outranked(playback):
+                return "preempted"
+            case Brightness(value):
+                self._apply_brightness(value)
+                if playback is not None:
+                    self._prepare(playback)  # the library applies brightness when pixels are set
+                    self._show(playback)
+                else:
+                    self.shown = None
+            case Idle(frame):
+                self.idle_frame = frame
+        return None
+
+    def _outranked(self, playback: Playback) -> bool:
+        """A more urgent job still waits (the news may be stale: the loop may have taken it already)."""
+        try:
+            top = store.top_rank(self.r)
+        except redis.RedisError:
+            return True  # resumed where it stopped once Redis is back: nothing lost
+        return top is not None and top < playback.rank
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep through a Redis outage; a Stop ends it early, other commands wait their turn."""
+        deadline = self.clock.monotonic() + seconds
+        while not self.stopping and (left := deadline - self.clock.monotonic()) > 0:
+            command = self.clock.get(self.commands, left)
+            if isinstance(command, Stop):
+                self.stopping = True
+            elif command is not None:
+                self.pending.append(command)
+
+    # -- canvases --------------------------------------------------------------------------------
+
+    def _canvases(self, count: int) -> list:
+        """`count` canvases, never the one on the panel now. The library cannot
+        free a canvas, so the pool only grows, up to display.canvas_pool + 1."""
+        count = min(count, self.config.display.canvas_pool)
+        while len(self.pool) < count + 1:
+            self.pool.append(self.backend.canvas())
+        return [c for c in self.pool if c is not self.front][:count]
+
+    def _prepare(self, playback: Playback) -> None:
+        playback.canvases = self._canvases(len(playback.frames))
+        if len(playback.canvases) == len(playback.frames):
+            for canvas, frame in zip(playback.canvases, playback.frames, strict=True):
+                self.backend.fill(canvas, frame)
+
+    def _show(self, playback: Playback) -> None:
+        frame = playback.frames[playback.index]
+        if len(playback.canvases) == len(playback.frames):
+            canvas = playback.canvases[playback.index]
+        else:  # a long stream: fill a ring of canvases just in time
+            canvas = playback.canvases[playback.index % len(playback.canvases)]
+            self.backend.fill(canvas, frame)
+        if canvas is not self.front:
+            self.backend.swap(canvas)
+            self.front = canvas
+        self.shown = frame
+        self.showing = Showing(playback.job_id, frame)
+
+    def _show_still(self, frame: bytes) -> None:
+        if frame is not self.shown:
+            canvas = self._canvases(1)[0]
+            self.backend.fill(canvas, frame)
+            self.backend.swap(canvas)
+            self.front = canvas
+            self.shown = frame
+        self.showing = Showing(None, frame)
+
+    def _apply_brightness(self, value: int) -> None:
+        self.backend.brightness = value
+
+    def _stored_brightness(self) -> int:
+        try:
+            stored = self.r.get(store.BRIGHTNESS)
+        except redis.RedisError:
+            stored = None
+        return int(stored) if stored else self.config.panel.brightness
+
+    # -- state shared with the rest of the appliance ---------------------------------------------
+
+    def _save_active(self, current: Playback | None = None) -> None:
+        active = [(p.job_id, p.priority) for p in [*self.stack, current] if p is not None]
+        self.r.set(store.ACTIVE, json.dumps(active))
+
+    def _recover(self) -> None:
+        """Jobs this process was playing when it died go back to the head of the queue."""
+        while not self.stopping:
+            try:
+                for job_id, priority in store.get_json(self.r, store.ACTIVE) or []:
+                    store.requeue_front(self.r, job_id, priority)
+                self.r.delete(store.ACTIVE)
+                return
+            except redis.RedisError as e:
+                log.warning("redis unavailable at start (%s); retrying", e)
+                self._pause(1)

@@ -1,0 +1,156 @@
+"""The display's playback loop in-process: real Redis, the headless STAND-IN
+panel, and a fake clock, so preemption, resume, dismissal and brightness are
+played out in milliseconds. The test plays the watcher's part: it puts the
+typed commands the watcher would put on the player's queue."""
+
+import heapq
+import itertools
+import queue
+
+import pytest
+import redis
+
+from appliance import fresh_database
+from pixie import config as configuration
+from pixie import store, stream
+from pixie.backends import Headless
+from pixie.player import Brightness, Dismiss, NewWork, Player
+from pixie.vocabulary import RANK
+
+W, H = 8, 4
+RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
+
+
+class FakeClock:
+    """Time that passes only when the player waits; events fire at their time, in the player's thread."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.events = []
+        self.order = itertools.count()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    time = monotonic
+
+    def at(self, when: float, action) -> None:
+        heapq.heappush(self.events, (when, next(self.order), action))
+
+    def get(self, commands: queue.SimpleQueue, timeout: float):
+        deadline = self.now + max(0.0, timeout)
+        while True:
+            try:
+                return commands.get(block=False)
+            except queue.Empty:
+                pass
+            if not self.events or self.events[0][0] > deadline:
+                self.now = deadline
+                return None
+            when, _, action = heapq.heappop(self.events)
+            self.now = max(self.now, when)
+            action()
+
+
+def solid(rgb) -> bytes:
+    return bytes(rgb) * (W * H)
+
+
+@pytest.fixture
+def rig(redis_server, tmp_path):
+    config = configuration.load(tmp_path / "absent.toml", environ={"PIXIE_PANEL_ROWS": "8"})
+    config.panel.rows, config.panel.cols = H, W  # a tiny panel: the loop's logic, not its pixels, is tested
+    r = redis.Redis.from_url(fresh_database(redis_server))
+    clock = FakeClock()
+    record = tmp_path / "frames.bin"
+    backend = Headless(config.panel, str(record), now_ns=lambda: round(clock.now * 1e9))
+    player = Player(config, r, backend, clock=clock)
+
+    class Rig:
+        def job(self, job_id: str, priority: str, colors, hold_s: float, **play) -> None:
+            """A rendered job, ready for the panel, announced as the watcher would."""
+            key = store.stream_key(job_id)
+            frames = [(solid(c), round(hold_s * 1e6)) for c in colors]
+            store.put_stream(r, key, stream.pack(W, H, frames), 1 << 20)
+            with r.pipeline() as p:
+                p.multi()
+                store.create(p, job_id, kind="fill", priority=priority)
+                p.execute()
+            store.make_ready(r, job_id, priority, stream=key, frames=len(frames), **play)
+            player.commands.put(NewWork(RANK[priority]))
+
+        def run(self, until: float) -> list[tuple[float, tuple]]:
+            """Play until `until` (fake seconds); (time, colour) of every swap."""
+            clock.at(until, player.stop)
+            player.run()
+            return [(round(ns / 1e9, 3), tuple(frame[:3])) for ns, frame in stream.read_recording(record.read_bytes())]
+
+        def state(self, job_id: str) -> dict:
+            return store.get(r, job_id)
+
+    rig = Rig()
+    rig.clock, rig.player, rig.r = clock, player, r
+    return rig
+
+
+def test_frames_swap_at_their_hold_times(rig):
+    rig.job("a", "default", [RED, GREEN, BLUE], 0.1, repeat=1)
+    swaps = rig.run(until=1)
+    assert swaps == [(0.0, RED), (0.1, GREEN), (0.2, BLUE), (0.3, (0, 0, 0))]  # then the idle screen
+    record = rig.state("a")
+    assert record["state"] == "done"
+    assert (float(record["started"]), float(record["finished"])) == (0.0, pytest.approx(0.3))
+
+
+def test_an_urgent_job_preempts_and_the_interrupted_one_resumes_where_it_stopped(rig):
+    rig.job("low", "low", [RED, GREEN, BLUE, WHITE], 0.1, repeat=1)
+    rig.clock.at(0.15, lambda: rig.job("urgent", "high", [WHITE], 0.5, duration_s=0.3))
+    swaps = rig.run(until=2)
+    played = [(t, c) for t, c in swaps if c != (0, 0, 0)]
+    # Green was up when the urgent job came: it is shown again on resume, then the rest.
+    assert played == [(0.0, RED), (0.1, GREEN), (0.15, WHITE), (0.45, GREEN), (0.55, BLUE), (0.65, WHITE)], swaps
+    assert rig.state("urgent")["state"] == rig.state("low")["state"] == "done"
+    assert float(rig.state("urgent")["finished"]) == pytest.approx(0.45)
+
+
+def test_news_of_a_job_already_taken_preempts_nothing(rig):
+    rig.job("a", "default", [RED, GREEN], 0.1, repeat=1)
+    rig.clock.at(0.05, lambda: rig.player.commands.put(NewWork(RANK["high"])))  # stale: nothing high waits
+    swaps = rig.run(until=1)
+    assert [(t, c) for t, c in swaps if c != (0, 0, 0)] == [(0.0, RED), (0.1, GREEN)], swaps
+
+
+def test_a_dismissed_job_leaves_the_panel_at_once(rig):
+    rig.job("long", "default", [RED], 1.0, duration_s=60)
+    rig.clock.at(0.25, lambda: rig.player.commands.put(Dismiss("long")))
+    swaps = rig.run(until=1)
+    assert swaps[-1] == (0.25, (0, 0, 0)), swaps  # the idle screen, the moment it was dismissed
+    record = rig.state("long")
+    assert (record["state"], record["reason"], float(record["finished"])) == ("canceled", "dismissed", 0.25)
+
+
+def test_a_dismissed_job_under_a_preempting_one_is_never_resumed(rig):
+    rig.job("low", "low", [RED], 1.0, duration_s=10)
+    rig.clock.at(0.1, lambda: rig.job("urgent", "high", [WHITE], 0.2, duration_s=0.2))
+    rig.clock.at(0.2, lambda: rig.player.commands.put(Dismiss("low")))
+    swaps = rig.run(until=2)
+    assert [(t, c) for t, c in swaps if c != (0, 0, 0)] == [(0.0, RED), (0.1, WHITE)], swaps
+    assert rig.state("low")["state"] == "canceled"
+    assert rig.state("urgent")["state"] == "done"
+
+
+def test_brightness_applies_to_the_frame_on_the_panel_at_once(rig):
+    rig.job("a", "default", [WHITE, WHITE], 0.2, repeat=1)
+    rig.clock.at(0.1, lambda: rig.player.commands.put(Brightness(50)))
+    swaps = rig.run(until=1)
+    assert swaps[:3] == [(0.0, WHITE), (0.1, (127, 127, 127)), (0.2, (127, 127, 127))], swaps
+
+
+def test_a_stop_mid_job_leaves_it_to_be_played_after_the_restart(rig):
+    rig.job("a", "default", [RED], 1.0, duration_s=5)
+    rig.run(until=0.5)
+    assert rig.state("a")["state"] == "playing"
+    assert store.get_json(rig.r, store.ACTIVE) == [["a", "default"]]
+    Player(rig.player.config, rig.r, rig.player.backend, clock=rig.clock).start()  # the restarted display
+    assert rig.state("a")["state"] == "ready"
+    assert store.pop_ready(rig.r) == "a"
