@@ -368,3 +368,12 @@ def test_page_and_its_assets_are_served_by_the_app(idle):
         assert b"http://" not in body and b"https://" not in body
     assert b"http://" not in html and b"https://" not in html
     assert idle.request("GET", "/static/nope.js")[0] == 404
+
+
+def test_the_cli_speaks_the_core_vocabulary():
+    """The stdlib CLI keeps its own copy of the words; they must not drift from the core's."""
+    from pixie import cli, vocabulary
+
+    assert cli.PRIORITIES == vocabulary.PRIORITIES
+    assert cli.STATES == vocabulary.STATES
+    assert cli.ENDED == vocabulary.TERMINAL

@@ -1,6 +1,11 @@
 """Settings: file, environment overrides, validation; the worker's command line."""
 
+import dataclasses
+import re
+from pathlib import Path
+
 import pytest
+import yaml
 
 from pixie import config as configuration
 from pixie import worker
@@ -56,3 +61,49 @@ def test_worker_command_keeps_the_password_out_of_argv(tmp_path):
     name = argv[argv.index("--name") + 1]
     assert ".w3." in name
     assert name != worker.command(config, "3", [])[argv.index("--name") + 1]  # unique per start
+
+
+# The role writes pixie.toml from pixie_app_<section>_<key>; where the device wants another value
+# than a laptop running `make run`, the difference is deliberate and listed here with its reason.
+DEVICE_DIFFERS = {"web.host": "the device serves the LAN; a laptop only itself"}
+ROLE = Path(__file__).parents[1] / "roles" / "pixie_app"
+
+
+def _role_settings() -> dict[str, str]:
+    """config setting name -> role variable, for every role variable that is a pixie.toml key."""
+    sections = {f.name: {k.name for k in dataclasses.fields(f.type)} for f in dataclasses.fields(configuration.Config)}
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    found = {}
+    for variable in defaults:
+        section, _, key = variable.removeprefix("pixie_app_").partition("_")
+        if key in sections.get(section, ()):
+            found[f"{section}.{key}"] = variable
+    return found
+
+
+def test_the_role_and_the_app_agree_on_every_default():
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    app = configuration.Config()
+    settings = _role_settings()
+    assert len(settings) >= 15, settings  # the mapping itself works
+    for name, variable in settings.items():
+        section, key = name.split(".")
+        assert defaults[variable] == specs[variable]["default"], variable
+        if name not in DEVICE_DIFFERS:
+            assert defaults[variable] == getattr(getattr(app, section), key), (name, variable)
+
+
+def test_the_role_and_the_app_allow_the_same_values():
+    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    bounds: dict[str, dict[str, int]] = {}
+    for check in yaml.safe_load((ROLE / "tasks" / "validate.yml").read_text()):
+        for line in check.get("ansible.builtin.assert", {}).get("that", []):
+            for variable, op, number in re.findall(r"(pixie_app_\w+) \| int (>=|<=) (\d+)", line):
+                bounds.setdefault(variable, {})[op] = int(number)
+    settings = _role_settings()
+    for name, allowed in configuration.CHOICES.items():
+        assert tuple(specs[settings[name]]["choices"]) == allowed, name
+    for name, (low, high) in configuration.RANGES.items():
+        if name in settings:
+            assert bounds[settings[name]] == {">=": low, "<=": high}, name

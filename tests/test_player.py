@@ -58,7 +58,7 @@ def solid(rgb) -> bytes:
 
 @pytest.fixture
 def rig(redis_server, tmp_path):
-    config = configuration.load(tmp_path / "absent.toml", environ={"PIXIE_PANEL_ROWS": "8"})
+    config = configuration.load(tmp_path / "absent.toml", environ={})
     config.panel.rows, config.panel.cols = H, W  # a tiny panel: the loop's logic, not its pixels, is tested
     r = redis.Redis.from_url(fresh_database(redis_server))
     clock = FakeClock()

@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 DEFAULT_HOST = "http://127.0.0.1:5000"
+# Copies of pixie.vocabulary's (this file runs without the app installed); a test holds them equal.
 PRIORITIES = ("high", "default", "low")
 STATES = ("queued", "rendering", "ready", "playing", "done", "failed", "canceled")
 ENDED = ("done", "failed", "canceled")
@@ -349,19 +350,28 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help=f"the device, e.g. http://pixie.local:5000 (default {DEFAULT_HOST})")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each HTTP answer (default 10)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _sending(sub)
+    _following(sub)
+    _panel(sub)
+    return p
 
-    def playing(cmd, default_priority="default"):
-        cmd.add_argument("-p", "--priority", choices=PRIORITIES, default=default_priority)
-        end = cmd.add_mutually_exclusive_group()
-        end.add_argument("-d", "--duration", type=float, metavar="S", help="play for this many seconds")
-        end.add_argument("-r", "--repeat", type=int, metavar="N", help="play the frames N times")
-        cmd.add_argument("--name", help="a later job with the same name replaces this one")
-        waiting(cmd)
 
-    def waiting(cmd):
-        cmd.add_argument("-w", "--wait", action="store_true", help="follow the job until it plays (or ends)")
-        cmd.add_argument("--wait-timeout", type=float, default=120.0, metavar="S", help="give up after (default 120)")
+def _play_options(cmd, default_priority="default"):
+    cmd.add_argument("-p", "--priority", choices=PRIORITIES, default=default_priority)
+    end = cmd.add_mutually_exclusive_group()
+    end.add_argument("-d", "--duration", type=float, metavar="S", help="play for this many seconds")
+    end.add_argument("-r", "--repeat", type=int, metavar="N", help="play the frames N times")
+    cmd.add_argument("--name", help="a later job with the same name replaces this one")
+    _wait_options(cmd)
 
+
+def _wait_options(cmd):
+    cmd.add_argument("-w", "--wait", action="store_true", help="follow the job until it plays (or ends)")
+    cmd.add_argument("--wait-timeout", type=float, default=120.0, metavar="S", help="give up after (default 120)")
+
+
+def _sending(sub) -> None:
+    """The commands that send a job."""
     text = sub.add_parser("text", help="show text")
     text.add_argument("text")
     text.add_argument("-c", "--color", default="#ffffff", help="#rrggbb or a CSS name (default white)")
@@ -370,20 +380,23 @@ def parser() -> argparse.ArgumentParser:
     text.add_argument("--size", type=int, help="font size in pixels (sans)")
     text.add_argument("-s", "--speed", type=float, help="scroll speed, pixels per second (default 32)")
     text.add_argument("--scroll", action=argparse.BooleanOptionalAction, help="default: when wider than the panel")
-    playing(text)
+    _play_options(text)
     text.set_defaults(run=cmd_text)
 
     push = sub.add_parser("push", help="show an image or play a GIF / animated WebP")
     push.add_argument("file")
     push.add_argument("--fit", choices=("fit", "fill", "center"), default="fit")
     push.add_argument("--kind", choices=("image", "animation"), help="default: animation when it has frames")
-    playing(push)
+    _play_options(push)
     push.set_defaults(run=cmd_push)
 
     clear = sub.add_parser("clear", help="blank the panel (a high-priority clear job)")
-    playing(clear, default_priority="high")
+    _play_options(clear, default_priority="high")
     clear.set_defaults(run=cmd_clear)
 
+
+def _following(sub) -> None:
+    """The commands that look at the appliance and its jobs, or act on a job."""
     status = sub.add_parser("status", help="health, what plays, queues and render workers")
     status.set_defaults(run=cmd_status)
 
@@ -398,7 +411,7 @@ def parser() -> argparse.ArgumentParser:
 
     requeue = sub.add_parser("requeue", help="send a failed job round again")
     requeue.add_argument("id", help="a job id, or a unique prefix of one")
-    waiting(requeue)
+    _wait_options(requeue)
     requeue.set_defaults(run=cmd_requeue)
 
     wait = sub.add_parser("wait", help="follow a job until it plays, or with --until done until it ends")
@@ -407,6 +420,8 @@ def parser() -> argparse.ArgumentParser:
     wait.add_argument("--wait-timeout", type=float, default=120.0, metavar="S")
     wait.set_defaults(run=cmd_wait)
 
+
+def _panel(sub) -> None:
     brightness = sub.add_parser("brightness", help="show or set the brightness, 0..100")
     brightness.add_argument("value", nargs="?", type=int, choices=range(0, 101), metavar="N")
     brightness.set_defaults(run=cmd_brightness)
@@ -415,7 +430,6 @@ def parser() -> argparse.ArgumentParser:
     screenshot.add_argument("out", help="a file, or - for stdout")
     screenshot.add_argument("--scale", type=int, default=8, choices=range(1, 33), metavar="1..32")
     screenshot.set_defaults(run=cmd_screenshot)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

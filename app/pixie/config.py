@@ -12,8 +12,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_PATH = "/etc/pixie/pixie.toml"
-PANEL_ROWS = (8, 16, 32, 64)
 BACKENDS = ("rgbmatrix", "emulator", "headless")
+# Settings with a fixed set of values, and settings with bounds (inclusive). `validate` checks
+# them; tests/test_config.py holds roles/pixie_app (argument_specs, validate.yml) to the same.
+CHOICES = {
+    "panel.rows": (8, 16, 32, 64),
+    "panel.parallel": (1, 2, 3),
+    "panel.gpio_slowdown": (0, 1, 2, 3, 4, 5),
+    "panel.hardware_mapping": (
+        "regular",
+        "adafruit-hat",
+        "adafruit-hat-pwm",
+        "regular-pi1",
+        "classic",
+        "classic-pi1",
+        "compute-module",
+    ),
+    "display.backend": BACKENDS,
+    "display.idle": ("clock", "blank"),
+}
+RANGES = {
+    "panel.cols": (16, 256),
+    "panel.chain_length": (1, 16),
+    "panel.pwm_bits": (1, 11),
+    "panel.pwm_lsb_nanoseconds": (50, 3000),
+    "panel.brightness": (0, 100),
+    "web.port": (1, 65535),
+}
 
 
 class ConfigError(ValueError):
@@ -85,8 +110,8 @@ class Worker:
 @dataclass
 class Render:
     cache_max_bytes: int = 32 * 1024 * 1024
+    # Most frames one job may render (a 64x32 frame is 6 KB): 25 s of 60 fps scrolling text.
     max_frames: int = 1500
-    max_text_chars: int = 200
     # Far beyond any panel; bounds what one upload costs to decode (RGBA: 16 MB).
     max_image_pixels: int = 4_000_000
     max_animation_s: float = 600.0
@@ -146,19 +171,15 @@ def load(path: str | os.PathLike | None = None, environ=None) -> Config:
 
 
 def validate(config: Config) -> None:
-    p = config.panel
+    for name, allowed in CHOICES.items():
+        if (value := _setting(config, name)) not in allowed:
+            raise ConfigError(f"{name} must be one of {allowed}, got {value!r}")
+    for name, (low, high) in RANGES.items():
+        if not low <= (value := _setting(config, name)) <= high:
+            raise ConfigError(f"{name} must be {low}..{high}, got {value!r}")
     checks = [
-        (p.rows in PANEL_ROWS, f"panel.rows must be one of {PANEL_ROWS}, got {p.rows}"),
-        (p.cols > 0 and p.cols % 8 == 0, f"panel.cols must be a positive multiple of 8, got {p.cols}"),
-        (1 <= p.chain_length <= 16, f"panel.chain_length must be 1..16, got {p.chain_length}"),
-        (1 <= p.parallel <= 3, f"panel.parallel must be 1..3, got {p.parallel}"),
-        (0 <= p.gpio_slowdown <= 5, f"panel.gpio_slowdown must be 0..5, got {p.gpio_slowdown}"),
-        (1 <= p.pwm_bits <= 11, f"panel.pwm_bits must be 1..11, got {p.pwm_bits}"),
-        (0 <= p.brightness <= 100, f"panel.brightness must be 0..100, got {p.brightness}"),
-        (config.display.backend in BACKENDS, f"display.backend must be one of {BACKENDS}"),
-        (config.display.idle in ("clock", "blank"), "display.idle must be 'clock' or 'blank'"),
+        (config.panel.cols % 8 == 0, f"panel.cols must be a multiple of 8, got {config.panel.cols}"),
         (config.display.canvas_pool >= 3, "display.canvas_pool must be at least 3"),
-        (1 <= config.web.port <= 65535, f"web.port must be 1..65535, got {config.web.port}"),
         (config.web.max_body_bytes > 0, "web.max_body_bytes must be positive"),
         (config.worker.job_timeout_s > 0, "worker.job_timeout_s must be positive"),
         (config.render.max_frames > 0, "render.max_frames must be positive"),
@@ -172,6 +193,11 @@ def validate(config: Config) -> None:
             ipaddress.ip_network(network, strict=False)
         except ValueError:
             raise ConfigError(f"web.allow: {network!r} is not an address or network (CIDR)") from None
+
+
+def _setting(config: Config, name: str):
+    section, key = name.split(".")
+    return getattr(getattr(config, section), key)
 
 
 def networks(allow: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

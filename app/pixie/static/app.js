@@ -343,6 +343,14 @@ async function start() {
     $("preview").width = width * LED;
     $("preview").height = height * LED;
     document.title = `Pixie ${width}×${height}`;
+    // The appliance's own words for its priorities, most urgent first; "default" preselected.
+    $("priority").replaceChildren(
+      ...state.info.priorities.map((p) => {
+        const option = el("option", p, { value: p });
+        option.selected = p === "default";
+        return option;
+      }),
+    );
   } catch (e) {
     toast("The appliance does not answer.", "error");
   }
