@@ -273,7 +273,7 @@ def test_host_comes_from_pixie_host(stack, cli):
 
 def test_an_api_4xx_prints_its_reason(stack, cli):
     line = one_error_line(cli("text", "x" * 201, host=stack.url))
-    assert line == "pixie: 422 String should have at most 200 characters"
+    assert line == "pixie: 422 text: String should have at most 200 characters"
     line = one_error_line(cli("text", "hi", "--speed", "1000", host=stack.url))
     assert line == "pixie: 422 speed: Input should be less than or equal to 500"
     line = one_error_line(cli("text", "hi", "--color", "blurple", host=stack.url))

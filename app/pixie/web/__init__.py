@@ -23,8 +23,9 @@ def create_app(config: configuration.Config) -> FastAPI:
     app = FastAPI(title="Pixie", version="1", description="An LED-matrix display appliance's job queue.")
     app.state.config = config
     app.state.service = JobService(store.connect(config.redis.url), config)
-    problems.install(app)
-    for router in (jobs.router, panel.router, system.router):
+    routers = [jobs.router, panel.router, system.router]
+    problems.install(app, routers)
+    for router in routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=system.STATIC), name="static")
     openapi.install(app, jobs.DEMO_RANGE)

@@ -4,7 +4,7 @@ Domain errors from the job service map to codes here and nowhere else; HTTP's
 own refusals (a malformed body, a missing token) are `HTTPProblem`s.
 """
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -45,7 +45,9 @@ def status_of(error: errors.PixieError) -> int:
     return next(code for kind, code in STATUS if isinstance(error, kind))
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, routers: list[APIRouter]) -> None:
+    """The handlers; `routers` are the app's, whose routes say which methods a path has."""
+
     @app.exception_handler(HTTPProblem)
     async def http_problem(_, exc: HTTPProblem):
         return JSONResponse({"error": exc.message}, status_code=exc.status)
@@ -64,7 +66,7 @@ def install(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:  # every method the path has, not just those of the first route that matched
             methods = set()
-            for route in app.router.routes:
+            for route in (route for router in routers for route in router.routes):
                 if route.matches(request.scope)[0] != Match.NONE:
                     methods |= getattr(route, "methods", None) or set()
             if methods:
