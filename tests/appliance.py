@@ -54,11 +54,14 @@ class Appliance:
     def __init__(self, redis_url: str, tmp: Path, token: str = "", **settings):
         self.redis_url = fresh_database(redis_url)
         self.r = redis.Redis.from_url(self.redis_url)
+        # The volatile state in a database of its own, as the device keeps it in a Redis of its own.
+        self.volatile_url = fresh_database(redis_url)
+        self.v = redis.Redis.from_url(self.volatile_url)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = token
         self.record = tmp / f"frames-{self.port}.bin"
-        env = headless_env(self.redis_url, self.port, self.record, web_token=token, **settings)
+        env = headless_env(self.redis_url, self.port, self.record, self.volatile_url, web_token=token, **settings)
         logs = tmp / f"logs-{self.port}"
         logs.mkdir()
         self.processes = Processes(env, logs)
@@ -79,7 +82,7 @@ class Appliance:
 
     def start_display(self):
         self.start("display", "pixie-display")
-        wait_for(lambda: self.r.exists("pixie:display:heartbeat"), what="display heartbeat")
+        wait_for(lambda: self.v.exists("pixie:display:heartbeat"), what="display heartbeat")
 
     def worker_count(self) -> int:
         return self.r.scard("rq:workers")

@@ -309,7 +309,7 @@ def test_screen_png_answers_304_while_the_panel_is_unchanged(stack):
     status, png, headers = stack.request("GET", "/api/v1/screen.png?scale=1")
     etag = headers["ETag"]
     assert status == 200 and png.startswith(b"\x89PNG") and etag
-    stack.r.set("pixie:display:screen", bytes([1, 2, 3]) * 64 * 32)  # what the display publishes
+    stack.v.set("pixie:display:screen", bytes([1, 2, 3]) * 64 * 32)  # what the display publishes
     status, body, headers = stack.request("GET", "/api/v1/screen.png?scale=1", headers={"If-None-Match": etag})
     assert status == 200 and headers["ETag"] != etag
     assert Image.open(io.BytesIO(body)).getpixel((0, 0)) == (1, 2, 3)

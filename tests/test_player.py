@@ -76,7 +76,7 @@ def rig(redis_server, tmp_path):
                 p.multi()
                 store.create(p, job_id, kind="fill", priority=priority)
                 p.execute()
-            store.make_ready(r, job_id, priority, stream=key, frames=len(frames), **play)
+            store.make_ready(r, r, job_id, priority, stream=key, frames=len(frames), **play)
             player.commands.put(NewWork(RANK[priority]))
 
         def run(self, until: float) -> list[tuple[float, tuple]]:

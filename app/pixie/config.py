@@ -47,7 +47,11 @@ class ConfigError(ValueError):
 
 @dataclass
 class Redis:
+    # Durable: accepted jobs, their records and uploads, the queues, settings (persisted, fsynced).
     url: str = "redis://127.0.0.1:6379/0"
+    # Volatile: the display's heartbeat, live preview and commands, the render cache: written per
+    # frame, re-created after a restart, so kept off the SD card. Empty: the durable Redis.
+    volatile_url: str = ""
 
 
 @dataclass

@@ -28,10 +28,9 @@ SCREEN_INTERVAL_S = 0.2
 class Watcher:
     """Redis → the player's command queue; the player's `showing` → heartbeat and preview."""
 
-    def __init__(self, player: Player, config: configuration.Config, r: redis.Redis):
+    def __init__(self, player: Player, config: configuration.Config):
         self.player = player
         self.config = config
-        self.r = r
         self.stopped = threading.Event()
         self.reported_rank: int | None = None
         self.published: bytes | None = None
@@ -49,23 +48,24 @@ class Watcher:
     def tick(self) -> None:
         put = self.player.commands.put
         ready = False
-        for command in store.take_commands(self.r, WATCH_INTERVAL_S):
+        v = self.player.v
+        for command in store.take_commands(v, WATCH_INTERVAL_S):
             if "dismiss" in command:
                 put(Dismiss(command["dismiss"]))
             if "brightness" in command:
                 put(Brightness(int(command["brightness"])))
             ready = ready or "ready" in command
-        rank = store.top_rank(self.r)
+        rank = store.top_rank(self.player.r)
         if rank is not None and (ready or rank != self.reported_rank):
             put(NewWork(rank))
         self.reported_rank = rank
         showing = self.player.showing
         now = time.time()
         heartbeat = {"time": now, "playing": showing.job_id}
-        self.r.set(store.HEARTBEAT, json.dumps(heartbeat), ex=store.HEARTBEAT_TTL_S)
+        v.set(store.HEARTBEAT, json.dumps(heartbeat), ex=store.HEARTBEAT_TTL_S)
         if now >= self.next_screen and showing.frame is not None and showing.frame is not self.published:
             self.published = showing.frame
-            self.r.set(store.SCREEN, showing.frame)
+            v.set(store.SCREEN, showing.frame)
             self.next_screen = now + SCREEN_INTERVAL_S
         if self.config.display.idle == "clock" and int(now // 60) != self.clock_minute:
             self.clock_minute = int(now // 60)
@@ -76,8 +76,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = configuration.load()
     r = store.connect(config.redis.url)
-    player = Player(config, r, open_backend(config))
-    watcher = Watcher(player, config, r)
+    player = Player(config, r, open_backend(config), v=store.connect_volatile(config.redis))
+    watcher = Watcher(player, config)
 
     def stop(*_):
         watcher.stopped.set()

@@ -30,6 +30,17 @@ def settings() -> configuration.Config:
     return configuration.load()
 
 
+@functools.cache
+def _volatile(url: str):
+    return store.connect(url)
+
+
+def volatile(r):
+    """The volatile Redis (render cache, display commands); `r`, the queues' Redis, if none is set."""
+    url = settings().redis.volatile_url
+    return _volatile(url) if url else r
+
+
 def show_text(**options) -> dict:
     return run("text", options)
 
@@ -61,6 +72,7 @@ def demo(**options) -> dict:
 def run(kind: str, options: dict) -> dict:
     job = get_current_job()
     r = job.connection
+    v = volatile(r)
     store.index(r, job.id, (job.enqueued_at or job.created_at).timestamp())  # jobs sent straight to RQ are listed too
     config = settings()
     spec = specs.parse({"kind": kind, **options, "priority": job.origin})
@@ -79,19 +91,19 @@ def run(kind: str, options: dict) -> dict:
             str(render.VERSION),
         )
     )
-    cached = store.touch_stream(r, key)
+    cached = store.touch_stream(v, key)
     if cached:
-        frames = int(r.strlen(key) // (32 + panel.width * panel.height * 3))
+        frames = int(v.strlen(key) // (32 + panel.width * panel.height * 3))
     else:
         if upload:
             media_bytes = media(r, spec)
         rendered = render.render(spec, media_bytes, panel.width, panel.height, config.render)
-        store.put_stream(r, key, stream.pack(panel.width, panel.height, rendered), config.render.cache_max_bytes)
+        store.put_stream(v, key, stream.pack(panel.width, panel.height, rendered), config.render.cache_max_bytes)
         frames = len(rendered)
     if upload:
         store.drop_blob(r, upload)  # its frames are cached now; the file would only hold memory
     duration_s, repeat = play_length(spec, frames, config.display.default_duration_s)
-    store.make_ready(r, job.id, job.origin, stream=key, frames=frames, duration_s=duration_s, repeat=repeat)
+    store.make_ready(r, v, job.id, job.origin, stream=key, frames=frames, duration_s=duration_s, repeat=repeat)
     return {"stream": key, "frames": frames, "cached": cached}
 
 

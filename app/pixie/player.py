@@ -82,9 +82,11 @@ class Clock:
 
 
 class Player:
-    def __init__(self, config: configuration.Config, r: redis.Redis, backend, clock=None):
+    def __init__(self, config: configuration.Config, r: redis.Redis, backend, clock=None, v=None):
+        """`r` the durable Redis, `v` the volatile one (store.py says which key lives where)."""
         self.config = config
         self.r = r
+        self.v = r if v is None else v
         self.backend = backend
         self.clock = clock or Clock()
         # SimpleQueue: put() is safe from a signal handler (stop() runs in one).
@@ -153,12 +155,22 @@ class Player:
 
     def _load(self, job_id: str) -> Playback | None:
         record = store.get(self.r, job_id)
-        blob = store.get_stream(self.r, record.get("stream", ""))
+        blob = store.get_stream(self.v, record.get("stream", ""))
         if blob is None:
-            store.set_state(self.r, job_id, State.FAILED, reason="its frames were evicted from the render cache")
+            self._render_again(job_id)
             return None
         parsed = unpack(blob)
         return Playback(job_id, record, parsed.frames, parsed.hold_us)
+
+    def _render_again(self, job_id: str) -> None:
+        """Its frames are gone from the volatile render cache (evicted, or its Redis restarted)."""
+        from .queues import Queues  # rq, imported by this process only on the rare day it is needed
+
+        store.reset(self.r, job_id)
+        if not Queues(self.r).requeue(job_id):
+            reason = "its frames were evicted from the render cache and its render job has expired"
+            store.set_state(self.r, job_id, State.FAILED, reason=reason)
+        log.info("render %s again: its frames are no longer cached", job_id)
 
     def _start(self, playback: Playback) -> bool:
         if playback.job_id in self.dismissed:
@@ -169,7 +181,7 @@ class Player:
             return False  # canceled while it waited
         self._prepare(playback)
         self._save_active(playback)
-        self.r.set(store.NOW_PLAYING, json.dumps({"id": playback.job_id, "priority": playback.priority}))
+        self.v.set(store.NOW_PLAYING, json.dumps({"id": playback.job_id, "priority": playback.priority}))
         log.info("play %s (%s) from frame %d", playback.job_id, playback.priority, playback.index)
         return True
 
@@ -197,7 +209,7 @@ class Player:
         for attempt in range(30):
             try:
                 store.set_state(self.r, job_id, state, finished=self.clock.time(), **fields)
-                self.r.delete(store.NOW_PLAYING)
+                self.v.delete(store.NOW_PLAYING)
                 self._save_active()
                 return
             except redis.RedisError as e:

@@ -61,8 +61,10 @@ def _available(method):
 
 
 class JobService:
-    def __init__(self, r: redis.Redis, config: configuration.Config):
+    def __init__(self, r: redis.Redis, config: configuration.Config, v: redis.Redis | None = None):
+        """`r` the durable Redis, `v` the volatile one (store.py says which key lives where)."""
         self.r = r
+        self.v = r if v is None else v
         self.config = config
         self.queues = Queues(r, config.worker.job_timeout_s)
 
@@ -141,7 +143,7 @@ class JobService:
             self.queues.cancel(job_id)
         elif current.state in ON_DISPLAY and not store.unready(self.r, job_id):
             # The display has it (playing, or waiting under a preempting job).
-            store.send(self.r, dismiss=job_id)
+            store.send(self.v, dismiss=job_id)
         reason = f"replaced by {replaced_by}" if replaced_by else "canceled"
         store.set_state(self.r, job_id, State.CANCELED, reason=reason, finished=time.time())
         return self.status(job_id)
@@ -191,13 +193,13 @@ class JobService:
         if not BRIGHTNESS[0] <= value <= BRIGHTNESS[1]:
             raise errors.Invalid(f"brightness must be {BRIGHTNESS[0]}..{BRIGHTNESS[1]}, got {value}")
         self.r.set(store.BRIGHTNESS, value)
-        store.send(self.r, brightness=value)
+        store.send(self.v, brightness=value)
         return value
 
     @_available
     def screen(self) -> bytes | None:
         """The panel's pixels now (RGB24 rows), as the display last published them."""
-        raw = self.r.get(store.SCREEN)
+        raw = self.v.get(store.SCREEN)
         panel = self.config.panel
         return raw if raw and len(raw) == panel.width * panel.height * 3 else None
 
@@ -210,7 +212,7 @@ class JobService:
             "queues": self.queues.counts(),
             "workers": self.queues.workers(),
             "ready": [m.decode() for m in self.r.zrange(store.READY, 0, -1)],
-            "now_playing": store.get_json(self.r, store.NOW_PLAYING),
+            "now_playing": store.get_json(self.v, store.NOW_PLAYING),
         }
 
     def health(self) -> dict:
@@ -218,7 +220,7 @@ class JobService:
         try:
             self.r.ping()
             workers = self.queues.worker_count()
-            heartbeat = store.get_json(self.r, store.HEARTBEAT)
+            heartbeat = store.get_json(self.v, store.HEARTBEAT)
         except redis.RedisError as e:
             return {"ok": False, "redis": False, "error": str(e)}
         age = time.time() - heartbeat["time"] if heartbeat else None

@@ -2,7 +2,15 @@
 display's ready queue, the render cache, uploads and display control.
 
 Every key pixie writes is named here, so `redis-cli --scan 'pixie:*'` and
-this file tell the same story.
+this file tell the same story. Each key lives in one of two Redis servers:
+
+- durable (`r`, `[redis] url`, with an fsynced append-only file): what must
+  survive a power cut: accepted jobs, their records and uploads, the ready
+  queue, what the display plays, settings;
+- volatile (`v`, `[redis] volatile_url`, not persisted): what is written per
+  frame or re-created after a restart: heartbeat, live preview, now
+  playing, display commands, the render cache. A job whose cached frames
+  are gone is rendered again.
 """
 
 import hashlib
@@ -17,16 +25,11 @@ RECORD_TTL_S = 24 * 3600
 BLOB_TTL_S = 3600
 HEARTBEAT_TTL_S = 60
 
+# Durable.
 READY = "pixie:ready"
 SEQ = "pixie:seq"
-STREAM_INDEX = "pixie:streams"
-STREAM_BYTES = "pixie:streams:bytes"
-CONTROL = "pixie:display:ctl"
-HEARTBEAT = "pixie:display:heartbeat"
-NOW_PLAYING = "pixie:display:now"
 ACTIVE = "pixie:display:active"
 CLAIMED = "pixie:display:claimed"
-SCREEN = "pixie:display:screen"
 BRIGHTNESS = "pixie:brightness"
 # Recent job ids scored by arrival, newest kept: what `GET /api/v1/jobs` lists.
 JOBS = "pixie:jobs"
@@ -34,6 +37,13 @@ QUEUED = "pixie:queued"  # ids of the API's jobs no worker has started yet
 LOST = "pixie:lost"  # job id -> when recovery's sweep first saw it in no queue
 JOBS_MAX = 500
 RECORD = "pixie:job:"
+# Volatile.
+STREAM_INDEX = "pixie:streams"
+STREAM_BYTES = "pixie:streams:bytes"
+CONTROL = "pixie:display:ctl"
+HEARTBEAT = "pixie:display:heartbeat"
+NOW_PLAYING = "pixie:display:now"
+SCREEN = "pixie:display:screen"
 # Ready-queue scores: rank * RANK_SCALE + arrival sequence.
 RANK_SCALE = 1e13
 
@@ -56,6 +66,11 @@ def name_key(name: str) -> str:
 
 def connect(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, health_check_interval=30)
+
+
+def connect_volatile(config) -> redis.Redis:
+    """The volatile Redis of a `[redis]` config section (the durable one if none is set)."""
+    return connect(config.volatile_url or config.url)
 
 
 # A state change that never leaves a terminal state (a job canceled while it
@@ -184,11 +199,11 @@ def score(priority: str, seq: int) -> float:
     return RANK[priority] * RANK_SCALE + seq
 
 
-def make_ready(r: redis.Redis, job_id: str, priority: str, **fields) -> bool:
+def make_ready(r: redis.Redis, v: redis.Redis, job_id: str, priority: str, **fields) -> bool:
     """Hand a rendered job to the display, and wake it (it blocks on CONTROL)."""
     moved = set_state(r, job_id, State.READY, score(priority, r.incr(SEQ)), **fields)
     if moved:
-        send(r, ready=job_id)
+        send(v, ready=job_id)
     return moved
 
 
@@ -235,17 +250,17 @@ def digest(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
-def put_stream(r: redis.Redis, key: str, blob: bytes, max_bytes: int) -> None:
-    r.eval(_PUT_STREAM, 3, key, STREAM_INDEX, STREAM_BYTES, blob, max_bytes, time.time())
+def put_stream(v: redis.Redis, key: str, blob: bytes, max_bytes: int) -> None:
+    v.eval(_PUT_STREAM, 3, key, STREAM_INDEX, STREAM_BYTES, blob, max_bytes, time.time())
 
 
-def touch_stream(r: redis.Redis, key: str) -> bool:
+def touch_stream(v: redis.Redis, key: str) -> bool:
     """Mark a cached stream as just used; False if it is not cached."""
-    return bool(r.zadd(STREAM_INDEX, {key: time.time()}, xx=True, ch=True)) and bool(r.exists(key))
+    return bool(v.zadd(STREAM_INDEX, {key: time.time()}, xx=True, ch=True)) and bool(v.exists(key))
 
 
-def get_stream(r: redis.Redis, key: str) -> bytes | None:
-    return r.get(key)
+def get_stream(v: redis.Redis, key: str) -> bytes | None:
+    return v.get(key)
 
 
 def media_id(data: bytes) -> str:
@@ -273,17 +288,17 @@ def get_blob(r: redis.Redis, sha: str) -> bytes | None:
     return r.get(blob_key(sha))
 
 
-def send(r: redis.Redis, **command) -> None:
+def send(v: redis.Redis, **command) -> None:
     """A command for the display process (ready, dismiss, brightness)."""
-    r.rpush(CONTROL, json.dumps(command))
+    v.rpush(CONTROL, json.dumps(command))
 
 
-def take_commands(r: redis.Redis, wait_s: float) -> list[dict]:
+def take_commands(v: redis.Redis, wait_s: float) -> list[dict]:
     """Commands for the display: block up to `wait_s` for the first, then take all."""
-    first = r.blpop([CONTROL], timeout=wait_s)
+    first = v.blpop([CONTROL], timeout=wait_s)
     if first is None:
         return []
-    with r.pipeline() as p:
+    with v.pipeline() as p:
         p.lrange(CONTROL, 0, -1)
         p.delete(CONTROL)
         rest, _ = p.execute()

@@ -22,7 +22,7 @@ __all__ = ["AllowList", "create_app", "main"]
 def create_app(config: configuration.Config) -> FastAPI:
     app = FastAPI(title="Pixie", version="1", description="An LED-matrix display appliance's job queue.")
     app.state.config = config
-    app.state.service = JobService(store.connect(config.redis.url), config)
+    app.state.service = JobService(store.connect(config.redis.url), config, store.connect_volatile(config.redis))
     routers = [jobs.router, panel.router, system.router]
     problems.install(app, routers)
     for router in routers:
