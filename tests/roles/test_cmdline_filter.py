@@ -1,19 +1,16 @@
-"""The cmdline.txt editing logic (roles/pixie_boot/filter_plugins/cmdline.py)
+"""The cmdline.txt editing logic (pixie.appliance.cmdline_update, collections/.../plugins/filter/cmdline.py)
 over real default cmdline.txt lines, then the role's own task files run by
 ansible-playbook against a temporary firmware folder."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
-from roles_support import ROLES, role_defaults, role_tasks, vars_file
+from roles_support import filter_module, role_defaults, role_tasks, vars_file
 
-_spec = importlib.util.spec_from_file_location("pixie_cmdline", ROLES / "pixie_boot" / "filter_plugins" / "cmdline.py")
-cmdline = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cmdline)
-update = cmdline.pixie_cmdline_update
+cmdline = filter_module("cmdline")
+update = cmdline.cmdline_update
 
 # Defaults of the preinstalled images' /boot/firmware/cmdline.txt.
 UBUNTU_2404 = (
