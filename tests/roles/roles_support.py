@@ -25,6 +25,12 @@ ROLES = REPO / "roles"
 COLLECTION = REPO / "collections" / "ansible_collections" / "pixie" / "appliance"
 
 
+def site_roles() -> list[str]:
+    """The appliance's roles in order: THE list, roles/pixie_site/meta/main.yml's dependencies."""
+    meta = yaml.safe_load((ROLES / "pixie_site" / "meta" / "main.yml").read_text())
+    return [dep["role"] if isinstance(dep, dict) else dep for dep in meta["dependencies"]]
+
+
 def filter_module(name: str):
     """A filter plugin file of pixie.appliance, imported as a plain module (its functions)."""
     path = COLLECTION / "plugins" / "filter" / f"{name}.py"

@@ -18,20 +18,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from roles_support import ROLES, role_defaults, role_tasks, vars_file
+from roles_support import ROLES, role_defaults, role_tasks, site_roles, vars_file
 
-SITE_ROLES = [
-    "pixie_common",
-    "pixie_network",
-    "pixie_boot",
-    "pixie_redis",
-    "pixie_rgbmatrix",
-    "pixie_app",
-    "pixie_workers",
-    "pixie_admin",
-    "pixie_ssh",
-    "pixie_firewall",
-]
+SITE_ROLES = site_roles()
 SWITCH = "pixie_common_image_mode"
 SERVICE_MODULES = {"ansible.builtin.systemd_service", "ansible.builtin.systemd", "ansible.builtin.service"}
 # Handler modules that need the running device.
