@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from roles_support import filter_module, role_defaults, role_tasks, vars_file
+from roles_support import ROLES, filter_module, role_defaults, role_tasks, vars_file
 
 cmdline = filter_module("cmdline")
 update = cmdline.cmdline_update
@@ -154,7 +154,9 @@ def _boot_play(firmware: Path, tmp_path: Path, tasks=("locate.yml", "cmdline.yml
             "name": "pixie_boot cmdline tasks against a temporary firmware folder",
             "hosts": "localhost",
             "gather_facts": False,
+            # vars/main.yml: what the edits notify (the reboot handler below)
             "vars_files": role_defaults("pixie_common", "pixie_boot")
+            + [str(ROLES / "pixie_boot" / "vars" / "main.yml")]
             + [
                 vars_file(
                     tmp_path,
