@@ -48,3 +48,20 @@ def test_shared_filters_are_in_the_collection_only():
     cfg = (REPO / "ansible.cfg").read_text()
     paths = re.search(r"(?m)^collections_path\s*=\s*(.+)$", cfg).group(1).split(":")
     assert {"collections", ".cache/collections"} <= set(paths), paths
+
+
+def test_argument_specs_declare_every_default():
+    """Each role's meta/argument_specs.yml main entry point documents exactly its defaults/main.yml;
+    the other entry points (tasks_from) only take options main declares, or their own required inputs."""
+    for role in ROLE_NAMES:
+        defaults_file = ROLES / role / "defaults" / "main.yml"
+        defaults = (yaml.safe_load(defaults_file.read_text()) if defaults_file.exists() else None) or {}
+        specs = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+        main = specs["main"]["options"] or {}
+        assert set(defaults) <= set(main), (role, sorted(set(defaults) - set(main)))
+        undeclared = {k for k, o in main.items() if k not in defaults and not o.get("required")}
+        assert not undeclared, (role, sorted(undeclared))
+        for entry, spec in specs.items():
+            for name, option in (spec.get("options") or {}).items():
+                assert name in main or option.get("required"), (role, entry, name)
+                assert (ROLES / role / "tasks" / f"{entry}.yml").exists(), (role, entry)
