@@ -1,4 +1,4 @@
-"""pixie_sdcard's filters (SHA256SUMS parsing, partition offsets) as plain functions."""
+"""pixie.appliance's SD-card filters (SHA256SUMS parsing, partition offsets) as plain functions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location("sdcard", REPO / "roles/pixie_sdcard/filter_plugins/sdcard.py")
+spec = importlib.util.spec_from_file_location(
+    "sdcard", REPO / "collections/ansible_collections/pixie/appliance/plugins/filter/sdcard.py"
+)
 sdcard = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(sdcard)
 
@@ -22,7 +24,7 @@ SUMS = """\
 
 
 def test_newest_point_release_by_number_not_text():
-    assert sdcard.pixie_sdcard_pick_image(SUMS, PATTERN, "24.04") == {
+    assert sdcard.sdcard_pick_image(SUMS, PATTERN, "24.04") == {
         "name": "ubuntu-24.04.10-preinstalled-server-arm64+raspi.img.xz",
         "sha256": "b" * 64,
         "version": "24.04.10",
@@ -30,13 +32,13 @@ def test_newest_point_release_by_number_not_text():
 
 
 def test_other_release_and_text_mode_lines():
-    assert sdcard.pixie_sdcard_pick_image(SUMS, PATTERN, "24.10")["sha256"] == "e" * 64
-    assert sdcard.pixie_sdcard_pick_image(SUMS, PATTERN, "22.04") == {}
+    assert sdcard.sdcard_pick_image(SUMS, PATTERN, "24.10")["sha256"] == "e" * 64
+    assert sdcard.sdcard_pick_image(SUMS, PATTERN, "22.04") == {}
 
 
 def test_sum_of():
-    assert sdcard.pixie_sdcard_sum_of(SUMS, "ubuntu-24.04.3-preinstalled-server-arm64+raspi.img.xz") == "c" * 64
-    assert sdcard.pixie_sdcard_sum_of(SUMS, "nope.img.xz") == ""
+    assert sdcard.sdcard_sum_of(SUMS, "ubuntu-24.04.3-preinstalled-server-arm64+raspi.img.xz") == "c" * 64
+    assert sdcard.sdcard_sum_of(SUMS, "nope.img.xz") == ""
 
 
 def test_fat_offset():
@@ -50,6 +52,6 @@ def test_fat_offset():
             ],
         }
     }
-    assert sdcard.pixie_sdcard_fat_offset(json.dumps(table)) == {"start": 1048576, "size": 536870912, "number": 1}
+    assert sdcard.fat_offset(json.dumps(table)) == {"start": 1048576, "size": 536870912, "number": 1}
     table["partitiontable"]["partitions"] = table["partitiontable"]["partitions"][1:]
-    assert sdcard.pixie_sdcard_fat_offset(table) == {}
+    assert sdcard.fat_offset(table) == {}

@@ -1,13 +1,14 @@
 """Helpers for the role tests: run REAL ansible-playbook against localhost.
 
 Plays are written to a temp folder and run with the repo's ansible.cfg, the
-repo's roles and their filter plugins, a local connection, and the
+repo's roles, its pixie.appliance collection, a local connection, and the
 ansible.posix.json callback so that results can be asserted on. Nothing is
 mocked: a test that passes here ran the role's own task files.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -20,6 +21,23 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 ROLES = REPO / "roles"
+# pixie.appliance: the filters the roles share (found through ansible.cfg's collections_path).
+COLLECTION = REPO / "collections" / "ansible_collections" / "pixie" / "appliance"
+
+
+def site_roles() -> list[str]:
+    """The appliance's roles in order: THE list, roles/pixie_site/meta/main.yml's dependencies."""
+    meta = yaml.safe_load((ROLES / "pixie_site" / "meta" / "main.yml").read_text())
+    return [dep["role"] if isinstance(dep, dict) else dep for dep in meta["dependencies"]]
+
+
+def filter_module(name: str):
+    """A filter plugin file of pixie.appliance, imported as a plain module (its functions)."""
+    path = COLLECTION / "plugins" / "filter" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"pixie_appliance_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def ansible_tool(name: str) -> str:

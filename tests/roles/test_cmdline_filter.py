@@ -1,19 +1,16 @@
-"""The cmdline.txt editing logic (roles/pixie_boot/filter_plugins/cmdline.py)
+"""The cmdline.txt editing logic (pixie.appliance.cmdline_update, collections/.../plugins/filter/cmdline.py)
 over real default cmdline.txt lines, then the role's own task files run by
 ansible-playbook against a temporary firmware folder."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
-from roles_support import ROLES, role_defaults, role_tasks, vars_file
+from roles_support import ROLES, filter_module, role_defaults, role_tasks, vars_file
 
-_spec = importlib.util.spec_from_file_location("pixie_cmdline", ROLES / "pixie_boot" / "filter_plugins" / "cmdline.py")
-cmdline = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cmdline)
-update = cmdline.pixie_cmdline_update
+cmdline = filter_module("cmdline")
+update = cmdline.cmdline_update
 
 # Defaults of the preinstalled images' /boot/firmware/cmdline.txt.
 UBUNTU_2404 = (
@@ -157,7 +154,9 @@ def _boot_play(firmware: Path, tmp_path: Path, tasks=("locate.yml", "cmdline.yml
             "name": "pixie_boot cmdline tasks against a temporary firmware folder",
             "hosts": "localhost",
             "gather_facts": False,
+            # vars/main.yml: what the edits notify (the reboot handler below)
             "vars_files": role_defaults("pixie_common", "pixie_boot")
+            + [str(ROLES / "pixie_boot" / "vars" / "main.yml")]
             + [
                 vars_file(
                     tmp_path,

@@ -1,10 +1,11 @@
-"""Image mode (pixie_common_image_mode): the site.yml roles inside a chroot.
+"""Image mode (pixie_common_image_mode; pixie_boot_image_mode and pixie_ssh_image_mode in
+the two roles that do not depend on pixie_common): the site.yml roles inside a chroot.
 
 playbooks/image.yml runs the roles in an arm64 image where no systemd runs:
 tests/image/test_image_boot.py proves a full run there and boots the result
 (root, opt-in). These are the cheap checks:
 
-- the switch follows pixie_image_mode (what image.yml sets) and is off by default;
+- each switch follows pixie_image_mode (what image.yml sets) and is off by default;
 - every systemd task of the site roles that asks for a `state:` drops it in
   image mode (enabled/masked stay), and every handler that restarts, reloads,
   applies or reboots is skipped in image mode (a static walk over the YAML);
@@ -18,21 +19,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-from roles_support import ROLES, role_defaults, role_tasks, vars_file
+from roles_support import ROLES, role_defaults, role_tasks, site_roles, vars_file
 
-SITE_ROLES = [
-    "pixie_common",
-    "pixie_network",
-    "pixie_boot",
-    "pixie_redis",
-    "pixie_rgbmatrix",
-    "pixie_app",
-    "pixie_workers",
-    "pixie_admin",
-    "pixie_ssh",
-    "pixie_firewall",
-]
+SITE_ROLES = site_roles()
 SWITCH = "pixie_common_image_mode"
+
+
+def switch(role: str) -> str:
+    """The image-mode switch a role reads: pixie_common's, or its own without that dependency."""
+    meta = yaml.safe_load((ROLES / role / "meta" / "main.yml").read_text())
+    deps = [d["role"] if isinstance(d, dict) else d for d in meta.get("dependencies") or []]
+    return SWITCH if role == "pixie_common" or "pixie_common" in deps else f"{role}_image_mode"
+
+
 SERVICE_MODULES = {"ansible.builtin.systemd_service", "ansible.builtin.systemd", "ansible.builtin.service"}
 # Handler modules that need the running device.
 RUNTIME_HANDLERS = SERVICE_MODULES | {"ansible.builtin.reboot", "ansible.builtin.command"}
@@ -56,7 +55,7 @@ def _tasks(items, inherited_when=""):
 def _files(kind):
     for role in SITE_ROLES:
         for path in sorted((ROLES / role / kind).glob("*.yml")):
-            yield path, yaml.safe_load(path.read_text())
+            yield path, switch(role), yaml.safe_load(path.read_text())
 
 
 def _module(task):
@@ -65,18 +64,18 @@ def _module(task):
 
 def test_service_states_are_dropped_in_image_mode():
     checked = []
-    for path, items in _files("tasks"):
+    for path, flag, items in _files("tasks"):
         for task, whens in _tasks(items):
             module = _module(task)
             if module not in SERVICE_MODULES or "state" not in task[module]:
                 continue
             state = str(task[module]["state"])
-            guarded = SWITCH in whens
-            assert guarded or (SWITCH in state and "omit" in state), (
+            guarded = flag in whens
+            assert guarded or (flag in state and "omit" in state), (
                 f"{path.relative_to(ROLES)}: {task['name']!r} asks for state {state!r} also in image mode"
             )
             daemon_reload = str(task[module].get("daemon_reload", ""))
-            assert not daemon_reload or guarded or SWITCH in daemon_reload, (
+            assert not daemon_reload or guarded or flag in daemon_reload, (
                 f"{path.relative_to(ROLES)}: {task['name']!r} reloads systemd in image mode"
             )
             checked.append(task["name"])
@@ -86,13 +85,30 @@ def test_service_states_are_dropped_in_image_mode():
 
 def test_runtime_handlers_are_skipped_in_image_mode():
     checked = []
-    for path, items in _files("handlers"):
+    for path, flag, items in _files("handlers"):
         for task, whens in _tasks(items):
             if _module(task) is None or task["name"] in CHROOT_SAFE_HANDLERS:
                 continue
-            assert SWITCH in whens, f"{path.relative_to(ROLES)}: handler {task['name']!r} runs in image mode"
+            assert flag in whens, f"{path.relative_to(ROLES)}: handler {task['name']!r} runs in image mode"
             checked.append(task["name"])
-    assert {"Restart redis", "Apply netplan", "Reboot to apply the boot configuration"} <= set(checked), checked
+    assert {
+        "Restart redis",
+        "Apply netplan",
+        "Reboot to apply the boot configuration",
+        "Reload the sshd service",
+    } <= set(checked), checked
+
+
+def test_own_switches_are_declared_and_follow_pixie_image_mode():
+    for role in SITE_ROLES:
+        flag = switch(role)
+        if flag == SWITCH:
+            continue
+        defaults = yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text())
+        specs = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())
+        assert defaults[flag] == "{{ pixie_image_mode | default(false) }}", role
+        assert specs["argument_specs"]["main"]["options"][flag]["type"] == "bool", role
+        assert "pixie_common_" not in (ROLES / role / "handlers" / "main.yml").read_text(), role
 
 
 def _play(tmp_path, overrides, tasks):
@@ -101,22 +117,27 @@ def _play(tmp_path, overrides, tasks):
             "name": "image mode",
             "hosts": "localhost",
             "gather_facts": False,
-            "vars_files": role_defaults("pixie_common", "pixie_boot") + [vars_file(tmp_path, overrides)],
+            "vars_files": role_defaults("pixie_common", "pixie_boot", "pixie_ssh") + [vars_file(tmp_path, overrides)],
             "tasks": tasks,
         }
     ]
 
 
+SWITCHES = [SWITCH, "pixie_boot_image_mode", "pixie_ssh_image_mode"]
+
+
+@pytest.mark.parametrize("flag", SWITCHES)
 @pytest.mark.parametrize(
     "overrides, expected",
-    [({}, False), ({"pixie_image_mode": True}, True), ({"pixie_image_mode": True, SWITCH: False}, False)],
+    [({}, False), ({"pixie_image_mode": True}, True), ({"pixie_image_mode": True, "FLAG": False}, False)],
     ids=["default-off", "image-yml-sets-pixie_image_mode", "explicit-override"],
 )
-def test_switch_follows_pixie_image_mode(run_play, tmp_path, overrides, expected):
+def test_switch_follows_pixie_image_mode(run_play, tmp_path, flag, overrides, expected):
+    overrides = {flag if k == "FLAG" else k: v for k, v in overrides.items()}
     play = _play(
         tmp_path,
         {"pixie_common_credentials_dir": str(tmp_path / "credentials"), **overrides},
-        [{"name": "Show the switch", "ansible.builtin.debug": {"msg": "{{ " + SWITCH + " | bool }}"}}],
+        [{"name": "Show the switch", "ansible.builtin.debug": {"msg": "{{ " + flag + " | bool }}"}}],
     )
     result = run_play(play)
     assert result.rc == 0, result
@@ -151,8 +172,14 @@ def test_unit_lookup_reads_unit_files_in_image_mode(run_play, tmp_path):
     assert result.result("Gather the service list").get("skipped") is True
 
 
-def test_sdcard_imports_pixie_boots_config_txt_edits():
+def test_sdcard_uses_pixie_boots_files_entry_point():
     tune = (ROLES / "pixie_sdcard" / "tasks" / "tune.yml").read_text()
-    assert "../../pixie_boot/tasks/config-txt.yml" in tune
+    tasks = yaml.safe_load(tune)
+    included = [t["ansible.builtin.include_role"] for t in tasks if "ansible.builtin.include_role" in t]
+    assert included == [{"name": "pixie_boot", "tasks_from": "files"}]
     assert "dtparam=audio" not in tune and "disable-bt" not in tune, "a copy of pixie_boot's edits is back"
+    specs = yaml.safe_load((ROLES / "pixie_boot" / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+    assert {"main", "files", "validate"} <= set(specs)
+    assert specs["files"]["options"]["pixie_boot_files_cmdline_path"]["required"] is True
+    assert specs["files"]["options"]["pixie_boot_files_config_path"]["required"] is True
     assert Path(ROLES / "pixie_boot" / "tasks" / "config-txt.yml").exists()

@@ -1,8 +1,8 @@
 """Filters for Linux/systemd CPU lists ("0-2", "0,1,2", "0 2-3").
 
-``"0-2,5" | pixie_cpulist`` returns ``[0, 1, 2, 5]``; an invalid list returns
+``"0-2,5" | cpulist`` returns ``[0, 1, 2, 5]``; an invalid list returns
 ``[]`` so that an ``ansible.builtin.assert`` can name the bad variable.
-``[0, 1, 2] | pixie_cpulist_format`` returns ``"0-2"``.
+``[0, 1, 2] | cpulist_format`` returns ``"0-2"``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 _RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
 
 
-def pixie_cpulist(value):
+def cpulist(value):
     """Expand a CPU list string (or int, or list of ints) into sorted ints."""
     if isinstance(value, bool):
         return []
@@ -40,9 +40,9 @@ def pixie_cpulist(value):
     return sorted(cpus)
 
 
-def pixie_cpulist_format(value, sep=","):
+def cpulist_format(value, sep=","):
     """Compress CPUs into ranges: [0, 1, 2, 5] -> "0-2,5"."""
-    cpus = pixie_cpulist(value)
+    cpus = cpulist(value)
     parts = []
     start = prev = None
     for cpu in cpus:
@@ -63,6 +63,6 @@ class FilterModule:
 
     def filters(self):
         return {
-            "pixie_cpulist": pixie_cpulist,
-            "pixie_cpulist_format": pixie_cpulist_format,
+            "cpulist": cpulist,
+            "cpulist_format": cpulist_format,
         }

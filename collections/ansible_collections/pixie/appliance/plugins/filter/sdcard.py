@@ -1,15 +1,15 @@
 """Filters of the pixie_sdcard role.
 
-``pixie_sdcard_pick_image(sums, pattern, release)`` reads a ``SHA256SUMS``
+``sdcard_pick_image(sums, pattern, release)`` reads a ``SHA256SUMS``
 text (``<sha256> *<name>`` or ``<sha256>  <name>`` lines) and returns
 ``{"name", "sha256", "version"}`` of the newest point release of
 ``release`` whose file name matches ``pattern`` (``{version}`` stands for
 ``24.04``, ``24.04.1``, ...), or ``{}`` when none matches.
 
-``pixie_sdcard_sum_of(sums, name)`` returns the sha256 listed for ``name``
+``sdcard_sum_of(sums, name)`` returns the sha256 listed for ``name``
 (``""`` when absent).
 
-``pixie_sdcard_fat_offset(sfdisk_json)`` returns ``{"start", "size",
+``fat_offset(sfdisk_json)`` returns ``{"start", "size",
 "number"}`` in bytes for the first FAT partition of ``sfdisk --json``
 output, or ``{}``.
 """
@@ -31,7 +31,7 @@ def _entries(sums):
             yield match.group(1).lower(), match.group(2)
 
 
-def pixie_sdcard_pick_image(sums, pattern, release):
+def sdcard_pick_image(sums, pattern, release):
     release = str(release)
     head, sep, tail = str(pattern).partition("{version}")
     if not sep:
@@ -50,14 +50,14 @@ def pixie_sdcard_pick_image(sums, pattern, release):
     return best[1] if best else {}
 
 
-def pixie_sdcard_sum_of(sums, name):
+def sdcard_sum_of(sums, name):
     for sha, entry in _entries(sums):
         if entry == name:
             return sha
     return ""
 
 
-def pixie_sdcard_fat_offset(sfdisk_json):
+def fat_offset(sfdisk_json):
     data = json.loads(sfdisk_json) if isinstance(sfdisk_json, str) else sfdisk_json
     table = data.get("partitiontable", {})
     sector = int(table.get("sectorsize", 512))
@@ -73,7 +73,7 @@ class FilterModule:
 
     def filters(self):
         return {
-            "pixie_sdcard_pick_image": pixie_sdcard_pick_image,
-            "pixie_sdcard_sum_of": pixie_sdcard_sum_of,
-            "pixie_sdcard_fat_offset": pixie_sdcard_fat_offset,
+            "sdcard_pick_image": sdcard_pick_image,
+            "sdcard_sum_of": sdcard_sum_of,
+            "fat_offset": fat_offset,
         }

@@ -1,6 +1,6 @@
 """Token-level editing of a Raspberry Pi ``cmdline.txt`` (kernel command line).
 
-The firmware reads ONE line. ``pixie_cmdline_update`` takes the file content
+The firmware reads ONE line. ``cmdline_update`` takes the file content
 and returns the new content:
 
 * every line's tokens are merged into one line (a stray second line, e.g. an
@@ -62,12 +62,12 @@ def _render(key, value):
     return f"{key}={value}"
 
 
-def pixie_cmdline_tokens(content):
+def cmdline_tokens(content):
     """Split cmdline content (all lines) into kernel tokens."""
     return _tokens(str(content))
 
 
-def pixie_cmdline_update(content, tokens=None, remove=None):
+def cmdline_update(content, tokens=None, remove=None):
     """Return ``content`` with ``tokens`` (key -> value) applied and ``remove`` keys dropped."""
     content = "" if content is None else str(content)
     remove_keys = {_key(k) for k in (remove or [])}
@@ -111,6 +111,6 @@ class FilterModule:
 
     def filters(self):
         return {
-            "pixie_cmdline_update": pixie_cmdline_update,
-            "pixie_cmdline_tokens": pixie_cmdline_tokens,
+            "cmdline_update": cmdline_update,
+            "cmdline_tokens": cmdline_tokens,
         }
