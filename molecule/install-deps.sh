@@ -24,11 +24,12 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends "${missing[@]}"
+    # stdout is the venv path the caller reads: everything else goes to stderr.
+    apt-get update -q >&2
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 fi
 
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q -r "$here/requirements.txt"   # a no-op when satisfied
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv" >&2
+"$venv/bin/pip" install -q -r "$here/requirements.txt" >&2   # a no-op when satisfied
 PATH="$venv/bin:$PATH" "$venv/bin/molecule" --version >&2
 echo "$venv"
