@@ -396,10 +396,11 @@ def main() -> None:
     print(f"\nwrote {args.out / 'bench.json'} and {args.out / 'bench.png'}")
 
 
-def _redis_server(work: Path):
+def _redis_server(work: Path, *settings: str):
+    """A redis-server of its own in `work`: no snapshots, and `settings` (e.g. an append-only file)."""
     port = _free_port()
     proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(work)],
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(work), *settings],
         stdout=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}"
