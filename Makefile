@@ -14,9 +14,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # verifies the rendered unit files; git: the rgbmatrix role's fixture repository;
 # chromium: the page tests drive it headless (Playwright never downloads a browser);
 # xz-utils..util-linux: flash.yml writes and seeds images without mounting them;
-# openssh-server: the ssh role's result is read back with `sshd -T`.
+# openssh-server: the ssh role's result is read back with `sshd -T`; strace: the card-writes
+# benchmark counts the durable Redis's fsyncs.
 APT_PACKAGES := redis-server python3-venv python3-dev git make systemd curl chromium \
-	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server
+	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server strace
 
 .PHONY: run test bench hardening deps lint pytest molecule molecule-pi3 image-tests
 
@@ -28,9 +29,11 @@ run: deps $(BIN)/.installed
 
 test: deps $(BIN)/.installed lint pytest
 
-# The original design against pixie, side by side: artifacts/bench/bench.{json,png} and a table.
+# The original design against pixie, side by side: artifacts/bench/bench.{json,png} and a table;
+# then what reaches the SD card, one AOF against durable + volatile: artifacts/bench/card_writes.json.
 bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.card_writes
 
 # Bigger fuzz/load runs than the ones `make test` runs in CI.
 hardening: deps $(BIN)/.installed

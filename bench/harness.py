@@ -49,11 +49,16 @@ class Stack:
         self.redis, url = _redis_server(work / name)
         self.redis_url = f"{url}/0"
         self.r = redis.Redis.from_url(self.redis_url)
+        self.servers = {"redis": self.redis}
+        volatile = ""
+        if name == "pixie":  # as shipped: the volatile state in a second Redis
+            self.servers["redis-volatile"], volatile = _redis_server(work / name)
+        self.v = redis.Redis.from_url(f"{volatile}/0") if volatile else self.r
         self.record = work / f"{name}.frames"
         self.record.touch()
         self.offset = 0
         self.frames: list[tuple[int, bytes]] = []
-        env = headless_env(self.redis_url, int(self.url.rsplit(":", 1)[1]), self.record)
+        env = headless_env(self.redis_url, int(self.url.rsplit(":", 1)[1]), self.record, volatile and f"{volatile}/0")
         env["PYTHONPATH"] = str(ROOT)  # the baseline's job module lives in bench/
         logs = work / f"{name}-logs"
         logs.mkdir()
@@ -119,7 +124,7 @@ class Stack:
 
     def _idle(self) -> bool:
         started = sum(self.r.zcard(f"rq:wip:{q}") for q in ("high", "default", "low"))
-        return started == 0 and not self.r.exists(store.NOW_PLAYING)
+        return started == 0 and not self.v.exists(store.NOW_PLAYING)
 
     def read(self) -> list[tuple[int, bytes]]:
         """Frames recorded since the last call (appended to self.frames)."""
@@ -147,13 +152,14 @@ class Stack:
         raise TimeoutError(f"{self.name}: the expected frame never showed")
 
     def memory(self) -> dict:
-        procs = {**self.processes.procs, "redis": self.redis}
+        procs = {**self.processes.procs, **self.servers}
         return {name: _memory(proc.pid) for name, proc in procs.items()}
 
     def stop(self) -> None:
         self.processes.stop()
-        self.redis.terminate()
-        self.redis.wait(10)
+        for server in self.servers.values():
+            server.terminate()
+            server.wait(10)
 
 
 def _memory(pid: int) -> dict:
@@ -396,10 +402,11 @@ def main() -> None:
     print(f"\nwrote {args.out / 'bench.json'} and {args.out / 'bench.png'}")
 
 
-def _redis_server(work: Path):
+def _redis_server(work: Path, *settings: str):
+    """A redis-server of its own in `work`: no snapshots, and `settings` (e.g. an append-only file)."""
     port = _free_port()
     proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(work)],
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(work), *settings],
         stdout=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}"

@@ -31,3 +31,21 @@ def test_smoke_run_writes_json_table_and_chart(tmp_path):
     assert {"web", "display", "worker1", "worker2"} <= set(report["memory_mb"]["pixie"])
     assert "baseline/pixie" in result.stdout
     assert Image.open(tmp_path / "bench.png").format == "PNG"
+
+
+def test_card_writes_smoke_run_measures_both_layouts(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.card_writes", "--smoke", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads((tmp_path / "card_writes.json").read_text())["figures"]
+    assert set(figures) == {"idle, per hour", "20 fps animation, per hour", "per 1000 accepted jobs"}
+    for per in figures.values():
+        assert set(per) == {"one AOF", "durable + volatile"}
+    jobs = figures["per 1000 accepted jobs"]
+    assert jobs["one AOF"]["aof_bytes"] > 0 and jobs["one AOF"]["fsyncs"] > 0  # the counters count
+    assert "durable Redis (on the card)" in result.stdout

@@ -44,10 +44,10 @@ class Processes:
         return self.procs[name]
 
     def start_appliance(self, workers: int, cwd: Path | None = None) -> None:
-        """Web, N render workers (the first runs rq's scheduler) and the display."""
+        """Web, N render workers and the display, as the device runs them."""
         self.start("web", "pixie-web")
         for n in range(1, workers + 1):
-            self.start(f"worker{n}", "pixie-worker", str(n), *(["--with-scheduler"] * (n == 1)))
+            self.start(f"worker{n}", "pixie-worker", str(n))
         self.start("display", "pixie-display", cwd=cwd)
 
     def exited(self) -> list[str]:

@@ -10,6 +10,7 @@ protocol.
 
 import base64
 import functools
+import logging
 import re
 import time
 import uuid
@@ -23,6 +24,7 @@ from . import spec as specs
 from .queues import Queues
 from .vocabulary import MEDIA_KINDS, ON_DISPLAY, TERMINAL, Kind, State
 
+log = logging.getLogger("pixie.service")
 # What RQ accepts as a job id (anything else makes Job.fetch raise ValueError).
 JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 BRIGHTNESS = (0, 100)  # percent; 0 is dark
@@ -106,6 +108,7 @@ class JobService:
             kwargs = spec.model_dump(exclude={"kind", "priority", "name", "data_b64"}, exclude_none=True)
             self.queues.enqueue(p, job_id, spec.priority, spec.kind, kwargs, ttl_s=store.RECORD_TTL_S)
             p.execute()
+        log.info("accepted %s job %s (%s)%s", spec.kind, job_id, spec.priority, f" {spec.name!r}" if spec.name else "")
         return Accepted(id=job_id, url=f"/api/v1/jobs/{job_id}", state=State.QUEUED)
 
     @_available

@@ -8,7 +8,7 @@ when what it checks does not hold.
   smoke    --url U --token-file F            401 without the token; a text and
                                              an image job reach `done`, and
                                              screen.png shows their pixels
-  submit   --url U --token-file F --ids OUT [--duration S | --heavy]
+  submit   --url U --token-file F --ids OUT [--duration S] [--heavy | --animation]
                                              one job, its id saved to OUT
   wait     --url U --ids FILE --state S      until that job is in state S
   load     --url U --token-file F --ids OUT --count N --concurrency C [--noise]
@@ -139,8 +139,21 @@ def noise_job(i: int) -> dict:
     return {"kind": "image", "data_b64": base64.b64encode(png_bytes(image)).decode(), "duration_s": 0.05}
 
 
+def animation_job(seconds: float) -> dict:
+    """A 20 fps GIF looping for `seconds`: a frame swapped every 50 ms."""
+    frames = [Image.new("RGB", (64, 32), color) for color in (RED, WHITE, BLUE, (0, 255, 0))]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=50, loop=0)
+    return {"kind": "animation", "data_b64": base64.b64encode(out.getvalue()).decode(), "duration_s": seconds}
+
+
 def cmd_submit(args, token: str) -> dict:
-    spec = heavy_job() if args.heavy else text_job(0) | {"duration_s": args.duration}
+    if args.heavy:
+        spec = heavy_job()
+    elif args.animation:
+        spec = animation_job(args.duration)
+    else:
+        spec = text_job(0) | {"duration_s": args.duration}
     ids = [submit(args.url, token, spec)]
     Path(args.ids[0]).write_text(json.dumps(ids))
     return {"ids": ids}
@@ -225,6 +238,7 @@ def main(argv=None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--duration", type=float, default=2, help="submit: the job's duration_s")
     parser.add_argument("--heavy", action="store_true", help="submit: a job slow to render")
+    parser.add_argument("--animation", action="store_true", help="submit: a 20 fps GIF looping for --duration")
     parser.add_argument("--noise", action="store_true", help="load: ~200 KB image jobs instead of text")
     parser.add_argument("--state", default="playing", help="wait: the state to wait for")
     parser.add_argument("--after", type=float, default=0, help="account: jobs must have started after this epoch")

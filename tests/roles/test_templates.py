@@ -21,7 +21,7 @@ from roles_support import ROLES, role_defaults, run_playbook, vars_file
 TEMPLATES = {
     "pixie_workers": ["rqworker@.service.j2"],
     "pixie_app": ["pixie-web.service.j2", "pixie-display.service.j2", "pixie.toml.j2", "pixie.env.j2"],
-    "pixie_redis": ["pixie.conf.j2", "restart.conf.j2"],
+    "pixie_redis": ["pixie.conf.j2", "restart.conf.j2", "volatile.conf.j2"],
     "pixie_boot": ["timesyncd-pixie.conf.j2"],
     "pixie_admin": ["profile-pixie.sh.j2", "motd-pixie.sh.j2", "rq.env.j2"],
     "pixie_network": ["netplan-wifi.yaml.j2"],
@@ -66,7 +66,8 @@ def render_templates(tmp_path: Path, overrides=None, name="out") -> Path:
             "name": "render the role templates",
             "hosts": "localhost",
             "gather_facts": False,
-            "vars_files": role_defaults(*TEMPLATES, "pixie_common") + [vars_file(tmp_path, values, f"{name}.yml")],
+            "vars_files": role_defaults(*TEMPLATES, "pixie_common")
+            + [str(ROLES / "pixie_redis" / "vars" / "main.yml"), vars_file(tmp_path, values, f"{name}.yml")],
             "tasks": tasks,
         }
     ]
@@ -230,12 +231,35 @@ def test_env_file_carries_the_secrets(defaults):
     password = (tmp_path / "credentials" / "redis_password").read_text().strip()
     token = (tmp_path / "credentials" / "api_token").read_text().strip()
     url = f"redis://:{password}@127.0.0.1:6379/0"
-    assert env == {"PIXIE_REDIS_URL": url, "RQ_REDIS_URL": url, "PIXIE_WEB_TOKEN": token}
+    volatile = f"redis://:{password}@127.0.0.1:6380/0"
+    assert env == {
+        "PIXIE_REDIS_URL": url,
+        "RQ_REDIS_URL": url,
+        "PIXIE_REDIS_VOLATILE_URL": volatile,
+        "PIXIE_WEB_TOKEN": token,
+    }
 
 
 def test_env_file_without_token_when_auth_is_off(render):
     out = render({"pixie_common_web_token_enabled": False})
-    assert set(_env(out / "pixie.env")) == {"PIXIE_REDIS_URL", "RQ_REDIS_URL"}
+    assert set(_env(out / "pixie.env")) == {"PIXIE_REDIS_URL", "RQ_REDIS_URL", "PIXIE_REDIS_VOLATILE_URL"}
+
+
+def test_only_the_durable_redis_writes_to_the_card(defaults):
+    out, tmp_path = defaults
+    password = (tmp_path / "credentials" / "redis_password").read_text().strip()
+    durable = (out / "pixie.conf").read_text().splitlines()
+    assert {"appendonly yes", "appendfsync always", 'save ""'} <= set(durable)  # jobs in the AOF, no snapshots
+    volatile = (out / "volatile.conf").read_text().splitlines()
+    assert {'save ""', "appendonly no", "port 6380", f"requirepass {password}", "bind 127.0.0.1 -::1"} <= set(volatile)
+    assert "pidfile /run/redis-pixie-volatile/redis-server.pid" in volatile  # where redis-server@.service looks
+    unit = (out / "rqworker@.service").read_text()
+    assert "After=network-online.target redis-server.service redis-server@pixie-volatile.service" in unit
+
+
+def test_without_a_volatile_redis_everything_stays_in_the_one(render):
+    out = render({"pixie_common_redis_volatile_port": 0})
+    assert "PIXIE_REDIS_VOLATILE_URL" not in _env(out / "pixie.env")
 
 
 def _free_port() -> int:

@@ -5,6 +5,8 @@ exception handler per kind of refusal (problems.py), the routers by area
 (jobs, panel, system), the OpenAPI adjustments and the client allow-list.
 """
 
+import logging
+
 import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -35,5 +37,8 @@ def create_app(config: configuration.Config) -> FastAPI:
 
 
 def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
     config = configuration.load()
-    uvicorn.run(create_app(config), host=config.web.host, port=config.web.port, log_level="info")
+    # No access log: the page polls the live preview several times a second, and every line
+    # would be a journal write on the SD card. The job service logs one line per job instead.
+    uvicorn.run(create_app(config), host=config.web.host, port=config.web.port, log_level="info", access_log=False)
