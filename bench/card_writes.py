@@ -53,6 +53,7 @@ class Appliance:
         self.port = _free_port()
         env = headless_env(f"{url}/0", self.port, self.dir / "frames.bin", f"{volatile}/0" if volatile else "")
         env["PIXIE_DISPLAY_IDLE"] = "clock"  # as on the device
+        env["PIXIE_WORKER_MAX_JOBS"] = "1000000"  # no systemd here to restart a worker that retires
         env["PIXIE_DISPLAY_RECORD_PATH"] = ""  # the stand-in panel records nothing: only Redis is measured
         self.processes = Processes(env, self.dir)
         self.processes.start_appliance(workers=2)
