@@ -126,8 +126,8 @@ def _fsyncs(summary: str) -> int:
     calls = 0
     for line in summary.splitlines():
         parts = line.split()
-        if parts and parts[-1] in ("fsync", "fdatasync"):
-            calls += int(parts[3] if len(parts) == 6 else parts[2])
+        if parts and parts[-1] in ("fsync", "fdatasync"):  # % time, seconds, usecs/call, calls, [errors,] syscall
+            calls += int(parts[3])
     return calls
 
 
