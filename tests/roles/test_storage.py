@@ -72,7 +72,7 @@ def fstab_lines(values: dict) -> list[list[str]]:
 
 
 def test_fstab_noatime_once_tmpfs_and_no_swap_file(tmp_path):
-    values = scratch(tmp_path)
+    values = {**scratch(tmp_path), "pixie_storage_tmp_tmpfs": True}
     before = Path(values["pixie_storage_fstab"]).read_text()
     checked = run(tmp_path, values, check=True)
     assert checked.rc == 0, checked
@@ -131,7 +131,7 @@ def test_fstab_without_a_root_line_is_untouched(tmp_path):
 
 
 def test_no_fstab_gets_only_the_tmp_line(tmp_path):
-    values = scratch(tmp_path, fstab=None, swapfile=False)
+    values = {**scratch(tmp_path, fstab=None, swapfile=False), "pixie_storage_tmp_tmpfs": True}
     result = run(tmp_path, values)
     assert result.rc == 0, result
     assert [f[1] for f in fstab_lines(values)] == ["/tmp"]
