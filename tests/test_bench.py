@@ -11,15 +11,21 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_smoke_run_writes_json_table_and_chart(tmp_path):
+def smoke(module: str, out: Path) -> subprocess.CompletedProcess:
+    """`python -m <module> --smoke`, which must succeed."""
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--out", str(tmp_path)],
+        [sys.executable, "-m", module, "--smoke", "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_smoke_run_writes_json_table_and_chart(tmp_path):
+    result = smoke("bench", tmp_path)
     report = json.loads((tmp_path / "bench.json").read_text())
     figures = {"latency_cold_ms", "latency_warm_ms", "pacing_error_ms", "latency_depth_2_ms", "latency_depth_5_ms"}
     assert set(report["figures"]) == figures
@@ -34,14 +40,7 @@ def test_smoke_run_writes_json_table_and_chart(tmp_path):
 
 
 def test_card_writes_smoke_run_measures_both_layouts(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.card_writes", "--smoke", "--out", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = smoke("bench.card_writes", tmp_path)
     figures = json.loads((tmp_path / "card_writes.json").read_text())["figures"]
     assert set(figures) == {"idle, per hour", "20 fps animation, per hour", "per 1000 accepted jobs"}
     for per in figures.values():
