@@ -206,7 +206,8 @@ def test_redis_sigkill_mid_load_loses_no_accepted_job(tmp_path):
     data = tmp_path / "redis-data"
     data.mkdir()
     argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data), "--save", ""]
-    argv += ["--appendonly", "yes", "--appendfsync", "always"]
+    # As many databases as the session's Redis: appliances number theirs across the whole run.
+    argv += ["--appendonly", "yes", "--appendfsync", "always", "--databases", "1000"]
     server = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
     client = redis.Redis(port=port)
     wait_for(lambda: pings(client), what="redis-server")
