@@ -10,7 +10,12 @@ drives (the real upstream cannot be fetched in CI):
 - ``make -C utils led-image-viewer text-scroller`` makes tiny shell scripts
   that print FIXTURE and the values the library was built with;
 - ``pip install .`` (repo root) installs a pure-Python ``rgbmatrix`` package
-  through an in-tree PEP 517 backend (no build requirements, works offline).
+  through an in-tree PEP 517 backend under bindings/ (no build requirements,
+  works offline);
+- like upstream, it carries a folder the build never reads
+  (``optimized-kernel/``, here one large incompressible file, LARGE_FILE_BYTES)
+  so a test can show it is not fetched; it serves partial fetches
+  (``uploadpack.allowFilter``), as GitHub does.
 
 Usage: make_fixture_repo.py DEST [--commits N]  -> prints one sha per commit.
 """
@@ -70,7 +75,7 @@ FORCE:
 PYPROJECT = """[build-system]
 requires = []
 build-backend = "fixture_build"
-backend-path = ["_fixture_build"]
+backend-path = ["bindings/_fixture_build"]
 
 [project]
 name = "rgbmatrix"
@@ -86,7 +91,7 @@ import os
 import re
 import zipfile
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _PKG = os.path.join(_ROOT, "bindings", "python", "rgbmatrix")
 
 
@@ -148,6 +153,10 @@ class RGBMatrix:
 '''
 
 
+LARGE_FILE = "optimized-kernel/kernel-prebuilt.tar.xz"
+LARGE_FILE_BYTES = 8 * 1024 * 1024
+
+
 def _git(dest: Path, *args: str) -> str:
     env = dict(
         os.environ,
@@ -175,7 +184,10 @@ def make_fixture_repo(dest: Path, commits: int = 2) -> list[str]:
     _write(dest / "config.mk", CONFIG_MK)
     _write(dest / "lib" / "Makefile", LIB_MAKEFILE)
     _write(dest / "utils" / "Makefile", UTILS_MAKEFILE)
-    _write(dest / "_fixture_build" / "fixture_build.py", BACKEND)
+    _write(dest / "bindings" / "_fixture_build" / "fixture_build.py", BACKEND)
+    (dest / LARGE_FILE).parent.mkdir(parents=True)
+    (dest / LARGE_FILE).write_bytes(os.urandom(LARGE_FILE_BYTES))
+    _git(dest, "config", "uploadpack.allowFilter", "true")
     _write(
         dest / ".gitignore", "lib/librgbmatrix.a\nlib/fixture-builds.log\nutils/led-image-viewer\nutils/text-scroller\n"
     )

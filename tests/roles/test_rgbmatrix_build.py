@@ -9,19 +9,29 @@ import sys
 from pathlib import Path
 
 import pytest
-from make_fixture_repo import make_fixture_repo
-from roles_support import role_defaults, role_tasks, run_playbook, vars_file
+import yaml
+from make_fixture_repo import LARGE_FILE, LARGE_FILE_BYTES, make_fixture_repo
+from roles_support import REPO, role_defaults, role_tasks, run_playbook, vars_file
+
+
+def make_prefix(root: Path, commits: int) -> list[str]:
+    """A FIXTURE repository and an app virtualenv in root; the commits' shas."""
+    shas = make_fixture_repo(root / "fixture-rpi-rgb-led-matrix", commits=commits)
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(root / "venv")], check=True)
+    return shas
 
 
 @pytest.fixture(scope="module")
 def prefix(tmp_path_factory):
     root = tmp_path_factory.mktemp("rgbmatrix")
-    shas = make_fixture_repo(root / "fixture-rpi-rgb-led-matrix", commits=2)
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(root / "venv")], check=True)
-    return root, shas
+    return root, make_prefix(root, commits=2)
 
 
-def deploy(root: Path, version: str, check=False, **overrides):
+def rgbmatrix_default(name: str):
+    return yaml.safe_load((REPO / "roles" / "pixie_rgbmatrix" / "defaults" / "main.yml").read_text())[name]
+
+
+def deploy(root: Path, version: str, check=False, extra_vars_files=(), **overrides):
     values = {
         "pixie_common_credentials_dir": str(root / "credentials"),
         "pixie_common_venv": str(root / "venv"),
@@ -39,6 +49,7 @@ def deploy(root: Path, version: str, check=False, **overrides):
             "hosts": "localhost",
             "gather_facts": False,
             "vars_files": role_defaults("pixie_common", "pixie_app", "pixie_rgbmatrix")
+            + list(extra_vars_files)
             + [vars_file(root, values, "rgbmatrix-vars.yml")],
             "tasks": [
                 {
@@ -56,6 +67,18 @@ def deploy(root: Path, version: str, check=False, **overrides):
         }
     ]
     return run_playbook(root, play, check=check)
+
+
+def git(root: Path, *args: str) -> str:
+    src = root / "src" / "rpi-rgb-led-matrix"
+    return subprocess.run(["git", "-C", str(src), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def venv_version(root: Path, package: str) -> str:
+    code = f"import importlib.metadata as m; print(m.version({package!r}))"
+    return subprocess.run(
+        [str(root / "venv" / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def builds(root: Path) -> list[str]:
@@ -81,11 +104,23 @@ def test_build_install_and_idempotence(prefix):
     # 1. First run builds lib with HARDWARE_DESC, installs the utils and the binding.
     first = deploy(root, sha1)
     assert first.rc == 0, first
-    assert builds(root) == ["built hardware=adafruit-hat cpu_arch_flags=-march=native -mtune=native"]
+    # the Pi 3's core by default, not config.mk's -march=native
+    assert builds(root) == ["built hardware=adafruit-hat cpu_arch_flags=-mcpu=cortex-a53"]
     for name in ("led-image-viewer", "text-scroller"):
         assert "FIXTURE" in util_output(root, name) and "hardware=adafruit-hat " in util_output(root, name)
     assert binding_revision(root) == "1"
     assert "RGBMATRIX CHANGED HANDLER" in first.stdout
+    # Only the pinned commit, only the build's folders: the large file never came.
+    src = root / "src" / "rpi-rgb-led-matrix"
+    assert git(root, "rev-list", "--count", "HEAD") == "1"
+    assert not (src / LARGE_FILE).exists() and not (src / LARGE_FILE).parent.exists()
+    assert (src / "lib" / "Makefile").exists() and (src / "config.mk").exists()
+    objects = sum(f.stat().st_size for f in (src / ".git" / "objects").rglob("*") if f.is_file())
+    assert objects < LARGE_FILE_BYTES / 20, f"{objects} bytes of git objects: the large file was fetched"
+    # The binding's build backend came at its pin, not the index's newest.
+    pins = dict(r.split("==") for r in rgbmatrix_default("pixie_rgbmatrix_build_requirements"))
+    assert venv_version(root, "scikit-build-core") == pins["scikit-build-core"]
+    assert venv_version(root, "Cython") == pins["Cython"]
 
     # 2. Same inputs: nothing rebuilt, nothing changed.
     second = deploy(root, sha1)
@@ -113,22 +148,38 @@ def test_build_install_and_idempotence(prefix):
     ).stdout.strip()
     assert head == sha2
 
+    assert git(root, "rev-list", "--count", "HEAD") == "1"
+
     # 5. Other hardware mapping and compiler flags: full rebuild with them.
-    remapped = deploy(
-        root, sha2, pixie_rgbmatrix_hardware_desc="adafruit-hat-pwm", pixie_rgbmatrix_cpu_arch_flags="-mcpu=cortex-a53"
-    )
+    remapped = deploy(root, sha2, pixie_rgbmatrix_hardware_desc="adafruit-hat-pwm", pixie_rgbmatrix_cpu_arch_flags="")
     assert remapped.rc == 0, remapped
-    assert builds(root)[-1] == "built hardware=adafruit-hat-pwm cpu_arch_flags=-mcpu=cortex-a53"
-    assert "hardware=adafruit-hat-pwm cpu_arch_flags=-mcpu=cortex-a53" in util_output(root, "text-scroller")
-    again = deploy(
-        root, sha2, pixie_rgbmatrix_hardware_desc="adafruit-hat-pwm", pixie_rgbmatrix_cpu_arch_flags="-mcpu=cortex-a53"
-    )
+    assert builds(root)[-1] == "built hardware=adafruit-hat-pwm cpu_arch_flags=-march=native -mtune=native"
+    assert "hardware=adafruit-hat-pwm cpu_arch_flags=-march=native" in util_output(root, "text-scroller")
+    again = deploy(root, sha2, pixie_rgbmatrix_hardware_desc="adafruit-hat-pwm", pixie_rgbmatrix_cpu_arch_flags="")
     assert again.rc == 0 and again.changed == 0, again.changed_tasks()
 
     # 6. A deleted utility is noticed and rebuilt.
     (root / "bin" / "led-image-viewer").unlink()
-    healed = deploy(
-        root, sha2, pixie_rgbmatrix_hardware_desc="adafruit-hat-pwm", pixie_rgbmatrix_cpu_arch_flags="-mcpu=cortex-a53"
-    )
+    healed = deploy(root, sha2, pixie_rgbmatrix_hardware_desc="adafruit-hat-pwm", pixie_rgbmatrix_cpu_arch_flags="")
     assert healed.rc == 0, healed
     assert "FIXTURE" in util_output(root, "led-image-viewer")
+
+
+def image_play_vars(root: Path) -> str:
+    """The vars playbooks/image.yml gives the roles inside the image, as a vars file."""
+    plays = yaml.safe_load((REPO / "playbooks" / "image.yml").read_text())
+    play = next(p for p in plays if p["hosts"] == "pixie_image")
+    return vars_file(root, play["vars"], "image-play-vars.yml")
+
+
+def test_a_baked_image_rebuilds_nothing_on_its_first_site_run(tmp_path):
+    """image.yml builds the library with its play vars; the first site.yml against the
+    flashed card runs with the inventory's: the build stamp must be the same."""
+    (sha,) = make_prefix(tmp_path, commits=1)
+    inventory = str(REPO / "inventory" / "group_vars" / "displays" / "main.yml")
+    baked = deploy(tmp_path, sha, extra_vars_files=[inventory, image_play_vars(tmp_path)])
+    assert baked.rc == 0, baked
+    assert len(builds(tmp_path)) == 1
+    first_site = deploy(tmp_path, sha, check=True, extra_vars_files=[inventory])
+    assert first_site.rc == 0, first_site
+    assert first_site.changed == 0, first_site.changed_tasks()
