@@ -7,7 +7,7 @@
 # The image is a sparse raw disk with a Raspberry-Pi-like layout (MBR, as in
 # Ubuntu Server 24.04's preinstalled raspi image):
 #   p1  FAT32, label system-boot, mounted at /boot/firmware: cmdline.txt,
-#       config.txt, vmlinuz, initrd.img (the VM's "firmware", pixievm.py,
+#       config.txt, vmlinuz, initrd.img (the VM's "firmware", tools/pivm,
 #       boots those with the command line from cmdline.txt)
 #   p2  ext4, label writable, mounted at /
 # Root filesystem: debootstrap'ed Debian 12 (systemd, openssh-server, python3,
@@ -31,6 +31,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
 arch=amd64
 force=0
 keep_work=0
@@ -253,12 +254,8 @@ unit: sectors
 start=2048, size=$(( boot_mib * 2048 )), type=c, bootable
 start=$(( 2048 + boot_mib * 2048 )), type=83
 TABLE
-read -r p1_start p1_size p2_start p2_size < <(sfdisk --json "$disk" | python3 -c '
-import json, sys
-t = json.load(sys.stdin)["partitiontable"]
-ss = t.get("sectorsize", 512)
-p = t["partitions"]
-print(p[0]["start"] * ss, p[0]["size"] * ss, p[1]["start"] * ss, p[1]["size"] * ss)')
+read -r p1_start p1_size p2_start p2_size < <(PYTHONPATH="$repo/collections" \
+    python3 -m ansible_collections.pixie.appliance.plugins.module_utils.partitions "$disk")
 
 mkfs.vfat -F 32 -n system-boot --offset=$(( p1_start / 512 )) "$disk" $(( p1_size / 1024 )) >/dev/null
 export MTOOLS_SKIP_CHECK=1
@@ -268,7 +265,8 @@ mke2fs -q -F -t ext4 -L writable -E offset="$p2_start" -d "$root" "$disk" $(( p2
 
 # sanity: read everything back the way the launcher will
 mtype -i "$disk@@$p1_start" ::cmdline.txt | grep -q 'root=LABEL=writable' || die "cmdline.txt not readable from image"
-python3 "$here/pixievm.py" firmware --arch "$arch" --disk "$disk" >&2 || die "pixievm.py cannot read the firmware files"
+PYTHONPATH="$repo/tools:$repo/collections" python3 -m pivm firmware --arch "$arch" --disk "$disk" >&2 ||
+    die "pivm cannot read the firmware files"
 
 cat > "$work/meta.json" <<META
 {"arch": "$arch", "suite": "$suite", "mirror": "$mirror", "kernel": "$kver", "key": "$key",

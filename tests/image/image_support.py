@@ -23,9 +23,11 @@ import subprocess
 import sys
 import tempfile
 import threading
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+from ansible_collections.pixie.appliance.plugins.module_utils.partitions import read as read_partition_table
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "roles"))  # not a package: its helpers by name
@@ -232,10 +234,8 @@ def mtype(image: Path | str, offset: int, name: str) -> str:
 
 
 def partitions(image: Path | str) -> list[dict]:
-    out = subprocess.run(["sfdisk", "--json", str(image)], capture_output=True, text=True, check=True).stdout
-    table = json.loads(out)["partitiontable"]
-    ss = table.get("sectorsize", 512)
-    return [{"start": p["start"] * ss, "size": p["size"] * ss, "type": p["type"]} for p in table["partitions"]]
+    """{"number", "start", "size", "type"} (bytes) of each partition, as the roles' filter gives them."""
+    return [asdict(p) for p in read_partition_table(image).partitions]
 
 
 def sha256(path: Path) -> str:

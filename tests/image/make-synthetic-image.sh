@@ -116,12 +116,8 @@ unit: sectors
 start=2048, size=$(( boot_mib * 2048 )), type=c, bootable
 start=$(( 2048 + boot_mib * 2048 )), type=83
 TABLE
-    read -r p1_start p1_size p2_start p2_size < <(sfdisk --json "$disk" | python3 -c '
-import json, sys
-t = json.load(sys.stdin)["partitiontable"]
-ss = t.get("sectorsize", 512)
-p = t["partitions"]
-print(p[0]["start"] * ss, p[0]["size"] * ss, p[1]["start"] * ss, p[1]["size"] * ss)')
+    read -r p1_start p1_size p2_start p2_size < <(PYTHONPATH="$repo/collections" \
+        python3 -m ansible_collections.pixie.appliance.plugins.module_utils.partitions "$disk")
     mkfs.vfat -F 32 -s 1 -n system-boot --offset=$(( p1_start / 512 )) "$disk" $(( p1_size / 1024 )) >/dev/null
     export MTOOLS_SKIP_CHECK=1
     mcopy -i "$disk@@$p1_start" "$work/cmdline.txt" "$work/config.txt" "$work/STANDIN.TXT" \

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location(
-    "sdcard", REPO / "collections/ansible_collections/pixie/appliance/plugins/filter/sdcard.py"
-)
-sdcard = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(sdcard)
+from ansible_collections.pixie.appliance.plugins.filter import sdcard
 
 PATTERN = "ubuntu-{version}-preinstalled-server-arm64+raspi.img.xz"
 SUMS = """\
@@ -55,3 +48,20 @@ def test_fat_offset():
     assert sdcard.fat_offset(json.dumps(table)) == {"start": 1048576, "size": 536870912, "number": 1}
     table["partitiontable"]["partitions"] = table["partitiontable"]["partitions"][1:]
     assert sdcard.fat_offset(table) == {}
+
+
+def test_partitions_all_in_order():
+    table = {
+        "partitiontable": {
+            "label": "dos",
+            "sectorsize": 512,
+            "partitions": [
+                {"node": "/dev/mmcblk0p1", "start": 2048, "size": 1024, "type": "c"},
+                {"node": "/dev/mmcblk0p2", "start": 4096, "size": 2048, "type": "83"},
+            ],
+        }
+    }
+    assert sdcard.partitions(json.dumps(table)) == [
+        {"number": 1, "start": 1048576, "size": 524288, "type": "c"},
+        {"number": 2, "start": 2097152, "size": 1048576, "type": "83"},
+    ]

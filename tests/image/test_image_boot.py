@@ -4,7 +4,7 @@ Source image: molecule's arm64 base image (molecule/shared/build-image.sh with t
 a cache hit once `molecule test -s pi3` ran). Like make-synthetic-image.sh's it is a STAND-IN for Ubuntu's
 raspi image, with the same layout (FAT system-boot + ext4 writable) and a Debian 12 arm64 root, but it is
 bootable: its kernel and initramfs are on the FAT partition, it has openssh-server and the `ubuntu` user.
-It has no cloud-init: its pixie-seed unit applies the SSH key that pixievm.py seeds onto the boot partition,
+It has no cloud-init: its pixie-seed unit applies the SSH key that pivm seeds onto the boot partition,
 as cloud-init applies flash.yml's seed on Ubuntu.
 
 image.yml runs the roles in it with rpi-rgb-led-matrix from a FIXTURE repository
@@ -13,7 +13,7 @@ and the firewall on. Then:
 
 - read back from the image file: units enabled for boot (nothing started: no systemd in a chroot), boot files
   tuned, the firewall's first-boot unit enabled, SSH hardened, the build's CA bundle not sealed in;
-- booted with molecule/shared/pixievm.py as is: the image's own kernel, initramfs and cmdline.txt, as the
+- booted with tools/pivm as is: the image's own kernel, initramfs and cmdline.txt, as the
   Pi firmware does. On that first boot, with no Ansible run against the VM: SSH with the seeded key,
   /sys/devices/system/cpu/isolated is 3, ufw active with SSH and the API open, the API answers through the
   forwarded port, 401 without the baked token, and a text and an image job play to `done` and show on
@@ -56,7 +56,6 @@ pytestmark = [
 ]
 
 MOLECULE = REPO / "molecule" / "shared"
-PIXIEVM = MOLECULE / "pixievm.py"
 sys.path.insert(0, str(MOLECULE))
 import apiprobe  # noqa: E402 - molecule verify's API probe; molecule/shared is not a package
 
@@ -74,10 +73,12 @@ def molecule_base() -> Path:
     return Path(out.stdout.strip().splitlines()[-1])
 
 
-def pixievm(*args: str, timeout: float = 120) -> dict:
-    proc = subprocess.run(
-        [sys.executable, str(PIXIEVM), *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
+PIVM = [sys.executable, "-m", "pivm"]
+PIVM_ENV = dict(os.environ, PYTHONPATH=f"{REPO / 'tools'}:{REPO / 'collections'}")
+
+
+def pivm(*args: str, timeout: float = 120) -> dict:
+    proc = subprocess.run([*PIVM, *args], capture_output=True, text=True, timeout=timeout, check=False, env=PIVM_ENV)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -159,13 +160,13 @@ def test_baked_image_boots_and_plays_jobs(baked):
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     vm = tmp / "vm"
     t0 = time.monotonic()
-    state = pixievm(
+    state = pivm(
         "up", "--name", "pixie-baked", "--arch", "arm64", "--workdir", str(vm), "--base", str(image),
         "--cpus", "4", "--memory", "1024", "--user", "ubuntu",
         "--authorized-key", f"{key}.pub", "--identity-file", str(key),
     )  # fmt: skip
     try:
-        assert pixievm("wait-ssh", "--workdir", str(vm), "--timeout", "900", timeout=960)["ssh"] is True
+        assert pivm("wait-ssh", "--workdir", str(vm), "--timeout", "900", timeout=960)["ssh"] is True
         print(f"SSH banner after {time.monotonic() - t0:.0f} s")
 
         def ssh(command: str) -> subprocess.CompletedProcess:
@@ -195,4 +196,4 @@ def test_baked_image_boots_and_plays_jobs(baked):
         assert smoke.returncode == 0, smoke.stderr[-2000:]
         print(f"smoke {smoke.stdout.strip()} after {time.monotonic() - t0:.0f} s")
     finally:
-        subprocess.run([sys.executable, str(PIXIEVM), "down", "--workdir", str(vm)], timeout=120, check=False)
+        subprocess.run([*PIVM, "down", "--workdir", str(vm)], timeout=120, check=False, env=PIVM_ENV)

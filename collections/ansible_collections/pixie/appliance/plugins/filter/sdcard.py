@@ -11,17 +11,19 @@ text (``<sha256> *<name>`` or ``<sha256>  <name>`` lines) and returns
 
 ``fat_offset(sfdisk_json)`` returns ``{"start", "size",
 "number"}`` in bytes for the first FAT partition of ``sfdisk --json``
-output, or ``{}``.
+output, or ``{}``; ``partitions(sfdisk_json)`` all of them, in order, as
+``{"number", "start", "size", "type"}``.  Both read the table through
+module_utils/partitions.py.
 """
 
 from __future__ import annotations
 
-import json
 import re
+from dataclasses import asdict
+
+from ansible_collections.pixie.appliance.plugins.module_utils.partitions import parse
 
 _LINE = re.compile(r"^([0-9a-fA-F]{64})\s+\*?(\S+)\s*$")
-_FAT_TYPES = {"b", "c", "e", "ef", "0b", "0c", "0e", "6", "06", "1", "01", "4", "04"}
-_FAT_GUIDS = {"ebd0a0a2-b9e5-4433-87c0-68b6b72699c7", "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"}
 
 
 def _entries(sums):
@@ -58,14 +60,12 @@ def sdcard_sum_of(sums, name):
 
 
 def fat_offset(sfdisk_json):
-    data = json.loads(sfdisk_json) if isinstance(sfdisk_json, str) else sfdisk_json
-    table = data.get("partitiontable", {})
-    sector = int(table.get("sectorsize", 512))
-    for number, part in enumerate(table.get("partitions", []), start=1):
-        ptype = str(part.get("type", "")).lower()
-        if ptype in _FAT_TYPES or ptype in _FAT_GUIDS:
-            return {"start": int(part["start"]) * sector, "size": int(part["size"]) * sector, "number": number}
-    return {}
+    fat = parse(sfdisk_json).first_fat()
+    return {"start": fat.start, "size": fat.size, "number": fat.number} if fat else {}
+
+
+def partitions(sfdisk_json):
+    return [asdict(p) for p in parse(sfdisk_json).partitions]
 
 
 class FilterModule:
@@ -76,4 +76,5 @@ class FilterModule:
             "sdcard_pick_image": sdcard_pick_image,
             "sdcard_sum_of": sdcard_sum_of,
             "fat_offset": fat_offset,
+            "partitions": partitions,
         }

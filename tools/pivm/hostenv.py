@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """How this controller reaches package registries, translated for a QEMU guest.
 
-    hostenv.py guest-settings            JSON for prepare.yml (see below)
-    hostenv.py extra-cas --guest-bundle FILE
-                                         JSON list of PEM certificates the
-                                         controller trusts and the guest not
+    python -m pivm.hostenv guest-settings     JSON for prepare.yml (see below)
+    python -m pivm.hostenv extra-cas --guest-bundle FILE
+                                              JSON list of PEM certificates the
+                                              controller trusts and the guest not
 
 The guest sits behind QEMU user networking: its traffic leaves through this
 host's sockets, so whatever intercepts the controller's TLS intercepts the

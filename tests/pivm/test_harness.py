@@ -1,6 +1,6 @@
 """Fast tests of the molecule VM harness's pure logic (no QEMU, no root).
 
-Run: pytest molecule/shared/tests   (needs mtools + dosfstools for the FAT test)
+Run: pytest tests/pivm   (needs sfdisk, and mtools + dosfstools for the FAT test)
 """
 
 from __future__ import annotations
@@ -8,16 +8,15 @@ from __future__ import annotations
 import shutil
 import struct
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from ansible_collections.pixie.appliance.plugins.module_utils.partitions import Partition, read
 
-HERE = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(HERE))
+from pivm import PivmError, hostenv
+from pivm.disk import boot_partition_offset, fat_read, fat_write
+from pivm.firmware import kernel_cmdline, parse_config_txt, read_firmware
 
-import hostenv  # noqa: E402
-import pixievm  # noqa: E402
+needs_sfdisk = pytest.mark.skipif(not shutil.which("sfdisk"), reason="needs sfdisk (fdisk)")
 
 UBUNTU_CMDLINE = (
     "console=serial0,115200 multipath=off dwc_otg.lpm_enable=0 console=tty1 "
@@ -26,8 +25,8 @@ UBUNTU_CMDLINE = (
 
 
 def test_cmdline_serial0_becomes_the_vm_uart_last():
-    x86 = pixievm.kernel_cmdline(UBUNTU_CMDLINE, "amd64").split()
-    arm = pixievm.kernel_cmdline(UBUNTU_CMDLINE, "arm64").split()
+    x86 = kernel_cmdline(UBUNTU_CMDLINE, "amd64").split()
+    arm = kernel_cmdline(UBUNTU_CMDLINE, "arm64").split()
     assert x86[-1] == "console=ttyS0,115200"
     assert arm[-1] == "console=ttyAMA0,115200"
     for toks in (x86, arm):
@@ -38,13 +37,13 @@ def test_cmdline_serial0_becomes_the_vm_uart_last():
 
 def test_cmdline_only_first_line_counts_like_the_pi_firmware():
     text = UBUNTU_CMDLINE.strip() + " isolcpus=domain,managed_irq,3\nisolcpus=1\n"
-    toks = pixievm.kernel_cmdline(text, "amd64").split()
+    toks = kernel_cmdline(text, "amd64").split()
     assert "isolcpus=domain,managed_irq,3" in toks
     assert "isolcpus=1" not in toks
 
 
 def test_config_txt_pi3_and_all_sections_only():
-    cfg = pixievm.parse_config_txt(
+    cfg = parse_config_txt(
         "[all]\nkernel=vmlinuz\ncmdline=cmdline.txt\ninitramfs initrd.img followkernel\n"
         "[pi4]\nkernel=other\n[pi3]\ncmdline=pi3.txt # comment\n[all]\ndtparam=audio=on\n"
     )
@@ -61,21 +60,24 @@ def _mbr(entries):
     return bytes(mbr)
 
 
+@needs_sfdisk
 def test_mbr_offsets_are_read_from_the_table(tmp_path):
     disk = tmp_path / "d.img"
     disk.write_bytes(_mbr([(0x0C, 8192, 1000), (0x83, 9192, 5000)]))
-    parts = pixievm.mbr_partitions(disk)
-    assert parts[0] == {"index": 1, "type": 0x0C, "offset": 8192 * 512, "size": 1000 * 512}
-    assert pixievm.boot_partition_offset(disk) == 8192 * 512
+    parts = read(disk).partitions
+    assert parts[0] == Partition(number=1, start=8192 * 512, size=1000 * 512, type="c")
+    assert boot_partition_offset(disk) == 8192 * 512
 
 
+@needs_sfdisk
 def test_mbr_rejects_non_fat_first_partition(tmp_path):
     disk = tmp_path / "d.img"
     disk.write_bytes(_mbr([(0x83, 2048, 1000)]))
-    with pytest.raises(SystemExit):
-        pixievm.boot_partition_offset(disk)
+    with pytest.raises(PivmError, match="partition 1 is not a FAT partition"):
+        boot_partition_offset(disk)
 
 
+@needs_sfdisk
 @pytest.mark.skipif(not (shutil.which("mkfs.vfat") and shutil.which("mcopy")), reason="needs dosfstools + mtools")
 def test_firmware_read_and_seed_write_through_mtools(tmp_path):
     disk = tmp_path / "disk.img"
@@ -88,8 +90,8 @@ def test_firmware_read_and_seed_write_through_mtools(tmp_path):
         check=True,
         capture_output=True,
     )
-    off = pixievm.boot_partition_offset(disk)
-    pixievm.fat_write(
+    off = boot_partition_offset(disk)
+    fat_write(
         disk,
         off,
         {
@@ -99,12 +101,12 @@ def test_firmware_read_and_seed_write_through_mtools(tmp_path):
             "initrd.img": b"I" * 50,
         },
     )
-    pixievm.fat_write(disk, off, {"authorized_keys": b"ssh-ed25519 AAAA test\n"}, directory="pixie-seed")
-    fw = pixievm.read_firmware(disk, "amd64", tmp_path / "boot")
+    fat_write(disk, off, {"authorized_keys": b"ssh-ed25519 AAAA test\n"}, directory="pixie-seed")
+    fw = read_firmware(disk, "amd64", tmp_path / "boot")
     assert "isolcpus=3" in fw["append"].split()
     assert (tmp_path / "boot" / "vmlinuz").read_bytes() == b"K" * 100
     assert fw["initramfs_bytes"] == 50
-    assert pixievm.fat_read(disk, off, "pixie-seed/authorized_keys") == b"ssh-ed25519 AAAA test\n"
+    assert fat_read(disk, off, "pixie-seed/authorized_keys") == b"ssh-ed25519 AAAA test\n"
 
 
 def test_guest_urls_loopback_to_slirp_host_and_local_indexes_dropped():

@@ -1,0 +1,5 @@
+import sys
+
+from pivm.cli import main
+
+sys.exit(main())
