@@ -16,9 +16,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # chromium: the page tests drive it headless (Playwright never downloads a browser);
 # xz-utils..util-linux: flash.yml writes and seeds images without mounting them;
 # openssh-server: the ssh role's result is read back with `sshd -T`; strace: the card-writes
-# benchmark counts the durable Redis's fsyncs.
+# benchmark counts the durable Redis's fsyncs; python3-pil: pixie_app's Pillow hold is tested
+# against the distro's own.
 APT_PACKAGES := redis-server python3-venv python3-dev git make systemd curl chromium \
-	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server strace
+	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server strace python3-pil
 
 .PHONY: run test bench hardening deps lint pytest molecule molecule-pi3 image-tests lock
 
@@ -48,7 +49,7 @@ molecule molecule-pi3:
 
 # The build mechanics on make-synthetic-image.sh's stand-in image (tests/image/test_image.py), then
 # all the roles baked into molecule's bootable arm64 stand-in and that image booted
-# (test_image_boot.py). Needs deb.debian.org and PyPI; install-deps.sh brings QEMU and debootstrap.
+# (test_image_boot.py). Needs the Debian mirror of the controller's apt sources and PyPI; install-deps.sh brings QEMU and debootstrap.
 image-tests: deps $(BIN)/.installed
 	bash molecule/install-deps.sh $(MOLECULE_VENV) >/dev/null
 	PIXIE_IMAGE_TESTS=1 PIXIE_IMAGE_BOOT=1 PATH=$(BIN):$$PATH $(BIN)/pytest --durations=0 --confcutdir=tests/image tests/image

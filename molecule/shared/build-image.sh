@@ -10,7 +10,7 @@
 #       config.txt, vmlinuz, initrd.img (the VM's "firmware", tools/pivm,
 #       boots those with the command line from cmdline.txt)
 #   p2  ext4, label writable, mounted at /
-# Root filesystem: debootstrap'ed Debian 12 (systemd, openssh-server, python3,
+# Root filesystem: debootstrap'ed Debian 13 (systemd, openssh-server, python3,
 # sudo, kernel + initramfs), user "ubuntu" with passwordless sudo.
 # --packages (or PIXIE_IMAGE_PACKAGES): extra apt packages baked into the image
 # with apt-get (Recommends too, as a playbook's apt task would), so that slow
@@ -24,7 +24,8 @@
 #        are deleted after a successful build.
 # Env:   PIXIE_DEBIAN_MIRROR / PIXIE_DEBIAN_SECURITY_MIRROR (default: the
 #        mirrors the host's apt uses, else debootstrap's default),
-#        PIXIE_DEBIAN_SUITE (bookworm),
+#        PIXIE_DEBIAN_SUITE (trixie: its python3-pil, 11.1, is one the app can
+#        use, as Ubuntu 24.04's 10.2 is; Debian 12's 9.4 is not),
 #        PIXIE_ROOT_SIZE_MIB (6144), PIXIE_BOOT_SIZE_MIB (512).
 # Needs root (debootstrap), debootstrap, e2fsprogs, dosfstools, mtools, fdisk;
 # for arm64 on x86 also qemu-user-static + binfmt-support.
@@ -65,21 +66,10 @@ fi
 log() { printf '[build-image %s %(%H:%M:%S)T] %s\n' "$arch" -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-host_repo() {
-    # The host's apt source whose URI ends in $1 (/debian, /debian-security),
-    # deb822 or one-line format; empty if there is none.
-    local suffix=$1 m=""
-    m=$(grep -hs -E '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null \
-        | awk '{print $2}' | grep -E "${suffix}/?\$" | head -n1 || true)
-    if [ -z "$m" ]; then
-        m=$(grep -hs -E '^deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-            | awk '{ for (i=2;i<=NF;i++) if ($i !~ /^\[/) { print $i; break } }' \
-            | grep -E "${suffix}/?\$" | head -n1 || true)
-    fi
-    echo "${m%/}"
-}
+# The controller's own apt source ending in $1 (no mirror host in the repo).
+host_repo() { PYTHONPATH="$repo/tools" python3 -m pivm.hostenv apt-mirror "$1"; }
 
-suite=${PIXIE_DEBIAN_SUITE:-bookworm}
+suite=${PIXIE_DEBIAN_SUITE:-trixie}
 # Empty mirror: debootstrap's own default.
 mirror=${PIXIE_DEBIAN_MIRROR:-$(host_repo /debian)}
 mirror=${mirror%/}

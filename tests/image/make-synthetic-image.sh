@@ -27,7 +27,8 @@
 # mirror, the finished .img.xz on the sha256 of this script + the boot files.
 # Needs root (debootstrap, device nodes in the tarball), debootstrap,
 # qemu-user-static + binfmt-support (arm64 on x86), e2fsprogs, dosfstools,
-# mtools, fdisk, xz-utils. Env: PIXIE_DEBIAN_MIRROR (as molecule's builder).
+# mtools, fdisk, xz-utils. Env: PIXIE_DEBIAN_MIRROR (default: the controller's
+# own apt source, as molecule's builder).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -42,7 +43,8 @@ if [ "${1:-}" = --serve ]; then serve=${2:?--serve needs a port}; fi
 
 version=24.04.3
 name="ubuntu-$version-preinstalled-server-arm64+raspi.img.xz"
-mirror=${PIXIE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# Empty: debootstrap's own default (the controller has no Debian source).
+mirror=${PIXIE_DEBIAN_MIRROR:-$(PYTHONPATH="$repo/tools" python3 -m pivm.hostenv apt-mirror /debian)}
 cache=${PIXIE_IMAGE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pixie-image-test}
 packages=systemd-sysv,python3,python3-apt,sudo,ca-certificates,kmod
 # The slow part (debootstrap under qemu-user) is keyed on what it installs;
@@ -71,11 +73,11 @@ if [ ! -s "$cached_xz" ]; then
             grep -qs '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 || update-binfmts --enable qemu-aarch64 >&2 \
                 || die "cannot enable binfmt qemu-aarch64 (apt-get install qemu-user-static binfmt-support)"
         fi
-        log "debootstrap bookworm arm64 from $mirror (one-off, cached as $rootfs)"
+        log "debootstrap bookworm arm64 from ${mirror:-the default mirror of debootstrap} (one-off, cached as $rootfs)"
         t=$(date +%s)
         debootstrap --arch=arm64 --variant=minbase --components=main \
             --include="$packages" \
-            bookworm "$work/root" "$mirror" > "$work/debootstrap.log" 2>&1 \
+            bookworm "$work/root" ${mirror:+"$mirror"} > "$work/debootstrap.log" 2>&1 \
             || { tail -n 30 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
         log "debootstrap done in $(( $(date +%s) - t )) s"
         chroot "$work/root" apt-get clean

@@ -129,3 +129,20 @@ def test_extra_cas_are_the_ones_the_guest_lacks(tmp_path, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", str(controller))
     extra = hostenv.extra_cas(str(guest))
     assert extra == [pem("BBBB")]
+
+
+def test_apt_mirror_is_read_from_the_controllers_own_sources(tmp_path):
+    (tmp_path / "sources.list.d").mkdir()
+    (tmp_path / "sources.list").write_text(
+        "# deb http://commented.invalid/debian bookworm main\n"
+        "deb [arch=amd64 signed-by=/k.gpg] http://one-line.invalid/debian/ bookworm main\n"
+    )
+    (tmp_path / "sources.list.d" / "debian.sources").write_text(
+        "Types: deb\nURIs: http://deb822.invalid/debian\nSuites: bookworm\n\n"
+        "Types: deb\nURIs: http://deb822.invalid/debian-security\nSuites: bookworm-security\n"
+    )
+    assert hostenv.apt_mirror("/debian", tmp_path) == "http://deb822.invalid/debian"
+    assert hostenv.apt_mirror("/debian-security", tmp_path) == "http://deb822.invalid/debian-security"
+    (tmp_path / "sources.list.d" / "debian.sources").unlink()
+    assert hostenv.apt_mirror("/debian", tmp_path) == "http://one-line.invalid/debian"
+    assert hostenv.apt_mirror("/ubuntu", tmp_path) == ""

@@ -4,6 +4,13 @@
     python -m pivm.hostenv extra-cas --guest-bundle FILE
                                               JSON list of PEM certificates the
                                               controller trusts and the guest not
+    python -m pivm.hostenv apt-mirror SUFFIX  the controller's apt source whose
+                                              URI ends in SUFFIX (/debian,
+                                              /debian-security), or nothing
+
+The image builders (build-image.sh, tests/image/make-synthetic-image.sh)
+take their Debian mirror from apt-mirror unless PIXIE_DEBIAN_MIRROR says
+otherwise: no mirror host is written in the repo.
 
 The guest sits behind QEMU user networking: its traffic leaves through this
 host's sockets, so whatever intercepts the controller's TLS intercepts the
@@ -212,6 +219,17 @@ def extra_cas(guest_bundle: str) -> list[str]:
     return out
 
 
+def apt_mirror(suffix: str, etc: Path = Path("/etc/apt")) -> str:
+    """The first apt source URI (deb822 `URIs:` first, then one-line `deb`) ending in suffix."""
+    uris = []
+    for sources in sorted(etc.glob("sources.list.d/*.sources")):
+        uris += [u for line in sources.read_text().splitlines() if line.startswith("URIs:") for u in line.split()[1:]]
+    for listing in [etc / "sources.list", *sorted(etc.glob("sources.list.d/*.list"))]:
+        text = listing.read_text() if listing.is_file() else ""
+        uris += re.findall(r"^deb\s+(?:\[[^\]]*\]\s+)?(\S+)", text, re.M)
+    return next((u.rstrip("/") for u in uris if u.rstrip("/").endswith(suffix)), "")
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
@@ -222,6 +240,9 @@ def main(argv: list[str]) -> int:
     if argv[0] == "extra-cas":
         guest = argv[argv.index("--guest-bundle") + 1] if "--guest-bundle" in argv else ""
         print(json.dumps(extra_cas(guest)))
+        return 0
+    if argv[0] == "apt-mirror" and len(argv) == 2:
+        print(apt_mirror(argv[1]))
         return 0
     print(__doc__, file=sys.stderr)
     return 2
