@@ -17,7 +17,7 @@ and the firewall on. Then:
   Pi firmware does. On that first boot, with no Ansible run against the VM: SSH with the seeded key,
   /sys/devices/system/cpu/isolated is 3, ufw active with SSH and the API open, the API answers through the
   forwarded port, 401 without the baked token, and a text and an image job play to `done` and show on
-  screen.png (molecule's apiprobe.py smoke).
+  screen.png (tools/apiprobe.py smoke, as molecule's verify).
 
     sudo PIXIE_IMAGE_TESTS=1 PIXIE_IMAGE_BOOT=1 .venv/bin/pytest --confcutdir=tests/image tests/image/test_image_boot.py
 """
@@ -47,6 +47,8 @@ from image_support import (
     unpack,
 )
 
+import apiprobe
+
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="image.yml needs root (loop devices, mounts, chroot)"),
     pytest.mark.skipif(
@@ -56,8 +58,6 @@ pytestmark = [
 ]
 
 MOLECULE = REPO / "molecule" / "shared"
-sys.path.insert(0, str(MOLECULE))
-import apiprobe  # noqa: E402 - molecule verify's API probe; molecule/shared is not a package
 
 
 def molecule_base() -> Path:
@@ -189,9 +189,9 @@ def test_baked_image_boots_and_plays_jobs(baked):
         print(f"healthy after {time.monotonic() - t0:.0f} s")
         # 401 without the baked token; a text and an image job play to `done` and show on screen.png
         smoke = subprocess.run(
-            [sys.executable, str(MOLECULE / "apiprobe.py"), "smoke", "--url", url,
+            [sys.executable, "-m", "apiprobe", "smoke", "--url", url,
              "--token-file", str(tmp / "credentials" / "api_token"), "--timeout", "600"],
-            capture_output=True, text=True, timeout=1500, check=False,
+            capture_output=True, text=True, timeout=1500, check=False, env=PIVM_ENV,
         )  # fmt: skip
         assert smoke.returncode == 0, smoke.stderr[-2000:]
         print(f"smoke {smoke.stdout.strip()} after {time.monotonic() - t0:.0f} s")
