@@ -19,7 +19,7 @@ import pytest
 import yaml
 from image_support import IMAGE_NAME, TEST_KEY, ext4_label, mtype, partitions, root_disk, run_playbook
 
-WANT_TOKENS = ["isolcpus=domain,managed_irq,3", "nohz_full=3", "rcu_nocbs=3", "irqaffinity=0,1,2"]
+WANT_TOKENS = ["isolcpus=domain,managed_irq,3", "nohz_full=3", "rcu_nocbs=3", "irqaffinity=0,1,2", "cgroup_enable=memory"]
 UBUNTU_TOKENS = (
     "console=serial0,115200 multipath=off dwc_otg.lpm_enable=0 console=tty1 "
     "root=LABEL=writable rootfstype=ext4 rootwait fixrtc"
@@ -94,11 +94,13 @@ def test_cmdline_is_one_line_with_isolation_tokens(flashed):
     assert not any(t.startswith("isolcpu=") for t in tokens)
 
 
-def test_config_txt_audio_off_bluetooth_off(flashed):
+def test_config_txt_audio_off_bluetooth_off_gpu_ram_back(flashed):
     text = mtype(flashed["image"], fat_offset(flashed["image"]), "config.txt")
     assert "dtparam=audio=on" not in text
     assert text.count("dtparam=audio=off") == 1
     assert "# BEGIN PIXIE BLUETOOTH (managed by Ansible)\n[all]\ndtoverlay=disable-bt\n" in text
+    assert "# BEGIN PIXIE GPU MEMORY (managed by Ansible)\n[all]\ngpu_mem=16\n" in text
+    assert not [line for line in text.splitlines() if line.startswith("dtoverlay=vc4-kms-v3d")]
     assert "kernel=vmlinuz" in text  # the rest of Ubuntu's file is intact
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import struct
 import subprocess
+from pathlib import Path
 
 import pytest
 from ansible_collections.pixie.appliance.plugins.module_utils.partitions import Partition, read
@@ -18,6 +19,7 @@ from pivm.firmware import kernel_cmdline, parse_config_txt, read_firmware
 
 needs_sfdisk = pytest.mark.skipif(not shutil.which("sfdisk"), reason="needs sfdisk (fdisk)")
 
+REPO = Path(__file__).resolve().parents[2]
 UBUNTU_CMDLINE = (
     "console=serial0,115200 multipath=off dwc_otg.lpm_enable=0 console=tty1 "
     "root=LABEL=writable rootfstype=ext4 rootwait fixrtc\n"
@@ -47,7 +49,22 @@ def test_config_txt_pi3_and_all_sections_only():
         "[all]\nkernel=vmlinuz\ncmdline=cmdline.txt\ninitramfs initrd.img followkernel\n"
         "[pi4]\nkernel=other\n[pi3]\ncmdline=pi3.txt # comment\n[all]\ndtparam=audio=on\n"
     )
-    assert cfg == {"kernel": "vmlinuz", "cmdline": "pi3.txt", "initramfs": "initrd.img"}
+    assert cfg == {"kernel": "vmlinuz", "cmdline": "pi3.txt", "initramfs": "initrd.img", "gpu_mem_mb": 76, "cma_mb": 0}
+
+
+def test_the_gpu_and_the_kms_overlay_take_ram_as_on_a_pi3():
+    ubuntu = (REPO / "molecule" / "shared" / "image" / "boot" / "config.txt").read_text()
+    # Ubuntu's [all] dtoverlay=vc4-kms-v3d (256 MB CMA; its cma-128 is under [pi3+], not a Pi 3 B's)
+    assert parse_config_txt(ubuntu).items() >= {"gpu_mem_mb": 76, "cma_mb": 256}.items()
+    tuned = ubuntu.replace("dtoverlay=vc4-kms-v3d\n", "#dtoverlay=vc4-kms-v3d\n") + "[all]\ngpu_mem=16\n"
+    assert parse_config_txt(tuned).items() >= {"gpu_mem_mb": 16, "cma_mb": 0}.items()
+    assert parse_config_txt("[all]\ndtoverlay=vc4-kms-v3d,cma-64\n")["cma_mb"] == 64
+
+
+def test_the_memory_cgroup_is_off_unless_the_cmdline_enables_it_as_on_a_pi_kernel():
+    assert kernel_cmdline(UBUNTU_CMDLINE, "amd64").split()[0] == "cgroup_disable=memory"
+    enabled = kernel_cmdline(UBUNTU_CMDLINE.strip() + " cgroup_enable=memory\n", "amd64").split()
+    assert "cgroup_disable=memory" not in enabled and "cgroup_enable=memory" in enabled
 
 
 def _mbr(entries):

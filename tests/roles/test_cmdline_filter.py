@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from roles_support import ROLES, filter_module, role_defaults, role_tasks, vars_file
 
+from pivm.firmware import parse_config_txt
+
 cmdline = filter_module("cmdline")
 update = cmdline.cmdline_update
 
@@ -192,7 +194,7 @@ def test_role_edits_cmdline_once_and_is_idempotent(run_play, tmp_path, original)
     assert text.count("\n") == 1
     assert text.split().count("isolcpus=domain,managed_irq,3") == 1
     assert "isolcpu=" not in text
-    assert text.rstrip("\n").endswith(WANTED_TEXT)
+    assert text.rstrip("\n").endswith(WANTED_TEXT + " cgroup_enable=memory")  # the role also turns the memory cgroup on
     assert "REBOOT HANDLER" in first.stdout, "a changed cmdline must notify the reboot handler"
     assert oct(target.stat().st_mode & 0o777) == "0o755", "the file's mode must be kept"
 
@@ -264,11 +266,15 @@ def test_role_switches_audio_off_in_place_and_disables_bluetooth(run_play, tmp_p
     lines = config.read_text().splitlines()
     assert "dtparam=audio=on" not in lines
     # Still before the first dtoverlay (dtparam after an overlay would apply to that overlay).
-    assert lines.index("dtparam=audio=off") < lines.index("dtoverlay=vc4-kms-v3d")
+    kms = "#dtoverlay=vc4-kms-v3d  # pixie_boot_display_kms: false"
+    assert lines.index("dtparam=audio=off") < lines.index(kms)
     assert lines.count("dtparam=audio=off") == 1
     assert "dtoverlay=disable-bt" in lines
     assert (tmp_path / "blacklist-pixie-audio.conf").read_text().splitlines()[-1] == "blacklist snd_bcm2835"
     assert "INITRAMFS HANDLER" in first.stdout and "REBOOT HANDLER" in first.stdout
+    # The GPU's RAM comes back: what the (emulated) Pi 3 firmware now reserves.
+    assert parse_config_txt(config.read_text()).items() >= {"gpu_mem_mb": 16, "cma_mb": 0}.items()
+    assert parse_config_txt(CONFIG_2404)["cma_mb"] == 256
 
     second = run_play(play)
     assert second.rc == 0, second

@@ -335,14 +335,25 @@ def test_firewall_firstboot_unit_opens_the_api_to_all_by_default(defaults):
     assert "/usr/sbin/ufw allow 5000/tcp" in commands and not [c for c in commands if " from " in c]
 
 
-def test_redis_dropin_restarts_it_without_a_limit(render):
+def test_redis_dropin_restarts_it_without_a_limit_and_spares_it_from_the_oom_killer(render):
     """systemd's default start limit (5 in 10 s) would leave Redis dead after a
-    full disk made it exit on every write."""
+    full disk made it exit on every write; the OOM killer takes a worker first."""
     unit = configparser.ConfigParser()
     unit.optionxform = str
     unit.read_string((render({"pixie_redis_restart_sec": 5}) / "restart.conf").read_text())
     assert unit["Unit"]["StartLimitIntervalSec"] == "0"
-    assert dict(unit["Service"]) == {"Restart": "always", "RestartSec": "5"}
+    assert dict(unit["Service"]) == {"Restart": "always", "RestartSec": "5", "OOMScoreAdjust": "-800"}
+
+
+def test_under_memory_pressure_a_render_worker_goes_before_the_display_and_redis(render):
+    out = render({})
+    score = {}
+    for name in ("rqworker@.service", "pixie-display.service", "restart.conf"):
+        unit = configparser.ConfigParser(strict=False)
+        unit.optionxform = str
+        unit.read_string((out / name).read_text())
+        score[name] = int(unit["Service"]["OOMScoreAdjust"])
+    assert score["rqworker@.service"] > 0 > score["pixie-display.service"] > score["restart.conf"]
 
 
 def test_timesyncd_dropin(render):

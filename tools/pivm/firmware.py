@@ -6,13 +6,19 @@ from pathlib import Path
 
 from pivm import PivmError, arch, disk
 
-# Sections of config.txt the firmware of a Raspberry Pi 3 applies.
+# Sections of config.txt the firmware of a Raspberry Pi 3 (B) applies.
 PI_SECTIONS = {"all", "pi3"}
+# The firmware's gpu_mem on a 1 GB board when config.txt does not set it.
+DEFAULT_GPU_MEM_MB = 76
+# CMA the vc4-kms-v3d overlay reserves without a cma-N parameter.
+KMS_DEFAULT_CMA_MB = 256
 
 
 def parse_config_txt(text: str) -> dict:
-    """The bits of config.txt a Pi 3 firmware uses to find kernel + cmdline."""
+    """The bits of config.txt a Pi 3 firmware uses: kernel + cmdline, and the RAM the GPU takes
+    (gpu_mem, and the CMA area of the KMS overlay: its last dtoverlay=vc4-kms-v3d line decides)."""
     cfg = {"kernel": "vmlinuz", "cmdline": "cmdline.txt", "initramfs": "initrd.img"}
+    cfg |= {"gpu_mem_mb": DEFAULT_GPU_MEM_MB, "cma_mb": 0}
     active = True
     for raw in text.splitlines():
         line = raw.split("#", 1)[0].strip()
@@ -32,16 +38,27 @@ def parse_config_txt(text: str) -> dict:
             key, value = (s.strip() for s in line.split("=", 1))
             if key in ("kernel", "cmdline"):
                 cfg[key] = value
+            elif key in ("gpu_mem", "gpu_mem_1024") and value.isdigit():
+                cfg["gpu_mem_mb"] = int(value)
+            elif key == "dtoverlay" and value.split(",")[0] == "vc4-kms-v3d":
+                cma = [p.removeprefix("cma-") for p in value.split(",")[1:] if p.startswith("cma-")]
+                cfg["cma_mb"] = int(cma[-1]) if cma and cma[-1].isdigit() else KMS_DEFAULT_CMA_MB
     return cfg
 
 
 def kernel_cmdline(cmdline_txt: str, arch_name: str) -> str:
-    """cmdline.txt -> -append: first line only; console=serial0 -> VM's UART, last."""
+    """cmdline.txt -> -append: first line only; console=serial0 -> VM's UART, last.
+
+    As on the Raspberry Pi kernel, the memory cgroup is off unless the line says
+    cgroup_enable=memory (a stock kernel knows only cgroup_disable=, so that is
+    put first when the line does not ask for memory)."""
     first = cmdline_txt.splitlines()[0] if cmdline_txt.strip() else ""
     serial = arch.get(arch_name).serial
     tokens = [
         tok for tok in first.split() if not (tok.startswith("console=serial") or tok.startswith(f"console={serial}"))
     ]
+    if "cgroup_enable=memory" not in tokens:
+        tokens.insert(0, "cgroup_disable=memory")
     tokens.append(f"console={serial},115200")
     return " ".join(tokens)
 
@@ -61,6 +78,8 @@ def read_firmware(image: Path, arch_name: str, bootdir: Path | None = None) -> d
         "cmdline_txt": text,
         "cmdline_lines": len(text.splitlines()),
         "append": kernel_cmdline(text, arch_name),
+        # The board's RAM less what the firmware keeps for the GPU and the KMS overlay's CMA.
+        "reserved_mb": cfg["gpu_mem_mb"] + cfg["cma_mb"],
     }
     if bootdir is not None:
         bootdir.mkdir(parents=True, exist_ok=True)

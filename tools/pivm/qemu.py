@@ -41,7 +41,7 @@ def choose_accel(arch_name: str, wanted: str) -> str:
     return "tcg"
 
 
-def qemu_command(state: VmState, accel: str, append: str) -> list[str]:
+def qemu_command(state: VmState, accel: str, append: str, memory: int) -> list[str]:
     a = arch.get(state.arch)
     wd = Path(state.workdir)
     cpu = a.cpu_kvm if accel == "kvm" else a.cpu_tcg
@@ -60,7 +60,7 @@ def qemu_command(state: VmState, accel: str, append: str) -> list[str]:
         "-smp",
         str(state.cpus),
         "-m",
-        str(state.memory),
+        str(memory),
         "-nodefaults",
         "-no-user-config",
         "-display",

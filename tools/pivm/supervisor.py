@@ -97,7 +97,8 @@ def supervise(workdir: Path) -> None:
         t_fw = time.time()
         fw = read_firmware(disk, state.arch, workdir / "boot")
         t_start = time.time()
-        cmd = qemu_command(state, accel, fw["append"])
+        memory = state.memory - fw["reserved_mb"]
+        cmd = qemu_command(state, accel, fw["append"], memory)
         with open(workdir / "console.log", "a") as con:
             con.write(f"\n===== pivm boot {boot_no} ({accel}) {time.strftime('%F %T')}: {fw['append']}\n")
         with open(workdir / "qemu.log", "a") as qlog:
@@ -117,6 +118,7 @@ def supervise(workdir: Path) -> None:
                 "accel": accel,
                 "firmware_seconds": round(t_start - t_fw, 3),
                 "append": fw["append"],
+                "memory_mb": memory,
                 "pid": proc.pid,
             },
         )
