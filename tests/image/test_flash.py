@@ -19,7 +19,13 @@ import pytest
 import yaml
 from image_support import IMAGE_NAME, TEST_KEY, ext4_label, mtype, partitions, root_disk, run_playbook
 
-WANT_TOKENS = ["isolcpus=domain,managed_irq,3", "nohz_full=3", "rcu_nocbs=3", "irqaffinity=0,1,2", "cgroup_enable=memory"]
+WANT_TOKENS = [
+    "isolcpus=domain,managed_irq,3",
+    "nohz_full=3",
+    "rcu_nocbs=3",
+    "irqaffinity=0,1,2",
+    "cgroup_enable=memory",
+]
 UBUNTU_TOKENS = (
     "console=serial0,115200 multipath=off dwc_otg.lpm_enable=0 console=tty1 "
     "root=LABEL=writable rootfstype=ext4 rootwait fixrtc"
