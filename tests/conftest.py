@@ -1,40 +1,16 @@
 """Real parts for the tests: a redis-server of their own and whole appliances."""
 
-import shutil
-import subprocess
-
 import pytest
-import redis
 
-from appliance import Appliance, free_port, pings, wait_for
+from appliance import Appliance
+from testsupport import servers
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is not installed: run `make deps` (apt-get install redis-server)"
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(
-        # Every appliance a test starts gets a database of its own.
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--dir",
-            str(workdir),
-            "--databases",
-            "1000",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    wait_for(lambda: pings(client), what="redis-server")
-    yield f"redis://127.0.0.1:{port}"
+    # Every appliance a test starts gets a database of its own.
+    proc, url = servers.redis_server(tmp_path_factory.mktemp("redis"), "--databases", "1000")
+    yield url
     proc.terminate()
     proc.wait(10)
 

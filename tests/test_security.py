@@ -7,10 +7,11 @@ import urllib.error
 
 import pytest
 
-from appliance import Appliance, wait_for
+from appliance import Appliance
 from pixie import config as configuration
 from pixie import web
 from pixie.web import deps
+from testsupport.servers import wait_for
 
 READS = [("GET", "/api/v1/queue"), ("GET", "/healthz"), ("GET", "/openapi.json"), ("GET", "/")]
 
