@@ -117,7 +117,7 @@ def test_check_mode_builds_nothing(minimal_release, own_tmp):
     _, server = minimal_release
     run = run_playbook("image.yml", own_tmp / "runs", image_vars(server, own_tmp, INSIDE_OK), "--check")
     assert run.rc == 0, run
-    said = [r["msg"] for name, r in run.results() if "Say what the build would make" in name]
+    said = [r["msg"] for name, r in run.tasks() if "Say what the build would make" in name]
     assert len(said) == 1 and "/pixie-0.1.0-64x32.img.xz (1024 MiB) from http://127.0.0.1:" in said[0], said
     assert IMAGE_NAME in said[0]
     assert not (own_tmp / "work").exists() and not (own_tmp / "build").exists()
