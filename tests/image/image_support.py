@@ -1,7 +1,8 @@
 """Fixtures for the flash.yml / image.yml tests.
 
 Run from the repo root: ``pytest --confcutdir=tests/image tests/image``
-(the cut keeps tests/conftest.py, which needs the app, out of it).
+(the cut keeps tests/conftest.py, which needs the app, out of it), with
+``-m slow`` for the image builds that a plain run leaves out (pytest.ini).
 
 Nothing is mocked: real ansible-playbook runs of playbooks/flash.yml against
 a synthetic Ubuntu-layout image (``make-synthetic-image.sh``, a labelled

@@ -19,13 +19,12 @@ and the firewall on. Then:
   forwarded port, 401 without the baked token, and a text and an image job play to `done` and show on
   screen.png (molecule's apiprobe.py smoke).
 
-    sudo PIXIE_IMAGE_TESTS=1 PIXIE_IMAGE_BOOT=1 .venv/bin/pytest --confcutdir=tests/image tests/image/test_image_boot.py
+    sudo .venv/bin/pytest -m slow --confcutdir=tests/image tests/image/test_image_boot.py
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -47,13 +46,7 @@ from image_support import (
     unpack,
 )
 
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="image.yml needs root (loop devices, mounts, chroot)"),
-    pytest.mark.skipif(
-        os.environ.get("PIXIE_IMAGE_TESTS") != "1" or os.environ.get("PIXIE_IMAGE_BOOT") != "1",
-        reason="set PIXIE_IMAGE_TESTS=1 PIXIE_IMAGE_BOOT=1 (~12 min: the roles in the chroot, then a boot under TCG)",
-    ),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.root]  # ~12 min: the roles in the chroot, then a boot under TCG
 
 MOLECULE = REPO / "molecule" / "shared"
 PIXIEVM = MOLECULE / "pixievm.py"
