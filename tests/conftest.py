@@ -39,3 +39,12 @@ def stack(redis_server, tmp_path_factory):
     appliance.start_display()
     yield appliance
     appliance.stop()
+
+
+@pytest.fixture(scope="module")
+def guarded(redis_server, tmp_path_factory):
+    """An appliance's web API behind the token s3cret-token, shared by a test module."""
+    appliance = Appliance(redis_server, tmp_path_factory.mktemp("guarded"), token="s3cret-token")
+    appliance.start_web()
+    yield appliance
+    appliance.stop()

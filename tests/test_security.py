@@ -97,14 +97,6 @@ def test_token_is_compared_in_constant_time():
     assert "== token" not in source and "!= token" not in source
 
 
-@pytest.fixture(scope="module")
-def guarded(redis_server, tmp_path_factory):
-    appliance = Appliance(redis_server, tmp_path_factory.mktemp("guarded"), token="s3cret-token")
-    appliance.start_web()
-    yield appliance
-    appliance.stop()
-
-
 @pytest.mark.parametrize("given", ["", "s3cret", "s3cret-token-", "S3CRET-TOKEN", "Bearer s3cret-token", "s3crét"])
 def test_near_miss_tokens_are_refused(guarded, given):
     status, body, _ = guarded.request("POST", "/api/v1/jobs", {"kind": "clear"}, token=given)
