@@ -47,12 +47,13 @@ molecule molecule-pi3:
 	venv=$$(bash molecule/install-deps.sh $(MOLECULE_VENV)) && \
 	  PATH=$$venv/bin:$$PATH molecule test -s $(if $(filter molecule-pi3,$@),pi3,default)
 
-# The build mechanics on make-synthetic-image.sh's stand-in image (tests/image/test_image.py), then
-# all the roles baked into molecule's bootable arm64 stand-in and that image booted
-# (test_image_boot.py). Needs the Debian mirror of the controller's apt sources and PyPI; install-deps.sh brings QEMU and debootstrap.
+# The tests marked slow, which `make test` leaves out: the build mechanics on make-synthetic-image.sh's
+# stand-in image (tests/image/test_image.py), then all the roles baked into molecule's bootable arm64
+# stand-in and that image booted (test_image_boot.py). Needs the Debian mirror of the controller's apt
+# sources and PyPI; install-deps.sh brings QEMU and debootstrap.
 image-tests: deps $(BIN)/.installed
 	bash molecule/install-deps.sh $(MOLECULE_VENV) >/dev/null
-	PIXIE_IMAGE_TESTS=1 PIXIE_IMAGE_BOOT=1 PATH=$(BIN):$$PATH $(BIN)/pytest --durations=0 --confcutdir=tests/image tests/image
+	PATH=$(BIN):$$PATH $(BIN)/pytest -m slow --durations=0 --confcutdir=tests/image tests/image
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

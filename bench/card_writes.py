@@ -29,8 +29,9 @@ from pathlib import Path
 import redis
 
 from pixie.local import Processes, headless_env
+from testsupport.servers import answers, free_port, redis_server, wait_for
 
-from .harness import ROOT, _answers, _free_port, _gif, _redis_server, _wait
+from .harness import ROOT, _gif
 
 LAYOUTS = ("one AOF", "durable + volatile")
 SIZES = {"full": {"window_s": 120, "jobs": 1000}, "smoke": {"window_s": 4, "jobs": 20}}
@@ -42,22 +43,22 @@ class Appliance:
         self.layout = layout
         self.dir = work / layout.replace(" ", "").replace("+", "-")
         self.dir.mkdir()
-        self.redis, url = _redis_server(self.dir, *DURABLE)
+        self.redis, url = redis_server(self.dir, *DURABLE)
         self.r = redis.Redis.from_url(url)
         self.servers = [self.redis]
         volatile = ""
         if layout != "one AOF":
             (self.dir / "volatile").mkdir()
-            server, volatile = _redis_server(self.dir / "volatile", "--appendonly", "no")
+            server, volatile = redis_server(self.dir / "volatile", "--appendonly", "no")
             self.servers.append(server)
-        self.port = _free_port()
+        self.port = free_port()
         env = headless_env(f"{url}/0", self.port, self.dir / "frames.bin", f"{volatile}/0" if volatile else "")
         env["PIXIE_DISPLAY_IDLE"] = "clock"  # as on the device
         env["PIXIE_WORKER_MAX_JOBS"] = "1000000"  # no systemd here to restart a worker that retires
         env["PIXIE_DISPLAY_RECORD_PATH"] = ""  # the stand-in panel records nothing: only Redis is measured
         self.processes = Processes(env, self.dir)
         self.processes.start_appliance(workers=2)
-        _wait(lambda: _answers(f"http://127.0.0.1:{self.port}/healthz"), f"{layout}: healthy", timeout=60)
+        wait_for(lambda: answers(f"http://127.0.0.1:{self.port}/healthz"), f"{layout}: healthy", timeout=60)
 
     def post(self, job: dict) -> str:
         request = urllib.request.Request(
@@ -143,7 +144,7 @@ def run(sizes: dict, work: Path) -> dict:
         gif = _gif([(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)], 50)
         loops = [a.post({"kind": "animation", "data_b64": gif, "duration_s": window + 30}) for a in appliances]
         for a, job in zip(appliances, loops, strict=True):
-            _wait(lambda a=a, j=job: a.state(j) == "playing", f"{a.layout}: animation playing")
+            wait_for(lambda a=a, j=job: a.state(j) == "playing", f"{a.layout}: animation playing")
         with Measure(appliances, work) as animation:
             time.sleep(window)
         figures["20 fps animation, per hour"] = _per_hour(animation)
@@ -155,7 +156,7 @@ def run(sizes: dict, work: Path) -> dict:
             for a in appliances:
                 ids = [a.post({"kind": "fill", "color": f"#{i % 256:02x}0000", "duration_s": 0.01})
                        for i in range(sizes["jobs"])]  # fmt: skip
-                _wait(lambda a=a, i=ids: all(a.state(j) in ("done", "failed") for j in i), "jobs done", timeout=900)
+                wait_for(lambda a=a, i=ids: all(a.state(j) in ("done", "failed") for j in i), "jobs done", timeout=900)
         scale = 1000 / sizes["jobs"]
         figures["per 1000 accepted jobs"] = {
             layout: {**r, "aof_bytes": round(r["aof_bytes"] * scale), "fsyncs": round(r["fsyncs"] * scale)}

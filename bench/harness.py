@@ -14,9 +14,7 @@ import os
 import platform
 import random
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +31,7 @@ from pixie import config as configuration
 from pixie import render, spec, store
 from pixie.local import BIN, Processes, headless_env
 from pixie.stream import read_recording
+from testsupport.servers import answers, free_port, redis_server, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAME_MS = 50  # the 20 fps animation
@@ -44,15 +43,15 @@ class Stack:
 
     def __init__(self, name: str, work: Path):
         self.name = name
-        self.url = f"http://127.0.0.1:{_free_port()}"
+        self.url = f"http://127.0.0.1:{free_port()}"
         (work / name).mkdir()
-        self.redis, url = _redis_server(work / name)
+        self.redis, url = redis_server(work / name)
         self.redis_url = f"{url}/0"
         self.r = redis.Redis.from_url(self.redis_url)
         self.servers = {"redis": self.redis}
         volatile = ""
         if name == "pixie":  # as shipped: the volatile state in a second Redis
-            self.servers["redis-volatile"], volatile = _redis_server(work / name)
+            self.servers["redis-volatile"], volatile = redis_server(work / name)
         self.v = redis.Redis.from_url(f"{volatile}/0") if volatile else self.r
         self.record = work / f"{name}.frames"
         self.record.touch()
@@ -73,7 +72,7 @@ class Stack:
             port = self.url.rsplit(":", 1)[1]
             self.processes.start("web", "uvicorn", "bench.baseline_web:app", "--port", port, "--log-level", "warning")
         self.set_workers(workers)
-        _wait(lambda: _answers(self.url + "/openapi.json"), f"{self.name} web")
+        wait_for(lambda: answers(self.url + "/openapi.json"), f"{self.name} web")
 
     def set_workers(self, n: int) -> None:
         for i in range(self.workers, n, -1):
@@ -87,7 +86,7 @@ class Stack:
                 argv = ["worker", "-w", "rq.worker.Worker", "--serializer", "json", "high", "default", "low"]
                 self.processes.start(f"worker{i}", "rq", *argv)
         self.workers = n
-        _wait(lambda: self.r.scard("rq:workers") == n, f"{self.name}: {n} workers")
+        wait_for(lambda: self.r.scard("rq:workers") == n, f"{self.name}: {n} workers")
 
     def post(self, job: dict) -> tuple[int, str]:
         path = "/api/v1/jobs" if self.name == "pixie" else "/jobs"
@@ -120,7 +119,7 @@ class Stack:
         for name in ("high", "default", "low"):
             Queue(name, connection=self.r, serializer=JSONSerializer).empty()
         self.r.delete(store.READY)
-        _wait(lambda: self._idle(), f"{self.name} idle", timeout=60)
+        wait_for(lambda: self._idle(), f"{self.name} idle", timeout=60)
 
     def _idle(self) -> bool:
         started = sum(self.r.zcard(f"rq:wip:{q}") for q in ("high", "default", "low"))
@@ -185,23 +184,6 @@ def _children(pid: int) -> list[int]:
     return kids + [grandchild for kid in kids for grandchild in _children(kid)]
 
 
-def _wait(predicate, what: str, timeout=30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"timed out waiting for {what}")
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def summary(values: list[float]) -> dict:
     ordered = sorted(values)
 
@@ -240,7 +222,7 @@ class Bench:
                     t0, job_id = stack.post(job)
                     shown = stack.first_frame_after(t0, self.expected(job))
                     self.record(f"latency_{phase}_ms", stack, [(shown - t0) / 1e6])
-                    _wait(lambda s=stack, j=job_id: s.done(j), "job done")
+                    wait_for(lambda s=stack, j=job_id: s.done(j), "job done")
 
     def pacing(self) -> None:
         """A 20 fps animation played while the workers chew a backlog of image jobs."""
@@ -257,7 +239,7 @@ class Bench:
             for job in backlog:
                 stack.post(job)
             t0, _ = stack.post({"kind": "animation", "data_b64": gif, "priority": "high", "repeat": 1})
-            _wait(lambda s=stack, t=t0: self._all_shown(s, t, wanted), f"{stack.name} animation", timeout=120)
+            wait_for(lambda s=stack, t=t0: self._all_shown(s, t, wanted), f"{stack.name} animation", timeout=120)
             swaps = {}
             for ns, frame in stack.frames:
                 if ns >= t0 and frame in wanted:
@@ -281,7 +263,7 @@ class Bench:
                 stack.set_workers(workers)
                 start = time.monotonic()
                 ids = [stack.post(job)[1] for job in jobs]
-                _wait(lambda s=stack, i=ids: all(s.done(j) for j in i), "throughput jobs", timeout=300)
+                wait_for(lambda s=stack, i=ids: all(s.done(j) for j in i), "throughput jobs", timeout=300)
                 rate = len(jobs) / (time.monotonic() - start)
                 self.results.setdefault("throughput_jobs_per_s", {}).setdefault(stack.name, {})[workers] = round(
                     rate, 2
@@ -400,28 +382,3 @@ def main() -> None:
     print(table(report))
     draw(report, args.out / "bench.png")
     print(f"\nwrote {args.out / 'bench.json'} and {args.out / 'bench.png'}")
-
-
-def _redis_server(work: Path, *settings: str):
-    """A redis-server of its own in `work`: no snapshots, and `settings` (e.g. an append-only file)."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(work), *settings],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}"
-    _wait(lambda: _pings(url), "redis-server")
-    return proc, url
-
-
-def _pings(url: str) -> bool:
-    try:
-        return redis.Redis.from_url(url).ping()
-    except redis.ConnectionError:
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

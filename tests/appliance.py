@@ -4,9 +4,7 @@ talked to over real HTTP."""
 
 import itertools
 import json
-import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 import redis
 
 from pixie.local import Processes, headless_env
+from testsupport.servers import answers, free_port, wait_for
 
 _databases = itertools.count(1)
 
@@ -23,29 +22,6 @@ def fresh_database(redis_url: str) -> str:
     url = f"{redis_url}/{next(_databases)}"
     redis.Redis.from_url(url).flushdb()
     return url
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout=20.0, interval=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def pings(client) -> bool:
-    try:
-        return client.ping()
-    except redis.ConnectionError:
-        return False
 
 
 class Appliance:
@@ -72,7 +48,7 @@ class Appliance:
 
     def start_web(self):
         self.start("web", "pixie-web")
-        wait_for(lambda: self._answers("/openapi.json"), what="pixie-web")
+        wait_for(lambda: answers(self.url + "/openapi.json"), what="pixie-web")
 
     def start_worker(self, instance: str, *extra: str) -> subprocess.Popen:
         before = self.worker_count()
@@ -86,13 +62,6 @@ class Appliance:
 
     def worker_count(self) -> int:
         return self.r.scard("rq:workers")
-
-    def _answers(self, path) -> bool:
-        try:
-            with urllib.request.urlopen(self.url + path, timeout=1):
-                return True
-        except (urllib.error.URLError, ConnectionError):
-            return False
 
     def request(self, method: str, path: str, body=None, headers=None, token: str | None = None):
         """(status, parsed JSON or raw bytes, headers) over real HTTP."""

@@ -1,40 +1,16 @@
 """Real parts for the tests: a redis-server of their own and whole appliances."""
 
-import shutil
-import subprocess
-
 import pytest
-import redis
 
-from appliance import Appliance, free_port, pings, wait_for
+from appliance import Appliance
+from testsupport import servers
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is not installed: run `make deps` (apt-get install redis-server)"
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(
-        # Every appliance a test starts gets a database of its own.
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--dir",
-            str(workdir),
-            "--databases",
-            "1000",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    wait_for(lambda: pings(client), what="redis-server")
-    yield f"redis://127.0.0.1:{port}"
+    # Every appliance a test starts gets a database of its own.
+    proc, url = servers.redis_server(tmp_path_factory.mktemp("redis"), "--databases", "1000")
+    yield url
     proc.terminate()
     proc.wait(10)
 
@@ -61,5 +37,14 @@ def stack(redis_server, tmp_path_factory):
     appliance.start_worker("1", "--with-scheduler")
     appliance.start_worker("2")
     appliance.start_display()
+    yield appliance
+    appliance.stop()
+
+
+@pytest.fixture(scope="module")
+def guarded(redis_server, tmp_path_factory):
+    """An appliance's web API behind the token s3cret-token, shared by a test module."""
+    appliance = Appliance(redis_server, tmp_path_factory.mktemp("guarded"), token="s3cret-token")
+    appliance.start_web()
     yield appliance
     appliance.stop()

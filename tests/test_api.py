@@ -214,14 +214,6 @@ def test_queue_view_lists_queues_and_counts(api):
     assert body["now_playing"] is None
 
 
-@pytest.fixture(scope="module")
-def guarded(redis_server, tmp_path_factory):
-    appliance = Appliance(redis_server, tmp_path_factory.mktemp("guarded"), token="s3cret-token")
-    appliance.start_web()
-    yield appliance
-    appliance.stop()
-
-
 @pytest.mark.parametrize(
     "method,path,body",
     [

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from appliance import free_port, wait_for
 from media import animated, still
+from testsupport.servers import free_port, wait_for
 
 GREEN = (0, 255, 0)
 PIXIE = Path(sys.executable).parent / "pixie"  # the installed entry point

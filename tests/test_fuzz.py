@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from appliance import Appliance, wait_for
+from appliance import Appliance
+from testsupport.servers import wait_for
 
 FUZZ_EXAMPLES = int(os.environ.get("PIXIE_FUZZ_EXAMPLES", "25"))
 SEED = os.environ.get("PIXIE_FUZZ_SEED", "20261123")

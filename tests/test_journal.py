@@ -1,7 +1,7 @@
 """What the appliance's services write to their logs (the journal, on the SD
 card): one line per job, nothing per request of the page's preview poll."""
 
-from appliance import wait_for
+from testsupport.servers import wait_for
 
 
 def test_the_web_logs_each_job_once_and_no_preview_poll(make_appliance):

@@ -17,14 +17,12 @@ import os
 import random
 import signal
 import statistics
-import subprocess
 import threading
 import time
 from pathlib import Path
 
-import redis
-
-from appliance import Appliance, free_port, pings, wait_for
+from appliance import Appliance
+from testsupport.servers import free_port, redis_server, wait_for
 
 LOAD_REQUESTS = int(os.environ.get("PIXIE_LOAD_REQUESTS", "1500"))
 LOAD_CLIENTS = int(os.environ.get("PIXIE_LOAD_CLIENTS", "16"))
@@ -202,16 +200,13 @@ def test_load_every_accepted_job_is_accounted_for(redis_server, tmp_path):
 def test_redis_sigkill_mid_load_loses_no_accepted_job(tmp_path):
     """appendonly yes + appendfsync always (pixie_redis's defaults); the processes that die with Redis are
     restarted the way systemd's Restart=always would."""
-    port = free_port()
+    port = free_port()  # the same one when it comes back
     data = tmp_path / "redis-data"
     data.mkdir()
-    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data), "--save", ""]
     # As many databases as the session's Redis: appliances number theirs across the whole run.
-    argv += ["--appendonly", "yes", "--appendfsync", "always", "--databases", "1000"]
-    server = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    wait_for(lambda: pings(client), what="redis-server")
-    appliance = full_appliance(f"redis://127.0.0.1:{port}", tmp_path)
+    settings = ("--appendonly", "yes", "--appendfsync", "always", "--databases", "1000")
+    server, url = redis_server(data, *settings, port=port)
+    appliance = full_appliance(url, tmp_path)
     try:
         clients = 8
         load = Load(appliance.port, min(LOAD_REQUESTS, 1000), clients, seed=2)
@@ -222,8 +217,7 @@ def test_redis_sigkill_mid_load_loses_no_accepted_job(tmp_path):
         server.send_signal(signal.SIGKILL)
         server.wait(10)
         time.sleep(1.0)
-        server = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
-        wait_for(lambda: pings(client), what="redis-server back")
+        server, _ = redis_server(data, *settings, port=port)  # back from its append-only file
         runner.join(LOAD_DEADLINE_S + 60)
         # systemd's part: bring back whatever died with Redis.
         for name, proc in list(appliance.procs.items()):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from appliance import wait_for
 from media import animated, still
+from testsupport.servers import wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"

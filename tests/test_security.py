@@ -7,10 +7,11 @@ import urllib.error
 
 import pytest
 
-from appliance import Appliance, wait_for
+from appliance import Appliance
 from pixie import config as configuration
 from pixie import web
 from pixie.web import deps
+from testsupport.servers import wait_for
 
 READS = [("GET", "/api/v1/queue"), ("GET", "/healthz"), ("GET", "/openapi.json"), ("GET", "/")]
 
@@ -94,14 +95,6 @@ def test_token_is_compared_in_constant_time():
     source = inspect.getsource(deps.authorize)  # the one place the API checks its token
     assert "hmac.compare_digest(" in source
     assert "== token" not in source and "!= token" not in source
-
-
-@pytest.fixture(scope="module")
-def guarded(redis_server, tmp_path_factory):
-    appliance = Appliance(redis_server, tmp_path_factory.mktemp("guarded"), token="s3cret-token")
-    appliance.start_web()
-    yield appliance
-    appliance.stop()
 
 
 @pytest.mark.parametrize("given", ["", "s3cret", "s3cret-token-", "S3CRET-TOKEN", "Bearer s3cret-token", "s3crét"])

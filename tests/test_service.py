@@ -9,7 +9,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from appliance import free_port, fresh_database
+from appliance import fresh_database
 from media import animated, png_bomb, still
 from pixie import config as configuration
 from pixie import errors, store
@@ -17,6 +17,7 @@ from pixie.queues import FUNCTIONS, Queues
 from pixie.service import JobService
 from pixie.vocabulary import KINDS, PRIORITIES, STATES, TERMINAL
 from pixie.web.problems import status_of
+from testsupport.servers import free_port
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Fixtures for the flash.yml / image.yml tests.
 
 Run from the repo root: ``pytest --confcutdir=tests/image tests/image``
-(the cut keeps tests/conftest.py, which needs the app, out of it).
+(the cut keeps tests/conftest.py, which needs the app, out of it), with
+``-m slow`` for the image builds that a plain run leaves out (pytest.ini).
 
 Nothing is mocked: real ansible-playbook runs of playbooks/flash.yml against
 a synthetic Ubuntu-layout image (``make-synthetic-image.sh``, a labelled
@@ -15,7 +16,6 @@ import contextlib
 import functools
 import hashlib
 import http.server
-import json
 import os
 import re
 import shutil
@@ -32,7 +32,8 @@ from ansible_collections.pixie.appliance.plugins.module_utils.partitions import 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "roles"))  # not a package: its helpers by name
 from make_fixture_repo import make_fixture_repo  # noqa: E402
-from roles_support import ansible_tool  # noqa: E402
+
+from testsupport.ansible import PlaybookRun, ansible_playbook  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 MAKE_IMAGE = HERE / "make-synthetic-image.sh"
@@ -46,79 +47,10 @@ def need(*commands: str) -> None:
         pytest.skip(f"missing tools {missing} (apt-get install mtools fdisk xz-utils dosfstools e2fsprogs)")
 
 
-class Run:
-    """One ansible-playbook run, its JSON result (ansible.posix.json callback)."""
-
-    def __init__(self, proc: subprocess.CompletedProcess):
-        self.proc = proc
-        self.rc = proc.returncode
-        start = proc.stdout.find("{")
-        try:
-            self.data = json.loads(proc.stdout[start:]) if start >= 0 else {}
-        except json.JSONDecodeError:
-            self.data = {}
-
-    @property
-    def stats(self) -> dict:
-        return self.data.get("stats", {}).get("localhost", {})
-
-    @property
-    def changed(self) -> int:
-        return self.stats.get("changed", -1)
-
-    def results(self):
-        for play in self.data.get("plays", []):
-            for task in play.get("tasks", []):
-                res = task.get("hosts", {}).get("localhost")
-                if res is not None:
-                    yield task["task"]["name"], res
-
-    def changed_tasks(self) -> list[str]:
-        return [n for n, r in self.results() if r.get("changed")]
-
-    def failure(self) -> str:
-        """The failed results' messages, of any host (the image's chroot host too), with stderr's tail."""
-        return "\n".join(
-            f"{r.get('msg', '')} {r.get('stderr', '')[-1500:]}".strip()
-            for play in self.data.get("plays", [])
-            for task in play.get("tasks", [])
-            for r in task.get("hosts", {}).values()
-            if r.get("failed")
-        )
-
-    def __repr__(self) -> str:
-        tail = self.proc.stderr[-2000:]
-        return f"<rc={self.rc} failure={self.failure()!r} changed={self.changed_tasks()} stderr={tail}>"
-
-
-def run_playbook(playbook: str, tmp: Path, extra: dict, *args: str, timeout: int = 1800) -> Run:
-    tmp.mkdir(parents=True, exist_ok=True)
-    extra_file = tmp / f"extra-{os.getpid()}-{len(list(tmp.glob('extra-*')))}.json"
-    extra_file.write_text(json.dumps(extra))
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-        ANSIBLE_NOCOLOR="1",
-        no_proxy="127.0.0.1,localhost",
-        NO_PROXY="127.0.0.1,localhost",
-    )
-    # the controller's interpreter for localhost only (a chroot host brings its own)
-    inventory = tmp / "inventory.ini"
-    inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
-    cmd = [
-        ansible_tool("ansible-playbook"),
-        "-i",
-        str(inventory),
-        "-e",
-        f"@{extra_file}",
-        str(REPO / "playbooks" / playbook),
-        *args,
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=timeout)
-    return Run(proc)
+def run_playbook(playbook: str, tmp: Path, extra: dict, *args: str, timeout: int = 1800) -> PlaybookRun:
+    """playbooks/<playbook> from the repo root, the loopback release server not behind a proxy."""
+    env = {"no_proxy": "127.0.0.1,localhost", "NO_PROXY": "127.0.0.1,localhost"}
+    return ansible_playbook(REPO / "playbooks" / playbook, tmp, extra, *args, env=env, cwd=REPO, timeout=timeout)
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

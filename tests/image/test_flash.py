@@ -249,8 +249,6 @@ def test_bad_input_names_the_variable(minimal_release, tmp_path, override, varia
 
 # --- block devices: loop devices stand in for the SD card reader (root only) ---
 
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="loop devices need root")
-
 
 @pytest.fixture
 def loopdev(minimal_release, tmp_path):
@@ -279,7 +277,7 @@ def loopdev(minimal_release, tmp_path):
         node.unlink(missing_ok=True)
 
 
-@needs_root
+@pytest.mark.root
 def test_refuses_controller_root_disk(minimal_release, tmp_path):
     _, server = minimal_release
     disk = root_disk()
@@ -292,7 +290,7 @@ def test_refuses_controller_root_disk(minimal_release, tmp_path):
     assert "pixie_sdcard_target" in run.failure() and "root disk" in run.failure(), run
 
 
-@needs_root
+@pytest.mark.root
 def test_refuses_mounted_device(minimal_release, tmp_path):
     """A card whose filesystem is mounted (here: a loop device holding one ext4 filesystem)."""
     _, server = minimal_release
@@ -319,7 +317,7 @@ def test_refuses_mounted_device(minimal_release, tmp_path):
     assert "pixie_sdcard_target" in run.failure() and f"mounted at {mnt}" in run.failure(), run
 
 
-@needs_root
+@pytest.mark.root
 def test_refuses_partition_and_non_removable(minimal_release, tmp_path, loopdev):
     _, server = minimal_release
     dev, _ = loopdev
@@ -336,7 +334,7 @@ def test_refuses_partition_and_non_removable(minimal_release, tmp_path, loopdev)
     assert run.rc != 0 and "not a whole disk" in run.failure(), run
 
 
-@needs_root
+@pytest.mark.root
 def test_forced_write_to_block_device(minimal_release, tmp_path, loopdev):
     _, server = minimal_release
     dev, _ = loopdev

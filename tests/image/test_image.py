@@ -11,7 +11,6 @@ all the roles in an image and boots the result.
 from __future__ import annotations
 
 import glob
-import os
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ from image_support import (
     unpack,
 )
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="image.yml needs root (loop devices, mounts, chroot)")
+pytestmark = pytest.mark.root  # image.yml: loop devices, mounts, a chroot
 
 INSIDE_OK = """\
 - name: Run a program of the image
@@ -91,9 +90,8 @@ SIZE_MIB = 1024
 
 @pytest.fixture(scope="module")
 def full_release(tmp_path_factory):
-    # opt-in: the first run debootstraps an arm64 root under qemu (~8 min) and compresses it (~3 min)
-    if os.environ.get("PIXIE_IMAGE_TESTS") != "1":
-        pytest.skip("set PIXIE_IMAGE_TESTS=1 (slow, root)")
+    """Its tests are marked slow: the first run debootstraps an arm64 root under qemu (~8 min) and compresses it
+    (~3 min); then each builds an image."""
     with served_release(tmp_path_factory, minimal=False) as release:
         yield release
 
@@ -117,7 +115,7 @@ def test_check_mode_builds_nothing(minimal_release, own_tmp):
     _, server = minimal_release
     run = run_playbook("image.yml", own_tmp / "runs", image_vars(server, own_tmp, INSIDE_OK), "--check")
     assert run.rc == 0, run
-    said = [r["msg"] for name, r in run.results() if "Say what the build would make" in name]
+    said = [r["msg"] for name, r in run.tasks() if "Say what the build would make" in name]
     assert len(said) == 1 and "/pixie-0.1.0-64x32.img.xz (1024 MiB) from http://127.0.0.1:" in said[0], said
     assert IMAGE_NAME in said[0]
     assert not (own_tmp / "work").exists() and not (own_tmp / "build").exists()
@@ -125,6 +123,7 @@ def test_check_mode_builds_nothing(minimal_release, own_tmp):
     assert leftovers(own_tmp / "work") == ([], [])
 
 
+@pytest.mark.slow
 def test_image_built_grown_and_detached(full_release, own_tmp):
     _, server = full_release
     ca = own_tmp / "controller-ca.crt"
@@ -164,6 +163,7 @@ def test_image_built_grown_and_detached(full_release, own_tmp):
     assert not glob.glob(BUILD_CA)  # nor does the controller keep its copy
 
 
+@pytest.mark.slow
 def test_failure_inside_image_cleans_up(full_release, own_tmp):
     _, server = full_release
     values = image_vars(server, own_tmp, INSIDE_FAIL)
@@ -174,6 +174,7 @@ def test_failure_inside_image_cleans_up(full_release, own_tmp):
     assert not list((own_tmp / "build").glob("*.img.xz"))
 
 
+@pytest.mark.slow
 def test_failure_while_preparing_cleans_up(full_release, own_tmp):
     _, server = full_release
     values = dict(image_vars(server, own_tmp, INSIDE_OK), pixie_image_size_mib=1025, pixie_image_binfmt="no-such")

@@ -19,7 +19,7 @@ and the firewall on. Then:
   forwarded port, 401 without the baked token, and a text and an image job play to `done` and show on
   screen.png (tools/apiprobe.py smoke, as molecule's verify).
 
-    sudo PIXIE_IMAGE_TESTS=1 PIXIE_IMAGE_BOOT=1 .venv/bin/pytest --confcutdir=tests/image tests/image/test_image_boot.py
+    sudo .venv/bin/pytest -m slow --confcutdir=tests/image tests/image/test_image_boot.py
 """
 
 from __future__ import annotations
@@ -49,13 +49,7 @@ from image_support import (
 
 import apiprobe
 
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="image.yml needs root (loop devices, mounts, chroot)"),
-    pytest.mark.skipif(
-        os.environ.get("PIXIE_IMAGE_TESTS") != "1" or os.environ.get("PIXIE_IMAGE_BOOT") != "1",
-        reason="set PIXIE_IMAGE_TESTS=1 PIXIE_IMAGE_BOOT=1 (~12 min: the roles in the chroot, then a boot under TCG)",
-    ),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.root]  # ~12 min: the roles in the chroot, then a boot under TCG
 
 MOLECULE = REPO / "molecule" / "shared"
 

@@ -223,7 +223,7 @@ def test_role_fails_clearly_without_cmdline_file(run_play, tmp_path):
     firmware.mkdir()
     result = run_play(_boot_play(firmware, tmp_path))
     assert result.rc != 0
-    assert "pixie_boot_cmdline_path" in result.failure_messages()
+    assert "pixie_boot_cmdline_path" in result.failure()
 
 
 # Excerpt of Ubuntu 24.04's config.txt: dtparam=audio=on comes before the overlays.

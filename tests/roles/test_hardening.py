@@ -130,4 +130,4 @@ def test_bad_allow_entries_are_refused(tmp_path, entry):
     play[0]["vars_files"].append(vars_file(tmp_path, {"pixie_app_web_allow": [entry]}))
     result = run_playbook(tmp_path, play)
     assert result.rc != 0, result
-    assert "pixie_app_web_allow" in result.failure_messages(), result
+    assert "pixie_app_web_allow" in result.failure(), result

@@ -74,7 +74,7 @@ def test_a_pypi_pillow_in_the_virtualenv_is_replaced_by_the_distros(tmp_path):
 
     app = make_app(tmp_path, pillow_minimum="9")
     result = install(tmp_path, app)
-    assert result.rc == 0, result.failure_messages()
+    assert result.rc == 0, result.failure()
     assert venv_pillow(tmp_path) == [version, "/usr/lib/python3/dist-packages/PIL/__init__.py"]
     pins = (tmp_path / "dist" / "constraints.txt").read_text().splitlines()
     assert f"pillow=={version}" in pins and "pillow==13.0.0" not in pins and "six==1.17.0" in pins
@@ -90,7 +90,7 @@ def test_a_distro_pillow_older_than_the_app_needs_fails_naming_the_switch(tmp_pa
     newer = f"{int(version.split('.')[0]) + 1}.0"
     result = install(tmp_path, make_app(tmp_path, pillow_minimum=newer))
     assert result.rc != 0
-    message = result.failure_messages()
+    message = result.failure()
     assert f"python3-pil is {version}, older than the {newer} the app needs" in message
     assert "pixie_app_pillow_from_distro" in message
     assert not (tmp_path / "dist" / "constraints.txt").exists()

@@ -8,7 +8,9 @@ import os
 import subprocess
 
 import yaml
-from roles_support import REPO, ansible_tool, site_roles
+from roles_support import REPO, site_roles
+
+from testsupport.ansible import ansible_tool
 
 
 def _run(*args):

@@ -88,5 +88,5 @@ def test_no_lockout_without_an_authorized_key(tmp_path, keys):
     values = scratch(tmp_path, keys=keys)
     result = run_playbook(tmp_path, play(tmp_path, values))
     assert result.rc != 0
-    assert "holds no key" in result.failure_messages(), result
+    assert "holds no key" in result.failure(), result
     assert not Path(values["pixie_ssh_config_file"]).exists()

@@ -255,5 +255,5 @@ def test_bad_input_fails_naming_the_variable(tmp_path, bad, name):
     result = run(tmp_path, values)
     assert result.rc != 0, f"{bad} was accepted"
     assert result.failed == 1
-    assert name in result.failure_messages(), result
+    assert name in result.failure(), result
     assert Path(values["pixie_storage_fstab"]).read_text() == before, "nothing written before the check"

@@ -8,15 +8,15 @@ from __future__ import annotations
 import configparser
 import os
 import shutil
-import socket
 import subprocess
-import time
 import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 from roles_support import ROLES, role_defaults, run_playbook, vars_file
+
+from testsupport.servers import free_port, redis_server
 
 TEMPLATES = {
     "pixie_workers": ["rqworker@.service.j2"],
@@ -262,12 +262,6 @@ def test_without_a_volatile_redis_everything_stays_in_the_one(render):
     assert "PIXIE_REDIS_VOLATILE_URL" not in _env(out / "pixie.env")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_redis_config_runs_a_protected_persistent_server(defaults, tmp_path):
     out, root = defaults
     text = (out / "pixie.conf").read_text()
@@ -280,26 +274,21 @@ def test_redis_config_runs_a_protected_persistent_server(defaults, tmp_path):
     assert directives["maxmemory-policy"] == "noeviction"
     assert directives["maxmemory"] == "128mb"
 
-    server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
-    if not (server and cli):
+    cli = shutil.which("redis-cli")
+    if not (shutil.which("redis-server") and cli):
         pytest.skip("redis-server not installed: the rendered config was checked but not run")
-    port = _free_port()
+    port = free_port()
     data = tmp_path / "redis-data"
     data.mkdir()
-    # The rendered file is what the device includes; only the port and folder differ here.
-    main = tmp_path / "redis.conf"
-    main.write_text(f"dir {data}\ninclude {out / 'pixie.conf'}\nport {port}\n")
-    proc = subprocess.Popen([server, str(main)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # The rendered file is what the device includes; here the port and folder differ (bind and save too,
+    # to loopback and no snapshots: the file's own save "", its bind less ::1).
+    proc, _ = redis_server(data, "--include", str(out / "pixie.conf"), port=port, password=password)
     try:
 
         def cli_run(*args, auth=True):
             base = [cli, "-p", str(port), "--no-auth-warning"] + (["-a", password] if auth else [])
             return subprocess.run(base + list(args), capture_output=True, text=True, timeout=10).stdout.strip()
 
-        deadline = time.monotonic() + 10
-        while cli_run("PING") != "PONG":
-            assert time.monotonic() < deadline, "redis-server did not start with the rendered config"
-            time.sleep(0.1)
         assert "NOAUTH" in cli_run("SET", "k", "v", auth=False)
         assert cli_run("CONFIG", "GET", "appendonly").splitlines() == ["appendonly", "yes"]
         assert cli_run("CONFIG", "GET", "appendfsync").splitlines() == ["appendfsync", "always"]
@@ -389,7 +378,7 @@ def test_admin_rq_env_file(defaults):
 def test_motd_names_the_api_and_its_health(render):
     if not shutil.which("curl"):
         pytest.skip("curl not installed: the banner's health line cannot run")
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     out = render({"pixie_common_web_port": port})
     proc = subprocess.run(["sh", str(out / "motd-pixie.sh")], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc.stderr

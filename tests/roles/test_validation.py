@@ -108,13 +108,13 @@ def test_bad_variable_fails_naming_it(run_play, tmp_path, role, bad, name):
     result = run_play(validation_play(role), extra_vars=extra)
     assert result.rc != 0, f"{bad} was accepted"
     assert result.failed == 1
-    assert name in result.failure_messages(), result
+    assert name in result.failure(), result
 
 
 def test_redis_on_the_network_only_when_a_fleet_asks_for_it(run_play, tmp_path):
     extra = {"pixie_common_credentials_dir": str(tmp_path / "credentials"), "pixie_redis_bind": ["192.168.1.5"]}
     refused = run_play(validation_play("pixie_redis"), extra_vars=extra)
-    assert refused.rc != 0 and "pixie_redis_allow_network" in refused.failure_messages()
+    assert refused.rc != 0 and "pixie_redis_allow_network" in refused.failure()
     allowed = run_play(validation_play("pixie_redis"), extra_vars=extra | {"pixie_redis_allow_network": True})
     assert allowed.rc == 0, allowed
 

@@ -59,5 +59,5 @@ def test_digest_of_a_broken_wheel_fails(tmp_path):
     ]
     result = run_playbook(tmp_path, play)
     assert result.rc != 0
-    assert "cannot read wheel" in result.failure_messages() + result.stdout
+    assert "cannot read wheel" in result.failure() + result.stdout
     assert (ROLES / "pixie_app" / "filter_plugins" / "wheel.py").exists()

@@ -1,0 +1,65 @@
+"""Servers of a test's or a benchmark's own, on loopback: a free port, waiting until
+something answers, a redis-server."""
+
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import redis
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, what: str = "condition", timeout: float = 30.0, interval: float = 0.05):
+    """predicate()'s first true value, polled until `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+def answers(url: str) -> bool:
+    """An HTTP server answers `url` with a success."""
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def redis_server(workdir: Path, *settings: str, port: int = 0, password: str = "") -> tuple[subprocess.Popen, str]:
+    """A redis-server on `port` (default: a free one), once it answers: the process and its URL.
+
+    `settings` are its options (`--databases 1000`, an append-only file, `--include` a config file);
+    loopback, no snapshots and `workdir` for its files come after them, so they win over an included file.
+    """
+    binary = shutil.which("redis-server")
+    if not binary:
+        raise FileNotFoundError("redis-server is not installed: run `make deps` (apt-get install redis-server)")
+    port = port or free_port()
+    argv = [binary, *settings, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(workdir)]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    client = redis.Redis(port=port, password=password or None)
+    try:
+        wait_for(lambda: _pings(client), what=f"redis-server on port {port}")
+    except TimeoutError:
+        proc.kill()
+        raise
+    return proc, f"redis://127.0.0.1:{port}"
+
+
+def _pings(client: redis.Redis) -> bool:
+    try:
+        return client.ping()
+    except redis.ConnectionError:
+        return False
