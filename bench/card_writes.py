@@ -5,9 +5,12 @@ two `rq worker`s, the display on the headless STAND-IN panel) over a durable
 redis-server with the device's settings (append-only file, `appendfsync
 always`, no snapshots):
 
-- one AOF: everything in that one Redis (the layout before the split);
-- durable + volatile: heartbeat, preview, display commands and the render
-  cache in a second redis-server that keeps nothing on disk.
+- one AOF: everything in that one Redis, rq's heartbeats and maintenance
+  every 30 s (the layout before this work: the baseline);
+- split, rq 30 s: heartbeat, preview, display commands and the render
+  cache in a second redis-server that keeps nothing on disk;
+- as shipped: that split, and rq's worker heartbeat and maintenance at the
+  shipped 120 s.
 
 For the durable Redis, whose files are on the card, it counts the bytes its
 append-only file grew and the fsyncs it made (strace), while idle, while a
@@ -33,7 +36,13 @@ from testsupport.servers import answers, free_port, redis_server, wait_for
 
 from .harness import ROOT, _gif
 
-LAYOUTS = ("one AOF", "durable + volatile")
+RQ_EVERY_30_S = {"PIXIE_WORKER_TTL_S": "30", "PIXIE_WORKER_MAINTENANCE_INTERVAL_S": "30"}
+# name: (a volatile Redis beside the durable one, settings over pixie's defaults); the baseline first.
+LAYOUTS = {
+    "one AOF": (False, RQ_EVERY_30_S),
+    "split, rq 30 s": (True, RQ_EVERY_30_S),
+    "as shipped": (True, {}),
+}
 SIZES = {"full": {"window_s": 120, "jobs": 1000}, "smoke": {"window_s": 4, "jobs": 20}}
 DURABLE = ("--appendonly", "yes", "--appendfsync", "always")
 
@@ -41,13 +50,14 @@ DURABLE = ("--appendonly", "yes", "--appendfsync", "always")
 class Appliance:
     def __init__(self, layout: str, work: Path):
         self.layout = layout
-        self.dir = work / layout.replace(" ", "").replace("+", "-")
+        self.dir = work / "".join(c for c in layout if c.isalnum())
+        split, settings = LAYOUTS[layout]
         self.dir.mkdir()
         self.redis, url = redis_server(self.dir, *DURABLE)
         self.r = redis.Redis.from_url(url)
         self.servers = [self.redis]
         volatile = ""
-        if layout != "one AOF":
+        if split:
             (self.dir / "volatile").mkdir()
             server, volatile = redis_server(self.dir / "volatile", "--appendonly", "no")
             self.servers.append(server)
@@ -56,6 +66,7 @@ class Appliance:
         env["PIXIE_DISPLAY_IDLE"] = "clock"  # as on the device
         env["PIXIE_WORKER_MAX_JOBS"] = "1000000"  # no systemd here to restart a worker that retires
         env["PIXIE_DISPLAY_RECORD_PATH"] = ""  # the stand-in panel records nothing: only Redis is measured
+        env.update(settings)
         self.processes = Processes(env, self.dir)
         self.processes.start_appliance(workers=2)
         wait_for(lambda: answers(f"http://127.0.0.1:{self.port}/healthz"), f"{layout}: healthy", timeout=60)
@@ -177,12 +188,14 @@ def _per_hour(measure: Measure) -> dict:
 
 
 def table(figures: dict) -> str:
-    rows = [f"{'durable Redis (on the card)':<30} {'':<7} {LAYOUTS[0]:>12} {LAYOUTS[1]:>20} {'ratio':>8}"]
+    names = list(LAYOUTS)
+    rows = [f"{'durable Redis (on the card)':<30} {'':<7}" + "".join(f"{n:>16}" for n in names) + f"{'ratio':>9}"]
     for name, per in figures.items():
         for stat, unit in (("aof_bytes", "bytes"), ("fsyncs", "fsyncs")):
-            old, new = per[LAYOUTS[0]][stat], per[LAYOUTS[1]][stat]
+            values = [per[n][stat] for n in names]
+            old, new = values[0], values[-1]
             ratio = f"{old / new:.3g}x" if new else ("-" if not old else "inf")
-            rows.append(f"{name:<30} {unit:<7} {old:>12} {new:>20} {ratio:>8}")
+            rows.append(f"{name:<30} {unit:<7}" + "".join(f"{v:>16}" for v in values) + f"{ratio:>9}")
     for layout in LAYOUTS:
         rows.append(f"  idle writes, {layout}: {figures['idle, per hour'][layout]['write_commands']}")
     return "\n".join(rows)

@@ -39,12 +39,12 @@ def test_smoke_run_writes_json_table_and_chart(tmp_path):
     assert Image.open(tmp_path / "bench.png").format == "PNG"
 
 
-def test_card_writes_smoke_run_measures_both_layouts(tmp_path):
+def test_card_writes_smoke_run_measures_every_layout(tmp_path):
     result = smoke("bench.card_writes", tmp_path)
     figures = json.loads((tmp_path / "card_writes.json").read_text())["figures"]
     assert set(figures) == {"idle, per hour", "20 fps animation, per hour", "per 1000 accepted jobs"}
     for per in figures.values():
-        assert set(per) == {"one AOF", "durable + volatile"}
+        assert set(per) == {"one AOF", "split, rq 30 s", "as shipped"}
     jobs = figures["per 1000 accepted jobs"]
     assert jobs["one AOF"]["aof_bytes"] > 0 and jobs["one AOF"]["fsyncs"] > 0  # the counters count
     assert "durable Redis (on the card)" in result.stdout
