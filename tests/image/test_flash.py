@@ -117,6 +117,7 @@ def test_user_data(flashed):
     assert data["hostname"] == "pixie-7"
     assert data["timezone"] == "Europe/Berlin"
     assert data["ssh_pwauth"] is False
+    assert data["ssh_deletekeys"] is False  # a re-seed keeps the host keys known_hosts has
     (user,) = data["users"]
     assert user["name"] == "ubuntu"
     assert user["ssh_authorized_keys"] == [TEST_KEY]
@@ -180,6 +181,11 @@ def test_reseed_new_hostname_and_inventory_file(flashed):
     image = flashed["image"]
     old_id = yaml.safe_load(mtype(image, fat_offset(image), "meta-data"))["instance-id"]
     inode = image.stat().st_ino
+    # what site.yml leaves on a card after its first boot (pixie_boot_cloud_init: false)
+    booted = tmp / "cmdline.txt"
+    booted.write_text(mtype(image, fat_offset(image), "cmdline.txt").strip() + " cloud-init=disabled\n")
+    mcopy = ["mcopy", "-o", "-i", f"{image}@@{fat_offset(image)}", str(booted), "::cmdline.txt"]
+    subprocess.run(mcopy, check=True, env=dict(os.environ, MTOOLS_SKIP_CHECK="1"))
     run = run_playbook("flash.yml", tmp / "runs", values)
     assert run.rc == 0, run
     assert image.stat().st_ino == inode  # existing .img kept (pixie_sdcard_overwrite=false)
@@ -187,7 +193,7 @@ def test_reseed_new_hostname_and_inventory_file(flashed):
     assert meta["instance-id"] != old_id and meta["instance-id"].startswith("iid-pixie-8-")
     assert "wifis" not in yaml.safe_load(mtype(image, fat_offset(image), "network-config"))["network"]
     cmdline = mtype(image, fat_offset(image), "cmdline.txt")
-    assert cmdline.split()[len(UBUNTU_TOKENS) :] == WANT_TOKENS  # not added twice
+    assert cmdline.split()[len(UBUNTU_TOKENS) :] == WANT_TOKENS  # not added twice, cloud-init on again
     inv = yaml.safe_load(inventory.read_text())
     assert inv["all"]["children"]["displays"]["hosts"]["pixie-8"] == {
         "ansible_host": "pixie-8.local",

@@ -143,6 +143,7 @@ def test_worker_unit(defaults):
     assert values(s, "Unit", "StartLimitIntervalSec") == ["0"]
     assert "redis-server.service" in values(s, "Unit", "After")[0].split()
     assert "redis-server.service" in values(s, "Unit", "Wants")[0].split()
+    assert "network-online.target" not in values(s, "Unit", "After")[0].split()  # loopback only: no wait at boot
     assert values(s, "Install", "WantedBy") == ["multi-user.target"]
     assert values(s, "Service", "MemoryMax") == ["384M"]
     # systemd verifies instances, not templates: verify rqworker@1 from the template.
@@ -174,6 +175,7 @@ def test_app_units(defaults, name, user):
     assert values(s, "Service", "Restart") == ["always"]
     assert "redis-server.service" in values(s, "Unit", "After")[0].split()
     assert "redis-server.service" in values(s, "Unit", "Wants")[0].split()
+    assert "network-online.target" not in values(s, "Unit", "After")[0].split()  # loopback only: no wait at boot
     assert_verified(out / name)
 
 
@@ -254,7 +256,7 @@ def test_only_the_durable_redis_writes_to_the_card(defaults):
     assert {'save ""', "appendonly no", "port 6380", f"requirepass {password}", "bind 127.0.0.1 -::1"} <= set(volatile)
     assert "pidfile /run/redis-pixie-volatile/redis-server.pid" in volatile  # where redis-server@.service looks
     unit = (out / "rqworker@.service").read_text()
-    assert "After=network-online.target redis-server.service redis-server@pixie-volatile.service" in unit
+    assert "After=redis-server.service redis-server@pixie-volatile.service" in unit
 
 
 def test_without_a_volatile_redis_everything_stays_in_the_one(render):
