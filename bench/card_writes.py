@@ -189,13 +189,13 @@ def _per_hour(measure: Measure) -> dict:
 
 def table(figures: dict) -> str:
     names = list(LAYOUTS)
-    rows = [f"{'durable Redis (on the card)':<30} {'':<7}" + "".join(f"{n:>16}" for n in names) + f"{'ratio':>9}"]
+    rows = [f"{'durable Redis (on the card)':<30} {'':<7}" + "".join(f"{n:>16}" for n in names) + f"{'ratio':>11}"]
     for name, per in figures.items():
         for stat, unit in (("aof_bytes", "bytes"), ("fsyncs", "fsyncs")):
             values = [per[n][stat] for n in names]
             old, new = values[0], values[-1]
             ratio = f"{old / new:.3g}x" if new else ("-" if not old else "inf")
-            rows.append(f"{name:<30} {unit:<7}" + "".join(f"{v:>16}" for v in values) + f"{ratio:>9}")
+            rows.append(f"{name:<30} {unit:<7}" + "".join(f"{v:>16}" for v in values) + f"{ratio:>11}")
     for layout in LAYOUTS:
         rows.append(f"  idle writes, {layout}: {figures['idle, per hour'][layout]['write_commands']}")
     return "\n".join(rows)
