@@ -206,6 +206,21 @@ def test_role_edits_cmdline_once_and_is_idempotent(run_play, tmp_path, original)
     assert target.read_text() == text
 
 
+def test_role_edits_the_cmdline_the_firmware_reads_under_os_prefix(run_play, tmp_path):
+    """Ubuntu 25.10's A/B boot: config.txt says os_prefix=current/, the live command line is
+    current/cmdline.txt; the top-level one is not read and stays as it is."""
+    firmware = tmp_path / "firmware"
+    (firmware / "current").mkdir(parents=True)
+    (firmware / "config.txt").write_text("[all]\nos_prefix=old/\nos_prefix=current/\nkernel=vmlinuz\n")
+    (firmware / "cmdline.txt").write_text(UBUNTU_2404)
+    live = firmware / "current" / "cmdline.txt"
+    live.write_text(UBUNTU_2404)
+    result = run_play(_boot_play(firmware, tmp_path))
+    assert result.rc == 0, result
+    assert "isolcpus=domain,managed_irq,3" in live.read_text().split()
+    assert (firmware / "cmdline.txt").read_text() == UBUNTU_2404
+
+
 def test_role_check_mode_reports_but_does_not_write(run_play, tmp_path):
     firmware = tmp_path / "firmware"
     firmware.mkdir()
