@@ -19,7 +19,7 @@
 # image at the offsets read back from its partition table.
 #
 # Cache: ${PIXIE_MOLECULE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pixie-molecule}
-# Key:   sha256 of this script + image/ + arch + suite + mirror, so any change
+# Key:   sha256 of this script + pi-disk.sh + image/ + arch + suite + mirror, so any change
 #        to how the image is made rebuilds it; older images of the same arch
 #        are deleted after a successful build.
 # Env:   PIXIE_DEBIAN_MIRROR / PIXIE_DEBIAN_SECURITY_MIRROR (default: the
@@ -33,6 +33,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=pi-disk.sh
+. "$here/pi-disk.sh"
 arch=amd64
 force=0
 keep_work=0
@@ -78,7 +80,7 @@ root_mib=${PIXIE_ROOT_SIZE_MIB:-6144}
 boot_mib=${PIXIE_BOOT_SIZE_MIB:-512}
 cache=${PIXIE_MOLECULE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pixie-molecule}
 
-key=$( { cat "$here/build-image.sh";
+key=$( { cat "$here/build-image.sh" "$here/pi-disk.sh";
          (cd "$here/image" && find . -type f -o -type l | LC_ALL=C sort | while read -r f; do
               echo "$f"; if [ -L "$f" ]; then readlink "$f"; else cat "$f"; fi; done);
          echo "$arch $suite $mirror $security $root_mib $boot_mib $extra_packages"; } | sha256sum | cut -c1-12)
@@ -236,25 +238,10 @@ rm -rf "$root"/var/lib/apt/lists/* "$root"/var/log/*.log "$root"/var/cache/debco
 # --- disk image: partition table first, then filesystems at its offsets ------
 log "assemble disk image"
 disk="$work/disk.img"
-total_mib=$(( 1 + boot_mib + root_mib ))
-truncate -s "${total_mib}M" "$disk"
-sfdisk --quiet "$disk" <<TABLE
-label: dos
-unit: sectors
-start=2048, size=$(( boot_mib * 2048 )), type=c, bootable
-start=$(( 2048 + boot_mib * 2048 )), type=83
-TABLE
-read -r p1_start p1_size p2_start p2_size < <(PYTHONPATH="$repo/collections" \
-    python3 -m ansible_collections.pixie.appliance.plugins.module_utils.partitions "$disk")
-
-mkfs.vfat -F 32 -n system-boot --offset=$(( p1_start / 512 )) "$disk" $(( p1_size / 1024 )) >/dev/null
-export MTOOLS_SKIP_CHECK=1
-mcopy -i "$disk@@$p1_start" "$work/boot/cmdline.txt" "$work/boot/config.txt" \
-    "$work/boot/vmlinuz" "$work/boot/initrd.img" ::
-mke2fs -q -F -t ext4 -L writable -E offset="$p2_start" -d "$root" "$disk" $(( p2_size / 1024 ))k
+pi_disk "$disk" "$boot_mib" "$root_mib" "$root" \
+    "$work/boot/cmdline.txt" "$work/boot/config.txt" "$work/boot/vmlinuz" "$work/boot/initrd.img"
 
 # sanity: read everything back the way the launcher will
-mtype -i "$disk@@$p1_start" ::cmdline.txt | grep -q 'root=LABEL=writable' || die "cmdline.txt not readable from image"
 PYTHONPATH="$repo/tools:$repo/collections" python3 -m pivm firmware --arch "$arch" --disk "$disk" >&2 ||
     die "pivm cannot read the firmware files"
 

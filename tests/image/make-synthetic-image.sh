@@ -33,6 +33,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=../../molecule/shared/pi-disk.sh
+. "$repo/molecule/shared/pi-disk.sh"
 bootfiles="$repo/molecule/shared/image/boot"
 minimal=0
 if [ "${1:-}" = --minimal ]; then minimal=1; shift; fi
@@ -50,7 +52,7 @@ packages=systemd-sysv,python3,python3-apt,sudo,ca-certificates,kmod
 # The slow part (debootstrap under qemu-user) is keyed on what it installs;
 # the finished image on the whole script and the boot files.
 rootfs_key=$(echo "bookworm arm64 minbase $packages $mirror" | sha256sum | cut -c1-12)
-key=$(cat "$0" "$bootfiles/cmdline.txt" "$bootfiles/config.txt" <(echo "$mirror") | sha256sum | cut -c1-12)
+key=$(cat "$0" "$repo/molecule/shared/pi-disk.sh" "$bootfiles/cmdline.txt" "$bootfiles/config.txt" <(echo "$mirror") | sha256sum | cut -c1-12)
 rootfs="$cache/rootfs-arm64-$rootfs_key.tar"
 flavour=$([ "$minimal" = 1 ] && echo minimal || echo debian)
 cached_xz="$cache/synthetic-$flavour-$key.img.xz"
@@ -111,20 +113,8 @@ FSTAB
     used_mib=$(( $(du -s --block-size=1M "$root" | cut -f1) ))
     root_mib=$(( used_mib + used_mib / 4 + 64 ))   # minimal: 65 MiB
     disk="$work/disk.img"
-    truncate -s "$(( 1 + boot_mib + root_mib ))M" "$disk"
-    sfdisk --quiet "$disk" <<TABLE
-label: dos
-unit: sectors
-start=2048, size=$(( boot_mib * 2048 )), type=c, bootable
-start=$(( 2048 + boot_mib * 2048 )), type=83
-TABLE
-    read -r p1_start p1_size p2_start p2_size < <(PYTHONPATH="$repo/collections" \
-        python3 -m ansible_collections.pixie.appliance.plugins.module_utils.partitions "$disk")
-    mkfs.vfat -F 32 -s 1 -n system-boot --offset=$(( p1_start / 512 )) "$disk" $(( p1_size / 1024 )) >/dev/null
-    export MTOOLS_SKIP_CHECK=1
-    mcopy -i "$disk@@$p1_start" "$work/cmdline.txt" "$work/config.txt" "$work/STANDIN.TXT" \
-        "$work/user-data" "$work/network-config" "$work/meta-data" ::
-    mke2fs -q -F -t ext4 -L writable -E offset="$p2_start" -d "$root" "$disk" $(( p2_size / 1024 ))k
+    PI_DISK_VFAT_OPTS="-s 1" pi_disk "$disk" "$boot_mib" "$root_mib" "$root" "$work/cmdline.txt" \
+        "$work/config.txt" "$work/STANDIN.TXT" "$work/user-data" "$work/network-config" "$work/meta-data"
     log "image $(( 1 + boot_mib + root_mib )) MiB; xz"
     xz -T0 -3 -c "$disk" > "$cached_xz.tmp"
     mv "$cached_xz.tmp" "$cached_xz"
