@@ -125,10 +125,9 @@ def text_job(i: int) -> dict:
 
 
 def heavy_job() -> dict:
-    """An animation that keeps a worker busy for many seconds in a VM, long enough for
-    verify's kill to land mid-render: 1500 frames (render.max_frames) of 240x240, 20 ms each
-    (one colour each, so the upload stays small)."""
-    frames = [Image.new("RGB", (240, 240), (i % 256, i * 7 % 256, i * 13 % 256)) for i in range(1500)]
+    """An animation that keeps a worker busy for many seconds in a VM: 600
+    frames (pixie_app_render_max_frames) of 160x160, 20 ms each."""
+    frames = [Image.new("RGB", (160, 160), (i % 256, i * 7 % 256, i * 13 % 256)) for i in range(600)]
     out = io.BytesIO()
     frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=20)
     return {"kind": "animation", "data_b64": base64.b64encode(out.getvalue()).decode(), "fit": "fill", "repeat": 1}
