@@ -1,11 +1,14 @@
 #!/bin/sh
-# kill-worker-of.sh JOB_ID: as soon as an rq worker has started the job,
-# SIGKILL that worker's unit (rqworker@N, from the worker name
-# <host>.wN.<suffix> that pixie-worker gives it); print N.  Runs in the VM,
-# so no SSH round trip sits between seeing the job start and the kill.
-# Needs REDISCLI_AUTH.
+# kill-worker-of.sh JOB_ID WORKER_UNIT...: start the (stopped) workers, and as
+# soon as one of them has started the job, SIGKILL that worker's unit
+# (rqworker@N, from the worker name <host>.wN.<suffix> that pixie-worker gives
+# it); print N.  Runs in the VM, and the job waits for it with the workers
+# stopped: no SSH round trip sits between the job's start and the watch, so a
+# fast render cannot end before the kill.  Needs REDISCLI_AUTH.
 set -eu
 job=rq:job:$1
+shift
+systemctl start "$@"
 for _ in $(seq 600); do
     status=$(redis-cli --raw HGET "$job" status)
     case $status in
