@@ -145,7 +145,7 @@ def test_worker_unit(defaults):
     assert "redis-server.service" in values(s, "Unit", "Wants")[0].split()
     assert "network-online.target" not in values(s, "Unit", "After")[0].split()  # loopback only: no wait at boot
     assert values(s, "Install", "WantedBy") == ["multi-user.target"]
-    assert values(s, "Service", "MemoryMax") == ["384M"]
+    assert values(s, "Service", "MemoryMax") == ["160M"]
     # systemd verifies instances, not templates: verify rqworker@1 from the template.
     instance = tmp_path / "rqworker@1.service"
     instance.write_text((out / "rqworker@.service").read_text())
