@@ -5,7 +5,8 @@ from pixie import recovery, store
 
 
 def test_a_job_popped_by_a_worker_that_died_is_played(make_appliance):
-    appliance = make_appliance(worker_maintenance_interval_s=2)
+    # (ttl 20: an idle worker wakes, and sweeps, every 5 s instead of every 105 s)
+    appliance = make_appliance(worker_maintenance_interval_s=2, worker_ttl_s=20)
     appliance.start_web()
     appliance.start_display()
     job = appliance.submit(kind="fill", color="red", duration_s=0.1)
@@ -36,7 +37,8 @@ def test_a_job_is_recovered_only_after_two_sweeps_a_grace_apart(make_appliance):
 def test_a_lost_job_is_found_however_many_jobs_came_after_it(make_appliance):
     """The recent-jobs list keeps 500 ids; jobs waiting for a worker are
     watched apart from it, until a worker has them."""
-    appliance = make_appliance(worker_maintenance_interval_s=2)
+    # (ttl 20: an idle worker wakes, and sweeps, every 5 s instead of every 105 s)
+    appliance = make_appliance(worker_maintenance_interval_s=2, worker_ttl_s=20)
     appliance.start_web()
     appliance.start_display()
     job = appliance.submit(kind="fill", color="red", duration_s=0.05)

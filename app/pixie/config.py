@@ -107,8 +107,10 @@ class Worker:
     # Every write to the durable Redis is an fsync on the card, and an idle worker's only
     # writes are its heartbeat (every ttl_s - 15 s) and rq's registry maintenance (locks,
     # trims): at 30 s each they were ~1,600 fsyncs an hour with nothing to do. At 120 s
-    # /healthz still sees a dead worker within 3 minutes (systemd restarts it in seconds)
-    # and a job lost between its queue and a worker is back within two sweeps (~4 minutes).
+    # /healthz still sees a dead worker within 3 minutes (systemd restarts it in seconds).
+    # The price: an idle worker wakes (and sweeps for lost jobs) every ttl_s - 15 s, so a job
+    # lost between its queue and a worker (a power cut right after the pop) is back after two
+    # sweeps, 2-4 minutes, instead of within a minute.
     ttl_s: int = 120
     maintenance_interval_s: int = 120
     # rq declares a job abandoned this long + 60 s after its worker's last sign of life.
