@@ -42,6 +42,12 @@ def role_defaults(*roles: str) -> list[str]:
     return [str(ROLES / role / "defaults" / "main.yml") for role in roles]
 
 
+def default_values(role: str) -> dict:
+    """A role's defaults/main.yml as data (empty for a role without one)."""
+    path = ROLES / role / "defaults" / "main.yml"
+    return (yaml.safe_load(path.read_text()) if path.exists() else None) or {}
+
+
 def vars_file(tmp_path: Path, values: dict, name: str = "overrides.yml") -> str:
     """Write values to a vars file; list it AFTER role_defaults() in vars_files
     (play `vars:` rank below `vars_files:`, so overrides must go here)."""

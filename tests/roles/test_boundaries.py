@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import yaml
-from roles_support import COLLECTION, REPO, ROLES
+from roles_support import COLLECTION, REPO, ROLES, default_values
 
 ROLE_NAMES = sorted(p.name for p in ROLES.iterdir() if (p / "meta" / "main.yml").exists())
 PRIVATE = re.compile(r"__(pixie_[a-z]+)_")
@@ -54,8 +54,7 @@ def test_argument_specs_declare_every_default():
     """Each role's meta/argument_specs.yml main entry point documents exactly its defaults/main.yml;
     the other entry points (tasks_from) only take options main declares, or their own required inputs."""
     for role in ROLE_NAMES:
-        defaults_file = ROLES / role / "defaults" / "main.yml"
-        defaults = (yaml.safe_load(defaults_file.read_text()) if defaults_file.exists() else None) or {}
+        defaults = default_values(role)
         specs = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
         main = specs["main"]["options"] or {}
         assert set(defaults) <= set(main), (role, sorted(set(defaults) - set(main)))

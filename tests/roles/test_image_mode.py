@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from roles_support import ROLES, role_defaults, role_tasks, site_roles, vars_file
+from roles_support import ROLES, default_values, role_defaults, role_tasks, site_roles, vars_file
 
 SITE_ROLES = site_roles()
 SWITCH = "pixie_common_image_mode"
@@ -104,7 +104,7 @@ def test_own_switches_are_declared_and_follow_pixie_image_mode():
         flag = switch(role)
         if flag == SWITCH:
             continue
-        defaults = yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text())
+        defaults = default_values(role)
         specs = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())
         assert defaults[flag] == "{{ pixie_image_mode | default(false) }}", role
         assert specs["argument_specs"]["main"]["options"][flag]["type"] == "bool", role

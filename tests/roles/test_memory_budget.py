@@ -4,8 +4,7 @@ left for the kernel and the base system: a cap that cannot be honoured is no cap
 
 from __future__ import annotations
 
-import yaml
-from roles_support import ROLES
+from roles_support import default_values
 
 PI3_RAM_MB = 1024
 # Kernel, systemd, journald in RAM, sshd, networkd: an allowance, not a measurement
@@ -13,10 +12,6 @@ PI3_RAM_MB = 1024
 BASE_SYSTEM_MB = 150
 # A redis-server's own memory beyond maxmemory (code, buffers, fragmentation).
 REDIS_OVERHEAD_MB = 15
-
-
-def defaults(role: str) -> dict:
-    return yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text())
 
 
 def mb(size: str) -> int:
@@ -28,10 +23,10 @@ def mb(size: str) -> int:
 
 def test_every_cap_together_fits_a_pi3():
     app, workers, redis, boot = (
-        defaults("pixie_app"),
-        defaults("pixie_workers"),
-        defaults("pixie_redis"),
-        defaults("pixie_boot"),
+        default_values("pixie_app"),
+        default_values("pixie_workers"),
+        default_values("pixie_redis"),
+        default_values("pixie_boot"),
     )
     caps = {
         "pixie-web": mb(app["pixie_app_web_memory_max"]),

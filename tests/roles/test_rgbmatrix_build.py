@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from make_fixture_repo import LARGE_FILE, LARGE_FILE_BYTES, make_fixture_repo
-from roles_support import REPO, role_defaults, role_tasks, run_playbook, vars_file
+from roles_support import REPO, default_values, role_defaults, role_tasks, run_playbook, vars_file
 
 
 def make_prefix(root: Path, commits: int) -> list[str]:
@@ -25,10 +25,6 @@ def make_prefix(root: Path, commits: int) -> list[str]:
 def prefix(tmp_path_factory):
     root = tmp_path_factory.mktemp("rgbmatrix")
     return root, make_prefix(root, commits=2)
-
-
-def rgbmatrix_default(name: str):
-    return yaml.safe_load((REPO / "roles" / "pixie_rgbmatrix" / "defaults" / "main.yml").read_text())[name]
 
 
 def deploy(root: Path, version: str, check=False, extra_vars_files=(), **overrides):
@@ -118,7 +114,7 @@ def test_build_install_and_idempotence(prefix):
     objects = sum(f.stat().st_size for f in (src / ".git" / "objects").rglob("*") if f.is_file())
     assert objects < LARGE_FILE_BYTES / 20, f"{objects} bytes of git objects: the large file was fetched"
     # The binding's build backend came at its pin, not the index's newest.
-    pins = dict(r.split("==") for r in rgbmatrix_default("pixie_rgbmatrix_build_requirements"))
+    pins = dict(r.split("==") for r in default_values("pixie_rgbmatrix")["pixie_rgbmatrix_build_requirements"])
     assert venv_version(root, "scikit-build-core") == pins["scikit-build-core"]
     assert venv_version(root, "Cython") == pins["Cython"]
 
