@@ -11,7 +11,10 @@
 #       boots those with the command line from cmdline.txt)
 #   p2  ext4, label writable, mounted at /
 # Root filesystem: debootstrap'ed Debian 13 (systemd, openssh-server, python3,
-# sudo, kernel + initramfs), user "ubuntu" with passwordless sudo.
+# sudo, kernel + initramfs), user "ubuntu" with passwordless sudo, and what
+# Ubuntu Server runs at first boot and after: cloud-init (seeded from the boot
+# partition, as on the Pi: it installs the SSH key and makes the host keys),
+# unattended-upgrades and the apt-daily timers, enabled.
 # --packages (or PIXIE_IMAGE_PACKAGES): extra apt packages baked into the image
 # with apt-get (Recommends too, as a playbook's apt task would), so that slow
 # installs under emulation are done once per cache key instead of every run.
@@ -139,6 +142,8 @@ packages=(
     openssh-server sudo python3 python3-apt ca-certificates curl gpg
     iproute2 procps less zstd dosfstools e2fsprogs
     initramfs-tools "$kernel_pkg"
+    cloud-init unattended-upgrades
+    python3-cffi-backend   # provides the virtual package python3-cryptography needs (debootstrap resolves none)
 )
 
 # Our files go in BEFORE debootstrap: initramfs-tools must see MODULES=list
@@ -211,13 +216,17 @@ in_root useradd --create-home --shell /bin/bash --groups sudo --comment "Pixie t
 in_root passwd --lock ubuntu >/dev/null
 in_root passwd --lock root >/dev/null
 
-# systemd units: networkd + resolved (as netplan/cloud-init set up on Ubuntu),
-# the seed unit, no apt timers racing the playbook for the dpkg lock.
-in_root systemctl enable systemd-networkd.service systemd-resolved.service pixie-seed.service ssh.service >/dev/null 2>&1
-in_root systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer >/dev/null 2>&1 || true
+# systemd units: networkd + resolved (as netplan/cloud-init set up on Ubuntu).
+# The apt-daily timers stay on and unattended-upgrades is enabled as Ubuntu
+# ships it (20auto-upgrades), so the roles meet them as on a Pi.
+in_root systemctl enable systemd-networkd.service systemd-resolved.service ssh.service >/dev/null 2>&1
+cat > "$root/etc/apt/apt.conf.d/20auto-upgrades" <<'AUTO'
+APT::Periodic::Update-Package-Lists "1";
+APT::Periodic::Unattended-Upgrade "1";
+AUTO
 ln -sf ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
 
-# Each VM makes its own host keys and machine id on first boot.
+# Each VM makes its own host keys (cloud-init) and machine id on first boot.
 rm -f "$root"/etc/ssh/ssh_host_*
 : > "$root/etc/machine-id"
 rm -f "$root/var/lib/dbus/machine-id"

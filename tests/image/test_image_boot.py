@@ -2,10 +2,10 @@
 
 Source image: molecule's arm64 base image (molecule/shared/build-image.sh with the pi3 scenario's packages,
 a cache hit once `molecule test -s pi3` ran). Like make-synthetic-image.sh's it is a STAND-IN for Ubuntu's
-raspi image, with the same layout (FAT system-boot + ext4 writable) and a Debian 12 arm64 root, but it is
+raspi image, with the same layout (FAT system-boot + ext4 writable) and a Debian 13 arm64 root, but it is
 bootable: its kernel and initramfs are on the FAT partition, it has openssh-server and the `ubuntu` user.
-It has no cloud-init: its pixie-seed unit applies the SSH key that pivm seeds onto the boot partition,
-as cloud-init applies flash.yml's seed on Ubuntu.
+Its cloud-init applies the NoCloud seed (SSH key, host name) that pivm writes onto the boot partition,
+as Ubuntu's applies flash.yml's seed.
 
 image.yml runs the roles in it with rpi-rgb-led-matrix from a FIXTURE repository
 (tests/roles/make_fixture_repo.py; GitHub is out of CI's reach), the headless display back-end (no panel)

@@ -11,11 +11,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from ansible_collections.pixie.appliance.plugins.module_utils.partitions import Partition, read
 
 from pivm import PivmError, hostenv
 from pivm.disk import boot_partition_offset, fat_read, fat_write
 from pivm.firmware import kernel_cmdline, parse_config_txt, read_firmware
+from pivm.vm import nocloud_seed
 
 needs_sfdisk = pytest.mark.skipif(not shutil.which("sfdisk"), reason="needs sfdisk (fdisk)")
 
@@ -118,12 +120,18 @@ def test_firmware_read_and_seed_write_through_mtools(tmp_path):
             "initrd.img": b"I" * 50,
         },
     )
-    fat_write(disk, off, {"authorized_keys": b"ssh-ed25519 AAAA test\n"}, directory="pixie-seed")
+    fat_write(disk, off, nocloud_seed("vm-1", "pixie-x86", "ubuntu", "ssh-ed25519 AAAA test"))
     fw = read_firmware(disk, "amd64", tmp_path / "boot")
     assert "isolcpus=3" in fw["append"].split()
     assert (tmp_path / "boot" / "vmlinuz").read_bytes() == b"K" * 100
     assert fw["initramfs_bytes"] == 50
-    assert fat_read(disk, off, "pixie-seed/authorized_keys") == b"ssh-ed25519 AAAA test\n"
+    # cloud-init's NoCloud seed at the root of the filesystem labelled system-boot
+    user_data = fat_read(disk, off, "user-data").decode()
+    assert user_data.startswith("#cloud-config\n")
+    (account,) = yaml.safe_load(user_data)["users"]
+    assert account["name"] == "ubuntu" and account["ssh_authorized_keys"] == ["ssh-ed25519 AAAA test"]
+    meta = yaml.safe_load(fat_read(disk, off, "meta-data"))
+    assert meta == {"instance-id": "vm-1", "local-hostname": "pixie-x86"}
 
 
 def test_guest_urls_loopback_to_slirp_host_and_local_indexes_dropped():

@@ -23,6 +23,20 @@ BUILD_IMAGE = Path(__file__).resolve().parents[2] / "molecule" / "shared" / "bui
 STALE = ("console.log", "boots.jsonl", "qemu.log", "supervisor.log", "qemu.pid", "qmp.sock")
 
 
+def nocloud_seed(instance_id: str, hostname: str, user: str, authorized_key: str | None) -> dict[str, bytes]:
+    """cloud-init's NoCloud seed for the boot partition's root, as flash.yml seeds a card.
+
+    A new instance id per VM, so cloud-init treats each VM's first boot as a first boot."""
+    meta = f"instance-id: {instance_id}\nlocal-hostname: {hostname}\n"
+    account = {"name": user, "lock_passwd": True, "shell": "/bin/bash"}
+    if authorized_key:
+        account["ssh_authorized_keys"] = [authorized_key]
+    user_data = "#cloud-config\n" + json.dumps(
+        {"users": [account], "hostname": hostname, "manage_etc_hosts": True, "ssh_pwauth": False}, indent=1
+    )
+    return {"meta-data": meta.encode(), "user-data": (user_data + "\n").encode()}
+
+
 def build_base(arch_name: str) -> Path:
     out = subprocess.run([str(BUILD_IMAGE), "--arch", arch_name], stdout=subprocess.PIPE, check=True)
     return Path(out.stdout.decode().strip().splitlines()[-1])
@@ -79,10 +93,8 @@ def up(
     disk = workdir / "disk.img"
     copy_sparse(base, disk)
     t_copy = time.time() - t0
-    seed = {"user": (user + "\n").encode(), "hostname": ((hostname or name) + "\n").encode()}
-    if authorized_key:
-        seed["authorized_keys"] = authorized_key.read_bytes()
-    fat_write(disk, boot_partition_offset(disk), seed, directory="pixie-seed")
+    key = authorized_key.read_text().strip() if authorized_key else None
+    fat_write(disk, boot_partition_offset(disk), nocloud_seed(f"{name}-{int(t0)}", hostname or name, user, key))
     for stale in STALE:
         (workdir / stale).unlink(missing_ok=True)
     state = VmState(
