@@ -179,6 +179,51 @@ def test_brightness(api):
     assert api.request("GET", "/api/v1/brightness")[1] == {"brightness": 40}
 
 
+def test_night_mode_schedule_is_read_and_replaced(api):
+    windows = [{"start": "22:30", "end": "07:00", "brightness": 0, "days": ["fri", "sat"], "fade_min": 15}]
+    status, body, _ = api.request("PUT", "/api/v1/schedule", {"windows": windows})
+    assert status == 200, body
+    assert body["windows"] == windows and body["timezone"]
+    assert isinstance(body["window_open"], bool) and body["next_change"]
+    assert api.request("GET", "/api/v1/schedule")[1]["windows"] == windows
+    assert api.request("PUT", "/api/v1/schedule", {"windows": []})[1]["windows"] == []
+    assert api.request("GET", "/api/v1/schedule")[1]["next_change"] is None
+
+
+@pytest.mark.parametrize(
+    "window,field",
+    [
+        ({"start": "24:00", "end": "07:00", "brightness": 0}, "start"),
+        ({"start": "7:00", "end": "08:00", "brightness": 0}, "start"),
+        ({"start": "22:00", "end": "07:61", "brightness": 0}, "end"),
+        ({"start": "22:00", "end": "22:00", "brightness": 0}, "start and end must differ"),
+        ({"start": "22:00", "end": "07:00", "brightness": 101}, "brightness"),
+        ({"start": "22:00", "end": "07:00", "brightness": "0"}, "brightness"),
+        ({"start": "22:00", "end": "07:00", "brightness": True}, "brightness"),
+        ({"start": "22:00", "end": "07:00", "brightness": 0, "days": ["friday"]}, "days"),
+        ({"start": "22:00", "end": "07:00", "brightness": 0, "days": []}, "days"),
+        ({"start": "22:00", "end": "07:00", "brightness": 0, "days": ["mon", "mon"]}, "each day once"),
+        ({"start": "22:00", "end": "07:00", "brightness": 0, "fade_min": -1}, "fade_min"),
+        ({"start": "22:00", "end": "07:00", "brightness": 0, "fade_min": 181}, "fade_min"),
+        ({"start": "22:00", "end": "07:00", "brightness": 0, "colour": "red"}, "colour"),
+        ({"end": "07:00", "brightness": 0}, "start"),
+    ],
+)
+def test_a_bad_night_window_is_422_naming_the_field_and_keeps_the_schedule(api, window, field):
+    good = [{"start": "21:00", "end": "06:00", "brightness": 5, "days": ["sun"], "fade_min": 0}]
+    assert api.request("PUT", "/api/v1/schedule", {"windows": good})[0] == 200
+    status, body, _ = api.request("PUT", "/api/v1/schedule", {"windows": [window]})
+    assert status == 422, body
+    assert field in body["error"]
+    assert api.request("GET", "/api/v1/schedule")[1]["windows"] == good
+
+
+def test_night_mode_takes_at_most_16_windows(api):
+    window = {"start": "22:00", "end": "07:00", "brightness": 0}
+    status, body, _ = api.request("PUT", "/api/v1/schedule", {"windows": [window] * 17})
+    assert status == 422 and "windows" in body["error"]
+
+
 def test_screen_png_is_the_panel_scaled(api):
     status, body, headers = api.request("GET", "/api/v1/screen.png?scale=4")
     assert status == 200
@@ -220,6 +265,7 @@ def test_queue_view_lists_queues_and_counts(api):
         ("POST", "/api/v1/jobs", {"kind": "clear"}),
         ("GET", "/pixie/queue?n=3", None),
         ("PUT", "/api/v1/brightness", {"brightness": 10}),
+        ("PUT", "/api/v1/schedule", {"windows": []}),
         ("DELETE", "/api/v1/jobs/anything", None),
     ],
 )

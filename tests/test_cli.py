@@ -192,6 +192,24 @@ def test_brightness_reads_and_sets(stack, cli):
         stack.request("PUT", "/api/v1/brightness", {"brightness": 100})
 
 
+def test_schedule_sets_shows_and_clears_night_mode(stack, cli):
+    try:
+        out = ok(cli("schedule", "set", "22:30-07:00=0", "--days", "fri,sat", "--fade", "15", host=stack.url)).stdout
+        assert "22:30-07:00    0 %  fri,sat, fade 15 min" in out
+        windows = stack.request("GET", "/api/v1/schedule")[1]["windows"]
+        assert windows == [{"start": "22:30", "end": "07:00", "brightness": 0, "days": ["fri", "sat"], "fade_min": 15}]
+        shown = ok(cli("schedule", "show", host=stack.url)).stdout
+        assert "Night mode (" in shown and "next change" in shown and "fri,sat" in shown
+        refused = one_error_line(cli("schedule", "set", "25:00-07:00=0", host=stack.url))
+        assert "start" in refused
+        assert stack.request("GET", "/api/v1/schedule")[1]["windows"] == windows  # kept
+        bad = cli("schedule", "set", "22:30=0", host=stack.url)
+        assert bad.returncode == 2 and "START-END=BRIGHTNESS" in bad.stderr
+        assert "no windows" in ok(cli("schedule", "set", host=stack.url)).stdout
+    finally:
+        stack.request("PUT", "/api/v1/schedule", {"windows": []})
+
+
 def test_cancel_a_queued_job_by_id_prefix_then_again_is_a_409(idle, cli):
     job = job_id(ok(cli("text", "never shown", host=idle.url)))
     assert idle.state(job)["state"] == "queued"

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import io
 import signal
+from datetime import datetime, timedelta
 
 import pytest
 from PIL import Image
@@ -104,6 +105,30 @@ def test_brightness_is_applied_by_the_display(stack):
         assert stack.wait_state(job, "done")["state"] == "done"
     finally:
         stack.request("PUT", "/api/v1/brightness", {"brightness": 100})
+
+
+def test_a_night_mode_window_dims_the_panel_while_open_then_the_base_returns(stack):
+    mark = len(stack.frames())
+    job = stack.submit(kind="fill", color="white", duration_s=15)
+    stack.wait_state(job, "playing")
+    now = datetime.now().astimezone()  # the device's local time, as the C library says
+    opens, closes = ((now + timedelta(seconds=s)).replace(microsecond=0) for s in (3, 6))
+    window = {"start": opens.strftime("%H:%M:%S"), "end": closes.strftime("%H:%M:%S"), "brightness": 20}
+    try:
+        status, body, _ = stack.request("PUT", "/api/v1/schedule", {"windows": [window]})
+        assert (status, body["window_open"], body["brightness"]) == (200, False, 100), body
+        dim = (51, 51, 51)  # white at 20 %
+        wait_for(lambda: dim in {solid(f) for _, f in frames_since(stack, mark)}, timeout=15, what="dimmed")
+        wait_for(lambda: solid(stack.frames()[-1][1]) == WHITE, timeout=15, what="the base brightness back")
+        swaps = [(ns / 1e9, solid(f)) for ns, f in frames_since(stack, mark)]
+        dimmed = [t for t, c in swaps if c == dim]
+        # the watcher looks each second: each edge within 1.5 s of the window's
+        assert opens.timestamp() <= dimmed[0] < opens.timestamp() + 1.5, (dimmed[0], opens)
+        back = [t for t, c in swaps if c == WHITE and t > dimmed[0]][0]
+        assert closes.timestamp() <= back < closes.timestamp() + 1.5, (back, closes)
+    finally:
+        stack.request("PUT", "/api/v1/schedule", {"windows": []})
+        stack.request("DELETE", f"/api/v1/jobs/{job}")
 
 
 def test_screen_png_shows_what_plays(stack):

@@ -3,6 +3,8 @@ queues, no worker (what it queues stays queued). Every front door (HTTP now,
 MQTT and the AWTRIX API next) gets exactly these rules."""
 
 import base64
+import time
+from datetime import datetime, timedelta
 
 import pytest
 import redis
@@ -15,6 +17,7 @@ from pixie import config as configuration
 from pixie import errors, store
 from pixie.queues import FUNCTIONS, Queues
 from pixie.service import JobService
+from pixie.spec import NightMode
 from pixie.vocabulary import KINDS, PRIORITIES, STATES, TERMINAL
 from pixie.web.problems import status_of
 from testsupport.servers import free_port
@@ -105,6 +108,31 @@ def test_brightness_is_kept_and_sent_to_the_display(service):
     assert store.take_commands(service.r, 0.1) == [{"brightness": 40}]
     with pytest.raises(errors.Invalid, match="0..100"):
         service.set_brightness(101)
+
+
+def _around_now(brightness: int) -> dict:
+    """A night-mode window open now: from an hour ago to an hour ahead (local time, as the C library says)."""
+    start, end = (datetime.now().astimezone() + timedelta(hours=h) for h in (-1, 1))
+    return {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}", "brightness": brightness}
+
+
+def test_night_mode_sets_the_brightness_while_its_window_is_open(service):
+    service.set_brightness(80)
+    state = service.set_night_mode(NightMode(windows=[_around_now(10)]))
+    assert (state.brightness, state.window_open) == (10, True)
+    assert state.next_change is not None and 3500 < state.next_change.timestamp() - time.time() < 3700
+    assert store.take_commands(service.r, 0.1)[-1] == {"brightness": 10}
+    assert service.set_night_mode(NightMode(windows=[])).brightness == 80  # off: the base again
+
+
+def test_a_brightness_set_in_a_window_holds_until_it_closes_and_keeps_the_base(service):
+    service.set_brightness(80)
+    service.set_night_mode(NightMode(windows=[_around_now(10)]))
+    assert service.set_brightness(55) == 55
+    assert service.brightness() == 55
+    assert service.r.get(store.BRIGHTNESS) == b"80"  # the base is what shows once the window closes
+    assert 3500 < service.r.ttl(store.MANUAL_BRIGHTNESS) < 3700  # it expires as the window closes
+    assert service.set_night_mode(NightMode(windows=[])).brightness == 80
 
 
 def test_health_needs_a_worker_and_a_fresh_display_heartbeat(service):

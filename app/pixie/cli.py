@@ -266,6 +266,35 @@ def cmd_brightness(device: Device, args) -> int:
     return 0
 
 
+def night_window(text: str) -> dict:
+    """START-END=BRIGHTNESS, e.g. 22:30-07:00=0 (the device checks the times)."""
+    try:
+        span, brightness = text.split("=")
+        start, end = span.split("-")
+        return {"start": start, "end": end, "brightness": int(brightness)}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not START-END=BRIGHTNESS, e.g. 22:30-07:00=0") from None
+
+
+def cmd_schedule(device: Device, args) -> int:
+    if args.action == "set":
+        extra = {"fade_min": args.fade} | ({"days": args.days.split(",")} if args.days else {})
+        windows = [window | extra for window in args.windows]
+        body = device.call("PUT", "/api/v1/schedule", {"windows": windows})[1]
+    else:
+        body = device.get("/api/v1/schedule")
+    state = "a window is open" if body["window_open"] else "no window open"
+    print(f"Night mode ({body['timezone']}): brightness {body['brightness']} % now, {state}")
+    if body.get("next_change"):
+        print(f"  next change {datetime.fromisoformat(body['next_change']):%a %Y-%m-%d %H:%M:%S}")
+    for w in body["windows"]:
+        fade = f", fade {w['fade_min']} min" if w.get("fade_min") else ""
+        print(f"  {w['start']}-{w['end']}  {w['brightness']:>3} %  {','.join(w['days'])}{fade}")
+    if not body["windows"]:
+        print("  no windows: the base brightness all day")
+    return 0
+
+
 def cmd_screenshot(device: Device, args) -> int:
     png = device.get(f"/api/v1/screen.png?scale={args.scale}")
     if not isinstance(png, bytes) or not png.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -425,6 +454,15 @@ def _panel(sub) -> None:
     brightness = sub.add_parser("brightness", help="show or set the brightness, 0..100")
     brightness.add_argument("value", nargs="?", type=int, choices=range(0, 101), metavar="N")
     brightness.set_defaults(run=cmd_brightness)
+
+    schedule = sub.add_parser("schedule", help="show or set night mode: brightness windows by time of day")
+    actions = schedule.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("show", help="the windows, the brightness now and the next change")
+    set_ = actions.add_parser("set", help="replace the windows (none: night mode off)")
+    set_.add_argument("windows", nargs="*", type=night_window, metavar="START-END=BRIGHTNESS")
+    set_.add_argument("--days", help="the days the windows start on, e.g. mon,tue,fri (default: every day)")
+    set_.add_argument("--fade", type=int, default=0, metavar="MIN", help="minutes to reach the window's brightness")
+    schedule.set_defaults(run=cmd_schedule)
 
     screenshot = sub.add_parser("screenshot", help="save what the panel shows now as a PNG")
     screenshot.add_argument("out", help="a file, or - for stdout")

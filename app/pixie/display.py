@@ -3,7 +3,8 @@
 Two threads. The playback loop (player.py, the main thread) plays ready
 streams and does no waiting on Redis. The watcher (here) blocks on Redis
 for the display's commands (new work, dismiss, brightness), hands them to
-the loop as typed commands, keeps the heartbeat and the live preview, and
+the loop as typed commands, keeps the heartbeat and the live preview, applies
+night mode (each second: the brightness schedule.py says for now), and
 renders the idle clock once a minute.
 """
 
@@ -16,7 +17,7 @@ import time
 import redis
 
 from . import config as configuration
-from . import render, store
+from . import render, schedule, store
 from .backends import open_backend
 from .player import Brightness, Dismiss, Idle, NewWork, Player
 
@@ -36,6 +37,8 @@ class Watcher:
         self.published: bytes | None = None
         self.next_screen = 0.0
         self.clock_minute: int | None = None
+        self.brightness: int | None = None  # what the player was last told
+        self.next_brightness = 0.0
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -53,7 +56,8 @@ class Watcher:
             if "dismiss" in command:
                 put(Dismiss(command["dismiss"]))
             if "brightness" in command:
-                put(Brightness(int(command["brightness"])))
+                self.brightness = int(command["brightness"])
+                put(Brightness(self.brightness))
             ready = ready or "ready" in command
         rank = store.top_rank(self.player.r)
         if rank is not None and (ready or rank != self.reported_rank):
@@ -67,6 +71,12 @@ class Watcher:
             self.published = showing.frame
             v.set(store.SCREEN, showing.frame)
             self.next_screen = now + SCREEN_INTERVAL_S
+        if now >= self.next_brightness:  # night mode: windows open and close, fades move
+            self.next_brightness = now + 1
+            value = schedule.now_brightness(store.brightness_settings(self.player.r), self.config.panel.brightness)
+            if value != self.brightness:
+                self.brightness = value
+                put(Brightness(value))
         if self.config.display.idle == "clock" and int(now // 60) != self.clock_minute:
             self.clock_minute = int(now // 60)
             put(Idle(render.clock(self.config.panel.width, self.config.panel.height, now)))

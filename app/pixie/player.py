@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import redis
 
 from . import config as configuration
-from . import store
+from . import schedule, store
 from .playback import Playback
 from .stream import unpack
 from .vocabulary import State
@@ -324,10 +324,10 @@ class Player:
 
     def _stored_brightness(self) -> int:
         try:
-            stored = self.r.get(store.BRIGHTNESS)
+            settings = store.brightness_settings(self.r)
         except redis.RedisError:
-            stored = None
-        return int(stored) if stored else self.config.panel.brightness
+            settings = (None, [], None)
+        return schedule.now_brightness(settings, self.config.panel.brightness)
 
     # -- state shared with the rest of the appliance ---------------------------------------------
 

@@ -10,24 +10,26 @@ protocol.
 
 import base64
 import functools
+import json
 import logging
 import re
 import time
 import uuid
+from datetime import datetime
 
 import redis
 from pydantic import BaseModel, Field
 
 from . import config as configuration
-from . import errors, render, store
+from . import errors, render, schedule, store
 from . import spec as specs
 from .queues import Queues
+from .spec import BRIGHTNESS
 from .vocabulary import MEDIA_KINDS, ON_DISPLAY, TERMINAL, Kind, State
 
 log = logging.getLogger("pixie.service")
 # What RQ accepts as a job id (anything else makes Job.fetch raise ValueError).
 JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
-BRIGHTNESS = (0, 100)  # percent; 0 is dark
 
 
 class Accepted(BaseModel):
@@ -47,6 +49,14 @@ class JobStatus(BaseModel):
     created: float | None = None
     started: float | None = None
     finished: float | None = None
+
+
+class NightModeState(BaseModel):
+    timezone: str = Field(description="the device's time zone, which the windows' times are in")
+    windows: list[specs.NightWindow]
+    brightness: int = Field(description="the brightness the panel has now")
+    window_open: bool = Field(description="a window decides the brightness now")
+    next_change: datetime | None = Field(None, description="when a window opens or closes next")
 
 
 def _available(method):
@@ -188,14 +198,50 @@ class JobService:
 
     @_available
     def brightness(self) -> int:
-        stored = self.r.get(store.BRIGHTNESS)
-        return int(stored) if stored else self.config.panel.brightness
+        """What the panel shows now: night mode's window, a manual change, or the base brightness."""
+        return schedule.now_brightness(store.brightness_settings(self.r), self.config.panel.brightness)
 
     @_available
     def set_brightness(self, value: int) -> int:
+        """Outside night mode's windows: the new base. Inside one: held until that window closes."""
         if not BRIGHTNESS[0] <= value <= BRIGHTNESS[1]:
             raise errors.Invalid(f"brightness must be {BRIGHTNESS[0]}..{BRIGHTNESS[1]}, got {value}")
-        self.r.set(store.BRIGHTNESS, value)
+        _, windows, _ = store.brightness_settings(self.r)
+        now = datetime.now(schedule.local_zone())
+        run = schedule.open_run([schedule.Window.parse(w) for w in windows], now)
+        if run is None:
+            self.r.set(store.BRIGHTNESS, value)
+        else:
+            closes = run[2].timestamp()
+            self.r.set(store.MANUAL_BRIGHTNESS, json.dumps([value, now.timestamp()]), exat=int(closes) + 1)
+        return self._tell_display()
+
+    @_available
+    def night_mode(self) -> NightModeState:
+        settings = store.brightness_settings(self.r)
+        windows = [schedule.Window.parse(w) for w in settings[1]]
+        now = datetime.now(schedule.local_zone())
+        return NightModeState(
+            timezone=schedule.zone_name(),
+            windows=settings[1],
+            brightness=schedule.now_brightness(settings, self.config.panel.brightness, now),
+            window_open=schedule.open_run(windows, now) is not None,
+            next_change=schedule.next_boundary(windows, now),
+        )
+
+    @_available
+    def set_night_mode(self, night: specs.NightMode) -> NightModeState:
+        windows = [w.model_dump() for w in night.windows]
+        with self.r.pipeline() as p:
+            p.set(store.NIGHT_MODE, json.dumps(windows))
+            p.delete(store.MANUAL_BRIGHTNESS)  # it was held against the old windows
+            p.execute()
+        self._tell_display()
+        return self.night_mode()
+
+    def _tell_display(self) -> int:
+        """The display applies the brightness at once (its watcher would within a second)."""
+        value = self.brightness()
         store.send(self.v, brightness=value)
         return value
 

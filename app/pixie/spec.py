@@ -4,14 +4,27 @@ enqueued directly by other projects (`pixie.jobs.show_text(text=...)`)."""
 from typing import Annotated, Literal
 
 from PIL import ImageColor
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from . import errors
+from .schedule import DAYS
 from .vocabulary import KINDS, PRIORITIES, Kind, Priority
 
 MAX_TEXT_CHARS = 200
 MAX_DURATION_S = 24 * 3600
 MAX_REPEAT = 10_000
+BRIGHTNESS = (0, 100)  # percent; 0 is dark
+MAX_NIGHT_WINDOWS = 16
+MAX_FADE_MIN = 180
 
 
 def _color(value: str) -> str:
@@ -22,7 +35,18 @@ def _color(value: str) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
+def _json_integer(value):
+    """An integer as JSON Schema means it (40 or 40.0), never `true` or "40"."""
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("must be an integer")
+    return value
+
+
 Color = Annotated[str, Field(max_length=32, examples=["#ff8800", "red"]), AfterValidator(_color)]
+Percent = Annotated[int, BeforeValidator(_json_integer), Field(ge=BRIGHTNESS[0], le=BRIGHTNESS[1])]
+WallTime = Annotated[
+    str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", examples=["22:30"], description="HH:MM[:SS]")
+]
 # Plain strings in the schema (strict JSON validation takes "high", not only Priority.HIGH).
 PriorityName = Literal[tuple(p.value for p in PRIORITIES)]
 Fit = Literal["fit", "fill", "center"]
@@ -96,6 +120,43 @@ class Pattern(Options):
 class Demo(Options):
     kind: Literal[Kind.DEMO.value]
     n: int = Field(10, ge=1, le=999, description="count down from n, one second a step")
+
+
+class NightWindow(BaseModel):
+    """From `start` to `end` (local time; an end not after the start is the next day's), at `brightness`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: WallTime
+    end: WallTime
+    brightness: Percent = Field(description="0 turns the panel off")
+    days: list[Literal[DAYS]] = Field(
+        default_factory=lambda: list(DAYS), min_length=1, max_length=7, description="the days a window starts on"
+    )
+    fade_min: Annotated[int, BeforeValidator(_json_integer)] = Field(
+        0, ge=0, le=MAX_FADE_MIN, description="minutes to reach `brightness` from the base brightness"
+    )
+
+    @model_validator(mode="after")
+    def _a_real_window(self):
+        if self.start == self.end:
+            raise ValueError("start and end must differ")
+        if len(set(self.days)) != len(self.days):
+            raise ValueError("days: each day once")
+        return self
+
+
+class NightMode(BaseModel):
+    """The panel's brightness schedule; no windows: the base brightness all day."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"windows": [{"start": "22:30", "end": "07:00", "brightness": 0, "fade_min": 15}]}]
+        },
+    )
+
+    windows: list[NightWindow] = Field(default_factory=list, max_length=MAX_NIGHT_WINDOWS)
 
 
 JobSpec = Annotated[Text | Image | Animation | Fill | Clear | Pattern | Demo, Field(discriminator="kind")]

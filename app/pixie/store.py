@@ -30,7 +30,10 @@ READY = "pixie:ready"
 SEQ = "pixie:seq"
 ACTIVE = "pixie:display:active"
 CLAIMED = "pixie:display:claimed"
-BRIGHTNESS = "pixie:brightness"
+BRIGHTNESS = "pixie:brightness"  # the base brightness, shown outside night-mode windows
+NIGHT_MODE = "pixie:night"  # night mode's windows (JSON), schedule.py reads them
+# A brightness set while a window is open: [value, set at]; it expires as that window closes.
+MANUAL_BRIGHTNESS = "pixie:brightness:manual"
 # Recent job ids scored by arrival, newest kept: what `GET /api/v1/jobs` lists.
 JOBS = "pixie:jobs"
 QUEUED = "pixie:queued"  # ids of the API's jobs no worker has started yet
@@ -303,6 +306,12 @@ def take_commands(v: redis.Redis, wait_s: float) -> list[dict]:
         p.delete(CONTROL)
         rest, _ = p.execute()
     return [json.loads(c) for c in [first[1], *rest]]
+
+
+def brightness_settings(r: redis.Redis) -> tuple[int | None, list[dict], list | None]:
+    """The base brightness (None: the config's), night mode's windows, a manual change in a window."""
+    base, night, manual = r.mget(BRIGHTNESS, NIGHT_MODE, MANUAL_BRIGHTNESS)
+    return (int(base) if base else None, json.loads(night) if night else [], json.loads(manual) if manual else None)
 
 
 def get_json(r: redis.Redis, key: str):

@@ -1,4 +1,4 @@
-"""The panel: what it shows now, and its brightness."""
+"""The panel: what it shows now, its brightness and night mode."""
 
 import hashlib
 import io
@@ -7,24 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from PIL import Image
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel
 
-from ...service import BRIGHTNESS
+from ...service import NightModeState
+from ...spec import NightMode, Percent
 from ..deps import Auth, Config, Service
 from ..problems import RESPONSES
 
 router = APIRouter()
 
 
-def _json_integer(value):
-    """An integer as JSON Schema means it (40 or 40.0), never `true` or "40"."""
-    if isinstance(value, bool | str | bytes):
-        raise ValueError("must be an integer")
-    return value
-
-
 class Brightness(BaseModel):
-    brightness: Annotated[int, BeforeValidator(_json_integer)] = Field(ge=BRIGHTNESS[0], le=BRIGHTNESS[1])
+    brightness: Percent
 
 
 @router.get("/api/v1/screen.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
@@ -50,3 +44,15 @@ def get_brightness(service: Service):
 @router.put("/api/v1/brightness", response_model=Brightness, responses=RESPONSES, dependencies=[Auth])
 def put_brightness(body: Brightness, service: Service):
     return Brightness(brightness=service.set_brightness(body.brightness))
+
+
+@router.get("/api/v1/schedule", response_model=NightModeState)
+def get_schedule(service: Service):
+    """Night mode: the brightness windows, what applies now and when that changes."""
+    return service.night_mode()
+
+
+@router.put("/api/v1/schedule", response_model=NightModeState, responses=RESPONSES, dependencies=[Auth])
+def put_schedule(body: NightMode, service: Service):
+    """Replace night mode's windows (an empty list turns it off)."""
+    return service.set_night_mode(body)
