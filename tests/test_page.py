@@ -232,6 +232,44 @@ def test_brightness_slider_sets_the_panel_brightness(stack, on):
     view.close()
 
 
+def test_night_mode_is_set_from_the_page_and_shown_after_a_reload(stack, on):
+    view = on(stack)
+    page = view.open()
+    try:
+        page.click("#night-add")
+        row = page.locator(".night-window").last
+        row.locator(".night-start").fill("23:15")
+        row.locator(".night-end").fill("06:30")
+        row.locator(".night-brightness").fill("5")
+        row.locator(".night-fade").fill("20")
+        for day in ("mon", "tue", "wed", "thu"):
+            row.locator(f".night-day[value='{day}']").uncheck()
+        page.click("#night-save")
+        page.locator("#toast.show").wait_for()
+        windows = stack.request("GET", "/api/v1/schedule")[1]["windows"]
+        assert windows == [
+            {"start": "23:15", "end": "06:30", "brightness": 5, "days": ["fri", "sat", "sun"], "fade_min": 20}
+        ]
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        assert page.locator(".night-window .night-start").input_value() == "23:15"
+        assert "next change" in page.locator("#night-now").inner_text()
+        view.screenshot("night-mode.png")
+        # a window the device refuses: its reason on the page, the windows kept
+        page.locator(".night-window .night-end").fill("23:15")
+        page.click("#night-save")
+        toast = page.locator("#toast.error")
+        toast.wait_for()
+        assert "start and end must differ" in toast.inner_text()
+        assert stack.request("GET", "/api/v1/schedule")[1]["windows"] == windows
+        page.click(".night-remove")
+        page.click("#night-save")
+        wait_for(lambda: stack.request("GET", "/api/v1/schedule")[1]["windows"] == [], what="night mode off")
+    finally:
+        stack.request("PUT", "/api/v1/schedule", {"windows": []})
+    view.close(allow_errors=("422",))
+
+
 def test_cancel_a_queued_job_and_requeue_a_failed_one(make_appliance, on, tmp_path):
     """No render worker at first: a job sent stays queued and is canceled from
     the page. An upload whose stored file expires fails once a worker runs;

@@ -334,6 +334,72 @@ async function loadBrightness() {
   }
 }
 
+// ---- night mode --------------------------------------------------------------------------------
+
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+// One window's row: from, to, brightness, fade and the days it starts on.
+function nightRow(w = { start: "22:00", end: "07:00", brightness: 0, days: DAYS, fade_min: 0 }) {
+  const row = el("fieldset", null, { class: "row night-window" });
+  const field = (label, input) => {
+    const wrap = el("label", label);
+    wrap.append(input);
+    return wrap;
+  };
+  row.append(
+    field("From", el("input", null, { type: "time", class: "night-start", value: w.start, required: "" })),
+    field("to", el("input", null, { type: "time", class: "night-end", value: w.end, required: "" })),
+    field("brightness %", el("input", null, { type: "number", class: "night-brightness", min: 0, max: 100 })),
+    field("fade min", el("input", null, { type: "number", class: "night-fade", min: 0, max: 180 })),
+  );
+  row.querySelector(".night-brightness").value = w.brightness;
+  row.querySelector(".night-fade").value = w.fade_min;
+  for (const day of DAYS) {
+    const box = el("input", null, { type: "checkbox", class: "night-day", value: day });
+    box.checked = w.days.includes(day);
+    row.append(field(day, box));
+  }
+  const remove = el("button", "Remove", { type: "button", class: "small night-remove" });
+  remove.addEventListener("click", () => row.remove());
+  row.append(remove);
+  return row;
+}
+
+function showNight(data) {
+  $("night-windows").replaceChildren(...data.windows.map((w) => nightRow(w)));
+  const open = data.window_open ? "a window is open" : "no window open";
+  const next = data.next_change ? `; next change ${new Date(data.next_change).toLocaleString()}` : "";
+  $("night-now").textContent = `Now ${data.brightness} %, ${open}${next} (${data.timezone} time)`;
+  $("brightness").value = data.brightness;
+  $("brightness-value").textContent = `${data.brightness} %`;
+}
+
+function setupNight() {
+  $("night-add").addEventListener("click", () => $("night-windows").append(nightRow()));
+  $("night-save").addEventListener("click", () =>
+    act("Night mode", async () => {
+      const windows = [...document.querySelectorAll(".night-window")].map((row) => ({
+        start: row.querySelector(".night-start").value,
+        end: row.querySelector(".night-end").value,
+        brightness: parseInt(row.querySelector(".night-brightness").value, 10),
+        fade_min: parseInt(row.querySelector(".night-fade").value || "0", 10),
+        days: [...row.querySelectorAll(".night-day:checked")].map((box) => box.value),
+      }));
+      const { data } = await api("PUT", "/api/v1/schedule", { windows });
+      showNight(data);
+      toast(windows.length ? `Night mode: ${windows.length} window(s)` : "Night mode off");
+    }),
+  );
+}
+
+async function loadNight() {
+  try {
+    showNight((await api("GET", "/api/v1/schedule")).data);
+  } catch (e) {
+    $("night-now").textContent = "?";
+  }
+}
+
 // ---- start -------------------------------------------------------------------------------------
 
 async function start() {
@@ -356,7 +422,9 @@ async function start() {
   }
   setupToken();
   setupSend();
+  setupNight();
   await loadBrightness();
+  await loadNight();
   refreshPreview();
   refreshStatus();
   state.statusTimer = setInterval(refreshStatus, STATUS_MS);
