@@ -38,6 +38,11 @@ def test_a_window_crossing_midnight_belongs_to_the_day_it_starts(moment, is_open
     assert (open_run(friday_nights, at(moment)) is not None) is is_open
 
 
+def test_a_window_ending_at_its_start_lasts_a_day():
+    _, opens, closes = open_run([window("12:00", "12:00")], at("2026-12-04 18:00"))
+    assert closes - opens == timedelta(hours=24)
+
+
 def test_the_night_the_clocks_go_forward_is_an_hour_shorter():
     # 2026-03-29 02:00 CET -> 03:00 CEST
     _, opens, closes = open_run([window("22:00", "07:00")], at("2026-03-29 01:00"))

@@ -43,7 +43,7 @@ def _json_integer(value):
 
 
 Color = Annotated[str, Field(max_length=32, examples=["#ff8800", "red"]), AfterValidator(_color)]
-Percent = Annotated[int, BeforeValidator(_json_integer), Field(ge=BRIGHTNESS[0], le=BRIGHTNESS[1])]
+Percent = Annotated[int, Field(ge=BRIGHTNESS[0], le=BRIGHTNESS[1]), BeforeValidator(_json_integer)]
 WallTime = Annotated[
     str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", examples=["22:30"], description="HH:MM[:SS]")
 ]
@@ -123,7 +123,7 @@ class Demo(Options):
 
 
 class NightWindow(BaseModel):
-    """From `start` to `end` (local time; an end not after the start is the next day's), at `brightness`."""
+    """From `start` to `end` (local time; an end not after the start is the next day's: equal is 24 h)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -131,16 +131,18 @@ class NightWindow(BaseModel):
     end: WallTime
     brightness: Percent = Field(description="0 turns the panel off")
     days: list[Literal[DAYS]] = Field(
-        default_factory=lambda: list(DAYS), min_length=1, max_length=7, description="the days a window starts on"
+        default_factory=lambda: list(DAYS),
+        min_length=1,
+        max_length=7,
+        json_schema_extra={"uniqueItems": True},
+        description="the days a window starts on",
     )
     fade_min: Annotated[int, BeforeValidator(_json_integer)] = Field(
         0, ge=0, le=MAX_FADE_MIN, description="minutes to reach `brightness` from the base brightness"
     )
 
     @model_validator(mode="after")
-    def _a_real_window(self):
-        if self.start == self.end:
-            raise ValueError("start and end must differ")
+    def _each_day_once(self):
         if len(set(self.days)) != len(self.days):
             raise ValueError("days: each day once")
         return self
