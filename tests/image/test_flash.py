@@ -25,6 +25,7 @@ WANT_TOKENS = [
     "rcu_nocbs=3",
     "irqaffinity=0,1,2",
     "cgroup_enable=memory",
+    "panic=10",
 ]
 UBUNTU_TOKENS = (
     "console=serial0,115200 multipath=off dwc_otg.lpm_enable=0 console=tty1 "

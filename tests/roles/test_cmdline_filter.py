@@ -194,8 +194,8 @@ def test_role_edits_cmdline_once_and_is_idempotent(run_play, tmp_path, original)
     assert text.count("\n") == 1
     assert text.split().count("isolcpus=domain,managed_irq,3") == 1
     assert "isolcpu=" not in text
-    # the role also turns the memory cgroup on, and cloud-init off after its first boot
-    assert text.rstrip("\n").endswith(WANTED_TEXT + " cgroup_enable=memory cloud-init=disabled")
+    # the role also turns the memory cgroup on, cloud-init off after its first boot, a panic into a reboot
+    assert text.rstrip("\n").endswith(WANTED_TEXT + " cgroup_enable=memory cloud-init=disabled panic=10")
     assert "REBOOT HANDLER" in first.stdout, "a changed cmdline must notify the reboot handler"
     assert oct(target.stat().st_mode & 0o777) == "0o755", "the file's mode must be kept"
 

@@ -62,6 +62,7 @@ BAD = [
     ("pixie_boot", {"pixie_boot_isolated_cpu": 0}, "pixie_boot_isolated_cpu"),
     ("pixie_boot", {"pixie_boot_cmdline_extra": {"bad key": 1}}, "pixie_boot_cmdline_extra"),
     ("pixie_boot", {"pixie_boot_reboot_timeout": 5}, "pixie_boot_reboot_timeout"),
+    ("pixie_boot", {"pixie_boot_panic_reboot_s": -1}, "pixie_boot_panic_reboot_s"),
     ("pixie_boot", {"pixie_boot_ntp_mode": "sometimes"}, "pixie_boot_ntp_mode"),
     ("pixie_boot", {"pixie_boot_isolcpus_flags": ["domain", "bogus"]}, "pixie_boot_isolcpus_flags"),
     ("pixie_boot", {"pixie_boot_cmdline_remove": ["isolcpus"]}, "pixie_boot_cmdline_remove"),
