@@ -59,6 +59,11 @@ class Window:
         return runs
 
 
+def parse(raw: list[dict]) -> list[Window]:
+    """Windows from their stored form (store.brightness_settings())."""
+    return [Window.parse(w) for w in raw]
+
+
 def _at(day, wall: time, zone: tzinfo) -> datetime:
     """`wall` on `day` in `zone`, as UTC (a time in a gap maps as PEP 495's fold=0 says)."""
     return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
@@ -100,9 +105,12 @@ def effective(windows: list[Window], now: datetime, base: int, manual: tuple[int
 def now_brightness(settings: tuple, default_base: int, now: datetime | None = None) -> int:
     """`effective` for store.brightness_settings(), now in the device's zone unless `now` is given."""
     base, windows, manual = settings
-    now = now or datetime.now(local_zone())
     base = default_base if base is None else base
-    return effective([Window.parse(w) for w in windows], now, base, tuple(manual) if manual else None)
+    return effective(parse(windows), now or local_now(), base, tuple(manual) if manual else None)
+
+
+def local_now() -> datetime:
+    return datetime.now(local_zone())
 
 
 def local_zone() -> tzinfo:

@@ -207,8 +207,8 @@ class JobService:
         if not BRIGHTNESS[0] <= value <= BRIGHTNESS[1]:
             raise errors.Invalid(f"brightness must be {BRIGHTNESS[0]}..{BRIGHTNESS[1]}, got {value}")
         _, windows, _ = store.brightness_settings(self.r)
-        now = datetime.now(schedule.local_zone())
-        run = schedule.open_run([schedule.Window.parse(w) for w in windows], now)
+        now = schedule.local_now()
+        run = schedule.open_run(schedule.parse(windows), now)
         if run is None:
             self.r.set(store.BRIGHTNESS, value)
         else:
@@ -219,8 +219,8 @@ class JobService:
     @_available
     def night_mode(self) -> NightModeState:
         settings = store.brightness_settings(self.r)
-        windows = [schedule.Window.parse(w) for w in settings[1]]
-        now = datetime.now(schedule.local_zone())
+        windows = schedule.parse(settings[1])
+        now = schedule.local_now()
         return NightModeState(
             timezone=schedule.zone_name(),
             windows=settings[1],
