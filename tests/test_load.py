@@ -172,6 +172,10 @@ def full_appliance(redis_url: str, tmp: Path) -> Appliance:
         worker_max_jobs=1_000_000,
         display_canvas_pool=8,
         worker_job_monitoring_interval_s=1,
+        # A job a worker popped as Redis died is in no queue until two recovery sweeps have seen it
+        # (recovery.py): the device's 120 s maintenance would take up to ~5 min, past account()'s wait.
+        worker_maintenance_interval_s=5,
+        worker_ttl_s=20,
     )
     appliance.start_web()
     appliance.start_worker("1", "--with-scheduler")
@@ -236,6 +240,9 @@ def test_redis_sigkill_mid_load_loses_no_accepted_job(tmp_path):
         transient = [e for e in load.errors if not e.startswith("503") and e not in resets]
         assert not transient and len(resets) <= clients, (transient + resets)[:10]
         account(appliance, load.accepted, timeout=240, in_doubt=clients)
+        logs = tmp_path.glob("logs-*/worker*.log")
+        recovered = sum(log.read_text().count("was lost between its queue and a worker") for log in logs)
+        print(f"jobs recovered by the workers' sweep: {recovered}")
     finally:
         appliance.stop()
         server.terminate()
