@@ -395,3 +395,30 @@ def test_the_cli_speaks_the_core_vocabulary():
     assert cli.PRIORITIES == vocabulary.PRIORITIES
     assert cli.STATES == vocabulary.STATES
     assert cli.ENDED == vocabulary.TERMINAL
+
+
+def test_app_sets_lists_skips_and_removes_rotation_apps(stack, cli, tmp_path):
+    gif = tmp_path / "blink.gif"
+    gif.write_bytes(animated("GIF"))
+    try:
+        ok(cli("app", "set", "hello", "--text", "Hi", "--dwell", "4", host=stack.url))
+        ok(cli("app", "set", "blink", "--file", str(gif), "--position", "0", host=stack.url))
+        out = ok(cli("app", "set", "green", "--fill", "lime", "--disabled", host=stack.url)).stdout
+        assert out.splitlines()[0].split() == ["NAME", "KIND", "DWELL", "S", "ENABLED", "RENDERED"]
+        apps = stack.request("GET", "/api/v1/apps")[1]["apps"]
+        assert [(a["name"], a["content"]["kind"], a["dwell_s"], a["enabled"]) for a in apps] == [
+            ("blink", "animation", None, True),
+            ("hello", "text", 4.0, True),
+            ("green", "fill", None, False),
+        ]
+        wait_for(lambda: stack.request("GET", "/api/v1/apps")[1]["showing"] in ("blink", "hello"), what="showing")
+        ok(cli("app", "next", host=stack.url))
+        assert "> " in ok(cli("app", "list", host=stack.url)).stdout
+        refused = one_error_line(cli("app", "set", "bad", "--text", "x", "--dwell", "0", host=stack.url))
+        assert "dwell_s" in refused
+        ok(cli("app", "rm", "green", host=stack.url))
+        assert "green" not in ok(cli("app", "list", host=stack.url)).stdout
+        assert "no app nope" in one_error_line(cli("app", "rm", "nope", host=stack.url))
+    finally:
+        for name in ("hello", "blink", "green"):
+            stack.request("DELETE", f"/api/v1/apps/{name}")

@@ -39,11 +39,17 @@ RUN_TIMEOUT_S = int(os.environ.get("PIXIE_FUZZ_TIMEOUT_S", "600"))
 #   large: 413/415/422 are right answers to schema-valid uploads;
 # - DELETE cancels a job and keeps its record (state "canceled", readable for a day, by design), so
 #   use_after_free (a deleted resource must 404) does not apply;
+# - an app's file likewise (and an image or animation app without one is refused), and a full
+#   rotation (display.max_apps) refuses a new app: 422 is a right answer to a schema-valid PUT;
 # - /healthz answers a documented 503 while no render worker runs (during the fuzz, on purpose).
 CONFIG = """
 [[operations]]
 include-name = "POST /api/v1/jobs"
 checks.positive_data_acceptance.expected-statuses = [202, 413, 415, 422]
+
+[[operations]]
+include-name = "PUT /api/v1/apps/{name}"
+checks.positive_data_acceptance.expected-statuses = [200, 413, 415, 422]
 
 [[operations]]
 include-name = "GET /healthz"

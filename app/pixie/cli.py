@@ -11,6 +11,7 @@ unhealthy; 2 a usage error.
 """
 
 import argparse
+import base64
 import json
 import mimetypes
 import os
@@ -295,6 +296,50 @@ def cmd_schedule(device: Device, args) -> int:
     return 0
 
 
+def app_content(args) -> dict:
+    """--text, --fill or --file: what the app shows."""
+    if args.text is not None:
+        return {"kind": "text", "text": args.text, "color": args.color}
+    if args.fill is not None:
+        return {"kind": "fill", "color": args.fill}
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise Failure(f"cannot read {path}: {_why(e)}") from None
+    kind = args.kind or ("animation" if path.suffix.lower() in (".gif", ".webp") else "image")
+    return {"kind": kind, "data_b64": base64.b64encode(data).decode()}
+
+
+def cmd_app(device: Device, args) -> int:
+    if args.action == "set":
+        body = {"content": app_content(args), "enabled": not args.disabled, "now": args.now}
+        if args.dwell is not None:
+            body["dwell_s"] = args.dwell
+        if args.position is not None:
+            body["position"] = args.position
+        device.call("PUT", f"/api/v1/apps/{urllib.parse.quote(args.name)}", body)
+    elif args.action == "rm":
+        device.call("DELETE", f"/api/v1/apps/{urllib.parse.quote(args.name)}")
+    elif args.action in ("next", "previous"):
+        device.call("POST", f"/api/v1/rotation/{args.action}")
+        return 0
+    rotation = device.get("/api/v1/apps")
+    rows = [
+        [
+            ">" if a["name"] == rotation["showing"] else "",
+            a["name"],
+            a["content"]["kind"],
+            a["dwell_s"] if a["dwell_s"] is not None else "-",
+            "yes" if a["enabled"] else "no",
+            "yes" if a["rendered"] else "not yet",
+        ]
+        for a in rotation["apps"]
+    ]
+    print(table(["", "NAME", "KIND", "DWELL S", "ENABLED", "RENDERED"], rows) if rows else "no apps: the idle screen")
+    return 0
+
+
 def cmd_screenshot(device: Device, args) -> int:
     png = device.get(f"/api/v1/screen.png?scale={args.scale}")
     if not isinstance(png, bytes) or not png.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -463,6 +508,27 @@ def _panel(sub) -> None:
     set_.add_argument("--days", help="the days the windows start on, e.g. mon,tue,fri (default: every day)")
     set_.add_argument("--fade", type=int, default=0, metavar="MIN", help="minutes to reach the window's brightness")
     schedule.set_defaults(run=cmd_schedule)
+
+    app = sub.add_parser("app", help="the rotation: apps shown in turn while no job plays")
+    actions = app.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="the apps in rotation order (> : on screen)")
+    set_ = actions.add_parser("set", help="create an app or update it in place")
+    set_.add_argument("name")
+    content = set_.add_mutually_exclusive_group(required=True)
+    content.add_argument("--text", help="show this text")
+    content.add_argument("--fill", metavar="COLOR", help="fill the panel with a colour")
+    content.add_argument("--file", help="show an image, or play a GIF / animated WebP")
+    set_.add_argument("-c", "--color", default="#ffffff", help="the text's colour (default white)")
+    set_.add_argument("--kind", choices=("image", "animation"), help="for --file; default: by its suffix")
+    set_.add_argument("--dwell", type=float, metavar="S", help="seconds on screen (default: a still 5, else once)")
+    set_.add_argument("--position", type=int, metavar="N", help="its place in the rotation, from 0 (default: last)")
+    set_.add_argument("--disabled", action="store_true", help="keep it out of the rotation for now")
+    set_.add_argument("--now", action="store_true", help="if it is on screen, show the new version at once")
+    rm = actions.add_parser("rm", help="delete an app")
+    rm.add_argument("name")
+    actions.add_parser("next", help="show the next app now")
+    actions.add_parser("previous", help="show the previous app now")
+    app.set_defaults(run=cmd_app)
 
     screenshot = sub.add_parser("screenshot", help="save what the panel shows now as a PNG")
     screenshot.add_argument("out", help="a file, or - for stdout")

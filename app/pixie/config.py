@@ -97,6 +97,8 @@ class Display:
     # Canvases pre-filled per stream; longer streams refill a ring of this size.
     canvas_pool: int = 64
     heartbeat_max_age_s: float = 10.0
+    # The rotation's apps are kept in the durable Redis with their files: a bound on what it holds.
+    max_apps: int = 32
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 Two threads. The playback loop (player.py, the main thread) plays ready
 streams and does no waiting on Redis. The watcher (here) blocks on Redis
-for the display's commands (new work, dismiss, brightness), hands them to
-the loop as typed commands, keeps the heartbeat and the live preview, applies
+for the display's commands (new work, dismiss, brightness, the rotation's
+apps and skips), hands them to the loop as typed commands, keeps the heartbeat and the live preview, applies
 night mode (each second: the brightness schedule.py says for now), and
 renders the idle clock once a minute.
 """
@@ -16,10 +16,10 @@ import time
 
 import redis
 
+from . import apps, render, schedule, store
 from . import config as configuration
-from . import render, schedule, store
 from .backends import open_backend
-from .player import Brightness, Dismiss, Idle, NewWork, Player
+from .player import Apps, Brightness, Dismiss, Idle, NewWork, Player, Skip
 
 log = logging.getLogger("pixie.display")
 WATCH_INTERVAL_S = 0.05
@@ -39,6 +39,7 @@ class Watcher:
         self.clock_minute: int | None = None
         self.brightness: int | None = None  # what the player was last told
         self.next_brightness = 0.0
+        self.apps_loaded = False  # since the last (re)connection to Redis
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -46,11 +47,12 @@ class Watcher:
                 self.tick()
             except redis.RedisError as e:
                 log.warning("watcher: redis unavailable (%s)", e)
+                self.apps_loaded = False  # the volatile Redis may come back empty: render what is missing
                 self.stopped.wait(1)
 
     def tick(self) -> None:
         put = self.player.commands.put
-        ready = False
+        ready = changed = at_once = False
         v = self.player.v
         for command in store.take_commands(v, WATCH_INTERVAL_S):
             if "dismiss" in command:
@@ -58,14 +60,20 @@ class Watcher:
             if "brightness" in command:
                 self.brightness = int(command["brightness"])
                 put(Brightness(self.brightness))
+            if "skip" in command:
+                put(Skip(int(command["skip"])))
             ready = ready or "ready" in command
+            changed = changed or "apps" in command
+            at_once = at_once or bool(command.get("now"))
+        if changed or not self.apps_loaded:
+            self.load_apps(at_once)
         rank = store.top_rank(self.player.r)
         if rank is not None and (ready or rank != self.reported_rank):
             put(NewWork(rank))
         self.reported_rank = rank
         showing = self.player.showing
         now = time.time()
-        heartbeat = {"time": now, "playing": showing.job_id}
+        heartbeat = {"time": now, "playing": showing.job_id, "app": showing.app}
         v.set(store.HEARTBEAT, json.dumps(heartbeat), ex=store.HEARTBEAT_TTL_S)
         if now >= self.next_screen and showing.frame is not None and showing.frame is not self.published:
             self.published = showing.frame
@@ -80,6 +88,19 @@ class Watcher:
         if self.config.display.idle == "clock" and int(now // 60) != self.clock_minute:
             self.clock_minute = int(now // 60)
             put(Idle(render.clock(self.config.panel.width, self.config.panel.height, now)))
+
+    def load_apps(self, at_once: bool) -> None:
+        """The apps' frames to the player; on a first load, a render of any app whose frames are missing."""
+        r, v = self.player.r, self.player.v
+        entries, missing = apps.rotation(r, v, self.config.display.default_duration_s)
+        self.player.commands.put(Apps(entries, at_once))
+        if missing and not self.apps_loaded:
+            from .queues import Queues  # rq, imported by this process only when frames were lost
+
+            for name, rev in missing.items():
+                Queues(r).render_app(name, rev, store.RECORD_TTL_S)
+            log.info("render again: %s", ", ".join(missing))
+        self.apps_loaded = True
 
 
 def main() -> None:

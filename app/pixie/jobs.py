@@ -69,6 +69,24 @@ def demo(**options) -> dict:
     return run("demo", options)
 
 
+def render_app(name: str, rev: int) -> dict:
+    """A rotation app's frames, for the display to swap in; skipped when the app has changed since
+    (its newer version has a render of its own on the way: of many quick updates, only the last renders)."""
+    r = get_current_job().connection
+    definition = store.get_apps(r).get(name)
+    if definition is None or definition["rev"] != rev:
+        return {"skipped": "superseded"}
+    config = settings()
+    spec = specs.parse(definition["content"])
+    media_bytes = store.get_app_media(r, name) if isinstance(spec, specs.Media) else None
+    panel = config.panel
+    rendered = render.render(spec, media_bytes, panel.width, panel.height, config.render)
+    v = volatile(r)
+    if store.put_app_frames(v, name, rev, stream.pack(panel.width, panel.height, rendered)):
+        store.send(v, apps=name, now=definition["now"])
+    return {"frames": len(rendered)}
+
+
 def run(kind: str, options: dict) -> dict:
     job = get_current_job()
     r = job.connection

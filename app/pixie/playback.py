@@ -29,6 +29,7 @@ class Playback:
         self.loops = 0
         self.played_us = 0.0
         self.canvases = []
+        self.app: str | None = None  # the rotation's app this plays, if it is not a job
 
     def finished(self) -> bool:
         if self.duration_us is not None:

@@ -20,6 +20,7 @@ import redis
 from . import config as configuration
 from . import schedule, store
 from .playback import Playback
+from .rotation import Entry, Rotation
 from .stream import unpack
 from .vocabulary import State
 
@@ -51,11 +52,24 @@ class Idle:
 
 
 @dataclass(frozen=True)
+class Apps:
+    """The rotation's apps, rendered; `at_once`: the app on screen changes now, not at its dwell's end."""
+
+    entries: list[Entry]
+    at_once: bool = False
+
+
+@dataclass(frozen=True)
+class Skip:
+    step: int  # 1: the next app, -1: the previous one
+
+
+@dataclass(frozen=True)
 class Stop:
     pass
 
 
-Command = Dismiss | Brightness | NewWork | Idle | Stop
+Command = Dismiss | Brightness | NewWork | Idle | Apps | Skip | Stop
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,7 @@ class Showing:
 
     job_id: str | None = None
     frame: bytes | None = None
+    app: str | None = None  # the rotation's app on screen, or under the job that interrupts it
 
 
 class Clock:
@@ -95,6 +110,7 @@ class Player:
         self.stopping = False
         self.pending: collections.deque = collections.deque()  # read while pausing, handled later
         self.stack: list[Playback] = []
+        self.rotation = Rotation()
         self.dismissed: set[str] = set()
         self.pool = []
         self.front = None
@@ -123,11 +139,13 @@ class Player:
                 log.warning("redis unavailable (%s); retrying", e)
                 self._pause(1)
                 continue
-            if playback is None:
+            if playback is not None:
+                self._play(playback)
+            elif self.rotation:
+                self._rotate()
+            else:
                 self._show_still(self.idle_frame)
                 self._idle(1.0)
-            else:
-                self._play(playback)
 
     def _next(self) -> Playback | None:
         self._drop_dismissed_stacked()
@@ -185,16 +203,31 @@ class Player:
         log.info("play %s (%s) from frame %d", playback.job_id, playback.priority, playback.index)
         return True
 
-    def _play(self, playback: Playback) -> None:
+    def _frames(self, playback: Playback) -> str:
+        """Show its frames, each for its time, to the end; or until a command says otherwise."""
         deadline = self.clock.monotonic()
-        outcome = "done"
         while not playback.finished():
             self._show(playback)
             deadline += playback.hold_us() / 1e6
             outcome = self._wait_until(deadline, playback)
             if outcome != "done":
-                break
+                return outcome
             playback.advance()
+        return "done"
+
+    def _rotate(self) -> None:
+        """No job waits: the rotation's app on screen, to its dwell's end; a job interrupts it (and it
+        resumes afterwards where it was), a skip or a replaced app moves on at once."""
+        playback = self.rotation.current()
+        self._prepare(playback)
+        if playback.index == 0 and playback.played_us == 0:
+            self.v.set(store.NOW_PLAYING, json.dumps({"app": playback.app}))
+        outcome = self._frames(playback)
+        if outcome == "done":
+            self.rotation.advance()
+
+    def _play(self, playback: Playback) -> None:
+        outcome = self._frames(playback)
         if outcome == "stopped":
             return  # still listed as active: played again after the restart
         if outcome == "preempted":
@@ -261,6 +294,13 @@ class Player:
                     self.shown = None
             case Idle(frame):
                 self.idle_frame = frame
+            case Apps(entries, at_once):
+                if self.rotation.update(entries, at_once) and playback is not None and playback.app:
+                    return "replaced"
+            case Skip(step) if self.rotation:
+                self.rotation.advance(step)
+                if playback is not None and playback.app:
+                    return "skipped"
         return None
 
     def _outranked(self, playback: Playback) -> bool:
@@ -308,7 +348,7 @@ class Player:
             self.backend.swap(canvas)
             self.front = canvas
         self.shown = frame
-        self.showing = Showing(playback.job_id, frame)
+        self.showing = Showing(playback.job_id, frame, self.rotation.showing())
 
     def _show_still(self, frame: bytes) -> None:
         if frame is not self.shown:
@@ -317,7 +357,7 @@ class Player:
             self.backend.swap(canvas)
             self.front = canvas
             self.shown = frame
-        self.showing = Showing(None, frame)
+        self.showing = Showing(None, frame, self.rotation.showing())
 
     def _apply_brightness(self, value: int) -> None:
         self.backend.brightness = value

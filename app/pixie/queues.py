@@ -60,6 +60,16 @@ class Queues:
             pipeline=pipeline,
         )
 
+    def render_app(self, name: str, rev: int, ttl_s: int) -> None:
+        """Render a rotation app's version `rev` (apps render at default priority: after the alerts)."""
+        self.by_priority["default"].enqueue_call(
+            func="pixie.jobs.render_app",
+            kwargs={"name": name, "rev": rev},
+            description=f"app {name} rev {rev}",
+            failure_ttl=ttl_s,
+            result_ttl=0,
+        )
+
     def _fetch(self, job_id: str) -> Job | None:
         try:
             return Job.fetch(job_id, connection=self.r, serializer=JSONSerializer)

@@ -20,8 +20,8 @@ from datetime import datetime
 import redis
 from pydantic import BaseModel, Field
 
+from . import apps, errors, render, schedule, store
 from . import config as configuration
-from . import errors, render, schedule, store
 from . import spec as specs
 from .queues import Queues
 from .spec import BRIGHTNESS
@@ -57,6 +57,22 @@ class NightModeState(BaseModel):
     brightness: int = Field(description="the brightness the panel has now")
     window_open: bool = Field(description="a window decides the brightness now")
     next_change: datetime | None = Field(None, description="when a window opens or closes next")
+
+
+class AppState(BaseModel):
+    name: str
+    content: dict = Field(description="what it shows (an image's or animation's file is not repeated here)")
+    dwell_s: float | None
+    enabled: bool
+    position: int
+    rev: int = Field(description="its version: every change takes a higher number")
+    rendered: bool = Field(description="this version's frames are ready (until then the previous ones show)")
+
+
+class Rotation(BaseModel):
+    apps: list[AppState] = Field(description="in rotation order")
+    showing: str | None = Field(None, description="the app on the panel now (or under a job that interrupts it)")
+    next: str | None = Field(None, description="the enabled app after it")
 
 
 def _available(method):
@@ -193,6 +209,73 @@ class JobService:
             if len(jobs) == limit:
                 break
         return jobs
+
+    # -- the rotation's apps ---------------------------------------------------------------------
+
+    @_available
+    def apps(self) -> Rotation:
+        ordered = apps.ordered(store.get_apps(self.r))
+        rendered = store.app_revs(self.v, [name for name, _ in ordered])
+        listed = [self._app_state(name, d, rendered.get(name, 0)) for name, d in ordered]
+        showing = (store.get_json(self.v, store.HEARTBEAT) or {}).get("app")
+        enabled = [a.name for a in listed if a.enabled]
+        following = enabled[(enabled.index(showing) + 1) % len(enabled)] if showing in enabled else None
+        return Rotation(apps=listed, showing=showing, next=following or (enabled[0] if enabled else None))
+
+    @_available
+    def app(self, name: str) -> AppState:
+        definition = store.get_apps(self.r).get(name)
+        if definition is None:
+            raise errors.NotFound(f"no app {name}")
+        return self._app_state(name, definition, store.app_revs(self.v, [name]).get(name, 0))
+
+    @_available
+    def put_app(self, name: str, app: specs.App) -> AppState:
+        """Create or update an app; it renders off the display and swaps in at its dwell's end (or at once)."""
+        existing = store.get_apps(self.r)
+        if name not in existing and len(existing) >= self.config.display.max_apps:
+            raise errors.Invalid(f"at most {self.config.display.max_apps} apps (display.max_apps); delete one first")
+        content = app.content
+        media = None
+        if isinstance(content, specs.Media):
+            if content.data_b64 is None:
+                raise errors.Invalid(f"content.data_b64: a {content.kind} app needs its file")
+            try:
+                media = base64.b64decode(content.data_b64, validate=True)
+            except ValueError:
+                raise errors.Invalid("content.data_b64 is not valid base64") from None
+            render.open_media(media, self.config.render)  # refused now, not by the worker later
+        others = {other: d for other, d in existing.items() if other != name}
+        position = app.position if app.position is not None else existing.get(name, {}).get("position")
+        if position is None:
+            position = max((d["position"] for d in others.values()), default=-1) + 1
+        definition = {
+            "content": content.model_dump(exclude={*specs.JOB_ONLY, "data_b64", "blob"}, exclude_none=True),
+            "dwell_s": app.dwell_s,
+            "enabled": app.enabled,
+            "position": position,
+            "now": app.now,
+        }
+        rev = store.put_app(self.r, name, definition, media, apps.make_room(others, position))
+        self.queues.render_app(name, rev, store.RECORD_TTL_S)
+        log.info("app %s rev %d saved", name, rev)
+        return self._app_state(name, {**definition, "rev": rev}, 0)
+
+    @_available
+    def delete_app(self, name: str) -> None:
+        if not store.delete_app(self.r, self.v, name):
+            raise errors.NotFound(f"no app {name}")
+        store.send(self.v, apps=name)
+
+    @_available
+    def skip(self, step: int) -> None:
+        """The next (1) or previous (-1) app, now."""
+        store.send(self.v, skip=step)
+
+    @staticmethod
+    def _app_state(name: str, definition: dict, rendered_rev: int) -> AppState:
+        fields = {k: definition[k] for k in ("content", "dwell_s", "enabled", "position", "rev")}
+        return AppState(name=name, rendered=rendered_rev >= definition["rev"], **fields)
 
     # -- the panel -------------------------------------------------------------------------------
 

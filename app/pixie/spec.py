@@ -25,6 +25,7 @@ MAX_REPEAT = 10_000
 BRIGHTNESS = (0, 100)  # percent; 0 is dark
 MAX_NIGHT_WINDOWS = 16
 MAX_FADE_MIN = 180
+NAME_PATTERN = r"^[A-Za-z0-9_.:-]+$"  # a job's name, an app's
 
 
 def _color(value: str) -> str:
@@ -64,7 +65,7 @@ class Options(BaseModel):
         None,
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9_.:-]+$",
+        pattern=NAME_PATTERN,
         description="a later job with the same name replaces this one",
     )
 
@@ -163,6 +164,47 @@ class NightMode(BaseModel):
 
 JobSpec = Annotated[Text | Image | Animation | Fill | Clear | Pattern | Demo, Field(discriminator="kind")]
 _adapter = TypeAdapter(JobSpec)
+MAX_DWELL_S = 3600
+MAX_POSITION = 9999
+# How a job plays; an app's dwell and place in the rotation say that for it.
+JOB_ONLY = ("priority", "duration_s", "repeat", "name")
+# A 2x2 GIF blinking red and blue: the example of an animation app.
+RED_BLUE_GIF = (
+    "R0lGODlhAgACAIEAAP8AAAAAAAAAAAAAACH/C05FVFNDQVBFMi4wAwEAAAAh+QQAMgAAACwAAAAAAgACAAAIBgABCAQQEAAh+QQBMgABACwAA"
+    "AAAAgACAIEAAP8AAAAAAAAAAAAIBgABCAQQEAA7"
+)
+
+
+class App(BaseModel):
+    """A named piece of content the rotation shows, kept until deleted."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"content": {"kind": "text", "text": "Good morning", "color": "orange"}, "dwell_s": 8},
+                {"content": {"kind": "animation", "data_b64": RED_BLUE_GIF}, "position": 0},
+            ]
+        },
+    )
+
+    content: JobSpec = Field(description="what it shows: a job's fields, without priority, duration_s, repeat or name")
+    dwell_s: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_DWELL_S,
+        description="how long it shows; default: a still for display.default_duration_s, other content once through",
+    )
+    enabled: bool = True
+    position: int | None = Field(None, ge=0, le=MAX_POSITION, description="its place, ascending; default: last")
+    now: bool = Field(False, description="an update replaces the app on screen at once, not at its dwell's end")
+
+    @model_validator(mode="after")
+    def _rotates(self):
+        if given := [f for f in JOB_ONLY if f in self.content.model_fields_set]:
+            field = given[0]
+            raise ValueError(f"content.{field}: an app has no {field} (its dwell_s and position say how it rotates)")
+        return self
 
 
 class SpecError(errors.Invalid):
@@ -175,16 +217,20 @@ class SpecError(errors.Invalid):
 
 def describe(error: dict) -> str:
     loc = tuple(error.get("loc", ()))
-    if loc[:1] and loc[0] in KINDS:  # the union's tag, not a field (a text job's `text` is one)
-        loc = loc[1:]
+    # The union's tag, not a field (a text job's `text` is one): at the top, or under an app's content.
+    loc = tuple(p for i, p in enumerate(loc) if not (p in KINDS and loc[i - 1 : i] in ((), ("content",))))
     where = ".".join(str(p) for p in loc)
     return f"{where}: {error['msg']}" if where else error["msg"]
 
 
 def parse(data: dict, strict: bool = False) -> Text | Image | Animation | Fill | Clear | Pattern | Demo:
     """strict: types as JSON has them (no `0` for false, no "3" for 3); form fields and query strings are lax."""
+    return _validated(_adapter.validate_python, data, strict)
+
+
+def _validated(validate, data, strict: bool):
     try:
-        return _adapter.validate_python(data, strict=strict)
+        return validate(data, strict=strict)
     except ValidationError as e:
         raise SpecError(e.errors(include_url=False, include_context=False, include_input=False)) from None
 
@@ -192,3 +238,10 @@ def parse(data: dict, strict: bool = False) -> Text | Image | Animation | Fill |
 def content(spec: Options) -> dict:
     """The fields that decide the pixels (what the render cache is keyed on)."""
     return spec.model_dump(exclude={"priority", "duration_s", "repeat", "name", "data_b64", "blob"})
+
+
+def parse_app(data) -> App:
+    """An app's body, typed as JSON has it."""
+    if not isinstance(data, dict):
+        raise errors.Invalid("body must be a JSON object")
+    return _validated(App.model_validate, data, strict=True)

@@ -40,6 +40,9 @@ QUEUED = "pixie:queued"  # ids of the API's jobs no worker has started yet
 LOST = "pixie:lost"  # job id -> when recovery's sweep first saw it in no queue
 JOBS_MAX = 500
 RECORD = "pixie:job:"
+# The rotation's apps: name -> definition (JSON: content, dwell_s, enabled, position, rev).
+APPS = "pixie:apps"
+APPS_REV = "pixie:apps:rev"  # every change of an app takes the next number
 # Volatile.
 STREAM_INDEX = "pixie:streams"
 STREAM_BYTES = "pixie:streams:bytes"
@@ -65,6 +68,16 @@ def blob_key(digest: str) -> str:
 
 def name_key(name: str) -> str:
     return f"pixie:name:{name}"
+
+
+def app_media_key(name: str) -> str:
+    """Durable: an image or animation app's file, kept as long as the app."""
+    return f"pixie:app:{name}:media"
+
+
+def app_frames_key(name: str) -> str:
+    """Volatile: an app's rendered stream and the rev it was rendered from (a hash)."""
+    return f"pixie:app:{name}:frames"
 
 
 def connect(url: str) -> redis.Redis:
@@ -317,3 +330,68 @@ def brightness_settings(r: redis.Redis) -> tuple[int | None, list[dict], list | 
 def get_json(r: redis.Redis, key: str):
     raw = r.get(key)
     return json.loads(raw) if raw else None
+
+
+# -- apps -----------------------------------------------------------------------------------------
+
+
+def get_apps(r: redis.Redis) -> dict[str, dict]:
+    """Every app's definition, by name."""
+    return {name.decode(): json.loads(raw) for name, raw in r.hgetall(APPS).items()}
+
+
+def put_app(r: redis.Redis, name: str, definition: dict, media: bytes | None, moved: dict[str, dict]) -> int:
+    """Store an app (and its file, if it has one) and the apps it `moved` along; returns its new rev."""
+    rev = r.incr(APPS_REV)
+    with r.pipeline() as p:
+        mapping = {other: json.dumps(d) for other, d in moved.items()}
+        p.hset(APPS, mapping={**mapping, name: json.dumps({**definition, "rev": rev})})
+        if media is None:
+            p.delete(app_media_key(name))
+        else:
+            p.set(app_media_key(name), media)
+        p.execute()
+    return rev
+
+
+def delete_app(r: redis.Redis, v: redis.Redis, name: str) -> bool:
+    with r.pipeline() as p:
+        p.hdel(APPS, name)
+        p.delete(app_media_key(name))
+        deleted, _ = p.execute()
+    v.delete(app_frames_key(name))
+    return bool(deleted)
+
+
+def get_app_media(r: redis.Redis, name: str) -> bytes | None:
+    return r.get(app_media_key(name))
+
+
+# Older renders finishing late never replace newer frames.
+_PUT_APP_FRAMES = """
+local current = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
+if tonumber(ARGV[1]) <= current then return 0 end
+redis.call('HSET', KEYS[1], 'rev', ARGV[1], 'stream', ARGV[2])
+return 1
+"""
+
+
+def put_app_frames(v: redis.Redis, name: str, rev: int, blob: bytes) -> bool:
+    return bool(v.eval(_PUT_APP_FRAMES, 1, app_frames_key(name), rev, blob))
+
+
+def app_frames(v: redis.Redis, names: list[str]) -> dict[str, tuple[int, bytes]]:
+    """The rendered (rev, stream) of each of these apps that has frames."""
+    with v.pipeline(transaction=False) as p:
+        for name in names:
+            p.hmget(app_frames_key(name), "rev", "stream")
+        found = p.execute()
+    return {name: (int(rev), blob) for name, (rev, blob) in zip(names, found, strict=True) if rev and blob}
+
+
+def app_revs(v: redis.Redis, names: list[str]) -> dict[str, int]:
+    """The rev each of these apps' frames were rendered from (0: none yet)."""
+    with v.pipeline(transaction=False) as p:
+        for name in names:
+            p.hget(app_frames_key(name), "rev")
+        return {name: int(rev or 0) for name, rev in zip(names, p.execute(), strict=True)}

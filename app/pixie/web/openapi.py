@@ -39,6 +39,11 @@ def _schema(app: FastAPI, demo_range: tuple[int, int]) -> dict:
     job_spec = TypeAdapter(specs.JobSpec).json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(job_spec.pop("$defs"))
     schemas["JobSpec"] = job_spec
+    app_spec = specs.App.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(app_spec.pop("$defs"))
+    # An app rotates: its content has none of the fields that say how a job plays.
+    app_spec["properties"]["content"]["not"] = {"anyOf": [{"required": [field]} for field in specs.JOB_ONLY]}
+    schemas["App"] = app_spec
     # duration_s and repeat exclude each other...
     for name in job_spec["discriminator"]["mapping"].values():
         schemas[name.rsplit("/", 1)[-1]]["not"] = {

@@ -1,0 +1,81 @@
+"""The rotation: what the panel shows when no job waits. Pure logic, no Redis.
+
+Each enabled app plays for its dwell (a still) or once through (an
+animation, scrolling text), then the next one. A job interrupts the app on
+screen, which resumes where it was. New versions of the apps wait for the
+next dwell boundary, unless they ask to be shown at once, or the app on
+screen is gone (deleted or disabled).
+"""
+
+from dataclasses import dataclass
+
+from .playback import Playback
+from .vocabulary import PRIORITIES
+
+RANK = len(PRIORITIES)  # below every job: any job that is ready interrupts the rotation
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One app, rendered: its frames and how long it shows (None: its frames once)."""
+
+    name: str
+    rev: int
+    frames: list[bytes]
+    holds: list[int]
+    dwell_s: float | None
+
+
+class Rotation:
+    def __init__(self):
+        self.entries: list[Entry] = []
+        self.pending: list[Entry] | None = None
+        self.index = 0
+        self.playing: Playback | None = None  # the app on screen, or interrupted by a job
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+    def current(self) -> Playback:
+        if self.playing is None:
+            entry = self.entries[self.index]
+            record = {"duration_s": entry.dwell_s or ""}
+            self.playing = Playback(None, record, entry.frames, entry.holds)
+            self.playing.rank = RANK
+            self.playing.app = entry.name
+        return self.playing
+
+    def showing(self) -> str | None:
+        return self.playing.app if self.playing is not None else None
+
+    def update(self, entries: list[Entry], at_once: bool = False) -> bool:
+        """New versions of the apps; True if the app on screen must change now."""
+        name = self.showing()
+        if at_once or name is None or name not in {e.name for e in entries}:
+            self._apply(entries, restart=True)
+            return name is not None
+        self.pending = entries
+        return False
+
+    def advance(self, step: int = 1) -> None:
+        """At a dwell boundary (or skipped): the apps' new versions, then the next app."""
+        if self.pending is not None:
+            self._apply(self.pending, restart=False)
+        if self.entries:
+            self.index = (self.index + step) % len(self.entries)
+        self.playing = None
+
+    def _apply(self, entries: list[Entry], restart: bool) -> None:
+        """Take `entries`, keeping the place of the app on screen (or the place it had)."""
+        names = [e.name for e in entries]
+        name = self.showing()
+        if name in names:
+            self.index = names.index(name)
+        elif entries:
+            # Gone: the app that took its place is next; advance() moves on by one.
+            self.index = (min(self.index, len(entries)) - (0 if restart else 1)) % len(entries)
+        else:
+            self.index = 0
+        self.entries, self.pending = entries, None
+        if restart:
+            self.playing = None

@@ -1,0 +1,239 @@
+"""The rotation's apps end to end: HTTP → Redis → `rq worker` renders them →
+the display plays them on the headless STAND-IN panel, which records every
+frame it swaps. Times are read from the recorded frames."""
+
+import base64
+import statistics
+
+import pytest
+
+from appliance import Appliance
+from media import animated
+from testsupport.servers import redis_server, wait_for
+
+RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
+YELLOW = (255, 255, 0)
+
+
+def solid(frame: bytes):
+    found = set(zip(frame[0::3], frame[1::3], frame[2::3], strict=True))
+    return found.pop() if len(found) == 1 else None
+
+
+def runs(appliance, mark: int) -> list[tuple[float, float, tuple]]:
+    """(from, to, colour) of each stretch of one solid colour on the panel since `mark`, in seconds."""
+    swaps = [(ns / 1e9, solid(f)) for ns, f in appliance.frames()[mark:]]
+    out = []
+    for t, c in swaps:
+        if out and out[-1][2] == c:
+            continue
+        if out:
+            out[-1] = (out[-1][0], t, out[-1][2])
+        out.append((t, None, c))
+    return out[:-1]  # the last one has not ended
+
+
+def put_app(appliance, name: str, **body) -> dict:
+    status, answer, _ = appliance.request("PUT", f"/api/v1/apps/{name}", body)
+    assert status == 200, answer
+    return answer
+
+
+def fill_app(appliance, name: str, color: str, dwell_s: float, **more) -> dict:
+    return put_app(appliance, name, content={"kind": "fill", "color": color}, dwell_s=dwell_s, **more)
+
+
+def rendered(appliance, *names: str) -> None:
+    def ready():
+        apps = {a["name"]: a for a in appliance.request("GET", "/api/v1/apps")[1]["apps"]}
+        return all(apps.get(n, {}).get("rendered") for n in names)
+
+    wait_for(ready, timeout=30, what=f"apps {names} rendered")
+
+
+@pytest.fixture(autouse=True)
+def no_apps_left(stack):
+    yield
+    for app in stack.request("GET", "/api/v1/apps")[1]["apps"]:
+        stack.request("DELETE", f"/api/v1/apps/{app['name']}")
+
+
+def test_apps_play_in_rotation_order_each_for_its_dwell(stack):
+    fill_app(stack, "one", "red", 0.6)
+    fill_app(stack, "two", "lime", 0.6)
+    fill_app(stack, "three", "blue", 0.6, position=0)  # first, though created last
+    rendered(stack, "one", "two", "three")
+    mark = len(stack.frames())
+    wait_for(lambda: len(runs(stack, mark)) >= 8, timeout=20, what="two rounds of the rotation")
+    shown = runs(stack, mark)[1:]  # the first run started before the mark
+    colours = [c for _, _, c in shown]
+    start = colours.index(BLUE)
+    assert colours[start : start + 6] == [BLUE, RED, GREEN, BLUE, RED, GREEN], colours
+    dwells = [to - since for since, to, _ in shown]
+    assert min(dwells) > 0.55 and statistics.median(dwells) < 0.75, dwells
+    listed = stack.request("GET", "/api/v1/apps")[1]
+    assert [a["name"] for a in listed["apps"]] == ["three", "one", "two"]
+    assert listed["showing"] in ("one", "two", "three") and listed["next"] != listed["showing"]
+
+
+def test_an_update_swaps_in_at_the_end_of_the_dwell_and_the_rotation_goes_on(stack):
+    fill_app(stack, "a", "red", 1.0)
+    fill_app(stack, "b", "lime", 1.0)
+    rendered(stack, "a", "b")
+    wait_for(lambda: stack.request("GET", "/api/v1/apps")[1]["showing"] == "a", timeout=10, what="a showing")
+    mark = len(stack.frames())
+    fill_app(stack, "a", "yellow", 1.0)  # while it shows: the new frames wait for its dwell's end
+    wait_for(lambda: YELLOW in [c for _, _, c in runs(stack, mark)], timeout=15, what="the new version")
+    colours = [c for _, _, c in runs(stack, mark)]
+    assert colours[: colours.index(YELLOW) + 1] in ([RED, GREEN, YELLOW], [GREEN, YELLOW]), colours
+    assert BLACK not in colours, "the rotation restarted (the idle screen showed)"
+
+
+def test_an_update_with_now_replaces_the_app_on_screen_at_once(stack):
+    fill_app(stack, "slow", "red", 30)
+    rendered(stack, "slow")
+    wait_for(lambda: stack.request("GET", "/api/v1/apps")[1]["showing"] == "slow", timeout=10, what="showing")
+    mark = len(stack.frames())
+    fill_app(stack, "slow", "white", 30, now=True)
+    wait_for(lambda: WHITE in [solid(f) for _, f in stack.frames()[mark:]], timeout=10, what="white at once")
+
+
+def test_a_job_interrupts_an_app_which_then_resumes_its_dwell(stack):
+    fill_app(stack, "first", "red", 3.0)
+    fill_app(stack, "second", "lime", 1.0)
+    rendered(stack, "first", "second")
+    wait_for(lambda: stack.request("GET", "/api/v1/apps")[1]["showing"] == "second", timeout=15, what="second")
+    mark = len(stack.frames())
+    wait_for(lambda: RED in [c for _, _, c in runs(stack, mark) + [(0, 0, solid(stack.frames()[-1][1]))]],
+             timeout=10, what="first showing")  # fmt: skip
+    job = stack.submit(kind="fill", color="blue", duration_s=0.5, priority="low")
+    assert stack.wait_state(job, "done")["state"] == "done"
+    wait_for(lambda: GREEN in [c for _, _, c in runs(stack, mark)][2:], timeout=10, what="second again")
+    shown = runs(stack, mark)
+    colours = [c for _, _, c in shown]
+    start = colours.index(RED)
+    assert colours[start : start + 4] == [RED, BLUE, RED, GREEN], colours
+    first = [to - since for since, to, c in shown[start : start + 3] if c == RED]
+    assert 2.8 < sum(first) < 3.5, f"first showed {first}: its dwell resumed, not restarted"
+
+
+def test_next_and_previous_move_through_the_rotation_now(stack):
+    for name, colour in (("n1", "red"), ("n2", "lime"), ("n3", "blue")):
+        fill_app(stack, name, colour, 60)
+    rendered(stack, "n1", "n2", "n3")
+    showing = lambda: stack.request("GET", "/api/v1/apps")[1]["showing"]  # noqa: E731
+    wait_for(lambda: showing() == "n1", timeout=10, what="n1")
+    assert stack.request("POST", "/api/v1/rotation/next")[0] == 202
+    wait_for(lambda: showing() == "n2", timeout=5, what="n2 after next")
+    stack.request("POST", "/api/v1/rotation/next")
+    wait_for(lambda: showing() == "n3", timeout=5, what="n3 after next")
+    stack.request("POST", "/api/v1/rotation/previous")
+    wait_for(lambda: showing() == "n2", timeout=5, what="n2 after previous")
+
+
+def test_deleting_the_app_on_screen_moves_on_and_an_empty_rotation_is_idle(stack):
+    fill_app(stack, "only", "red", 60)
+    rendered(stack, "only")
+    wait_for(lambda: solid(stack.frames()[-1][1]) == RED, timeout=10, what="red")
+    status, body, _ = stack.request("DELETE", "/api/v1/apps/only")
+    assert (status, body) == (200, {"deleted": "only"})
+    wait_for(lambda: solid(stack.frames()[-1][1]) == BLACK, timeout=5, what="the idle screen")
+    assert stack.request("GET", "/api/v1/apps/only")[0] == 404
+    assert stack.request("DELETE", "/api/v1/apps/only")[0] == 404
+
+
+def test_an_animation_app_plays_through_once_per_turn(stack):
+    gif = base64.b64encode(animated("GIF", colors=(RED, GREEN, BLUE), delay_ms=100)).decode()
+    put_app(stack, "gif", content={"kind": "animation", "data_b64": gif})
+    fill_app(stack, "after", "white", 0.5)
+    rendered(stack, "gif", "after")
+    mark = len(stack.frames())
+    wait_for(lambda: [c for _, _, c in runs(stack, mark)].count(WHITE) >= 2, timeout=15, what="two turns")
+    colours = [c for _, _, c in runs(stack, mark)]
+    start = colours.index(WHITE)
+    assert colours[start : start + 5] == [WHITE, RED, GREEN, BLUE, WHITE], colours
+    assert "data_b64" not in stack.request("GET", "/api/v1/apps/gif")[1]["content"]
+
+
+def test_apps_survive_a_restart_of_every_process_and_of_redis(tmp_path):
+    """appendonly yes + appendfsync always, as pixie_redis sets it; the volatile Redis comes back empty."""
+    data = tmp_path / "redis-data"
+    data.mkdir()
+    settings = ("--appendonly", "yes", "--appendfsync", "always", "--databases", "1000")
+    server, url = redis_server(data, *settings)
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    appliance = Appliance(url, tmp_path)
+    try:
+        appliance.start_web()
+        appliance.start_worker("1")
+        appliance.start_display()
+        fill_app(appliance, "kept", "red", 0.5)
+        fill_app(appliance, "also", "blue", 0.5)
+        rendered(appliance, "kept", "also")
+        appliance.stop()
+        appliance.v.flushdb()  # the volatile Redis is not persisted on the device
+        server.terminate()
+        server.wait(10)
+        server, _ = redis_server(data, *settings, port=port)
+        mark = len(appliance.frames())
+        appliance.start_web()
+        appliance.start_worker("1")
+        appliance.start_display()
+        wait_for(lambda: {RED, BLUE} <= {c for _, _, c in runs(appliance, mark)}, timeout=30, what="both again")
+        assert [a["name"] for a in appliance.request("GET", "/api/v1/apps")[1]["apps"]] == ["kept", "also"]
+    finally:
+        appliance.stop()
+        server.terminate()
+        server.wait(10)
+
+
+BAD_APPS = [
+    ({}, "content: Field required"),
+    ({"content": {"kind": "fill", "color": "red"}, "dwell_s": 0}, "dwell_s: Input should be greater than 0"),
+    ({"content": {"kind": "fill", "color": "red"}, "dwell_s": 3601}, "dwell_s: Input should be less than or equal"),
+    ({"content": {"kind": "fill", "color": "red"}, "dwell_s": "5"}, "dwell_s: Input should be a valid number"),
+    ({"content": {"kind": "fill", "color": "red"}, "position": -1}, "position: Input should be greater than"),
+    ({"content": {"kind": "fill", "color": "red"}, "enabled": 1}, "enabled: Input should be a valid boolean"),
+    ({"content": {"kind": "fill", "color": "red"}, "speed": 3}, "speed: Extra inputs are not permitted"),
+    ({"content": {"kind": "bogus"}}, "content: Input tag 'bogus' found"),
+    ({"content": {"kind": "text", "text": ""}}, "content.text: String should have at least 1 character"),
+    ({"content": {"kind": "fill", "color": "nope"}}, "content.color: Value error, not a colour"),
+    ({"content": {"kind": "fill", "color": "red", "priority": "high"}}, "content.priority: an app has no priority"),
+    ({"content": {"kind": "fill", "color": "red", "duration_s": 3}}, "content.duration_s: an app has no"),
+    ({"content": {"kind": "image"}}, "content.data_b64: a image app needs its file"),
+    ({"content": {"kind": "image", "data_b64": "%%%"}}, "content.data_b64 is not valid base64"),
+    ({"content": {"kind": "image", "data_b64": "aGVsbG8="}}, "not an image"),
+]
+
+
+@pytest.mark.parametrize(("body", "reason"), BAD_APPS, ids=[r.split(":")[0] for _, r in BAD_APPS])
+def test_a_bad_app_is_refused_with_a_reason_naming_the_field(stack, body, reason):
+    before = stack.request("GET", "/api/v1/apps")[1]["apps"]
+    status, answer, _ = stack.request("PUT", "/api/v1/apps/bad", body)
+    assert status in (415, 422) and reason in answer["error"], (status, answer)
+    assert stack.request("GET", "/api/v1/apps")[1]["apps"] == before
+
+
+def test_app_names_and_bodies_http_refuses(stack):
+    assert stack.request("PUT", "/api/v1/apps/no%20spaces", {"content": {"kind": "clear"}})[0] == 422
+    status, answer, _ = stack.request("PUT", "/api/v1/apps/x", b"{not json", {"Content-Type": "application/json"})
+    assert (status, answer) == (400, {"error": "body is not valid JSON"})
+
+
+def test_more_apps_than_display_max_apps_are_refused(make_appliance):
+    appliance = make_appliance(display_max_apps=2)
+    appliance.start_web()
+    for name in ("x1", "x2"):
+        put_app(appliance, name, content={"kind": "clear"})
+    status, answer, _ = appliance.request("PUT", "/api/v1/apps/x3", {"content": {"kind": "clear"}})
+    assert status == 422 and "at most 2 apps (display.max_apps)" in answer["error"], answer
+    put_app(appliance, "x2", content={"kind": "clear"}, dwell_s=3)  # an update is no new app
+
+
+def test_changing_the_rotation_needs_the_token(guarded):
+    body = {"content": {"kind": "clear"}}
+    for method, path, payload in (("PUT", "/api/v1/apps/t", body), ("DELETE", "/api/v1/apps/t", None),
+                                  ("POST", "/api/v1/rotation/next", None)):  # fmt: skip
+        assert guarded.request(method, path, payload, token="")[0] == 401, (method, path)
+    assert guarded.request("PUT", "/api/v1/apps/t", body, token="s3cret-token")[0] == 200
+    assert guarded.request("GET", "/api/v1/apps", token="")[0] == 200
