@@ -51,6 +51,10 @@ def rendered(appliance, *names: str) -> None:
     wait_for(ready, timeout=30, what=f"apps {names} rendered")
 
 
+def showing(appliance, name: str, timeout: float = 15) -> None:
+    wait_for(lambda: appliance.request("GET", "/api/v1/apps")[1]["showing"] == name, timeout=timeout, what=name)
+
+
 @pytest.fixture(autouse=True)
 def no_apps_left(stack):
     yield
@@ -80,7 +84,7 @@ def test_an_update_swaps_in_at_the_end_of_the_dwell_and_the_rotation_goes_on(sta
     fill_app(stack, "a", "red", 1.0)
     fill_app(stack, "b", "lime", 1.0)
     rendered(stack, "a", "b")
-    wait_for(lambda: stack.request("GET", "/api/v1/apps")[1]["showing"] == "a", timeout=10, what="a showing")
+    showing(stack, "a")
     mark = len(stack.frames())
     fill_app(stack, "a", "yellow", 1.0)  # while it shows: the new frames wait for its dwell's end
     wait_for(lambda: YELLOW in [c for _, _, c in runs(stack, mark)], timeout=15, what="the new version")
@@ -92,7 +96,7 @@ def test_an_update_swaps_in_at_the_end_of_the_dwell_and_the_rotation_goes_on(sta
 def test_an_update_with_now_replaces_the_app_on_screen_at_once(stack):
     fill_app(stack, "slow", "red", 30)
     rendered(stack, "slow")
-    wait_for(lambda: stack.request("GET", "/api/v1/apps")[1]["showing"] == "slow", timeout=10, what="showing")
+    showing(stack, "slow")
     mark = len(stack.frames())
     fill_app(stack, "slow", "white", 30, now=True)
     wait_for(lambda: WHITE in [solid(f) for _, f in stack.frames()[mark:]], timeout=10, what="white at once")
@@ -102,7 +106,7 @@ def test_a_job_interrupts_an_app_which_then_resumes_its_dwell(stack):
     fill_app(stack, "first", "red", 3.0)
     fill_app(stack, "second", "lime", 1.0)
     rendered(stack, "first", "second")
-    wait_for(lambda: stack.request("GET", "/api/v1/apps")[1]["showing"] == "second", timeout=15, what="second")
+    showing(stack, "second")
     mark = len(stack.frames())
     wait_for(lambda: RED in [c for _, _, c in runs(stack, mark) + [(0, 0, solid(stack.frames()[-1][1]))]],
              timeout=10, what="first showing")  # fmt: skip
@@ -121,14 +125,13 @@ def test_next_and_previous_move_through_the_rotation_now(stack):
     for name, colour in (("n1", "red"), ("n2", "lime"), ("n3", "blue")):
         fill_app(stack, name, colour, 60)
     rendered(stack, "n1", "n2", "n3")
-    showing = lambda: stack.request("GET", "/api/v1/apps")[1]["showing"]  # noqa: E731
-    wait_for(lambda: showing() == "n1", timeout=10, what="n1")
+    showing(stack, "n1")
     assert stack.request("POST", "/api/v1/rotation/next")[0] == 202
-    wait_for(lambda: showing() == "n2", timeout=5, what="n2 after next")
+    showing(stack, "n2", timeout=5)
     stack.request("POST", "/api/v1/rotation/next")
-    wait_for(lambda: showing() == "n3", timeout=5, what="n3 after next")
+    showing(stack, "n3", timeout=5)
     stack.request("POST", "/api/v1/rotation/previous")
-    wait_for(lambda: showing() == "n2", timeout=5, what="n2 after previous")
+    showing(stack, "n2", timeout=5)
 
 
 def test_deleting_the_app_on_screen_moves_on_and_an_empty_rotation_is_idle(stack):
