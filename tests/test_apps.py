@@ -134,6 +134,25 @@ def test_next_and_previous_move_through_the_rotation_now(stack):
     showing(stack, "n2", timeout=5)
 
 
+def test_a_pinned_app_holds_the_screen_until_unpinned(stack):
+    fill_app(stack, "p1", "red", 0.4)
+    fill_app(stack, "p2", "lime", 0.4)
+    rendered(stack, "p1", "p2")
+    status, body, _ = stack.request("POST", "/api/v1/apps/p2/pin")
+    assert (status, body["pinned"], body["next"]) == (200, "p2", "p2"), body
+    showing(stack, "p2", timeout=5)
+    mark = len(stack.frames())
+    wait_for(lambda: stack.frames()[-1][0] - stack.frames()[mark][0] > 2e9 if len(stack.frames()) > mark else False,
+             timeout=10, what="2 s pinned")  # fmt: skip
+    assert {solid(f) for _, f in stack.frames()[mark:]} == {GREEN}
+    status, body, _ = stack.request("POST", "/api/v1/rotation/next")
+    assert (status, body) == (409, {"error": "app p2 is pinned: unpin it first"})
+    assert stack.request("DELETE", "/api/v1/apps/p1/pin")[0] == 409
+    assert stack.request("DELETE", "/api/v1/apps/p2/pin")[1]["pinned"] is None
+    wait_for(lambda: RED in {solid(f) for _, f in stack.frames()[mark:]}, timeout=5, what="the rotation again")
+    assert stack.request("POST", "/api/v1/apps/nope/pin")[0] == 404
+
+
 def test_deleting_the_app_on_screen_moves_on_and_an_empty_rotation_is_idle(stack):
     fill_app(stack, "only", "red", 60)
     rendered(stack, "only")

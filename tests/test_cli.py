@@ -414,6 +414,10 @@ def test_app_sets_lists_skips_and_removes_rotation_apps(stack, cli, tmp_path):
         wait_for(lambda: stack.request("GET", "/api/v1/apps")[1]["showing"] in ("blink", "hello"), what="showing")
         ok(cli("app", "next", host=stack.url))
         assert "> " in ok(cli("app", "list", host=stack.url)).stdout
+        pinned = ok(cli("app", "pin", "hello", host=stack.url)).stdout
+        assert [line.split()[0] for line in pinned.splitlines() if "hello" in line][0] in ("*", "*>")
+        assert "pinned: unpin it first" in one_error_line(cli("app", "next", host=stack.url))
+        assert "*" not in ok(cli("app", "unpin", "hello", host=stack.url)).stdout
         refused = one_error_line(cli("app", "set", "bad", "--text", "x", "--dwell", "0", host=stack.url))
         assert "dwell_s" in refused
         ok(cli("app", "rm", "green", host=stack.url))

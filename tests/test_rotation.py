@@ -82,3 +82,14 @@ def test_skipping_moves_either_way_around_the_ring():
     rotation.advance(1)
     rotation.advance(1)
     assert rotation.current().app == "b"
+
+
+def test_a_pinned_app_shows_now_and_turn_after_turn_until_unpinned():
+    rotation = Rotation()
+    apps = [entry("a"), entry("b"), entry("c")]
+    rotation.update(apps)
+    rotation.current()
+    assert rotation.update(apps, pinned="c") is True
+    assert names(rotation, 3) == ["c", "c", "c"]
+    assert rotation.update(apps, pinned="gone") is False and rotation.pinned is None  # no such app: no pin
+    assert names(rotation, 2) == ["c", "a"]

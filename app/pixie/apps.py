@@ -22,7 +22,7 @@ def make_room(others: dict[str, dict], position: int) -> dict[str, dict]:
 
 def rotation(r: redis.Redis, v: redis.Redis, default_dwell_s: float) -> tuple[list[Entry], dict[str, int]]:
     """The enabled apps that have frames, in order; and the apps whose newest frames are missing:
-    name -> the rev to render (their older frames, if any, play meanwhile)."""
+    name -> the rev to render (their older frames, if any, play meanwhile). The pin is store.pinned's."""
     enabled = [(name, d) for name, d in ordered(store.get_apps(r)) if d["enabled"]]
     rendered = store.app_frames(v, [name for name, _ in enabled])
     entries, missing = [], {}

@@ -321,13 +321,15 @@ def cmd_app(device: Device, args) -> int:
         device.call("PUT", f"/api/v1/apps/{urllib.parse.quote(args.name)}", body)
     elif args.action == "rm":
         device.call("DELETE", f"/api/v1/apps/{urllib.parse.quote(args.name)}")
+    elif args.action in ("pin", "unpin"):
+        device.call("POST" if args.action == "pin" else "DELETE", f"/api/v1/apps/{urllib.parse.quote(args.name)}/pin")
     elif args.action in ("next", "previous"):
         device.call("POST", f"/api/v1/rotation/{args.action}")
         return 0
     rotation = device.get("/api/v1/apps")
     rows = [
         [
-            ">" if a["name"] == rotation["showing"] else "",
+            ("*" if a["name"] == rotation["pinned"] else "") + (">" if a["name"] == rotation["showing"] else ""),
             a["name"],
             a["content"]["kind"],
             a["dwell_s"] if a["dwell_s"] is not None else "-",
@@ -511,7 +513,7 @@ def _panel(sub) -> None:
 
     app = sub.add_parser("app", help="the rotation: apps shown in turn while no job plays")
     actions = app.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser("list", help="the apps in rotation order (> : on screen)")
+    actions.add_parser("list", help="the apps in rotation order (> : on screen, * : pinned)")
     set_ = actions.add_parser("set", help="create an app or update it in place")
     set_.add_argument("name")
     content = set_.add_mutually_exclusive_group(required=True)
@@ -526,6 +528,8 @@ def _panel(sub) -> None:
     set_.add_argument("--now", action="store_true", help="if it is on screen, show the new version at once")
     rm = actions.add_parser("rm", help="delete an app")
     rm.add_argument("name")
+    for action, help_ in (("pin", "hold an app on screen until unpinned"), ("unpin", "let the rotation go on")):
+        actions.add_parser(action, help=help_).add_argument("name")
     actions.add_parser("next", help="show the next app now")
     actions.add_parser("previous", help="show the previous app now")
     app.set_defaults(run=cmd_app)

@@ -93,7 +93,7 @@ class Watcher:
         """The apps' frames to the player; on a first load, a render of any app whose frames are missing."""
         r, v = self.player.r, self.player.v
         entries, missing = apps.rotation(r, v, self.config.display.default_duration_s)
-        self.player.commands.put(Apps(entries, at_once))
+        self.player.commands.put(Apps(entries, at_once, store.pinned(r)))
         if missing and not self.apps_loaded:
             from .queues import Queues  # rq, imported by this process only when frames were lost
 

@@ -53,10 +53,12 @@ class Idle:
 
 @dataclass(frozen=True)
 class Apps:
-    """The rotation's apps, rendered; `at_once`: the app on screen changes now, not at its dwell's end."""
+    """The rotation's apps, rendered; `at_once`: the app on screen changes now, not at its dwell's end;
+    `pinned`: the app to hold on screen."""
 
     entries: list[Entry]
     at_once: bool = False
+    pinned: str | None = None
 
 
 @dataclass(frozen=True)
@@ -294,8 +296,8 @@ class Player:
                     self.shown = None
             case Idle(frame):
                 self.idle_frame = frame
-            case Apps(entries, at_once):
-                if self.rotation.update(entries, at_once) and playback is not None and playback.app:
+            case Apps(entries, at_once, pinned):
+                if self.rotation.update(entries, at_once, pinned) and playback is not None and playback.app:
                     return "replaced"
             case Skip(step) if self.rotation:
                 self.rotation.advance(step)

@@ -4,7 +4,7 @@ Each enabled app plays for its dwell (a still) or once through (an
 animation, scrolling text), then the next one. A job interrupts the app on
 screen, which resumes where it was. New versions of the apps wait for the
 next dwell boundary, unless they ask to be shown at once, or the app on
-screen is gone (deleted or disabled).
+screen is gone (deleted or disabled). A pinned app shows turn after turn.
 """
 
 from dataclasses import dataclass
@@ -32,6 +32,7 @@ class Rotation:
         self.pending: list[Entry] | None = None
         self.index = 0
         self.playing: Playback | None = None  # the app on screen, or interrupted by a job
+        self.pinned: str | None = None  # held on screen, turn after turn, until unpinned
 
     def __bool__(self) -> bool:
         return bool(self.entries)
@@ -48,20 +49,29 @@ class Rotation:
     def showing(self) -> str | None:
         return self.playing.app if self.playing is not None else None
 
-    def update(self, entries: list[Entry], at_once: bool = False) -> bool:
-        """New versions of the apps; True if the app on screen must change now."""
+    def update(self, entries: list[Entry], at_once: bool = False, pinned: str | None = None) -> bool:
+        """New versions of the apps (and the pin); True if the app on screen must change now."""
         name = self.showing()
-        if at_once or name is None or name not in {e.name for e in entries}:
+        names = [e.name for e in entries]
+        pin = pinned if pinned in names else None
+        repin = pin is not None and pin != self.pinned and pin != name
+        self.pinned = pin
+        if at_once or repin or name is None or name not in names:
             self._apply(entries, restart=True)
+            if repin:
+                self.index = names.index(pin)
             return name is not None
         self.pending = entries
         return False
 
     def advance(self, step: int = 1) -> None:
-        """At a dwell boundary (or skipped): the apps' new versions, then the next app."""
+        """At a dwell boundary (or skipped): the apps' new versions, then the next app
+        (the pinned one again, while a pin holds)."""
         if self.pending is not None:
             self._apply(self.pending, restart=False)
-        if self.entries:
+        if self.pinned is not None:
+            self.index = [e.name for e in self.entries].index(self.pinned)
+        elif self.entries:
             self.index = (self.index + step) % len(self.entries)
         self.playing = None
 

@@ -73,6 +73,7 @@ class Rotation(BaseModel):
     apps: list[AppState] = Field(description="in rotation order")
     showing: str | None = Field(None, description="the app on the panel now (or under a job that interrupts it)")
     next: str | None = Field(None, description="the enabled app after it")
+    pinned: str | None = Field(None, description="the app held on screen until unpinned")
 
 
 def _available(method):
@@ -219,8 +220,10 @@ class JobService:
         listed = [self._app_state(name, d, rendered.get(name, 0)) for name, d in ordered]
         showing = (store.get_json(self.v, store.HEARTBEAT) or {}).get("app")
         enabled = [a.name for a in listed if a.enabled]
+        pinned = store.pinned(self.r)
         following = enabled[(enabled.index(showing) + 1) % len(enabled)] if showing in enabled else None
-        return Rotation(apps=listed, showing=showing, next=following or (enabled[0] if enabled else None))
+        following = pinned or following or (enabled[0] if enabled else None)
+        return Rotation(apps=listed, showing=showing, next=following, pinned=pinned)
 
     @_available
     def app(self, name: str) -> AppState:
@@ -257,6 +260,8 @@ class JobService:
             "now": app.now,
         }
         rev = store.put_app(self.r, name, definition, media, apps.make_room(others, position))
+        if not app.enabled:
+            store.unpin(self.r, name)
         self.queues.render_app(name, rev, store.RECORD_TTL_S)
         log.info("app %s rev %d saved", name, rev)
         return self._app_state(name, {**definition, "rev": rev}, 0)
@@ -270,7 +275,25 @@ class JobService:
     @_available
     def skip(self, step: int) -> None:
         """The next (1) or previous (-1) app, now."""
+        if pinned := store.pinned(self.r):
+            raise errors.Conflict(f"app {pinned} is pinned: unpin it first")
         store.send(self.v, skip=step)
+
+    @_available
+    def pin(self, name: str) -> Rotation:
+        """Hold an app on screen (it shows now, turn after turn) until unpinned."""
+        if not self.app(name).enabled:
+            raise errors.Conflict(f"app {name} is disabled: enable it to pin it")
+        self.r.set(store.PINNED, name)
+        store.send(self.v, apps=name)
+        return self.apps()
+
+    @_available
+    def unpin(self, name: str) -> Rotation:
+        if not store.unpin(self.r, name):
+            raise errors.Conflict(f"app {name} is not pinned")
+        store.send(self.v, apps=name)
+        return self.apps()
 
     @staticmethod
     def _app_state(name: str, definition: dict, rendered_rev: int) -> AppState:

@@ -43,6 +43,7 @@ RECORD = "pixie:job:"
 # The rotation's apps: name -> definition (JSON: content, dwell_s, enabled, position, rev).
 APPS = "pixie:apps"
 APPS_REV = "pixie:apps:rev"  # every change of an app takes the next number
+PINNED = "pixie:apps:pinned"  # the app held on screen, if any
 # Volatile.
 STREAM_INDEX = "pixie:streams"
 STREAM_BYTES = "pixie:streams:bytes"
@@ -358,7 +359,8 @@ def delete_app(r: redis.Redis, v: redis.Redis, name: str) -> bool:
     with r.pipeline() as p:
         p.hdel(APPS, name)
         p.delete(app_media_key(name))
-        deleted, _ = p.execute()
+        unpin(p, name)
+        deleted, _, _ = p.execute()
     v.delete(app_frames_key(name))
     return bool(deleted)
 
@@ -395,3 +397,13 @@ def app_revs(v: redis.Redis, names: list[str]) -> dict[str, int]:
         for name in names:
             p.hget(app_frames_key(name), "rev")
         return {name: int(rev or 0) for name, rev in zip(names, p.execute(), strict=True)}
+
+
+def pinned(r: redis.Redis) -> str | None:
+    name = r.get(PINNED)
+    return name.decode() if name else None
+
+
+def unpin(r: redis.Redis, name: str) -> bool:
+    """Unpin `name` if it is the pinned app; True if it was."""
+    return bool(r.eval("return redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('DEL', KEYS[1])", 1, PINNED, name))

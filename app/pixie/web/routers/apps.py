@@ -57,14 +57,28 @@ def delete_app(name: AppName, service: Service):
     return Deleted(deleted=name)
 
 
-@router.post("/api/v1/rotation/next", status_code=202, response_model=Skipped, dependencies=[Auth])
+@router.post("/api/v1/apps/{name}/pin", response_model=Rotation, responses=RESPONSES, dependencies=[Auth])
+def pin_app(name: AppName, service: Service):
+    """Hold this app on screen until it is unpinned (jobs still interrupt it)."""
+    return service.pin(name)
+
+
+@router.delete("/api/v1/apps/{name}/pin", response_model=Rotation, responses=RESPONSES, dependencies=[Auth])
+def unpin_app(name: AppName, service: Service):
+    """The rotation goes on from the pinned app."""
+    return service.unpin(name)
+
+
+@router.post("/api/v1/rotation/next", status_code=202, response_model=Skipped, responses=RESPONSES,
+             dependencies=[Auth])  # fmt: skip
 def next_app(service: Service):
     """Show the next app now."""
     service.skip(1)
     return Skipped(step=1)
 
 
-@router.post("/api/v1/rotation/previous", status_code=202, response_model=Skipped, dependencies=[Auth])
+@router.post("/api/v1/rotation/previous", status_code=202, response_model=Skipped, responses=RESPONSES,
+             dependencies=[Auth])  # fmt: skip
 def previous_app(service: Service):
     """Show the previous app now."""
     service.skip(-1)
