@@ -68,7 +68,7 @@ def test_apps_play_in_rotation_order_each_for_its_dwell(stack):
     fill_app(stack, "three", "blue", 0.6, position=0)  # first, though created last
     rendered(stack, "one", "two", "three")
     mark = len(stack.frames())
-    wait_for(lambda: len(runs(stack, mark)) >= 8, timeout=20, what="two rounds of the rotation")
+    wait_for(lambda: len(runs(stack, mark)) >= 10, timeout=20, what="three rounds of the rotation")
     shown = runs(stack, mark)[1:]  # the first run started before the mark
     colours = [c for _, _, c in shown]
     start = colours.index(BLUE)
@@ -174,7 +174,10 @@ def test_an_animation_app_plays_through_once_per_turn(stack):
     colours = [c for _, _, c in runs(stack, mark)]
     start = colours.index(WHITE)
     assert colours[start : start + 5] == [WHITE, RED, GREEN, BLUE, WHITE], colours
-    assert "data_b64" not in stack.request("GET", "/api/v1/apps/gif")[1]["content"]
+    content = stack.request("GET", "/api/v1/apps/gif")[1]["content"]
+    assert "data_b64" not in content
+    assert put_app(stack, "gif", content=content, dwell_s=2.0)["dwell_s"] == 2.0  # its file stays
+    rendered(stack, "gif")
 
 
 def test_apps_survive_a_restart_of_every_process_and_of_redis(tmp_path):

@@ -366,3 +366,54 @@ def test_fits_a_phone_screen(stack, on):
     dismiss.click()
     view.wait_row_state(job, "canceled")
     view.close()
+
+
+def test_a_rotation_is_set_up_from_the_page_and_kept_after_a_reload(stack, on, tmp_path):
+    view = on(stack)
+    page = view.open()
+    try:
+        page.fill("#text", "Hello")
+        page.fill("#app-name", "hello")
+        page.fill("#app-dwell", "2")
+        page.click("#app-add-text")
+        page.wait_for_selector("#apps tr[data-app='hello']")
+        gif = tmp_path / "rgb.gif"
+        gif.write_bytes(animated("GIF", colors=(RED, GREEN, BLUE), delay_ms=300))
+        page.set_input_files("#file", str(gif))
+        page.fill("#app-name", "rgb")
+        page.fill("#app-dwell", "")
+        page.click("#app-add-file")
+        page.wait_for_selector("#apps tr[data-app='rgb']")
+        seen = set()
+
+        def gif_in_preview():
+            seen.update(view.leds())
+            return len(seen & {RED, GREEN, BLUE}) >= 2
+
+        wait_for(gif_in_preview, timeout=20, interval=0.1, what="the GIF app in the preview")
+        name_cell = "#apps tr[data-app='{}'] td.mono"  # a row is dragged by its name (not by its inputs)
+        page.locator(name_cell.format("rgb")).drag_to(page.locator(name_cell.format("hello")))
+        wait_for(lambda: [a["name"] for a in stack.request("GET", "/api/v1/apps")[1]["apps"]] == ["rgb", "hello"],
+                 what="rgb moved first")  # fmt: skip
+        page.locator("#apps tr[data-app='hello'] .app-enabled").uncheck()
+        wait_for(lambda: stack.request("GET", "/api/v1/apps/hello")[1]["enabled"] is False, what="hello disabled")
+        page.click("#apps tr[data-app='rgb'] .app-pin")
+        page.wait_for_selector("#apps tr[data-app='rgb'] .app-pin:text('Unpin')")
+        assert stack.request("GET", "/api/v1/apps")[1]["pinned"] == "rgb"
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        rows = page.locator("#apps tbody tr")
+        assert [rows.nth(i).get_attribute("data-app") for i in range(rows.count())] == ["rgb", "hello"]
+        assert not page.locator("#apps tr[data-app='hello'] .app-enabled").is_checked()
+        assert "rgb is pinned" in page.locator("#apps-now").inner_text()
+        view.screenshot("rotation.png")
+        page.click("#apps tr[data-app='hello'] .app-delete")
+        page.wait_for_selector("#apps tr[data-app='hello']", state="detached")
+        page.fill("#app-name", "")
+        page.click("#app-add-text")
+        page.wait_for_selector("#toast.error")
+        assert "give the app a name" in page.locator("#toast").inner_text()
+        view.close()
+    finally:
+        for name in ("hello", "rgb"):
+            stack.request("DELETE", f"/api/v1/apps/{name}")

@@ -220,10 +220,8 @@ class Player:
     def _rotate(self) -> None:
         """No job waits: the rotation's app on screen, to its dwell's end; a job interrupts it (and it
         resumes afterwards where it was), a skip or a replaced app moves on at once."""
-        playback = self.rotation.current()
+        playback = self.rotation.current()  # its name reaches the heartbeat through `showing`
         self._prepare(playback)
-        if playback.index == 0 and playback.played_us == 0:
-            self.v.set(store.NOW_PLAYING, json.dumps({"app": playback.app}))
         outcome = self._frames(playback)
         if outcome == "done":
             self.rotation.advance()

@@ -240,9 +240,12 @@ class JobService:
             raise errors.Invalid(f"at most {self.config.display.max_apps} apps (display.max_apps); delete one first")
         content = app.content
         media = None
-        if isinstance(content, specs.Media):
-            if content.data_b64 is None:
+        if isinstance(content, specs.Media) and content.data_b64 is None:
+            # An update of an image or animation app may leave its file out: the one it has stays.
+            media = store.get_app_media(self.r, name) if name in existing else None
+            if media is None:
                 raise errors.Invalid(f"content.data_b64: a {content.kind} app needs its file")
+        elif isinstance(content, specs.Media):
             try:
                 media = base64.b64decode(content.data_b64, validate=True)
             except ValueError:

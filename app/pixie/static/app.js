@@ -7,7 +7,17 @@ const PREVIEW_MS = 250; // a few frames a second; an unchanged panel answers 304
 const STATUS_MS = 1500;
 const LED = 10; // canvas pixels per panel pixel
 
-const state = { info: null, jobs: [], etag: null, frames: 0, previewTimer: null, statusTimer: null };
+const state = {
+  info: null,
+  jobs: [],
+  apps: null, // the rotation as GET /api/v1/apps last answered
+  appsKey: null, // ... and the apps it listed, to know when the rows need building again
+  chosen: null, // the file picked or dropped, for a job or an app
+  etag: null,
+  frames: 0,
+  previewTimer: null,
+  statusTimer: null,
+};
 
 // ---- talking to the API ------------------------------------------------------------------------
 
@@ -163,6 +173,7 @@ async function refreshStatus() {
     api("GET", "/api/v1/jobs?limit=30"),
   ]);
   showHealth(health.status === "fulfilled" ? health.value.data : null);
+  loadApps(); // what shows now and next moves on
   if (jobs.status === "fulfilled") showJobs(jobs.value.data.jobs);
   if (queue.status === "fulfilled") showQueue(queue.value.data);
 }
@@ -266,30 +277,34 @@ function queued(result) {
   if (result) toast(`Queued ${result.data.id.slice(0, 8)}`);
 }
 
+// The text form's content: what a text job shows, and a text app.
+function textContent() {
+  return {
+    kind: "text",
+    text: $("text").value,
+    color: $("color").value,
+    background: $("background").value,
+    speed: parseFloat($("speed").value) || 32,
+  };
+}
+
 function setupSend() {
   $("text-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = {
-      kind: "text",
-      text: $("text").value,
-      color: $("color").value,
-      background: $("background").value,
-      speed: parseFloat($("speed").value) || 32,
-      ...options(),
-    };
+    const body = { ...textContent(), ...options() };
     queued(await act("Send text", () => api("POST", "/api/v1/jobs", body)));
   });
 
-  let chosen = null;
   const choose = (file) => {
     if (!file) return;
-    chosen = file;
+    state.chosen = file;
     $("drop-label").textContent = `${file.name} (${Math.ceil(file.size / 1024)} KiB)`;
     const thumb = $("thumb");
     if (thumb.src) URL.revokeObjectURL(thumb.src);
     thumb.src = URL.createObjectURL(file);
     thumb.hidden = false;
     $("send-file").disabled = false;
+    $("app-add-file").disabled = false;
   };
   $("file").addEventListener("change", () => choose($("file").files[0]));
   const drop = $("drop");
@@ -306,6 +321,7 @@ function setupSend() {
   });
   $("file-form").addEventListener("submit", async (event) => {
     event.preventDefault();
+    const chosen = state.chosen;
     if (!chosen) return;
     const form = new FormData();
     form.append("file", chosen, chosen.name);
@@ -332,6 +348,125 @@ async function loadBrightness() {
   } catch (e) {
     $("brightness-value").textContent = "?";
   }
+}
+
+// ---- the rotation ------------------------------------------------------------------------------
+
+// An app's body for PUT, from its listing (a file stays on the appliance when left out).
+function appBody(app, changes = {}) {
+  return { content: app.content, dwell_s: app.dwell_s, enabled: app.enabled, position: app.position, ...changes };
+}
+
+async function putApp(name, body) {
+  await api("PUT", `/api/v1/apps/${encodeURIComponent(name)}`, body);
+  await loadApps();
+}
+
+function appRow(app, rotation) {
+  const tr = el("tr", null, { "data-app": app.name, draggable: "true" });
+  tr.append(el("td", null, { class: "mark" }));
+  tr.append(el("td", app.name, { class: "mono" }));
+  tr.append(el("td", app.rendered ? app.content.kind : `${app.content.kind} (rendering)`));
+  const dwell = el("input", null, { type: "number", class: "app-dwell", min: 0.1, max: 3600, step: 0.1 });
+  dwell.placeholder = "auto";
+  dwell.value = app.dwell_s ?? "";
+  dwell.addEventListener("change", () =>
+    act(`Dwell of ${app.name}`, () => putApp(app.name, appBody(app, { dwell_s: parseFloat(dwell.value) || null }))),
+  );
+  const dwellCell = el("td");
+  dwellCell.append(dwell);
+  tr.append(dwellCell);
+  const enabled = el("input", null, { type: "checkbox", class: "app-enabled" });
+  enabled.checked = app.enabled;
+  enabled.addEventListener("change", () =>
+    act(`${app.name}`, () => putApp(app.name, appBody(app, { enabled: enabled.checked }))),
+  );
+  const enabledCell = el("td");
+  enabledCell.append(enabled);
+  tr.append(enabledCell);
+  const buttons = el("td");
+  const button = (label, cls, fn) => {
+    const b = el("button", label, { type: "button", class: `small ${cls}` });
+    b.addEventListener("click", () => act(`${label} ${app.name}`, fn));
+    buttons.append(b);
+  };
+  const path = `/api/v1/apps/${encodeURIComponent(app.name)}`;
+  const pinned = app.name === rotation.pinned;
+  button(pinned ? "Unpin" : "Pin", "app-pin", async () => {
+    showApps((await api(pinned ? "DELETE" : "POST", `${path}/pin`)).data);
+  });
+  button("Delete", "app-delete", async () => {
+    await api("DELETE", path);
+    await loadApps();
+  });
+  tr.append(buttons);
+  // Drag a row onto another: it takes that one's place, the rest move down.
+  tr.addEventListener("dragstart", (event) => event.dataTransfer.setData("text/plain", app.name));
+  tr.addEventListener("dragover", (event) => event.preventDefault());
+  tr.addEventListener("drop", (event) => {
+    event.preventDefault();
+    const dragged = state.apps.apps.find((a) => a.name === event.dataTransfer.getData("text/plain"));
+    if (dragged && dragged.name !== app.name) {
+      act(`Move ${dragged.name}`, () => putApp(dragged.name, appBody(dragged, { position: app.position })));
+    }
+  });
+  return tr;
+}
+
+function showApps(rotation) {
+  // The rows are built again only when the apps changed: not under a drag or an edit, each poll.
+  const key = JSON.stringify([rotation.apps, rotation.pinned]);
+  if (key !== state.appsKey) {
+    state.appsKey = key;
+    $("apps").tBodies[0].replaceChildren(...rotation.apps.map((app) => appRow(app, rotation)));
+  }
+  state.apps = rotation;
+  $("apps-empty").hidden = rotation.apps.length > 0;
+  for (const tr of $("apps").tBodies[0].rows) {
+    const name = tr.dataset.app;
+    tr.classList.toggle("showing", name === rotation.showing);
+    tr.cells[0].textContent = name === rotation.pinned ? "📌" : name === rotation.showing ? "▶" : "";
+  }
+  const parts = [rotation.showing ? `Showing ${rotation.showing}` : "Nothing from the rotation on screen"];
+  if (rotation.next) parts.push(`next ${rotation.next}`);
+  if (rotation.pinned) parts.push(`${rotation.pinned} is pinned`);
+  $("apps-now").textContent = parts.join(" · ");
+}
+
+async function loadApps() {
+  try {
+    showApps((await api("GET", "/api/v1/apps")).data);
+  } catch (e) {
+    $("apps-now").textContent = "?";
+  }
+}
+
+function readFile(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result.split(",", 2)[1]); // a data: URL's base64
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+function setupApps() {
+  const add = (what, content) =>
+    act(what, async () => {
+      const name = $("app-name").value.trim();
+      if (!name) throw new Error("give the app a name");
+      const dwell = parseFloat($("app-dwell").value);
+      await putApp(name, { content: await content(), ...(dwell > 0 ? { dwell_s: dwell } : {}) });
+      toast(`App ${name} saved`);
+    });
+  $("app-add-text").addEventListener("click", () => add("Add text app", async () => textContent()));
+  $("app-add-file").addEventListener("click", () =>
+    add("Add file app", async () => {
+      const file = state.chosen;
+      const kind = /\.(gif|webp)$/i.test(file.name) ? "animation" : "image";
+      return { kind, fit: $("fit").value, data_b64: await readFile(file) };
+    }),
+  );
 }
 
 // ---- night mode --------------------------------------------------------------------------------
@@ -422,8 +557,10 @@ async function start() {
   }
   setupToken();
   setupSend();
+  setupApps();
   setupNight();
   await loadBrightness();
+  await loadApps();
   await loadNight();
   refreshPreview();
   refreshStatus();
