@@ -48,3 +48,13 @@ def test_card_writes_smoke_run_measures_every_layout(tmp_path):
     jobs = figures["per 1000 accepted jobs"]
     assert jobs["one AOF"]["aof_bytes"] > 0 and jobs["one AOF"]["fsyncs"] > 0  # the counters count
     assert "durable Redis (on the card)" in result.stdout
+
+
+def test_rotation_smoke_run_measures_both_figures_beside_their_baselines(tmp_path):
+    result = smoke("bench.rotation", tmp_path)
+    figures = json.loads((tmp_path / "rotation.json").read_text())["figures"]
+    assert set(figures) == {"boundary_late_ms", "durable_writes_per_turn", "update_to_panel_ms"}
+    for per in figures.values():
+        assert per["baseline"]["n"] > 0 and per["pixie"]["n"] > 0
+        assert per["pixie"]["median"] is not None
+    assert "baseline median" in result.stdout
