@@ -4,11 +4,14 @@ frame it swaps. Times are read from the recorded frames."""
 
 import base64
 import statistics
+import time
+from types import SimpleNamespace
 
 import pytest
 
 from appliance import Appliance
 from media import animated
+from pixie import render
 from testsupport.servers import redis_server, wait_for
 
 RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
@@ -180,6 +183,19 @@ def test_an_animation_app_plays_through_once_per_turn(stack):
     rendered(stack, "gif")
 
 
+def test_a_clock_app_shows_the_time_in_its_zone(stack):
+    put_app(stack, "clock", content={"kind": "clock", "timezone": "Asia/Tokyo", "color": "red"}, dwell_s=30)
+    rendered(stack, "clock")
+    showing(stack, "clock")
+
+    def face(now: float) -> bytes:
+        spec = SimpleNamespace(format="24h", timezone="Asia/Tokyo", color="red")
+        return render.clock_face(spec, 64, 32, now)
+
+    now = time.time()
+    wait_for(lambda: stack.frames()[-1][1] in (face(now), face(now + 60)), timeout=5, what="Tokyo's time")
+
+
 def test_apps_survive_a_restart_of_every_process_and_of_redis(tmp_path):
     """appendonly yes + appendfsync always, as pixie_redis sets it; the volatile Redis comes back empty."""
     data = tmp_path / "redis-data"
@@ -228,6 +244,8 @@ BAD_APPS = [
     ({"content": {"kind": "image"}}, "content.data_b64: a image app needs its file"),
     ({"content": {"kind": "image", "data_b64": "%%%"}}, "content.data_b64 is not valid base64"),
     ({"content": {"kind": "image", "data_b64": "aGVsbG8="}}, "not an image"),
+    ({"content": {"kind": "clock", "timezone": "Mars/Olympus"}}, "content.timezone: Value error, not a time zone"),
+    ({"content": {"kind": "clock", "format": "13h"}}, "content.format: Input should be '24h' or '12h'"),
 ]
 
 

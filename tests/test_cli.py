@@ -420,6 +420,10 @@ def test_app_sets_lists_skips_and_removes_rotation_apps(stack, cli, tmp_path):
         assert "*" not in ok(cli("app", "unpin", "hello", host=stack.url)).stdout
         refused = one_error_line(cli("app", "set", "bad", "--text", "x", "--dwell", "0", host=stack.url))
         assert "dwell_s" in refused
+        ok(cli("app", "set", "time", "--clock", "12h", "--timezone", "Asia/Tokyo", "--color", "red", host=stack.url))
+        clock = stack.request("GET", "/api/v1/apps/time")[1]["content"]
+        assert clock == {"kind": "clock", "format": "12h", "timezone": "Asia/Tokyo", "color": "#ff0000"}
+        ok(cli("app", "rm", "time", host=stack.url))
         ok(cli("app", "rm", "green", host=stack.url))
         assert "green" not in ok(cli("app", "list", host=stack.url)).stdout
         assert "no app nope" in one_error_line(cli("app", "rm", "nope", host=stack.url))

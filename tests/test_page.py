@@ -384,6 +384,12 @@ def test_a_rotation_is_set_up_from_the_page_and_kept_after_a_reload(stack, on, t
         page.fill("#app-dwell", "")
         page.click("#app-add-file")
         page.wait_for_selector("#apps tr[data-app='rgb']")
+        page.fill("#app-name", "clock")
+        page.click("#app-add-clock")
+        page.wait_for_selector("#apps tr[data-app='clock']")
+        assert stack.request("GET", "/api/v1/apps/clock")[1]["content"]["kind"] == "clock"
+        page.click("#apps tr[data-app='clock'] .app-delete")
+        page.wait_for_selector("#apps tr[data-app='clock']", state="detached")
         seen = set()
 
         def gif_in_preview():

@@ -115,3 +115,20 @@ def test_colours_are_normalised_and_checked():
     assert specs.parse({"kind": "fill", "color": "red"}).color == "#ff0000"
     with pytest.raises(specs.SpecError, match="not a colour"):
         specs.parse({"kind": "fill", "color": "nope"})
+
+
+def test_a_clock_shows_the_time_in_its_time_zone_and_format():
+    def face(now, **fields):
+        spec = specs.parse({"kind": "clock", **fields})
+        return render.render(spec, None, 64, 32, Render(), now)[0][0]
+
+    noon_utc = 1_796_558_400.0  # 2026-12-06 12:00 UTC
+    berlin = face(noon_utc, timezone="Europe/Berlin")  # 13:00 there
+    assert berlin == face(noon_utc + 3600, timezone="UTC") != face(noon_utc, timezone="UTC")
+    assert face(noon_utc, timezone="Europe/Berlin", format="12h") == face(noon_utc - 11 * 3600, timezone="UTC",
+                                                                            format="12h")  # fmt: skip
+    assert face(noon_utc, timezone="Europe/Berlin", format="12h") != berlin  # 1:00, not 13:00
+    red = face(noon_utc, color="red")
+    assert (255, 0, 0) in set(zip(red[0::3], red[1::3], red[2::3], strict=True))
+    with pytest.raises(specs.SpecError, match="timezone: Value error, not a time zone: 'Mars/Olympus'"):
+        specs.parse({"kind": "clock", "timezone": "Mars/Olympus"})

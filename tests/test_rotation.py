@@ -93,3 +93,15 @@ def test_a_pinned_app_shows_now_and_turn_after_turn_until_unpinned():
     assert names(rotation, 3) == ["c", "c", "c"]
     assert rotation.update(apps, pinned="gone") is False and rotation.pinned is None  # no such app: no pin
     assert names(rotation, 2) == ["c", "a"]
+
+
+def test_a_new_face_of_the_same_version_shows_at_once_and_keeps_the_dwell_going():
+    rotation = Rotation()
+    rotation.update([entry("clock", dwell_s=10)])
+    playing = rotation.current()
+    playing.advance()
+    ticked = Entry("clock", 1, [b"12:01"], [1_000_000], 10)
+    assert rotation.refresh([ticked]) is True
+    assert rotation.current() is playing and playing.frames == [b"12:01"] and playing.played_us == 1_000_000
+    assert rotation.refresh([ticked]) is False  # the same face: nothing to redraw
+    assert rotation.refresh([entry("clock", rev=2)]) is False and rotation.pending is not None  # a new version waits

@@ -297,11 +297,15 @@ def cmd_schedule(device: Device, args) -> int:
 
 
 def app_content(args) -> dict:
-    """--text, --fill or --file: what the app shows."""
+    """--text, --fill, --clock or --file: what the app shows."""
     if args.text is not None:
         return {"kind": "text", "text": args.text, "color": args.color}
     if args.fill is not None:
         return {"kind": "fill", "color": args.fill}
+    if args.clock is not None:
+        return {"kind": "clock", "format": args.clock, "color": args.color} | (
+            {"timezone": args.timezone} if args.timezone else {}
+        )
     path = Path(args.file)
     try:
         data = path.read_bytes()
@@ -520,7 +524,9 @@ def _panel(sub) -> None:
     content.add_argument("--text", help="show this text")
     content.add_argument("--fill", metavar="COLOR", help="fill the panel with a colour")
     content.add_argument("--file", help="show an image, or play a GIF / animated WebP")
-    set_.add_argument("-c", "--color", default="#ffffff", help="the text's colour (default white)")
+    content.add_argument("--clock", choices=("24h", "12h"), help="show the time, drawn again each minute")
+    set_.add_argument("-c", "--color", default="#ffffff", help="the text's or clock's colour (default white)")
+    set_.add_argument("--timezone", help="the clock's, e.g. Europe/Berlin (default: the device's)")
     set_.add_argument("--kind", choices=("image", "animation"), help="for --file; default: by its suffix")
     set_.add_argument("--dwell", type=float, metavar="S", help="seconds on screen (default: a still 5, else once)")
     set_.add_argument("--position", type=int, metavar="N", help="its place in the rotation, from 0 (default: last)")

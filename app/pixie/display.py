@@ -5,7 +5,7 @@ streams and does no waiting on Redis. The watcher (here) blocks on Redis
 for the display's commands (new work, dismiss, brightness, the rotation's
 apps and skips), hands them to the loop as typed commands, keeps the heartbeat and the live preview, applies
 night mode (each second: the brightness schedule.py says for now), and
-renders the idle clock once a minute.
+draws the idle clock and the clock apps' faces once a minute.
 """
 
 import json
@@ -40,6 +40,7 @@ class Watcher:
         self.brightness: int | None = None  # what the player was last told
         self.next_brightness = 0.0
         self.apps_loaded = False  # since the last (re)connection to Redis
+        self.clocks = False  # a clock app is in the rotation: its face changes each minute
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -85,21 +86,26 @@ class Watcher:
             if value != self.brightness:
                 self.brightness = value
                 put(Brightness(value))
-        if self.config.display.idle == "clock" and int(now // 60) != self.clock_minute:
+        if int(now // 60) != self.clock_minute:  # the idle clock's and the clock apps' next minute
             self.clock_minute = int(now // 60)
-            put(Idle(render.clock(self.config.panel.width, self.config.panel.height, now)))
+            if self.config.display.idle == "clock":
+                put(Idle(render.clock(self.config.panel.width, self.config.panel.height, now)))
+            if self.clocks:
+                self.load_apps(refresh=True)
 
-    def load_apps(self, at_once: bool) -> None:
+    def load_apps(self, at_once: bool = False, refresh: bool = False) -> None:
         """The apps' frames to the player; on a first load, a render of any app whose frames are missing."""
         r, v = self.player.r, self.player.v
-        entries, missing = apps.rotation(r, v, self.config.display.default_duration_s)
-        self.player.commands.put(Apps(entries, at_once, store.pinned(r)))
-        if missing and not self.apps_loaded:
+        config = self.config
+        loaded = apps.rotation(r, v, config.panel, config.display.default_duration_s, time.time())
+        self.clocks = loaded.clocks
+        self.player.commands.put(Apps(loaded.entries, at_once, store.pinned(r), refresh))
+        if loaded.missing and not self.apps_loaded:
             from .queues import Queues  # rq, imported by this process only when frames were lost
 
-            for name, rev in missing.items():
+            for name, rev in loaded.missing.items():
                 Queues(r).render_app(name, rev, store.RECORD_TTL_S)
-            log.info("render again: %s", ", ".join(missing))
+            log.info("render again: %s", ", ".join(loaded.missing))
         self.apps_loaded = True
 
 

@@ -15,6 +15,7 @@ import base64
 import binascii
 import functools
 import json
+import time
 
 from rq import get_current_job
 
@@ -22,7 +23,7 @@ from . import config as configuration
 from . import render, store, stream
 from . import spec as specs
 from .playback import play_length
-from .vocabulary import State
+from .vocabulary import Kind, State
 
 
 @functools.cache
@@ -80,11 +81,15 @@ def render_app(name: str, rev: int) -> dict:
     spec = specs.parse(definition["content"])
     media_bytes = store.get_app_media(r, name) if isinstance(spec, specs.Media) else None
     panel = config.panel
-    rendered = render.render(spec, media_bytes, panel.width, panel.height, config.render)
+    rendered = render.render(spec, media_bytes, panel.width, panel.height, config.render, time.time())
     v = volatile(r)
     if store.put_app_frames(v, name, rev, stream.pack(panel.width, panel.height, rendered)):
         store.send(v, apps=name, now=definition["now"])
     return {"frames": len(rendered)}
+
+
+def show_clock(**options) -> dict:
+    return run("clock", options)
 
 
 def run(kind: str, options: dict) -> dict:
@@ -101,12 +106,14 @@ def run(kind: str, options: dict) -> dict:
     media_bytes = None if upload else media(r, spec)
     media_id = upload or (store.media_id(media_bytes) if media_bytes is not None else "")
     panel = config.panel
+    now = time.time()
     key = store.stream_key(
         store.digest(
             json.dumps(specs.content(spec), sort_keys=True),
             media_id,
             f"{panel.width}x{panel.height}",
             str(render.VERSION),
+            str(int(now // 60)) if spec.kind == Kind.CLOCK else "",  # a clock's face is this minute's
         )
     )
     cached = store.touch_stream(v, key)
@@ -115,7 +122,7 @@ def run(kind: str, options: dict) -> dict:
     else:
         if upload:
             media_bytes = media(r, spec)
-        rendered = render.render(spec, media_bytes, panel.width, panel.height, config.render)
+        rendered = render.render(spec, media_bytes, panel.width, panel.height, config.render, now)
         store.put_stream(v, key, stream.pack(panel.width, panel.height, rendered), config.render.cache_max_bytes)
         frames = len(rendered)
     if upload:

@@ -59,6 +59,7 @@ class Apps:
     entries: list[Entry]
     at_once: bool = False
     pinned: str | None = None
+    refresh: bool = False  # only new faces of the same versions (a clock's next minute)
 
 
 @dataclass(frozen=True)
@@ -294,6 +295,10 @@ class Player:
                     self.shown = None
             case Idle(frame):
                 self.idle_frame = frame
+            case Apps(entries, _, pinned, True):
+                if self.rotation.refresh(entries, pinned) and playback is not None and playback.app:
+                    self._prepare(playback)
+                    self._show(playback)
             case Apps(entries, at_once, pinned):
                 if self.rotation.update(entries, at_once, pinned) and playback is not None and playback.app:
                     return "replaced"

@@ -23,6 +23,7 @@ FUNCTIONS = {
     Kind.CLEAR: "pixie.jobs.clear",
     Kind.PATTERN: "pixie.jobs.show_pattern",
     Kind.DEMO: "pixie.jobs.demo",
+    Kind.CLOCK: "pixie.jobs.show_clock",
 }
 # RQ's statuses in pixie's words; anything later than "started" is pixie's own record's business.
 _STATES = {

@@ -1,7 +1,8 @@
 """Pillow rendering: a job spec in, a list of (RGB24 frame, hold µs) out.
 
 Runs in the render workers (and for the idle clock), never in the display's
-playback loop. Every function here is pure: same input, same frames. It takes
+playback loop. Every function here is pure: same input, same frames (a
+clock's face is the time now: its callers say when that is). It takes
 any object with the fields of a `spec` model and does not import pydantic, so
 the display process stays small.
 """
@@ -9,6 +10,9 @@ the display process stays small.
 import io
 import math
 import time
+from datetime import datetime
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps, ImageSequence, UnidentifiedImageError
 
@@ -76,8 +80,8 @@ def hold_us(frame: Image.Image) -> int:
     return int(delay if delay > 10 else DEFAULT_GIF_DELAY_MS) * 1000
 
 
-def render(spec, media: bytes | None, width: int, height: int, limits) -> list[tuple[bytes, int]]:
-    """Frames for one job; `limits` is the [render] config section."""
+def render(spec, media: bytes | None, width: int, height: int, limits, now: float = 0.0) -> list[tuple[bytes, int]]:
+    """Frames for one job; `limits` is the [render] config section, `now` a clock's time."""
     kind = spec.kind
     if kind == "text":
         frames = text_frames(spec, width, height)
@@ -90,6 +94,8 @@ def render(spec, media: bytes | None, width: int, height: int, limits) -> list[t
         frames = [(bytes(width * height * 3), STILL_HOLD_US)]
     elif kind == "pattern":
         frames = [(pattern(spec.pattern, width, height).tobytes(), STILL_HOLD_US)]
+    elif kind == "clock":
+        frames = [(clock_face(spec, width, height, now), STILL_HOLD_US)]
     elif kind == "demo":
         frames = [(countdown(i, spec.n, width, height).tobytes(), 1_000_000) for i in range(spec.n, -1, -1)]
     else:
@@ -184,10 +190,21 @@ def countdown(i: int, n: int, width: int, height: int) -> Image.Image:
     return image
 
 
+IDLE_CLOCK = SimpleNamespace(format="24h", timezone=None, color="#5a3c14")  # dim: a display at rest does not glare
+CLOCK_FORMATS = {"24h": "%H:%M", "12h": "%I:%M"}
+
+
 def clock(width: int, height: int, now: float | None = None) -> bytes:
-    """The idle screen: HH:MM, dim, so a display at rest does not glare."""
+    """The idle screen."""
+    return clock_face(IDLE_CLOCK, width, height, time.time() if now is None else now)
+
+
+def clock_face(spec, width: int, height: int, now: float) -> bytes:
+    """HH:MM at `now` in the clock's time zone (the device's, if it names none)."""
+    zone = ZoneInfo(spec.timezone) if spec.timezone else None
+    moment = datetime.fromtimestamp(now, zone) if zone else datetime.fromtimestamp(now).astimezone()
+    stamp = moment.strftime(CLOCK_FORMATS[spec.format]).removeprefix("0" if spec.format == "12h" else "")
     image = Image.new("RGB", (width, height))
     face = font("sans", None, height)
-    stamp = time.strftime("%H:%M", time.localtime(now))
-    ImageDraw.Draw(image).text((width // 2, height // 2), stamp, font=face, fill=(90, 60, 20), anchor="mm")
+    ImageDraw.Draw(image).text((width // 2, height // 2), stamp, font=face, fill=spec.color, anchor="mm")
     return image.tobytes()

@@ -64,6 +64,19 @@ class Rotation:
         self.pending = entries
         return False
 
+    def refresh(self, entries: list[Entry], pinned: str | None = None) -> bool:
+        """New faces of the same versions (a clock's next minute): taken at once, the app on screen
+        keeps its place in its dwell. True if its frames changed."""
+        if [(e.name, e.rev) for e in entries] != [(e.name, e.rev) for e in self.entries]:
+            return self.update(entries, pinned=pinned)
+        self.entries = entries
+        for entry in entries:
+            if self.playing is not None and entry.name == self.playing.app and entry.frames != self.playing.frames:
+                self.playing.frames, self.playing.holds = entry.frames, entry.holds
+                self.playing.index = 0
+                return True
+        return False
+
     def advance(self, step: int = 1) -> None:
         """At a dwell boundary (or skipped): the apps' new versions, then the next app
         (the pinned one again, while a pin holds)."""

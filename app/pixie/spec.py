@@ -2,6 +2,7 @@
 enqueued directly by other projects (`pixie.jobs.show_text(text=...)`)."""
 
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PIL import ImageColor
 from pydantic import (
@@ -123,6 +124,26 @@ class Demo(Options):
     n: int = Field(10, ge=1, le=999, description="count down from n, one second a step")
 
 
+def _zone(name: str | None) -> str | None:
+    if name is not None:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"not a time zone: {name!r} (an IANA name, e.g. Europe/Berlin)") from None
+    return name
+
+
+class Clock(Options):
+    """The time, HH:MM; as an app its face is drawn again each minute by the display."""
+
+    kind: Literal[Kind.CLOCK.value]
+    format: Literal["24h", "12h"] = "24h"
+    timezone: Annotated[str | None, AfterValidator(_zone)] = Field(
+        None, max_length=64, examples=["Europe/Berlin"], description="default: the device's time zone"
+    )
+    color: Color = "#ffffff"
+
+
 class NightWindow(BaseModel):
     """From `start` to `end` (local time; an end not after the start is the next day's: equal is 24 h)."""
 
@@ -162,7 +183,7 @@ class NightMode(BaseModel):
     windows: list[NightWindow] = Field(default_factory=list, max_length=MAX_NIGHT_WINDOWS)
 
 
-JobSpec = Annotated[Text | Image | Animation | Fill | Clear | Pattern | Demo, Field(discriminator="kind")]
+JobSpec = Annotated[Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock, Field(discriminator="kind")]
 _adapter = TypeAdapter(JobSpec)
 MAX_DWELL_S = 3600
 MAX_POSITION = 9999
@@ -223,7 +244,7 @@ def describe(error: dict) -> str:
     return f"{where}: {error['msg']}" if where else error["msg"]
 
 
-def parse(data: dict, strict: bool = False) -> Text | Image | Animation | Fill | Clear | Pattern | Demo:
+def parse(data: dict, strict: bool = False) -> Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock:
     """strict: types as JSON has them (no `0` for false, no "3" for 3); form fields and query strings are lax."""
     return _validated(_adapter.validate_python, data, strict)
 

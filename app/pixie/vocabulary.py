@@ -44,6 +44,7 @@ class Kind(StrEnum):
     CLEAR = "clear"
     PATTERN = "pattern"
     DEMO = "demo"
+    CLOCK = "clock"
 
 
 KINDS = tuple(Kind)

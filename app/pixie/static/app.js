@@ -460,6 +460,9 @@ function setupApps() {
       toast(`App ${name} saved`);
     });
   $("app-add-text").addEventListener("click", () => add("Add text app", async () => textContent()));
+  $("app-add-clock").addEventListener("click", () =>
+    add("Add clock app", async () => ({ kind: "clock", color: $("color").value })),
+  );
   $("app-add-file").addEventListener("click", () =>
     add("Add file app", async () => {
       const file = state.chosen;
