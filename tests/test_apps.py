@@ -96,6 +96,15 @@ def test_an_update_swaps_in_at_the_end_of_the_dwell_and_the_rotation_goes_on(sta
     assert BLACK not in colours, "the rotation restarted (the idle screen showed)"
 
 
+def test_the_same_app_put_again_changes_nothing(stack):
+    first = fill_app(stack, "same", "red", 5.0)
+    rendered(stack, "same")
+    again = fill_app(stack, "same", "#ff0000", 5.0)  # the same colour, spelt otherwise
+    assert (first["changed"], again["changed"], again["rev"], again["rendered"]) == (True, False, first["rev"], True)
+    moved = fill_app(stack, "same", "red", 6.0)
+    assert moved["changed"] is True and moved["rev"] > first["rev"]
+
+
 def test_an_update_with_now_replaces_the_app_on_screen_at_once(stack):
     fill_app(stack, "slow", "red", 30)
     rendered(stack, "slow")

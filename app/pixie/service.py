@@ -67,6 +67,7 @@ class AppState(BaseModel):
     position: int
     rev: int = Field(description="its version: every change takes a higher number")
     rendered: bool = Field(description="this version's frames are ready (until then the previous ones show)")
+    changed: bool | None = Field(None, description="answering a PUT: false if the app was already so")
 
 
 class Rotation(BaseModel):
@@ -234,40 +235,51 @@ class JobService:
 
     @_available
     def put_app(self, name: str, app: specs.App) -> AppState:
-        """Create or update an app; it renders off the display and swaps in at its dwell's end (or at once)."""
+        """Create or update an app; it renders off the display and swaps in at its dwell's end (or at once).
+        The same app put again changes nothing (`changed` false): nothing is written or rendered."""
         existing = store.get_apps(self.r)
         if name not in existing and len(existing) >= self.config.display.max_apps:
             raise errors.Invalid(f"at most {self.config.display.max_apps} apps (display.max_apps); delete one first")
-        content = app.content
-        media = None
-        if isinstance(content, specs.Media) and content.data_b64 is None:
-            # An update of an image or animation app may leave its file out: the one it has stays.
-            media = store.get_app_media(self.r, name) if name in existing else None
-            if media is None:
-                raise errors.Invalid(f"content.data_b64: a {content.kind} app needs its file")
-        elif isinstance(content, specs.Media):
-            try:
-                media = base64.b64decode(content.data_b64, validate=True)
-            except ValueError:
-                raise errors.Invalid("content.data_b64 is not valid base64") from None
-            render.open_media(media, self.config.render)  # refused now, not by the worker later
+        media = self._app_media(name, app.content, name in existing)
         others = {other: d for other, d in existing.items() if other != name}
         position = app.position if app.position is not None else existing.get(name, {}).get("position")
         if position is None:
             position = max((d["position"] for d in others.values()), default=-1) + 1
         definition = {
-            "content": content.model_dump(exclude={*specs.JOB_ONLY, "data_b64", "blob"}, exclude_none=True),
+            "content": app.content.model_dump(exclude={*specs.JOB_ONLY, "data_b64", "blob"}, exclude_none=True),
             "dwell_s": app.dwell_s,
             "enabled": app.enabled,
             "position": position,
-            "now": app.now,
         }
+        stored = existing.get(name)
+        if stored and all(stored[k] == v for k, v in definition.items()) and media == self._stored_media(name, app):
+            return self._app_state(name, stored, store.app_revs(self.v, [name])[name], changed=False)
+        definition["now"] = app.now
         rev = store.put_app(self.r, name, definition, media, apps.make_room(others, position))
         if not app.enabled:
             store.unpin(self.r, name)
         self.queues.render_app(name, rev, store.RECORD_TTL_S)
         log.info("app %s rev %d saved", name, rev)
-        return self._app_state(name, {**definition, "rev": rev}, 0)
+        return self._app_state(name, {**definition, "rev": rev}, 0, changed=True)
+
+    def _app_media(self, name: str, content, exists: bool) -> bytes | None:
+        """An image or animation app's file: the one sent, or (on an update that leaves it out) the one it has."""
+        if not isinstance(content, specs.Media):
+            return None
+        if content.data_b64 is None:
+            media = store.get_app_media(self.r, name) if exists else None
+            if media is None:
+                raise errors.Invalid(f"content.data_b64: a {content.kind} app needs its file")
+            return media
+        try:
+            media = base64.b64decode(content.data_b64, validate=True)
+        except ValueError:
+            raise errors.Invalid("content.data_b64 is not valid base64") from None
+        render.open_media(media, self.config.render)  # refused now, not by the worker later
+        return media
+
+    def _stored_media(self, name: str, app: specs.App) -> bytes | None:
+        return store.get_app_media(self.r, name) if isinstance(app.content, specs.Media) else None
 
     @_available
     def delete_app(self, name: str) -> None:
@@ -299,9 +311,9 @@ class JobService:
         return self.apps()
 
     @staticmethod
-    def _app_state(name: str, definition: dict, rendered_rev: int) -> AppState:
+    def _app_state(name: str, definition: dict, rendered_rev: int, changed: bool | None = None) -> AppState:
         fields = {k: definition[k] for k in ("content", "dwell_s", "enabled", "position", "rev")}
-        return AppState(name=name, rendered=rendered_rev >= definition["rev"], **fields)
+        return AppState(name=name, rendered=rendered_rev >= definition["rev"], changed=changed, **fields)
 
     # -- the panel -------------------------------------------------------------------------------
 
