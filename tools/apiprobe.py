@@ -225,7 +225,35 @@ def cmd_account(args, _token: str) -> dict:
     return result
 
 
-COMMANDS = {"smoke": cmd_smoke, "submit": cmd_submit, "wait": cmd_wait, "load": cmd_load, "account": cmd_account}
+def cmd_rotation(args, _token: str) -> dict:
+    """The apps named in --apps are listed in that order, rendered, and each is seen on screen in turn."""
+    names = args.apps.split(",")
+    deadline = time.monotonic() + args.timeout
+    seen: set[str] = set()
+    body: dict = {}
+    while time.monotonic() < deadline:
+        try:
+            status, body = request(f"{args.url}/api/v1/apps")
+        except OSError:  # the API is still starting (after a reboot)
+            status = None
+        if status == 200:
+            listed = [a["name"] for a in body["apps"] if a["name"] in names]
+            if listed == names and all(a["rendered"] for a in body["apps"] if a["name"] in names):
+                seen.add(body["showing"])
+                if set(names) <= seen:
+                    return {"apps": listed, "seen": sorted(seen & set(names))}
+        time.sleep(0.5)
+    raise SystemExit(f"the rotation of {names} did not come back: seen on screen {sorted(seen)}, last {body}")
+
+
+COMMANDS = {
+    "smoke": cmd_smoke,
+    "submit": cmd_submit,
+    "wait": cmd_wait,
+    "load": cmd_load,
+    "account": cmd_account,
+    "rotation": cmd_rotation,
+}
 
 
 def main(argv=None) -> int:
@@ -242,6 +270,7 @@ def main(argv=None) -> int:
     parser.add_argument("--noise", action="store_true", help="load: ~200 KB image jobs instead of text")
     parser.add_argument("--state", default="playing", help="wait: the state to wait for")
     parser.add_argument("--after", type=float, default=0, help="account: jobs must have started after this epoch")
+    parser.add_argument("--apps", default="", help="rotation: the app names, in rotation order, comma-separated")
     parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args(argv)
     token = Path(args.token_file).read_text().strip() if args.token_file else ""
