@@ -1,6 +1,6 @@
 """`python -m bench.card_writes`: what reaches the SD card, today's layout against the new one.
 
-Both layouts run side by side in the same run, each a whole appliance (web,
+The layouts run side by side in the same run, each a whole appliance (web,
 two `rq worker`s, the display on the headless STAND-IN panel) over a durable
 redis-server with the device's settings (append-only file, `appendfsync
 always`, no snapshots):
@@ -10,7 +10,11 @@ always`, no snapshots):
 - split, rq 30 s: heartbeat, preview, display commands and the render
   cache in a second redis-server that keeps nothing on disk;
 - as shipped: that split, and rq's worker heartbeat and maintenance at the
-  shipped 120 s.
+  shipped 120 s (the ratio column: one AOF over this one);
+- + rq's scheduler: as shipped, with a stock worker running RQ's scheduler
+  of timed jobs (it renews its locks every second);
+- + pixie's scheduler: as shipped, with pixie's (scheduler.py: locks renewed
+  once a minute, woken for a new timed job through the volatile Redis).
 
 For the durable Redis, whose files are on the card, it counts the bytes its
 append-only file grew and the fsyncs it made (strace), while idle, while a
@@ -37,12 +41,17 @@ from testsupport.servers import answers, free_port, redis_server, wait_for
 from .harness import ROOT, _gif
 
 RQ_EVERY_30_S = {"PIXIE_WORKER_TTL_S": "30", "PIXIE_WORKER_MAINTENANCE_INTERVAL_S": "30"}
-# name: (a volatile Redis beside the durable one, settings over pixie's defaults); the baseline first.
+STOCK_WORKER = {"PIXIE_WORKER_WORKER_CLASS": "rq.worker.SimpleWorker"}  # rq's own scheduler with it
+# name: (a volatile Redis beside the durable one, settings over pixie's defaults, a worker runs the
+# scheduler of timed jobs); the baseline first.
 LAYOUTS = {
-    "one AOF": (False, RQ_EVERY_30_S),
-    "split, rq 30 s": (True, RQ_EVERY_30_S),
-    "as shipped": (True, {}),
+    "one AOF": (False, RQ_EVERY_30_S, False),
+    "split, rq 30 s": (True, RQ_EVERY_30_S, False),
+    "as shipped": (True, {}, False),
+    "+ rq's scheduler": (True, STOCK_WORKER, True),
+    "+ pixie's scheduler": (True, {}, True),
 }
+SHIPPED = "as shipped"
 SIZES = {"full": {"window_s": 120, "jobs": 1000}, "smoke": {"window_s": 4, "jobs": 20}}
 DURABLE = ("--appendonly", "yes", "--appendfsync", "always")
 
@@ -51,7 +60,7 @@ class Appliance:
     def __init__(self, layout: str, work: Path):
         self.layout = layout
         self.dir = work / "".join(c for c in layout if c.isalnum())
-        split, settings = LAYOUTS[layout]
+        split, settings, scheduler = LAYOUTS[layout]
         self.dir.mkdir()
         self.redis, url = redis_server(self.dir, *DURABLE)
         self.r = redis.Redis.from_url(url)
@@ -68,7 +77,7 @@ class Appliance:
         env["PIXIE_DISPLAY_RECORD_PATH"] = ""  # the stand-in panel records nothing: only Redis is measured
         env.update(settings)
         self.processes = Processes(env, self.dir)
-        self.processes.start_appliance(workers=2)
+        self.processes.start_appliance(workers=2, scheduler=scheduler)
         wait_for(lambda: answers(f"http://127.0.0.1:{self.port}/healthz"), f"{layout}: healthy", timeout=60)
 
     def post(self, job: dict) -> str:
@@ -189,13 +198,13 @@ def _per_hour(measure: Measure) -> dict:
 
 def table(figures: dict) -> str:
     names = list(LAYOUTS)
-    rows = [f"{'durable Redis (on the card)':<30} {'':<7}" + "".join(f"{n:>16}" for n in names) + f"{'ratio':>11}"]
+    rows = [f"{'durable Redis (on the card)':<30} {'':<7}" + "".join(f"{n:>21}" for n in names) + f"{'ratio':>11}"]
     for name, per in figures.items():
         for stat, unit in (("aof_bytes", "bytes"), ("fsyncs", "fsyncs")):
             values = [per[n][stat] for n in names]
-            old, new = values[0], values[-1]
+            old, new = values[0], per[SHIPPED][stat]
             ratio = f"{old / new:.3g}x" if new else ("-" if not old else "inf")
-            rows.append(f"{name:<30} {unit:<7}" + "".join(f"{v:>16}" for v in values) + f"{ratio:>11}")
+            rows.append(f"{name:<30} {unit:<7}" + "".join(f"{v:>21}" for v in values) + f"{ratio:>11}")
     for layout in LAYOUTS:
         rows.append(f"  idle writes, {layout}: {figures['idle, per hour'][layout]['write_commands']}")
     return "\n".join(rows)

@@ -125,6 +125,14 @@ BAD_JSON_JOBS = [
     ({"kind": "image"}, "needs a file"),
     ({"kind": "image", "data_b64": "%%%"}, "not valid base64"),
     ({"kind": "text", "text": "hi", "name": "has space"}, "name"),
+    ({"kind": "clear", "at": "07:30", "in_s": 5}, "give at or in_s, not both"),
+    ({"kind": "clear", "in_s": 0}, "in_s: Input should be greater than 0"),
+    ({"kind": "clear", "in_s": 86401}, "in_s: Input should be less than or equal to 86400"),
+    ({"kind": "clear", "in_s": "5"}, "in_s: Input should be a valid number"),
+    ({"kind": "clear", "at": "tomorrowish"}, "at: Value error, not an ISO 8601 date-time"),
+    ({"kind": "clear", "at": 1800000000}, "at: Value error, not an ISO 8601 date-time"),
+    ({"kind": "clear", "at": "2020-01-01T00:00:00Z"}, "is not between now and 24 h ahead"),
+    ({"kind": "clear", "at": "2999-01-01T00:00:00Z"}, "is not between now and 24 h ahead"),
 ]
 
 
@@ -281,3 +289,11 @@ def test_token_lets_the_owner_in_and_reads_stay_open(guarded):
     assert status == 202
     assert guarded.request("GET", f"/api/v1/jobs/{body['id']}", token="")[0] == 200
     assert guarded.request("GET", "/api/v1/queue", token="")[0] == 200
+
+
+def test_a_timed_job_without_a_scheduler_is_refused_and_nothing_is_queued(api):
+    """This appliance runs no worker --with-scheduler: a timed job would never play."""
+    before = queued(api)
+    status, body, _ = api.request("POST", "/api/v1/jobs", {"kind": "clear", "in_s": 5})
+    assert status == 409 and body["error"].startswith("no scheduler runs for timed jobs: a worker --with-scheduler")
+    assert queued(api) == before

@@ -430,3 +430,19 @@ def test_app_sets_lists_skips_and_removes_rotation_apps(stack, cli, tmp_path):
     finally:
         for name in ("hello", "blink", "green"):
             stack.request("DELETE", f"/api/v1/apps/{name}")
+
+
+def test_text_at_a_time_or_in_seconds_is_a_timed_job_the_device_holds(stack, cli):
+    later = ok(cli("text", "Stand up", "--in", "600", host=stack.url))
+    job = job_id(later)
+    record = stack.state(job)
+    assert record["state"] == "scheduled" and record["at"] > record["created"] + 590
+    ok(cli("cancel", job, host=stack.url))
+    assert stack.state(job)["state"] == "canceled"
+    at = ok(cli("text", "Lunch", "--at", "12:00", host=stack.url))
+    assert stack.state(job_id(at))["state"] == "scheduled"
+    ok(cli("cancel", job_id(at), host=stack.url))
+    past = cli("text", "x", "--at", "2020-01-01T00:00Z", host=stack.url)
+    assert "is not between now and 24 h ahead" in one_error_line(past)
+    both = cli("text", "x", "--at", "12:00", "--in", "5", host=stack.url)
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr

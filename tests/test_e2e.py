@@ -5,6 +5,7 @@ import base64
 import hashlib
 import io
 import signal
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -219,3 +220,27 @@ def test_one_upload_serves_every_job_that_uses_it_then_is_freed(stack):
     for job in ids:
         assert stack.wait_state(job, "done", "failed")["state"] == "done"
     assert not stack.r.exists(f"pixie:blob:{hashlib.sha256(png).hexdigest()}")
+
+
+def test_a_timed_job_plays_at_its_time_and_a_canceled_one_never(stack):
+    """RQ's scheduler (pixie's, in the worker started --with-scheduler) enqueues them at their time."""
+    mark = len(stack.frames())
+    magenta, cyan = (255, 0, 255), (0, 255, 255)
+    t0 = time.time()
+    at = (datetime.now().astimezone() + timedelta(seconds=5)).strftime("%H:%M:%S")  # a time of day, the device's
+    job = {"kind": "fill", "color": "magenta", "duration_s": 0.5, "at": at}
+    status, body, _ = stack.request("POST", "/api/v1/jobs", job)
+    assert (status, body["state"]) == (202, "scheduled"), body
+    timed = body["id"]
+    canceled = stack.submit(kind="fill", color="cyan", duration_s=0.5, in_s=4)
+    assert stack.state(canceled)["state"] == "scheduled"
+    assert stack.request("DELETE", f"/api/v1/jobs/{canceled}")[1]["state"] == "canceled"
+    assert abs(stack.state(timed)["at"] - (t0 + 5)) < 1.5
+    assert stack.wait_state(timed, "done", timeout=20)["state"] == "done"
+    time.sleep(1)  # past the canceled one's time too
+    shown = [(ns / 1e9, solid(f)) for ns, f in frames_since(stack, mark)]
+    first = next(t for t, c in shown if c == magenta)
+    due = datetime.fromisoformat(datetime.now().strftime("%Y-%m-%dT") + at).timestamp()
+    assert due - 0.05 <= first <= due + 1.0, first - due  # T ± 1 s: never early, within a second
+    assert cyan not in {c for _, c in shown}
+    assert stack.state(canceled)["state"] == "canceled"

@@ -27,7 +27,7 @@ from pathlib import Path
 DEFAULT_HOST = "http://127.0.0.1:5000"
 # Copies of pixie.vocabulary's (this file runs without the app installed); a test holds them equal.
 PRIORITIES = ("high", "default", "low")
-STATES = ("queued", "rendering", "ready", "playing", "done", "failed", "canceled")
+STATES = ("scheduled", "queued", "rendering", "ready", "playing", "done", "failed", "canceled")
 ENDED = ("done", "failed", "canceled")
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -138,6 +138,10 @@ def play_options(args) -> dict:
         out["repeat"] = args.repeat
     if args.name:
         out["name"] = args.name
+    if args.at:
+        out["at"] = args.at
+    if args.in_s is not None:
+        out["in_s"] = args.in_s
     return out
 
 
@@ -442,6 +446,9 @@ def _play_options(cmd, default_priority="default"):
     end.add_argument("-d", "--duration", type=float, metavar="S", help="play for this many seconds")
     end.add_argument("-r", "--repeat", type=int, metavar="N", help="play the frames N times")
     cmd.add_argument("--name", help="a later job with the same name replaces this one")
+    when = cmd.add_mutually_exclusive_group()
+    when.add_argument("--at", metavar="TIME", help="play it then: HH:MM (the device's time) or ISO 8601")
+    when.add_argument("--in", dest="in_s", type=float, metavar="S", help="play it this many seconds from now")
     _wait_options(cmd)
 
 

@@ -43,11 +43,11 @@ class Processes:
         self.procs[name] = subprocess.Popen([path, *args], env=self.env, cwd=cwd, stdout=out, stderr=out)
         return self.procs[name]
 
-    def start_appliance(self, workers: int, cwd: Path | None = None) -> None:
-        """Web, N render workers and the display, as the device runs them."""
+    def start_appliance(self, workers: int, cwd: Path | None = None, scheduler: bool = True) -> None:
+        """Web, N render workers (the first also runs the scheduler of timed jobs) and the display."""
         self.start("web", "pixie-web")
         for n in range(1, workers + 1):
-            self.start(f"worker{n}", "pixie-worker", str(n))
+            self.start(f"worker{n}", "pixie-worker", str(n), *(["--with-scheduler"] if scheduler and n == 1 else []))
         self.start("display", "pixie-display", cwd=cwd)
 
     def exited(self) -> list[str]:

@@ -10,6 +10,7 @@ from rq import Queue, Retry, Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
+from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 
 from .vocabulary import PRIORITIES, Kind, State
@@ -28,7 +29,7 @@ FUNCTIONS = {
 # RQ's statuses in pixie's words; anything later than "started" is pixie's own record's business.
 _STATES = {
     JobStatus.QUEUED: State.QUEUED,
-    JobStatus.SCHEDULED: State.QUEUED,
+    JobStatus.SCHEDULED: State.SCHEDULED,
     JobStatus.DEFERRED: State.QUEUED,
     JobStatus.STARTED: State.RENDERING,
     JobStatus.CANCELED: State.CANCELED,
@@ -47,19 +48,28 @@ class Queues:
             for name in PRIORITIES
         }
 
-    def enqueue(self, pipeline, job_id: str, priority: str, kind: str, kwargs: dict, ttl_s: int) -> None:
-        """Queue a render of `kind` inside the caller's MULTI, so pixie's record and RQ's job land together."""
-        self.by_priority[priority].enqueue_call(
-            func=FUNCTIONS[kind],
-            kwargs=kwargs,
-            job_id=job_id,
-            description=f"{kind} job",
+    def enqueue(self, pipeline, job_id: str, priority: str, kind: str, kwargs: dict, ttl_s: int, at=None) -> None:
+        """Queue a render of `kind` inside the caller's MULTI, so pixie's record and RQ's job land together;
+        with `at` (a datetime), in RQ's scheduled registry until then."""
+        options = {
+            "kwargs": kwargs,
+            "job_id": job_id,
+            "description": f"{kind} job",
             # A worker that dies mid-job gets the job back once, then it fails.
-            retry=Retry(max=1),
-            failure_ttl=ttl_s,
-            result_ttl=ttl_s,
-            pipeline=pipeline,
-        )
+            "retry": Retry(max=1),
+            "failure_ttl": ttl_s,
+            "result_ttl": ttl_s,
+            "pipeline": pipeline,
+        }
+        queue = self.by_priority[priority]
+        if at is None:
+            queue.enqueue_call(func=FUNCTIONS[kind], **options)
+        else:
+            queue.enqueue_at(at, FUNCTIONS[kind], **options)
+
+    def scheduling(self, priority: str) -> bool:
+        """A scheduler holds this queue's lock: a timed job will be enqueued at its time."""
+        return bool(self.r.exists(RQScheduler.get_locking_key(priority)))
 
     def render_app(self, name: str, rev: int, ttl_s: int) -> None:
         """Render a rotation app's version `rev` (apps render at default priority: after the alerts)."""

@@ -15,7 +15,8 @@ import logging
 import re
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 
 import redis
 from pydantic import BaseModel, Field
@@ -30,6 +31,7 @@ from .vocabulary import MEDIA_KINDS, ON_DISPLAY, TERMINAL, Kind, State
 log = logging.getLogger("pixie.service")
 # What RQ accepts as a job id (anything else makes Job.fetch raise ValueError).
 JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+LATE_S = 60  # a timed job's `at` this far in the past still plays, at once (clocks differ a little)
 
 
 class Accepted(BaseModel):
@@ -40,13 +42,14 @@ class Accepted(BaseModel):
 
 class JobStatus(BaseModel):
     id: str
-    state: str = Field(description="queued, rendering, ready, playing, done, failed or canceled")
+    state: str = Field(description="scheduled, queued, rendering, ready, playing, done, failed or canceled")
     kind: str | None = None
     priority: str | None = None
     name: str | None = None
     reason: str | None = Field(None, description="why it failed or was canceled")
     frames: int | None = None
     created: float | None = None
+    at: float | None = Field(None, description="a timed job: when it is due")
     started: float | None = None
     finished: float | None = None
 
@@ -130,14 +133,39 @@ class JobService:
                     self.cancel(previous.decode(), replaced_by=job_id)
                 except (errors.NotFound, errors.Conflict):
                     pass  # it has ended (or expired) meanwhile: nothing to replace
+        at = self._when(spec)
+        delay_s = None if at is None else max(0.0, at.timestamp() - time.time())
         with self.r.pipeline() as p:
             p.multi()  # opened explicitly, as rq expects of a caller's pipeline
-            store.create(p, job_id, kind=spec.kind, priority=spec.priority, name=spec.name)
-            kwargs = spec.model_dump(exclude={"kind", "priority", "name", "data_b64"}, exclude_none=True)
-            self.queues.enqueue(p, job_id, spec.priority, spec.kind, kwargs, ttl_s=store.RECORD_TTL_S)
+            due = {"at": at.timestamp()} if at is not None else {}
+            store.create(p, job_id, delay_s, kind=spec.kind, priority=spec.priority, name=spec.name, **due)
+            kwargs = spec.model_dump(exclude={"kind", "priority", "name", "data_b64", "at", "in_s"}, exclude_none=True)
+            self.queues.enqueue(p, job_id, spec.priority, spec.kind, kwargs, store.RECORD_TTL_S, at)
             p.execute()
+        if at is not None:
+            store.wake_scheduler(self.v)
         log.info("accepted %s job %s (%s)%s", spec.kind, job_id, spec.priority, f" {spec.name!r}" if spec.name else "")
-        return Accepted(id=job_id, url=f"/api/v1/jobs/{job_id}", state=State.QUEUED)
+        state = State.QUEUED if at is None else State.SCHEDULED
+        return Accepted(id=job_id, url=f"/api/v1/jobs/{job_id}", state=state)
+
+    def _when(self, spec) -> datetime | None:
+        """A timed job's time (`at` without an offset is the device's local time), checked; None: now."""
+        if spec.at is None and spec.in_s is None:
+            return None
+        now = schedule.local_now()
+        at = now + timedelta(seconds=spec.in_s) if spec.in_s is not None else spec.at
+        if isinstance(at, dt_time):  # a time of day: its next occurrence
+            at = datetime.combine(now.date(), at.replace(tzinfo=None), now.tzinfo)
+            at = at if at >= now else at + timedelta(days=1)
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=now.tzinfo)
+        if not now - timedelta(seconds=LATE_S) <= at <= now + timedelta(seconds=specs.MAX_DELAY_S):
+            raise errors.Invalid(f"at: {at.isoformat()} is not between now and {specs.MAX_DELAY_S // 3600} h ahead")
+        if not self.queues.scheduling(spec.priority):
+            raise errors.Conflict(
+                "no scheduler runs for timed jobs: a worker --with-scheduler (pixie_workers_scheduler_instance)"
+            )
+        return at
 
     @_available
     def status(self, job_id: str) -> JobStatus:
@@ -160,6 +188,7 @@ class JobService:
             reason=reason,
             frames=int(record["frames"]) if record.get("frames") else None,
             created=_number(record.get("created")),
+            at=_number(record.get("at")),
             started=_number(record.get("started")),
             finished=_number(record.get("finished")),
         )
@@ -170,7 +199,7 @@ class JobService:
         current = self.status(job_id)
         if current.state in TERMINAL:
             raise errors.Conflict(f"job {job_id} has already ended ({current.state})")
-        if current.state == State.QUEUED:
+        if current.state in (State.QUEUED, State.SCHEDULED):
             self.queues.cancel(job_id)
         elif current.state in ON_DISPLAY and not store.unready(self.r, job_id):
             # The display has it (playing, or waiting under a preempting job).

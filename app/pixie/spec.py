@@ -1,6 +1,7 @@
 """What a display job may ask for: one schema for the HTTP API and for jobs
 enqueued directly by other projects (`pixie.jobs.show_text(text=...)`)."""
 
+from datetime import datetime, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +24,7 @@ from .vocabulary import KINDS, PRIORITIES, Kind, Priority
 MAX_TEXT_CHARS = 200
 MAX_DURATION_S = 24 * 3600
 MAX_REPEAT = 10_000
+MAX_DELAY_S = 24 * 3600  # a timed job: at most a day ahead
 BRIGHTNESS = (0, 100)  # percent; 0 is dark
 MAX_NIGHT_WINDOWS = 16
 MAX_FADE_MIN = 180
@@ -42,6 +44,19 @@ def _json_integer(value):
     if isinstance(value, bool | str | bytes):
         raise ValueError("must be an integer")
     return value
+
+
+def _moment(value):
+    """JSON has no date type: `at` is a string, even where the rest of a body is held to its JSON types."""
+    if value is None or isinstance(value, datetime | time):
+        return value
+    if isinstance(value, str):
+        for parse in (datetime.fromisoformat, time.fromisoformat):
+            try:
+                return parse(value)
+            except ValueError:
+                pass
+    raise ValueError(f"not an ISO 8601 date-time or a time of day (HH:MM[:SS]): {value!r}")
 
 
 Color = Annotated[str, Field(max_length=32, examples=["#ff8800", "red"]), AfterValidator(_color)]
@@ -69,11 +84,20 @@ class Options(BaseModel):
         pattern=NAME_PATTERN,
         description="a later job with the same name replaces this one",
     )
+    at: Annotated[datetime | time | None, BeforeValidator(_moment)] = Field(
+        None,
+        examples=["2026-12-24T07:30:00+01:00", "07:30"],
+        description="render and play it then: ISO 8601 (without an offset, the device's local time), or a time"
+        " of day (HH:MM[:SS], its next occurrence); at most a day ahead",
+    )
+    in_s: float | None = Field(None, gt=0, le=MAX_DELAY_S, description="render and play it this many seconds from now")
 
     @model_validator(mode="after")
     def _one_end(self):
         if self.duration_s is not None and self.repeat is not None:
             raise ValueError("give duration_s or repeat, not both")
+        if self.at is not None and self.in_s is not None:
+            raise ValueError("give at or in_s, not both")
         return self
 
     def play(self) -> dict:
@@ -187,8 +211,8 @@ JobSpec = Annotated[Text | Image | Animation | Fill | Clear | Pattern | Demo | C
 _adapter = TypeAdapter(JobSpec)
 MAX_DWELL_S = 3600
 MAX_POSITION = 9999
-# How a job plays; an app's dwell and place in the rotation say that for it.
-JOB_ONLY = ("priority", "duration_s", "repeat", "name")
+# How and when a job plays; an app's dwell and place in the rotation say that for it.
+JOB_ONLY = ("priority", "duration_s", "repeat", "name", "at", "in_s")
 # A 2x2 GIF blinking red and blue: the example of an animation app.
 RED_BLUE_GIF = (
     "R0lGODlhAgACAIEAAP8AAAAAAAAAAAAAACH/C05FVFNDQVBFMi4wAwEAAAAh+QQAMgAAACwAAAAAAgACAAAIBgABCAQQEAAh+QQBMgABACwAA"
@@ -258,7 +282,7 @@ def _validated(validate, data, strict: bool):
 
 def content(spec: Options) -> dict:
     """The fields that decide the pixels (what the render cache is keyed on)."""
-    return spec.model_dump(exclude={"priority", "duration_s", "repeat", "name", "data_b64", "blob"})
+    return spec.model_dump(exclude={*JOB_ONLY, "data_b64", "blob"})
 
 
 def parse_app(data) -> App:

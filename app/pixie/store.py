@@ -51,6 +51,7 @@ CONTROL = "pixie:display:ctl"
 HEARTBEAT = "pixie:display:heartbeat"
 NOW_PLAYING = "pixie:display:now"
 SCREEN = "pixie:display:screen"
+SCHEDULER_WAKE = "pixie:scheduler:wake"  # a timed job was accepted: the scheduler looks again
 # Ready-queue scores: rank * RANK_SCALE + arrival sequence.
 RANK_SCALE = 1e13
 
@@ -154,13 +155,16 @@ def set_state(r: redis.Redis, job_id: str, state: str, score: float | None = Non
     return (result.decode() if isinstance(result, bytes) else result) == state
 
 
-def create(p: redis.client.Pipeline, job_id: str, **fields) -> None:
-    """The record of a job the API accepted, queued until a worker takes it:
-    written by the pipeline (MULTI) that enqueues it, so both or neither land."""
+def create(p: redis.client.Pipeline, job_id: str, delay_s: float | None = None, **fields) -> None:
+    """The record of a job the API accepted, queued until a worker takes it (or scheduled, `delay_s`
+    until its time): written by the pipeline (MULTI) that enqueues it, so both or neither land."""
     now = time.time()
-    p.hset(record_key(job_id), mapping={"state": State.QUEUED, "created": now, **_mapping(fields)})
-    p.expire(record_key(job_id), RECORD_TTL_S)
-    p.sadd(QUEUED, job_id)
+    scheduled = delay_s is not None
+    state = State.SCHEDULED if scheduled else State.QUEUED
+    p.hset(record_key(job_id), mapping={"state": state, "created": now, **_mapping(fields)})
+    p.expire(record_key(job_id), RECORD_TTL_S + int(delay_s or 0))
+    if not scheduled:  # recovery watches queued jobs; RQ's scheduled registry holds timed ones
+        p.sadd(QUEUED, job_id)
     _index(p, job_id, now)
 
 
@@ -407,3 +411,16 @@ def pinned(r: redis.Redis) -> str | None:
 def unpin(r: redis.Redis, name: str) -> bool:
     """Unpin `name` if it is the pinned app; True if it was."""
     return bool(r.eval("return redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('DEL', KEYS[1])", 1, PINNED, name))
+
+
+def wake_scheduler(v: redis.Redis) -> None:
+    """Tell the scheduler (scheduler.py) a timed job was accepted; one wake-up is enough."""
+    with v.pipeline() as p:
+        p.lpush(SCHEDULER_WAKE, 1)
+        p.ltrim(SCHEDULER_WAKE, 0, 0)
+        p.execute()
+
+
+def wait_for_wake(v: redis.Redis, seconds: float) -> bool:
+    """Block up to `seconds` for a wake-up; True if one came."""
+    return v.blpop([SCHEDULER_WAKE], timeout=seconds) is not None

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 
 class State(StrEnum):
+    SCHEDULED = "scheduled"  # a timed job, waiting for its time in RQ's scheduled registry
     QUEUED = "queued"
     RENDERING = "rendering"
     READY = "ready"

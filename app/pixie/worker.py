@@ -11,22 +11,48 @@ import secrets
 import socket
 import sys
 
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.worker import SimpleWorker
 
 from . import config as configuration
 from . import recovery
+from .scheduler import Scheduler
 
 QUEUES = ("high", "default", "low")
 
 
 class Worker(SimpleWorker):
     """rq's SimpleWorker (no fork per job) whose maintenance also recovers
-    jobs lost between a queue and a worker (see recovery.py)."""
+    jobs lost between a queue and a worker (see recovery.py), and whose
+    `--with-scheduler` runs pixie's scheduler (see scheduler.py)."""
 
     def clean_registries(self):
         super().clean_registries()
         for job_id in recovery.sweep(self.connection, grace_s=self.maintenance_interval):
             self.log.warning("job %s was lost between its queue and a worker: recovered", job_id)
+
+    def _start_scheduler(
+        self,
+        burst=False,
+        logging_level="INFO",
+        date_format=DEFAULT_LOGGING_DATE_FORMAT,
+        log_format=DEFAULT_LOGGING_FORMAT,
+    ):
+        """rq 3.0's own start, with pixie's scheduler class (rq has no option for it)."""
+        if burst:  # one pass and gone: rq's own does that
+            return super()._start_scheduler(burst, logging_level, date_format, log_format)
+        self.scheduler = Scheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level,
+            date_format=date_format,
+            log_format=log_format,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if self.scheduler.acquired_locks:
+            self.scheduler.start()
+        return None
 
 
 def command(config: configuration.Config, instance: str, extra: list[str]) -> list[str]:

@@ -223,6 +223,7 @@ function describe(job) {
 }
 
 const ACTIONS = {
+  scheduled: ["Cancel", "DELETE", ""],
   queued: ["Cancel", "DELETE", ""],
   rendering: ["Cancel", "DELETE", ""],
   ready: ["Cancel", "DELETE", ""],

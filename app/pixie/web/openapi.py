@@ -19,6 +19,8 @@ MULTIPART_JOB = {
         "duration_s": {"type": "number", "exclusiveMinimum": 0, "maximum": specs.MAX_DURATION_S},
         "repeat": {"type": "integer", "minimum": 1, "maximum": specs.MAX_REPEAT},
         "name": {"type": "string", "maxLength": 64, "pattern": r"^[A-Za-z0-9_.:-]*$"},
+        "at": {"type": "string", "description": "ISO 8601, or a time of day HH:MM[:SS]"},
+        "in_s": {"type": "number", "exclusiveMinimum": 0, "maximum": specs.MAX_DELAY_S},
     },
     "required": ["file"],
 }
