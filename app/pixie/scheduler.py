@@ -12,13 +12,16 @@ Redis, store.wake_scheduler). What it does when a job is due is RQ's own
 import time
 from datetime import UTC, datetime
 
+import redis
 from rq.scheduler import RQScheduler
 
 from . import config as configuration
 from . import store
 
 RENEW_S = 60  # how often the locks are renewed when nothing is due
-WAIT_SLICE_S = 5  # a stop (SIGTERM) is noticed within this
+# A stop (SIGTERM) is noticed within this; and under redis-py's 5 s socket timeout, which a longer
+# BLPOP would hit.
+WAIT_SLICE_S = 2
 
 
 class Scheduler(RQScheduler):
@@ -36,8 +39,11 @@ class Scheduler(RQScheduler):
             self.enqueue_scheduled_jobs()
             deadline = time.monotonic() + min(RENEW_S, self.until_next_due())
             while not self._stop_requested and (left := deadline - time.monotonic()) > 0:
-                if store.wait_for_wake(v, min(left, WAIT_SLICE_S)):
-                    break  # a new timed job: it may be due before the one we waited for
+                try:
+                    if store.wait_for_wake(v, min(left, WAIT_SLICE_S)):
+                        break  # a new timed job: it may be due before the one we waited for
+                except redis.RedisError:
+                    time.sleep(min(left, WAIT_SLICE_S))  # the volatile Redis is away: due jobs still go
         self.stop()
 
     def until_next_due(self) -> float:

@@ -12,6 +12,7 @@ import base64
 import functools
 import json
 import logging
+import math
 import re
 import time
 import uuid
@@ -161,6 +162,8 @@ class JobService:
             at = at.replace(tzinfo=now.tzinfo)
         if not now - timedelta(seconds=LATE_S) <= at <= now + timedelta(seconds=specs.MAX_DELAY_S):
             raise errors.Invalid(f"at: {at.isoformat()} is not between now and {specs.MAX_DELAY_S // 3600} h ahead")
+        # RQ's scheduled registry counts whole seconds: the next one, so the job is never early.
+        at = datetime.fromtimestamp(math.ceil(at.timestamp()), at.tzinfo)
         if not self.queues.scheduling(spec.priority):
             raise errors.Conflict(
                 "no scheduler runs for timed jobs: a worker --with-scheduler (pixie_workers_scheduler_instance)"

@@ -44,7 +44,7 @@ class Worker(SimpleWorker):
         self.scheduler = Scheduler(
             self.queues,
             connection=self.connection,
-            logging_level=logging_level,
+            logging_level=logging_level if logging_level is not None else self.log.level,
             date_format=date_format,
             log_format=log_format,
             serializer=self.serializer,
