@@ -127,7 +127,8 @@ def test_send_text_the_job_plays_then_is_done_and_the_preview_shows_it(stack, on
     page = view.open()
     wait_for(lambda: view.page.evaluate("document.getElementById('preview').dataset.frames"), what="a first frame")
     assert view.leds() == {(0, 0, 0)}, "the idle panel is blank"
-    assert page.locator("#health").inner_text() == "healthy"
+    # The badge is filled by the first status poll, which may land after the first frame.
+    page.wait_for_function("document.getElementById('health').textContent === 'healthy'")
 
     page.fill("#text", "Hi!")
     page.fill("#color", "#ff0000")
