@@ -3,8 +3,10 @@ the display plays them on the headless STAND-IN panel, which records every
 frame it swaps. Times are read from the recorded frames."""
 
 import base64
+import math
 import statistics
 import time
+from datetime import datetime
 from types import SimpleNamespace
 
 import pytest
@@ -205,6 +207,48 @@ def test_a_clock_app_shows_the_time_in_its_zone(stack):
     wait_for(lambda: stack.frames()[-1][1] in (face(now), face(now + 60)), timeout=5, what="Tokyo's time")
 
 
+def wall(epoch: float) -> str:
+    """HH:MM:SS in the device's zone (the appliance's processes share this one's)."""
+    return datetime.fromtimestamp(epoch).astimezone().strftime("%H:%M:%S")
+
+
+def test_an_app_shows_only_while_its_window_is_open(stack):
+    fill_app(stack, "always", "red", 0.5)
+    opens = math.ceil(time.time()) + 4
+    closes = opens + 4
+    window = {"start": wall(opens), "end": wall(closes)}
+    answer = fill_app(stack, "brief", "blue", 10, schedule=[window])  # a dwell longer than its window
+    assert answer["schedule"] == [{**window, "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}]
+    assert answer["on_schedule"] is False
+    rendered(stack, "always", "brief")
+    mark = len(stack.frames())
+    assert stack.request("GET", "/api/v1/apps")[1]["next"] == "always"
+    wait_for(lambda: time.time() > closes + 1.5, timeout=15, what="the window closed")
+    shown = runs(stack, mark)
+    blue = [(since, to) for since, to, c in shown if c == BLUE]
+    assert len(blue) == 1, shown
+    assert opens - 0.05 <= blue[0][0] <= opens + 0.5 + 0.3, blue[0][0] - opens  # at red's next dwell boundary
+    assert closes - 0.05 <= blue[-1][1] <= closes + 0.3, blue[-1][1] - closes  # off at once when it closes, mid-dwell
+    assert solid(stack.frames()[-1][1]) == RED
+
+
+def test_an_app_not_put_again_within_its_lifetime_deletes_itself(stack):
+    fill_app(stack, "stays", "red", 0.5)
+    first = fill_app(stack, "fleeting", "blue", 0.5, lifetime_s=3)
+    assert abs(first["expires"] - (time.time() + 3)) < 1
+    rendered(stack, "stays", "fleeting")
+    time.sleep(1.5)
+    again = fill_app(stack, "fleeting", "blue", 0.5, lifetime_s=3)  # the same app: its lifetime starts again
+    assert again["changed"] is False and again["expires"] > first["expires"] + 1
+    mark = len(stack.frames())
+    wait_for(lambda: time.time() > again["expires"] + 1.5, timeout=10, what="its lifetime over")
+    shown = runs(stack, mark)
+    assert BLUE in [c for _, _, c in shown], shown
+    assert max(to for _, to, c in shown if c == BLUE) <= again["expires"] + 0.3  # the display dropped it itself
+    assert stack.request("GET", "/api/v1/apps/fleeting")[0] == 404
+    assert [a["name"] for a in stack.request("GET", "/api/v1/apps")[1]["apps"]] == ["stays"]
+
+
 def test_apps_survive_a_restart_of_every_process_and_of_redis(tmp_path):
     """appendonly yes + appendfsync always, as pixie_redis sets it; the volatile Redis comes back empty."""
     data = tmp_path / "redis-data"
@@ -255,6 +299,23 @@ BAD_APPS = [
     ({"content": {"kind": "image", "data_b64": "aGVsbG8="}}, "not an image"),
     ({"content": {"kind": "clock", "timezone": "Mars/Olympus"}}, "content.timezone: Value error, not a time zone"),
     ({"content": {"kind": "clock", "format": "13h"}}, "content.format: Input should be '24h' or '12h'"),
+    ({"content": {"kind": "clear"}, "schedule": [{"start": "25:00", "end": "07:00"}]}, "schedule.0.start: String"),
+    ({"content": {"kind": "clear"}, "schedule": [{"start": "07:00"}]}, "schedule.0.end: Field required"),
+    (
+        {"content": {"kind": "clear"}, "schedule": [{"start": "07:00", "end": "08:00", "days": ["mon", "mon"]}]},
+        "schedule.0: Value error, days: each day once",
+    ),
+    (
+        {"content": {"kind": "clear"}, "schedule": [{"start": "07:00", "end": "08:00", "days": ["monday"]}]},
+        "schedule.0.days.0: Input should be 'mon'",
+    ),
+    (
+        {"content": {"kind": "clear"}, "schedule": [{"start": "07:00", "end": "08:00", "brightness": 5}]},
+        "schedule.0.brightness: Extra inputs are not permitted",
+    ),
+    ({"content": {"kind": "clear"}, "schedule": {"start": "07:00"}}, "schedule: Input should be a valid list"),
+    ({"content": {"kind": "clear"}, "lifetime_s": 0}, "lifetime_s: Input should be greater than 0"),
+    ({"content": {"kind": "clear"}, "lifetime_s": 604801}, "lifetime_s: Input should be less than or equal"),
 ]
 
 

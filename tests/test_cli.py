@@ -5,6 +5,7 @@ import io
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -404,7 +405,7 @@ def test_app_sets_lists_skips_and_removes_rotation_apps(stack, cli, tmp_path):
         ok(cli("app", "set", "hello", "--text", "Hi", "--dwell", "4", host=stack.url))
         ok(cli("app", "set", "blink", "--file", str(gif), "--position", "0", host=stack.url))
         out = ok(cli("app", "set", "green", "--fill", "lime", "--disabled", host=stack.url)).stdout
-        assert out.splitlines()[0].split() == ["NAME", "KIND", "DWELL", "S", "ENABLED", "RENDERED"]
+        assert out.splitlines()[0].split() == ["NAME", "KIND", "DWELL", "S", "ENABLED", "SCHEDULE", "RENDERED"]
         apps = stack.request("GET", "/api/v1/apps")[1]["apps"]
         assert [(a["name"], a["content"]["kind"], a["dwell_s"], a["enabled"]) for a in apps] == [
             ("blink", "animation", None, True),
@@ -423,6 +424,15 @@ def test_app_sets_lists_skips_and_removes_rotation_apps(stack, cli, tmp_path):
         ok(cli("app", "set", "time", "--clock", "12h", "--timezone", "Asia/Tokyo", "--color", "red", host=stack.url))
         clock = stack.request("GET", "/api/v1/apps/time")[1]["content"]
         assert clock == {"kind": "clock", "format": "12h", "timezone": "Asia/Tokyo", "color": "#ff0000"}
+        later = datetime.now() + timedelta(hours=2)  # a window that is not open now
+        span = f"{later:%H:%M}-{later + timedelta(minutes=1):%H:%M}"
+        out = ok(cli("app", "set", "late", "--fill", "red", "--window", span, "--days", "sun", "--lifetime", "600",
+                     host=stack.url)).stdout  # fmt: skip
+        assert f"{span} sun (closed now)" in [line for line in out.splitlines() if "late" in line][0]
+        late = stack.request("GET", "/api/v1/apps/late")[1]
+        assert (late["schedule"][0]["days"], late["lifetime_s"], late["on_schedule"]) == (["sun"], 600, False)
+        assert "is not START-END" in cli("app", "set", "x", "--fill", "red", "--window", "07:00").stderr
+        ok(cli("app", "rm", "late", host=stack.url))
         ok(cli("app", "rm", "time", host=stack.url))
         ok(cli("app", "rm", "green", host=stack.url))
         assert "green" not in ok(cli("app", "list", host=stack.url)).stdout

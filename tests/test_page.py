@@ -5,6 +5,7 @@ Screenshots of the page are saved under artifacts/ (git-ignored)."""
 
 import base64
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -376,8 +377,19 @@ def test_a_rotation_is_set_up_from_the_page_and_kept_after_a_reload(stack, on, t
         page.fill("#text", "Hello")
         page.fill("#app-name", "hello")
         page.fill("#app-dwell", "2")
+        later = datetime.now() + timedelta(hours=2)  # a window that is not open now
+        span = f"{later:%H:%M}-{later + timedelta(minutes=1):%H:%M}"
+        page.fill("#app-schedule", f"{span} sun")
         page.click("#app-add-text")
-        page.wait_for_selector("#apps tr[data-app='hello']")
+        page.wait_for_selector("#apps tr[data-app='hello'] td.closed")
+        hello = stack.request("GET", "/api/v1/apps/hello")[1]
+        assert [(w["start"], w["end"], w["days"]) for w in hello["schedule"]] == [(*span.split("-"), ["sun"])]
+        assert page.locator("#apps tr[data-app='hello'] .app-schedule").input_value() == f"{span} sun"
+        page.fill("#apps tr[data-app='hello'] .app-schedule", "")  # always
+        page.locator("#apps tr[data-app='hello'] .app-schedule").dispatch_event("change")
+        wait_for(lambda: stack.request("GET", "/api/v1/apps/hello")[1]["on_schedule"], what="hello always on")
+        assert stack.request("GET", "/api/v1/apps/hello")[1]["dwell_s"] == 2  # the rest of it kept
+        page.fill("#app-schedule", "")
         gif = tmp_path / "rgb.gif"
         gif.write_bytes(animated("GIF", colors=(RED, GREEN, BLUE), delay_ms=300))
         page.set_input_files("#file", str(gif))

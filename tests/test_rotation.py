@@ -104,4 +104,17 @@ def test_a_new_face_of_the_same_version_shows_at_once_and_keeps_the_dwell_going(
     assert rotation.refresh([ticked]) is True
     assert rotation.current() is playing and playing.frames == [b"12:01"] and playing.played_us == 1_000_000
     assert rotation.refresh([ticked]) is False  # the same face: nothing to redraw
-    assert rotation.refresh([entry("clock", rev=2)]) is False and rotation.pending is not None  # a new version waits
+    assert not rotation.same_versions([entry("clock", rev=2)])  # a new version: an update, which waits
+
+
+def test_an_update_waiting_for_the_boundary_takes_the_new_faces_too():
+    rotation = Rotation()
+    rotation.update([entry("clock"), entry("text")])
+    rotation.current()
+    rotation.update([entry("clock"), entry("text")])  # the same versions again (a reload): waits for the boundary
+    ticked = [Entry("clock", 1, [b"12:01"], [1_000_000], 5.0), entry("text")]
+    assert rotation.same_versions(ticked)
+    rotation.refresh(ticked)
+    rotation.advance()
+    rotation.advance()
+    assert rotation.current().app == "clock" and rotation.current().frames == [b"12:01"]

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pixie.schedule import Window, effective, next_boundary, open_run
+from pixie.schedule import Window, effective, is_open, next_boundary, open_run
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = ZoneInfo("UTC")
@@ -36,6 +36,15 @@ def window(start, end, brightness=0, **kw) -> Window:
 def test_a_window_crossing_midnight_belongs_to_the_day_it_starts(moment, is_open):
     friday_nights = [window("22:00", "07:00", days=["fri"])]
     assert (open_run(friday_nights, at(moment)) is not None) is is_open
+
+
+def test_an_app_without_windows_always_shows_and_with_them_only_inside_one():
+    school_mornings = [Window.parse({"start": "07:00", "end": "08:30:30", "days": ["mon", "fri"]})]
+    assert is_open([], at("2026-12-05 03:00"))
+    assert is_open(school_mornings, at("2026-12-04 08:30:29"))  # Friday
+    assert not is_open(school_mornings, at("2026-12-04 08:30:30"))
+    assert not is_open(school_mornings, at("2026-12-05 07:30"))  # Saturday
+    assert next_boundary(school_mornings, at("2026-12-05 07:30")) == at("2026-12-07 07:00")  # Monday
 
 
 def test_a_window_ending_at_its_start_lasts_a_day():

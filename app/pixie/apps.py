@@ -1,15 +1,19 @@
 """The rotation's apps as the store keeps them: their order, and the frames
 the display plays. Shared by the job service and the display's watcher."""
 
+import logging
 from dataclasses import dataclass
+from datetime import datetime
 from types import SimpleNamespace
 
 import redis
 
-from . import render, store
+from . import render, schedule, store
 from .rotation import Entry
 from .stream import unpack
 from .vocabulary import Kind
+
+log = logging.getLogger("pixie.apps")
 
 
 def ordered(definitions: dict[str, dict]) -> list[tuple[str, dict]]:
@@ -24,29 +28,62 @@ def make_room(others: dict[str, dict], position: int) -> dict[str, dict]:
     return {name: {**d, "position": d["position"] + 1} for name, d in others.items() if d["position"] >= position}
 
 
+def expires(definition: dict) -> float | None:
+    """When an app with a lifetime deletes itself (epoch), unless it is put again before."""
+    lifetime = definition.get("lifetime_s")
+    return definition["updated"] + lifetime if lifetime else None
+
+
+def current(r: redis.Redis, v: redis.Redis, now: float) -> dict[str, dict]:
+    """The apps' definitions, once those whose lifetime ended by `now` are deleted."""
+    definitions = store.get_apps(r)
+    for name, definition in list(definitions.items()):
+        if (end := expires(definition)) is not None and end <= now:
+            del definitions[name]
+            if store.delete_app(r, v, name):
+                log.info("app %s deleted: not put again within its lifetime", name)
+                store.send(v, apps=name)
+    return definitions
+
+
+def on_schedule(definition: dict, now: datetime) -> bool:
+    return schedule.is_open(schedule.parse(definition.get("schedule", [])), now)
+
+
+def local(now: float) -> datetime:
+    return datetime.fromtimestamp(now, schedule.local_zone())
+
+
 @dataclass(frozen=True)
 class Loaded:
-    entries: list[Entry]  # the enabled apps that have frames, in order
-    missing: dict[str, int]  # apps whose newest frames are missing: name -> the rev to render
-    clocks: bool  # a clock among them: its face is drawn again each minute
+    entries: list[Entry]  # the enabled apps on schedule that have frames, in order
+    missing: dict[str, int]  # enabled apps whose newest frames are missing: name -> the rev to render
+    changes_at: float | None  # when it changes by itself: a clock's next minute, a window, a lifetime's end
 
 
 def rotation(r: redis.Redis, v: redis.Redis, panel, default_dwell_s: float, now: float) -> Loaded:
-    """The rotation as stored (the older frames of an app whose newest are missing play meanwhile;
-    a clock shows the time `now`). The pin is store.pinned's."""
-    enabled = [(name, d) for name, d in ordered(store.get_apps(r)) if d["enabled"]]
+    """The rotation as stored at `now` (the older frames of an app whose newest are missing play
+    meanwhile; a clock shows the time `now`). The pin is store.pinned's."""
+    definitions = current(r, v, now)
+    when = local(now)
+    enabled = [(name, d) for name, d in ordered(definitions) if d["enabled"]]
     rendered = store.app_frames(v, [name for name, _ in enabled])
-    entries, missing, clocks = [], {}, False
+    entries, missing = [], {}
+    moments = [m for d in definitions.values() if (m := expires(d)) is not None]
     for name, definition in enabled:
         if rendered.get(name, (0,))[0] < definition["rev"]:
             missing[name] = definition["rev"]
-        if name not in rendered:
+        if windows := schedule.parse(definition.get("schedule", [])):
+            if (boundary := schedule.next_boundary(windows, when)) is not None:
+                moments.append(boundary.timestamp())
+        if name not in rendered or not schedule.is_open(windows, when):
             continue
         parsed = unpack(rendered[name][1])
         frames, holds = parsed.frames, parsed.hold_us
         if definition["content"]["kind"] == Kind.CLOCK:
             face = SimpleNamespace(**{"timezone": None, **definition["content"]})  # stored without its Nones
-            frames, clocks = [render.clock_face(face, panel.width, panel.height, now)], True
+            frames = [render.clock_face(face, panel.width, panel.height, now)]
+            moments.append((now // 60 + 1) * 60)
         dwell = definition["dwell_s"] or (default_dwell_s if len(frames) == 1 else None)
         entries.append(Entry(name, rendered[name][0], frames, holds, dwell))
-    return Loaded(entries, missing, clocks)
+    return Loaded(entries, missing, min(moments, default=None))

@@ -271,19 +271,32 @@ def cmd_brightness(device: Device, args) -> int:
     return 0
 
 
+def time_window(text: str) -> dict:
+    """START-END, e.g. 07:00-09:30 (the device checks the times)."""
+    try:
+        start, end = text.split("-")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not START-END, e.g. 07:00-09:30") from None
+    return {"start": start, "end": end}
+
+
 def night_window(text: str) -> dict:
-    """START-END=BRIGHTNESS, e.g. 22:30-07:00=0 (the device checks the times)."""
+    """START-END=BRIGHTNESS, e.g. 22:30-07:00=0."""
     try:
         span, brightness = text.split("=")
-        start, end = span.split("-")
-        return {"start": start, "end": end, "brightness": int(brightness)}
-    except ValueError:
+        return time_window(span) | {"brightness": int(brightness)}
+    except (ValueError, argparse.ArgumentTypeError):
         raise argparse.ArgumentTypeError(f"{text!r} is not START-END=BRIGHTNESS, e.g. 22:30-07:00=0") from None
+
+
+def days_option(args) -> dict:
+    """--days mon,tue: the days the windows start on (left out: the device's default, every day)."""
+    return {"days": args.days.split(",")} if args.days else {}
 
 
 def cmd_schedule(device: Device, args) -> int:
     if args.action == "set":
-        extra = {"fade_min": args.fade} | ({"days": args.days.split(",")} if args.days else {})
+        extra = {"fade_min": args.fade} | days_option(args)
         windows = [window | extra for window in args.windows]
         body = device.call("PUT", "/api/v1/schedule", {"windows": windows})[1]
     else:
@@ -326,6 +339,10 @@ def cmd_app(device: Device, args) -> int:
             body["dwell_s"] = args.dwell
         if args.position is not None:
             body["position"] = args.position
+        if args.window:
+            body["schedule"] = [window | days_option(args) for window in args.window]
+        if args.lifetime is not None:
+            body["lifetime_s"] = args.lifetime
         device.call("PUT", f"/api/v1/apps/{urllib.parse.quote(args.name)}", body)
     elif args.action == "rm":
         device.call("DELETE", f"/api/v1/apps/{urllib.parse.quote(args.name)}")
@@ -342,12 +359,24 @@ def cmd_app(device: Device, args) -> int:
             a["content"]["kind"],
             a["dwell_s"] if a["dwell_s"] is not None else "-",
             "yes" if a["enabled"] else "no",
+            schedule_text(a),
             "yes" if a["rendered"] else "not yet",
         ]
         for a in rotation["apps"]
     ]
-    print(table(["", "NAME", "KIND", "DWELL S", "ENABLED", "RENDERED"], rows) if rows else "no apps: the idle screen")
+    header = ["", "NAME", "KIND", "DWELL S", "ENABLED", "SCHEDULE", "RENDERED"]
+    print(table(header, rows) if rows else "no apps: the idle screen")
     return 0
+
+
+def schedule_text(app: dict) -> str:
+    """Its windows (days shown unless every day), and whether one is open now."""
+    if not app["schedule"]:
+        return "always"
+    spans = [
+        f"{w['start']}-{w['end']}" + ("" if len(w["days"]) == 7 else " " + ",".join(w["days"])) for w in app["schedule"]
+    ]
+    return "; ".join(spans) + ("" if app["on_schedule"] else " (closed now)")
 
 
 def cmd_screenshot(device: Device, args) -> int:
@@ -537,6 +566,10 @@ def _panel(sub) -> None:
     set_.add_argument("--kind", choices=("image", "animation"), help="for --file; default: by its suffix")
     set_.add_argument("--dwell", type=float, metavar="S", help="seconds on screen (default: a still 5, else once)")
     set_.add_argument("--position", type=int, metavar="N", help="its place in the rotation, from 0 (default: last)")
+    set_.add_argument("--window", action="append", type=time_window, metavar="START-END",
+                      help="show it only from START to END, local time (repeat for more; default: always)")  # fmt: skip
+    set_.add_argument("--days", help="the days its windows start on, e.g. mon,tue,fri (default: every day)")
+    set_.add_argument("--lifetime", type=float, metavar="S", help="delete it when not set again within S seconds")
     set_.add_argument("--disabled", action="store_true", help="keep it out of the rotation for now")
     set_.add_argument("--now", action="store_true", help="if it is on screen, show the new version at once")
     rm = actions.add_parser("rm", help="delete an app")

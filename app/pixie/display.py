@@ -4,8 +4,10 @@ Two threads. The playback loop (player.py, the main thread) plays ready
 streams and does no waiting on Redis. The watcher (here) blocks on Redis
 for the display's commands (new work, dismiss, brightness, the rotation's
 apps and skips), hands them to the loop as typed commands, keeps the heartbeat and the live preview, applies
-night mode (each second: the brightness schedule.py says for now), and
-draws the idle clock and the clock apps' faces once a minute.
+night mode (each second: the brightness schedule.py says for now), draws
+the idle clock once a minute, and loads the rotation again whenever it
+changes by itself (a clock app's next minute, an app's window opening or
+closing, an app's lifetime ending).
 """
 
 import json
@@ -40,7 +42,7 @@ class Watcher:
         self.brightness: int | None = None  # what the player was last told
         self.next_brightness = 0.0
         self.apps_loaded = False  # since the last (re)connection to Redis
-        self.clocks = False  # a clock app is in the rotation: its face changes each minute
+        self.apps_change_at: float | None = None  # apps.Loaded.changes_at
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -86,19 +88,18 @@ class Watcher:
             if value != self.brightness:
                 self.brightness = value
                 put(Brightness(value))
-        if int(now // 60) != self.clock_minute:  # the idle clock's and the clock apps' next minute
+        if int(now // 60) != self.clock_minute and self.config.display.idle == "clock":
             self.clock_minute = int(now // 60)
-            if self.config.display.idle == "clock":
-                put(Idle(render.clock(self.config.panel.width, self.config.panel.height, now)))
-            if self.clocks:
-                self.load_apps(refresh=True)
+            put(Idle(render.clock(self.config.panel.width, self.config.panel.height, now)))
+        if self.apps_change_at is not None and now >= self.apps_change_at:
+            self.load_apps(refresh=True)
 
     def load_apps(self, at_once: bool = False, refresh: bool = False) -> None:
         """The apps' frames to the player; on a first load, a render of any app whose frames are missing."""
         r, v = self.player.r, self.player.v
         config = self.config
         loaded = apps.rotation(r, v, config.panel, config.display.default_duration_s, time.time())
-        self.clocks = loaded.clocks
+        self.apps_change_at = loaded.changes_at
         self.player.commands.put(Apps(loaded.entries, at_once, store.pinned(r), refresh))
         if loaded.missing and not self.apps_loaded:
             from .queues import Queues  # rq, imported by this process only when frames were lost

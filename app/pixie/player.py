@@ -59,7 +59,7 @@ class Apps:
     entries: list[Entry]
     at_once: bool = False
     pinned: str | None = None
-    refresh: bool = False  # only new faces of the same versions (a clock's next minute)
+    refresh: bool = False  # the rotation changed by itself: new faces of the same versions are redrawn at once
 
 
 @dataclass(frozen=True)
@@ -295,11 +295,11 @@ class Player:
                     self.shown = None
             case Idle(frame):
                 self.idle_frame = frame
-            case Apps(entries, _, pinned, True):
-                if self.rotation.refresh(entries, pinned) and playback is not None and playback.app:
+            case Apps(entries, _, _, True) if self.rotation.same_versions(entries):
+                if self.rotation.refresh(entries) and playback is not None and playback.app:
                     self._prepare(playback)
                     self._show(playback)
-            case Apps(entries, at_once, pinned):
+            case Apps(entries, at_once, pinned, _):
                 if self.rotation.update(entries, at_once, pinned) and playback is not None and playback.app:
                     return "replaced"
             case Skip(step) if self.rotation:

@@ -64,12 +64,16 @@ class Rotation:
         self.pending = entries
         return False
 
-    def refresh(self, entries: list[Entry], pinned: str | None = None) -> bool:
-        """New faces of the same versions (a clock's next minute): taken at once, the app on screen
-        keeps its place in its dwell. True if its frames changed."""
-        if [(e.name, e.rev) for e in entries] != [(e.name, e.rev) for e in self.entries]:
-            return self.update(entries, pinned=pinned)
+    def same_versions(self, entries: list[Entry]) -> bool:
+        return _versions(entries) == _versions(self.entries)
+
+    def refresh(self, entries: list[Entry]) -> bool:
+        """New faces of the same versions (same_versions: a clock's next minute): taken at once, the
+        app on screen keeps its place in its dwell, an update waiting for the boundary takes them too.
+        True if the frames on screen changed."""
         self.entries = entries
+        if self.pending is not None and _versions(self.pending) == _versions(entries):
+            self.pending = entries
         for entry in entries:
             if self.playing is not None and entry.name == self.playing.app and entry.frames != self.playing.frames:
                 self.playing.frames, self.playing.holds = entry.frames, entry.holds
@@ -102,3 +106,7 @@ class Rotation:
         self.entries, self.pending = entries, None
         if restart:
             self.playing = None
+
+
+def _versions(entries: list[Entry]) -> list[tuple[str, int]]:
+    return [(e.name, e.rev) for e in entries]

@@ -1,10 +1,12 @@
-"""Night mode: brightness by the time of day, as pure functions of an explicit time.
+"""Time windows, as pure functions of an explicit time: night mode's
+brightness by the time of day, and the hours an app shows in.
 
 A window is local wall-clock time on some days of the week: from `start`
 to `end` the panel shows at `brightness` (0: off), reached over the first
-`fade_min` minutes. A window whose end is not after its start crosses
-midnight and belongs to the day it starts on (Friday 22:00-07:00 ends on
-Saturday morning). Times are the device's time zone's, so a window keeps
+`fade_min` minutes (an app's windows have no brightness: it shows in
+them). A window whose end is not after its start crosses midnight and
+belongs to the day it starts on (Friday 22:00-07:00 ends on Saturday
+morning). Times are the device's time zone's, so a window keeps
 its wall-clock times across a DST change: a time inside the spring-forward
 gap comes that much after the jump (02:30 is 03:30 that night), one in the
 autumn's repeated hour is its first occurrence.
@@ -28,7 +30,7 @@ UTC = ZoneInfo("UTC")
 class Window:
     start: time
     end: time
-    brightness: int
+    brightness: int | None = None
     days: tuple[str, ...] = DAYS
     fade_min: int = 0
 
@@ -38,7 +40,7 @@ class Window:
         return cls(
             start=time.fromisoformat(raw["start"]),
             end=time.fromisoformat(raw["end"]),
-            brightness=int(raw["brightness"]),
+            brightness=raw.get("brightness"),
             days=tuple(raw.get("days") or DAYS),
             fade_min=int(raw.get("fade_min", 0)),
         )
@@ -78,6 +80,11 @@ def open_run(windows: list[Window], now: datetime) -> tuple[Window, datetime, da
             if opens <= instant < closes:
                 found = (window, opens, closes)
     return found
+
+
+def is_open(windows: list[Window], now: datetime) -> bool:
+    """An app's schedule: no windows is always."""
+    return not windows or open_run(windows, now) is not None
 
 
 def next_boundary(windows: list[Window], now: datetime) -> datetime | None:

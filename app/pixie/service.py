@@ -69,6 +69,10 @@ class AppState(BaseModel):
     dwell_s: float | None
     enabled: bool
     position: int
+    schedule: list[specs.TimeWindow] = Field(description="the windows it shows in; none: always")
+    on_schedule: bool = Field(description="one of its windows is open now (always, without a schedule)")
+    lifetime_s: float | None = None
+    expires: float | None = Field(None, description="with a lifetime: when it deletes itself unless put again")
     rev: int = Field(description="its version: every change takes a higher number")
     rendered: bool = Field(description="this version's frames are ready (until then the previous ones show)")
     changed: bool | None = Field(None, description="answering a PUT: false if the app was already so")
@@ -77,7 +81,7 @@ class AppState(BaseModel):
 class Rotation(BaseModel):
     apps: list[AppState] = Field(description="in rotation order")
     showing: str | None = Field(None, description="the app on the panel now (or under a job that interrupts it)")
-    next: str | None = Field(None, description="the enabled app after it")
+    next: str | None = Field(None, description="the enabled app on schedule after it")
     pinned: str | None = Field(None, description="the app held on screen until unpinned")
 
 
@@ -248,28 +252,32 @@ class JobService:
 
     @_available
     def apps(self) -> Rotation:
-        ordered = apps.ordered(store.get_apps(self.r))
+        now = time.time()
+        ordered = apps.ordered(apps.current(self.r, self.v, now))
         rendered = store.app_revs(self.v, [name for name, _ in ordered])
-        listed = [self._app_state(name, d, rendered.get(name, 0)) for name, d in ordered]
+        listed = [self._app_state(name, d, rendered.get(name, 0), now) for name, d in ordered]
         showing = (store.get_json(self.v, store.HEARTBEAT) or {}).get("app")
-        enabled = [a.name for a in listed if a.enabled]
+        playable = [a.name for a in listed if a.enabled and a.on_schedule]
         pinned = store.pinned(self.r)
-        following = enabled[(enabled.index(showing) + 1) % len(enabled)] if showing in enabled else None
-        following = pinned or following or (enabled[0] if enabled else None)
+        following = playable[(playable.index(showing) + 1) % len(playable)] if showing in playable else None
+        following = pinned or following or (playable[0] if playable else None)
         return Rotation(apps=listed, showing=showing, next=following, pinned=pinned)
 
     @_available
     def app(self, name: str) -> AppState:
-        definition = store.get_apps(self.r).get(name)
+        now = time.time()
+        definition = apps.current(self.r, self.v, now).get(name)
         if definition is None:
             raise errors.NotFound(f"no app {name}")
-        return self._app_state(name, definition, store.app_revs(self.v, [name]).get(name, 0))
+        return self._app_state(name, definition, store.app_revs(self.v, [name]).get(name, 0), now)
 
     @_available
     def put_app(self, name: str, app: specs.App) -> AppState:
         """Create or update an app; it renders off the display and swaps in at its dwell's end (or at once).
-        The same app put again changes nothing (`changed` false): nothing is written or rendered."""
-        existing = store.get_apps(self.r)
+        The same app put again changes nothing (`changed` false): nothing is rendered, and nothing is
+        written but a lifetime's new start."""
+        now = time.time()
+        existing = apps.current(self.r, self.v, now)
         if name not in existing and len(existing) >= self.config.display.max_apps:
             raise errors.Invalid(f"at most {self.config.display.max_apps} apps (display.max_apps); delete one first")
         media = self._app_media(name, app.content, name in existing)
@@ -282,17 +290,22 @@ class JobService:
             "dwell_s": app.dwell_s,
             "enabled": app.enabled,
             "position": position,
+            "schedule": [w.model_dump() for w in app.schedule],
+            "lifetime_s": app.lifetime_s,
         }
         stored = existing.get(name)
-        if stored and all(stored[k] == v for k, v in definition.items()) and media == self._stored_media(name, app):
-            return self._app_state(name, stored, store.app_revs(self.v, [name])[name], changed=False)
-        definition["now"] = app.now
+        if stored and all(stored.get(k) == v for k, v in definition.items()) and media == self._stored_media(name, app):
+            if app.lifetime_s:
+                stored = store.touch_app(self.r, name, {**stored, "updated": now})
+                store.send(self.v, apps=name)
+            return self._app_state(name, stored, store.app_revs(self.v, [name])[name], now, changed=False)
+        definition.update(now=app.now, updated=now)
         rev = store.put_app(self.r, name, definition, media, apps.make_room(others, position))
         if not app.enabled:
             store.unpin(self.r, name)
         self.queues.render_app(name, rev, store.RECORD_TTL_S)
         log.info("app %s rev %d saved", name, rev)
-        return self._app_state(name, {**definition, "rev": rev}, 0, changed=True)
+        return self._app_state(name, {**definition, "rev": rev}, 0, now, changed=True)
 
     def _app_media(self, name: str, content, exists: bool) -> bytes | None:
         """An image or animation app's file: the one sent, or (on an update that leaves it out) the one it has."""
@@ -343,9 +356,18 @@ class JobService:
         return self.apps()
 
     @staticmethod
-    def _app_state(name: str, definition: dict, rendered_rev: int, changed: bool | None = None) -> AppState:
+    def _app_state(name: str, definition: dict, rendered_rev: int, now: float, changed: bool | None = None) -> AppState:
         fields = {k: definition[k] for k in ("content", "dwell_s", "enabled", "position", "rev")}
-        return AppState(name=name, rendered=rendered_rev >= definition["rev"], changed=changed, **fields)
+        return AppState(
+            name=name,
+            schedule=definition.get("schedule", []),
+            on_schedule=apps.on_schedule(definition, apps.local(now)),
+            lifetime_s=definition.get("lifetime_s"),
+            expires=apps.expires(definition),
+            rendered=rendered_rev >= definition["rev"],
+            changed=changed,
+            **fields,
+        )
 
     # -- the panel -------------------------------------------------------------------------------
 

@@ -26,8 +26,9 @@ MAX_DURATION_S = 24 * 3600
 MAX_REPEAT = 10_000
 MAX_DELAY_S = 24 * 3600  # a timed job: at most a day ahead
 BRIGHTNESS = (0, 100)  # percent; 0 is dark
-MAX_NIGHT_WINDOWS = 16
+MAX_WINDOWS = 16
 MAX_FADE_MIN = 180
+MAX_LIFETIME_S = 7 * 24 * 3600
 NAME_PATTERN = r"^[A-Za-z0-9_.:-]+$"  # a job's name, an app's
 
 
@@ -168,14 +169,13 @@ class Clock(Options):
     color: Color = "#ffffff"
 
 
-class NightWindow(BaseModel):
+class TimeWindow(BaseModel):
     """From `start` to `end` (local time; an end not after the start is the next day's: equal is 24 h)."""
 
     model_config = ConfigDict(extra="forbid")
 
     start: WallTime
     end: WallTime
-    brightness: Percent = Field(description="0 turns the panel off")
     days: list[Literal[DAYS]] = Field(
         default_factory=lambda: list(DAYS),
         min_length=1,
@@ -183,15 +183,19 @@ class NightWindow(BaseModel):
         json_schema_extra={"uniqueItems": True},
         description="the days a window starts on",
     )
-    fade_min: Annotated[int, BeforeValidator(_json_integer)] = Field(
-        0, ge=0, le=MAX_FADE_MIN, description="minutes to reach `brightness` from the base brightness"
-    )
 
     @model_validator(mode="after")
     def _each_day_once(self):
         if len(set(self.days)) != len(self.days):
             raise ValueError("days: each day once")
         return self
+
+
+class NightWindow(TimeWindow):
+    brightness: Percent = Field(description="0 turns the panel off")
+    fade_min: Annotated[int, BeforeValidator(_json_integer)] = Field(
+        0, ge=0, le=MAX_FADE_MIN, description="minutes to reach `brightness` from the base brightness"
+    )
 
 
 class NightMode(BaseModel):
@@ -204,7 +208,7 @@ class NightMode(BaseModel):
         },
     )
 
-    windows: list[NightWindow] = Field(default_factory=list, max_length=MAX_NIGHT_WINDOWS)
+    windows: list[NightWindow] = Field(default_factory=list, max_length=MAX_WINDOWS)
 
 
 JobSpec = Annotated[Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock, Field(discriminator="kind")]
@@ -229,6 +233,11 @@ class App(BaseModel):
             "examples": [
                 {"content": {"kind": "text", "text": "Good morning", "color": "orange"}, "dwell_s": 8},
                 {"content": {"kind": "animation", "data_b64": RED_BLUE_GIF}, "position": 0},
+                {
+                    "content": {"kind": "text", "text": "Bus in 4 min"},
+                    "schedule": [{"start": "07:00", "end": "08:30", "days": ["mon", "tue", "wed", "thu", "fri"]}],
+                    "lifetime_s": 300,
+                },
             ]
         },
     )
@@ -242,6 +251,14 @@ class App(BaseModel):
     )
     enabled: bool = True
     position: int | None = Field(None, ge=0, le=MAX_POSITION, description="its place, ascending; default: last")
+    schedule: list[TimeWindow] = Field(
+        default_factory=list,
+        max_length=MAX_WINDOWS,
+        description="it shows only while one of these windows is open (device's local time); none: always",
+    )
+    lifetime_s: float | None = Field(
+        None, gt=0, le=MAX_LIFETIME_S, description="it deletes itself when not put again for this long"
+    )
     now: bool = Field(False, description="an update replaces the app on screen at once, not at its dwell's end")
 
     @model_validator(mode="after")

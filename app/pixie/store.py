@@ -359,6 +359,12 @@ def put_app(r: redis.Redis, name: str, definition: dict, media: bytes | None, mo
     return rev
 
 
+def touch_app(r: redis.Redis, name: str, definition: dict) -> dict:
+    """Store an app's definition again, the same version (a lifetime's new start)."""
+    r.hset(APPS, name, json.dumps(definition))
+    return definition
+
+
 def delete_app(r: redis.Redis, v: redis.Redis, name: str) -> bool:
     with r.pipeline() as p:
         p.hdel(APPS, name)

@@ -355,7 +355,27 @@ async function loadBrightness() {
 
 // An app's body for PUT, from its listing (a file stays on the appliance when left out).
 function appBody(app, changes = {}) {
-  return { content: app.content, dwell_s: app.dwell_s, enabled: app.enabled, position: app.position, ...changes };
+  const { content, dwell_s, enabled, position, schedule, lifetime_s } = app;
+  return { content, dwell_s, enabled, position, schedule, lifetime_s, ...changes };
+}
+
+// An app's windows as one line to edit: "07:00-09:00 mon,tue; 18:00-20:00" (no days: every day).
+function scheduleText(windows) {
+  return windows.map((w) => `${w.start}-${w.end}${w.days.length === 7 ? "" : ` ${w.days.join(",")}`}`).join("; ");
+}
+
+// The line back to windows; the appliance checks the times and days.
+function parseSchedule(text) {
+  return text
+    .split(";")
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const [span, days] = part.split(/\s+/, 2);
+      const [start, end] = span.split("-");
+      if (!end) throw new Error(`${part}: not START-END, e.g. 07:00-09:30`);
+      return { start, end, ...(days ? { days: days.split(",") } : {}) };
+    });
 }
 
 async function putApp(name, body) {
@@ -377,6 +397,15 @@ function appRow(app, rotation) {
   const dwellCell = el("td");
   dwellCell.append(dwell);
   tr.append(dwellCell);
+  const hours = el("input", null, { type: "text", class: "app-schedule", placeholder: "always" });
+  hours.value = scheduleText(app.schedule);
+  hours.addEventListener("change", () =>
+    act(`Hours of ${app.name}`, () => putApp(app.name, appBody(app, { schedule: parseSchedule(hours.value) }))),
+  );
+  const hoursCell = el("td", null, { class: app.on_schedule ? "" : "closed" });
+  hoursCell.append(hours);
+  if (!app.on_schedule) hoursCell.append(el("span", " closed now", { class: "muted" }));
+  tr.append(hoursCell);
   const enabled = el("input", null, { type: "checkbox", class: "app-enabled" });
   enabled.checked = app.enabled;
   enabled.addEventListener("change", () =>
@@ -457,7 +486,8 @@ function setupApps() {
       const name = $("app-name").value.trim();
       if (!name) throw new Error("give the app a name");
       const dwell = parseFloat($("app-dwell").value);
-      await putApp(name, { content: await content(), ...(dwell > 0 ? { dwell_s: dwell } : {}) });
+      const schedule = parseSchedule($("app-schedule").value);
+      await putApp(name, { content: await content(), schedule, ...(dwell > 0 ? { dwell_s: dwell } : {}) });
       toast(`App ${name} saved`);
     });
   $("app-add-text").addEventListener("click", () => add("Add text app", async () => textContent()));
