@@ -10,6 +10,8 @@ import pytest
 from roles_support import ROLES, role_defaults, role_tasks
 
 from appliance import Appliance
+from media import animated
+from pixie import store
 from testsupport.servers import free_port
 
 TOKEN = "declared-test-token"
@@ -108,6 +110,29 @@ def test_the_declared_apps_are_put_then_a_second_run_changes_nothing(run_play, d
     changed = apply(run_play, device, apps=declared)
     assert changed.rc == 0 and changed.changed == 1 and apps()["hello"]["dwell_s"] == 4
     assert apps()["clock"]["rev"] == got["clock"]["rev"]  # only what changed was put again
+
+
+def test_a_declared_animation_is_read_from_the_controller_and_sent_only_when_it_changed(
+    run_play, device, apps, tmp_path
+):
+    gif = tmp_path / "blink.gif"
+    gif.write_bytes(animated("GIF"))
+    mornings = [{"start": "07:00", "end": "08:30", "days": ["mon", "fri"]}]
+    declared = {"blink": {"content": {"kind": "animation", "file": str(gif)}, "schedule": mornings, "lifetime_s": 900}}
+    first = apply(run_play, device, apps=declared)
+    assert first.rc == 0 and first.changed == 1, first.stdout
+    assert device.r.get(store.app_media_key("blink")) == gif.read_bytes()
+    assert (apps()["blink"]["schedule"], apps()["blink"]["lifetime_s"]) == (mornings, 900)
+    again = apply(run_play, device, apps=declared)
+    assert again.rc == 0 and again.changed == 0, again.stdout
+    gif.write_bytes(animated("GIF", colors=((255, 255, 0), (0, 0, 0))))
+    changed = apply(run_play, device, apps=declared)
+    assert changed.rc == 0 and changed.changed == 1
+    assert device.r.get(store.app_media_key("blink")) == gif.read_bytes()
+    gif.unlink()
+    missing = apply(run_play, device, apps=declared)
+    assert missing.rc != 0 and "blink.gif" in missing.stdout
+    assert device.r.get(store.app_media_key("blink")) is not None  # what it had is kept
 
 
 def test_an_app_the_device_refuses_fails_naming_it_and_the_others_are_put(run_play, device, apps):
