@@ -1,7 +1,13 @@
 """Accepted jobs lost between Redis and a worker (a worker or Redis dying
 right after rq's BLPOP) come back: real Redis, real workers, real web."""
 
+from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
+from rq.scheduler import RQScheduler
+from rq.serializers import JSONSerializer
+
 from pixie import recovery, store
+from testsupport.servers import wait_for
 
 
 def test_a_job_popped_by_a_worker_that_died_is_played(make_appliance):
@@ -12,6 +18,24 @@ def test_a_job_popped_by_a_worker_that_died_is_played(make_appliance):
     job = appliance.submit(kind="fill", color="red", duration_s=0.1)
     # What a worker that dies right after its BLPOP leaves: the job in no queue.
     assert appliance.r.lrem("rq:queue:default", 1, job) == 1
+    appliance.start_worker("1")
+    assert appliance.wait_state(job, "done", "failed", timeout=60)["state"] == "done"
+
+
+def test_a_timed_job_enqueued_by_its_scheduler_then_popped_by_a_worker_that_died_is_played(make_appliance):
+    appliance = make_appliance(worker_maintenance_interval_s=2, worker_ttl_s=20)
+    appliance.start_web()
+    appliance.start_display()
+    worker = appliance.start_worker("1", "--with-scheduler")
+    wait_for(lambda: appliance.r.exists(RQScheduler.get_locking_key("default")), what="the scheduler")
+    job = appliance.submit(kind="fill", color="red", duration_s=0.1, in_s=3600)
+    worker.kill()
+    worker.wait(10)
+    assert recovery.lost(appliance.r) == {}  # waiting for its time: not lost
+    # What its scheduler enqueueing it, then a worker dying right after its BLPOP, leaves (RQ's own calls):
+    ScheduledJobRegistry("default", connection=appliance.r).remove(job)
+    Job.fetch(job, connection=appliance.r, serializer=JSONSerializer).set_status(JobStatus.QUEUED)
+    assert recovery.lost(appliance.r) == {job: "default"}
     appliance.start_worker("1")
     assert appliance.wait_state(job, "done", "failed", timeout=60)["state"] == "done"
 

@@ -6,10 +6,10 @@ worker, or Redis, dies between the pop and marking the job started, the job
 is in no queue and no registry and its record says `queued` for ever.
 
 `sweep` finds such jobs among those the API accepted and no worker started
-(store.QUEUED).  A job must look lost on two
-sweeps at least `grace_s` apart before anything is done, so a worker that is
-just between its pop and its start is never raced.  Then the job goes back
-to the front of its queue.
+(store.QUEUED), timed ones too once their scheduler has enqueued them.  A
+job must look lost on two sweeps at least `grace_s` apart before anything
+is done, so a worker that is just between its pop and its start is never
+raced.  Then the job goes back to the front of its queue.
 """
 
 import time
@@ -21,16 +21,17 @@ from .queues import Queues
 from .vocabulary import State
 
 SUSPECTS = store.LOST
+WAITING = (State.QUEUED, State.SCHEDULED)  # no worker has started them
 
 
 def lost(r: redis.Redis) -> dict[str, str]:
     """Queued jobs that are in no rq queue: job id -> the rq queue they belong in."""
     ids = [job_id.decode() for job_id in r.smembers(store.QUEUED)]
-    states = store.states(r, ids)
+    waiting = [job_id for job_id, state in zip(ids, store.states(r, ids), strict=True) if state in WAITING]
     # Expired, or moved on outside set_state: nothing to watch.
-    if gone := [job_id for job_id, state in zip(ids, states, strict=True) if state != State.QUEUED]:
+    if gone := set(ids) - set(waiting):
         r.srem(store.QUEUED, *gone)
-    return Queues(r).stranded([job_id for job_id, state in zip(ids, states, strict=True) if state == State.QUEUED])
+    return Queues(r).stranded(waiting)  # a timed job still in RQ's scheduled registry is not
 
 
 def sweep(r: redis.Redis, grace_s: float) -> list[str]:

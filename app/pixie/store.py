@@ -36,7 +36,7 @@ NIGHT_MODE = "pixie:night"  # night mode's windows (JSON), schedule.py reads the
 MANUAL_BRIGHTNESS = "pixie:brightness:manual"
 # Recent job ids scored by arrival, newest kept: what `GET /api/v1/jobs` lists.
 JOBS = "pixie:jobs"
-QUEUED = "pixie:queued"  # ids of the API's jobs no worker has started yet
+QUEUED = "pixie:queued"  # ids of the API's jobs no worker has started yet (timed ones too)
 LOST = "pixie:lost"  # job id -> when recovery's sweep first saw it in no queue
 JOBS_MAX = 500
 RECORD = "pixie:job:"
@@ -163,8 +163,7 @@ def create(p: redis.client.Pipeline, job_id: str, delay_s: float | None = None, 
     state = State.SCHEDULED if scheduled else State.QUEUED
     p.hset(record_key(job_id), mapping={"state": state, "created": now, **_mapping(fields)})
     p.expire(record_key(job_id), RECORD_TTL_S + int(delay_s or 0))
-    if not scheduled:  # recovery watches queued jobs; RQ's scheduled registry holds timed ones
-        p.sadd(QUEUED, job_id)
+    p.sadd(QUEUED, job_id)  # recovery watches it (a timed one from when its scheduler enqueues it)
     _index(p, job_id, now)
 
 
