@@ -343,6 +343,28 @@ def test_more_apps_than_display_max_apps_are_refused(make_appliance):
     put_app(appliance, "x2", content={"kind": "clear"}, dwell_s=3)  # an update is no new app
 
 
+def test_an_app_whose_frames_would_pass_the_budget_fails_with_a_reason_and_the_rest_plays(make_appliance):
+    appliance = make_appliance(display_apps_max_bytes=4 * 64 * 32 * 3)  # four frames of 64x32
+    appliance.start_web()
+    appliance.start_worker("1")
+    appliance.start_display()
+    fill_app(appliance, "red", "red", 0.5)
+    rendered(appliance, "red")
+    gif = {"kind": "animation", "data_b64": base64.b64encode(animated("GIF")).decode()}  # three frames
+    put_app(appliance, "rgb", content=gif)
+    wait_for(lambda: appliance.request("GET", "/api/v1/apps/rgb")[1]["error"], what="the render refused")
+    refused = appliance.request("GET", "/api/v1/apps/rgb")[1]
+    assert refused["rendered"] is False and "do not fit" in refused["error"], refused
+    assert "the other apps' take 6 KiB of display.apps_max_bytes (24 KiB)" in refused["error"]
+    assert appliance.request("GET", "/api/v1/apps")[1]["showing"] == "red"
+    appliance.request("DELETE", "/api/v1/apps/red")
+    again = put_app(appliance, "rgb", content=gif)  # the same app: it renders again, and now fits
+    assert again["changed"] is False
+    rendered(appliance, "rgb")
+    assert appliance.request("GET", "/api/v1/apps/rgb")[1]["error"] is None
+    showing(appliance, "rgb")
+
+
 def test_changing_the_rotation_needs_the_token(guarded):
     body = {"content": {"kind": "clear"}}
     for method, path, payload in (("PUT", "/api/v1/apps/t", body), ("DELETE", "/api/v1/apps/t", None),

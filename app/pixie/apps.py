@@ -61,29 +61,43 @@ class Loaded:
     changes_at: float | None  # when it changes by itself: a clock's next minute, a window, a lifetime's end
 
 
-def rotation(r: redis.Redis, v: redis.Redis, panel, default_dwell_s: float, now: float) -> Loaded:
+def rotation(
+    r: redis.Redis, v: redis.Redis, panel, default_dwell_s: float, now: float, known: dict[str, Entry] | None = None
+) -> Loaded:
     """The rotation as stored at `now` (the older frames of an app whose newest are missing play
-    meanwhile; a clock shows the time `now`). The pin is store.pinned's."""
+    meanwhile; a clock shows the time `now`). The pin is store.pinned's. The frames of the `known`
+    entries (the last load's) are taken again where their version has not changed, not fetched."""
+    known = known or {}
     definitions = current(r, v, now)
     when = local(now)
     enabled = [(name, d) for name, d in ordered(definitions) if d["enabled"]]
-    rendered = store.app_frames(v, [name for name, _ in enabled])
+    renders = store.app_renders(v, [name for name, _ in enabled])
     entries, missing = [], {}
     moments = [m for d in definitions.values() if (m := expires(d)) is not None]
+    playable = []
     for name, definition in enabled:
-        if rendered.get(name, (0,))[0] < definition["rev"]:
+        if renders[name].rev < definition["rev"]:
             missing[name] = definition["rev"]
         if windows := schedule.parse(definition.get("schedule", [])):
             if (boundary := schedule.next_boundary(windows, when)) is not None:
                 moments.append(boundary.timestamp())
-        if name not in rendered or not schedule.is_open(windows, when):
-            continue
-        parsed = unpack(rendered[name][1])
-        frames, holds = parsed.frames, parsed.hold_us
+        if renders[name].rev and schedule.is_open(windows, when):
+            playable.append((name, definition))
+    fetched = store.app_frames(
+        v, [name for name, _ in playable if name not in known or known[name].rev != renders[name].rev]
+    )
+    for name, definition in playable:
+        if name in fetched:
+            parsed = unpack(fetched[name][1])
+            rev, frames, holds = fetched[name][0], parsed.frames, parsed.hold_us
+        elif name in known:
+            rev, frames, holds = known[name].rev, known[name].frames, known[name].holds
+        else:
+            continue  # deleted meanwhile
         if definition["content"]["kind"] == Kind.CLOCK:
             face = SimpleNamespace(**{"timezone": None, **definition["content"]})  # stored without its Nones
             frames = [render.clock_face(face, panel.width, panel.height, now)]
             moments.append((now // 60 + 1) * 60)
         dwell = definition["dwell_s"] or (default_dwell_s if len(frames) == 1 else None)
-        entries.append(Entry(name, rendered[name][0], frames, holds, dwell))
+        entries.append(Entry(name, rev, frames, holds, dwell))
     return Loaded(entries, missing, min(moments, default=None))

@@ -99,6 +99,10 @@ class Display:
     heartbeat_max_age_s: float = 10.0
     # The rotation's apps are kept in the durable Redis with their files: a bound on what it holds.
     max_apps: int = 32
+    # The apps' rendered frames, all together (the display holds the enabled ones in memory, the
+    # volatile Redis all of them): 48 MiB is 8,192 frames of 64x32. A render that would pass it
+    # fails with a reason, and the app keeps its previous frames.
+    apps_max_bytes: int = 48 * 1024 * 1024
 
 
 @dataclass
@@ -196,6 +200,7 @@ def validate(config: Config) -> None:
         (config.worker.job_timeout_s > 0, "worker.job_timeout_s must be positive"),
         (config.render.max_frames > 0, "render.max_frames must be positive"),
         (config.render.cache_max_bytes > 0, "render.cache_max_bytes must be positive"),
+        (config.display.apps_max_bytes > 0, "display.apps_max_bytes must be positive"),
     ]
     for ok, message in checks:
         if not ok:

@@ -22,6 +22,7 @@ from . import apps, render, schedule, store
 from . import config as configuration
 from .backends import open_backend
 from .player import Apps, Brightness, Dismiss, Idle, NewWork, Player, Skip
+from .rotation import Entry
 
 log = logging.getLogger("pixie.display")
 WATCH_INTERVAL_S = 0.05
@@ -43,6 +44,7 @@ class Watcher:
         self.next_brightness = 0.0
         self.apps_loaded = False  # since the last (re)connection to Redis
         self.apps_change_at: float | None = None  # apps.Loaded.changes_at
+        self.apps: dict[str, Entry] = {}  # the last load's: their frames are not fetched again
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -98,7 +100,8 @@ class Watcher:
         """The apps' frames to the player; on a first load, a render of any app whose frames are missing."""
         r, v = self.player.r, self.player.v
         config = self.config
-        loaded = apps.rotation(r, v, config.panel, config.display.default_duration_s, time.time())
+        loaded = apps.rotation(r, v, config.panel, config.display.default_duration_s, time.time(), self.apps)
+        self.apps = {entry.name: entry for entry in loaded.entries}
         self.apps_change_at = loaded.changes_at
         self.player.commands.put(Apps(loaded.entries, at_once, store.pinned(r), refresh))
         if loaded.missing and not self.apps_loaded:

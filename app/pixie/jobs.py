@@ -15,6 +15,7 @@ import base64
 import binascii
 import functools
 import json
+import logging
 import time
 
 from rq import get_current_job
@@ -24,6 +25,8 @@ from . import render, store, stream
 from . import spec as specs
 from .playback import play_length
 from .vocabulary import Kind, State
+
+log = logging.getLogger("pixie.jobs")
 
 
 @functools.cache
@@ -81,11 +84,29 @@ def render_app(name: str, rev: int) -> dict:
     spec = specs.parse(definition["content"])
     media_bytes = store.get_app_media(r, name) if isinstance(spec, specs.Media) else None
     panel = config.panel
-    rendered = render.render(spec, media_bytes, panel.width, panel.height, config.render, time.time())
     v = volatile(r)
-    if store.put_app_frames(v, name, rev, stream.pack(panel.width, panel.height, rendered)):
+    try:
+        rendered = render.render(spec, media_bytes, panel.width, panel.height, config.render, time.time())
+    except ValueError as e:  # render's limits; the media was checked when the app was put
+        return _app_failed(v, name, rev, str(e))
+    blob = stream.pack(panel.width, panel.height, rendered)
+    others = sum(x.size for other, x in store.app_renders(v, list(store.get_apps(r))).items() if other != name)
+    budget = config.display.apps_max_bytes
+    if others + len(blob) > budget:
+        reason = (
+            f"its {len(rendered)} frames ({len(blob) // 1024} KiB) do not fit: the other apps' take"
+            f" {others // 1024} KiB of display.apps_max_bytes ({budget // 1024} KiB)"
+        )
+        return _app_failed(v, name, rev, reason)
+    if store.put_app_frames(v, name, rev, blob):
         store.send(v, apps=name, now=definition["now"])
     return {"frames": len(rendered)}
+
+
+def _app_failed(v, name: str, rev: int, reason: str) -> dict:
+    store.put_app_error(v, name, rev, reason)
+    log.warning("app %s rev %d not rendered: %s", name, rev, reason)
+    return {"failed": reason}
 
 
 def show_clock(**options) -> dict:

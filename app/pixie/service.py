@@ -75,6 +75,7 @@ class AppState(BaseModel):
     expires: float | None = Field(None, description="with a lifetime: when it deletes itself unless put again")
     rev: int = Field(description="its version: every change takes a higher number")
     rendered: bool = Field(description="this version's frames are ready (until then the previous ones show)")
+    error: str | None = Field(None, description="why this version could not be rendered (the previous frames show)")
     changed: bool | None = Field(None, description="answering a PUT: false if the app was already so")
 
 
@@ -254,8 +255,8 @@ class JobService:
     def apps(self) -> Rotation:
         now = time.time()
         ordered = apps.ordered(apps.current(self.r, self.v, now))
-        rendered = store.app_revs(self.v, [name for name, _ in ordered])
-        listed = [self._app_state(name, d, rendered.get(name, 0), now) for name, d in ordered]
+        renders = store.app_renders(self.v, [name for name, _ in ordered])
+        listed = [self._app_state(name, d, renders[name], now) for name, d in ordered]
         showing = (store.get_json(self.v, store.HEARTBEAT) or {}).get("app")
         playable = [a.name for a in listed if a.enabled and a.on_schedule]
         pinned = store.pinned(self.r)
@@ -269,7 +270,7 @@ class JobService:
         definition = apps.current(self.r, self.v, now).get(name)
         if definition is None:
             raise errors.NotFound(f"no app {name}")
-        return self._app_state(name, definition, store.app_revs(self.v, [name]).get(name, 0), now)
+        return self._app_state(name, definition, store.app_renders(self.v, [name])[name], now)
 
     @_available
     def put_app(self, name: str, app: specs.App) -> AppState:
@@ -298,14 +299,17 @@ class JobService:
             if app.lifetime_s:
                 stored = store.touch_app(self.r, name, {**stored, "updated": now})
                 store.send(self.v, apps=name)
-            return self._app_state(name, stored, store.app_revs(self.v, [name])[name], now, changed=False)
+            rendered = store.app_renders(self.v, [name])[name]
+            if rendered.failed_rev >= stored["rev"]:  # it may fit now: try again (nothing to write)
+                self.queues.render_app(name, stored["rev"], store.RECORD_TTL_S)
+            return self._app_state(name, stored, rendered, now, changed=False)
         definition.update(now=app.now, updated=now)
         rev = store.put_app(self.r, name, definition, media, apps.make_room(others, position))
         if not app.enabled:
             store.unpin(self.r, name)
         self.queues.render_app(name, rev, store.RECORD_TTL_S)
         log.info("app %s rev %d saved", name, rev)
-        return self._app_state(name, {**definition, "rev": rev}, 0, now, changed=True)
+        return self._app_state(name, {**definition, "rev": rev}, store.AppRender(), now, changed=True)
 
     def _app_media(self, name: str, content, exists: bool) -> bytes | None:
         """An image or animation app's file: the one sent, or (on an update that leaves it out) the one it has."""
@@ -356,7 +360,9 @@ class JobService:
         return self.apps()
 
     @staticmethod
-    def _app_state(name: str, definition: dict, rendered_rev: int, now: float, changed: bool | None = None) -> AppState:
+    def _app_state(
+        name: str, definition: dict, rendered: store.AppRender, now: float, changed: bool | None = None
+    ) -> AppState:
         fields = {k: definition[k] for k in ("content", "dwell_s", "enabled", "position", "rev")}
         return AppState(
             name=name,
@@ -364,7 +370,8 @@ class JobService:
             on_schedule=apps.on_schedule(definition, apps.local(now)),
             lifetime_s=definition.get("lifetime_s"),
             expires=apps.expires(definition),
-            rendered=rendered_rev >= definition["rev"],
+            rendered=rendered.rev >= definition["rev"],
+            error=rendered.error if rendered.failed_rev >= definition["rev"] else None,
             changed=changed,
             **fields,
         )

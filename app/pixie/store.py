@@ -16,6 +16,7 @@ this file tell the same story. Each key lives in one of two Redis servers:
 import hashlib
 import json
 import time
+from dataclasses import dataclass
 
 import redis
 
@@ -383,6 +384,7 @@ _PUT_APP_FRAMES = """
 local current = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
 if tonumber(ARGV[1]) <= current then return 0 end
 redis.call('HSET', KEYS[1], 'rev', ARGV[1], 'stream', ARGV[2])
+redis.call('HDEL', KEYS[1], 'failed_rev', 'error')
 return 1
 """
 
@@ -400,12 +402,30 @@ def app_frames(v: redis.Redis, names: list[str]) -> dict[str, tuple[int, bytes]]
     return {name: (int(rev), blob) for name, (rev, blob) in zip(names, found, strict=True) if rev and blob}
 
 
-def app_revs(v: redis.Redis, names: list[str]) -> dict[str, int]:
-    """The rev each of these apps' frames were rendered from (0: none yet)."""
+@dataclass(frozen=True)
+class AppRender:
+    rev: int = 0  # the version its frames are of (0: none yet)
+    size: int = 0  # their bytes
+    failed_rev: int = 0  # the newest version that could not be rendered, and why
+    error: str | None = None
+
+
+def app_renders(v: redis.Redis, names: list[str]) -> dict[str, AppRender]:
+    """What each of these apps has rendered, without its frames."""
     with v.pipeline(transaction=False) as p:
         for name in names:
-            p.hget(app_frames_key(name), "rev")
-        return {name: int(rev or 0) for name, rev in zip(names, p.execute(), strict=True)}
+            p.hmget(app_frames_key(name), "rev", "failed_rev", "error")
+            p.hstrlen(app_frames_key(name), "stream")
+        found = p.execute()
+    return {
+        name: AppRender(int(rev or 0), size, int(failed or 0), error.decode() if error else None)
+        for name, (rev, failed, error), size in zip(names, found[0::2], found[1::2], strict=True)
+    }
+
+
+def put_app_error(v: redis.Redis, name: str, rev: int, reason: str) -> None:
+    """Version `rev` of an app could not be rendered (its older frames, if any, stay)."""
+    v.hset(app_frames_key(name), mapping={"failed_rev": rev, "error": reason})
 
 
 def pinned(r: redis.Redis) -> str | None:
