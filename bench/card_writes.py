@@ -22,13 +22,11 @@ append-only file grew and the fsyncs it made (strace), while idle, while a
 commands wrote while idle (rq's own bookkeeping among them).
 """
 
-import argparse
 import json
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -38,7 +36,7 @@ import redis
 from pixie.local import Processes, headless_env
 from testsupport.servers import answers, free_port, redis_server, wait_for
 
-from .harness import ROOT, _gif
+from .harness import _gif, cli, workdir
 
 RQ_EVERY_30_S = {"PIXIE_WORKER_TTL_S": "30", "PIXIE_WORKER_MAINTENANCE_INTERVAL_S": "30"}
 STOCK_WORKER = {"PIXIE_WORKER_WORKER_CLASS": "rq.worker.SimpleWorker"}  # rq's own scheduler with it
@@ -211,21 +209,12 @@ def table(figures: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true", help="tiny windows: checks the harness, not the numbers")
-    parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "bench")
-    args = parser.parse_args()
+    args = cli(__doc__)
     if not shutil.which("strace"):
         sys.exit("bench.card_writes: needs strace (apt-get install strace) to count fsyncs")
-    args.out.mkdir(parents=True, exist_ok=True)
     sizes = SIZES["smoke" if args.smoke else "full"]
-    work = Path(tempfile.mkdtemp(prefix="pixie-card-"))
-    try:
+    with workdir("pixie-card-") as work:
         figures = run(sizes, work)
-    except BaseException:
-        print(f"logs kept in {work}", file=sys.stderr)
-        raise
-    shutil.rmtree(work, ignore_errors=True)
     (args.out / "card_writes.json").write_text(json.dumps({"sizes": sizes, "figures": figures}, indent=2))
     print(table(figures))
     print(f"\nwrote {args.out / 'card_writes.json'}")

@@ -8,6 +8,7 @@ Real HTTP, real Redis, real `rq worker` processes.
 
 import argparse
 import base64
+import contextlib
 import io
 import json
 import os
@@ -88,14 +89,18 @@ class Stack:
         self.workers = n
         wait_for(lambda: self.r.scard("rq:workers") == n, f"{self.name}: {n} workers")
 
-    def post(self, job: dict) -> tuple[int, str]:
-        path = "/api/v1/jobs" if self.name == "pixie" else "/jobs"
-        request = urllib.request.Request(
-            self.url + path, json.dumps(job).encode(), {"Content-Type": "application/json"}, method="POST"
-        )
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        """(when it was sent, in time_ns; the JSON answer)."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data, {"Content-Type": "application/json"}, method=method)
         t0 = time.time_ns()
         with urllib.request.urlopen(request, timeout=30) as response:
-            return t0, json.loads(response.read())["id"]
+            answer = response.read()
+        return t0, json.loads(answer) if answer else {}
+
+    def post(self, job: dict) -> tuple[int, str]:
+        t0, answer = self.request("POST", "/api/v1/jobs" if self.name == "pixie" else "/jobs", job)
+        return t0, answer["id"]
 
     def enqueue_direct(self, jobs: list[dict]) -> None:
         """Seed a deep queue quickly, the way each design's producers enqueue."""
@@ -341,32 +346,45 @@ SIZES = {
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the harness, not the speed")
+def cli(doc: str) -> argparse.Namespace:
+    """Every benchmark's options: --smoke (tiny sizes), --out (made), --seed."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the harness, not the numbers")
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "bench")
     parser.add_argument("--seed", type=int, default=int(time.time()))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    sizes = SIZES["smoke" if args.smoke else "full"]
-    work = Path(tempfile.mkdtemp(prefix="pixie-bench-"))
-    stacks = [Stack("baseline", work), Stack("pixie", work)]
+    return args
+
+
+@contextlib.contextmanager
+def workdir(prefix: str):
+    """A scratch folder for the stacks' logs and recordings: removed after a run, kept after a failure."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     try:
-        for stack in stacks:
-            stack.start(workers=2)
-        bench = Bench(stacks, sizes, args.seed)
-        for figure in (bench.latency, bench.pacing, bench.throughput, bench.depth):
-            print(f"running {figure.__name__} …", file=sys.stderr, flush=True)
-            figure()
-        memory = {stack.name: stack.memory() for stack in stacks}
+        yield work
     except BaseException:
         print(f"logs and recordings kept in {work}", file=sys.stderr)
         raise
-    else:
-        shutil.rmtree(work, ignore_errors=True)
-    finally:
-        for stack in stacks:
-            stack.stop()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    args = cli(__doc__)
+    sizes = SIZES["smoke" if args.smoke else "full"]
+    with workdir("pixie-bench-") as work:
+        stacks = [Stack("baseline", work), Stack("pixie", work)]
+        try:
+            for stack in stacks:
+                stack.start(workers=2)
+            bench = Bench(stacks, sizes, args.seed)
+            for figure in (bench.latency, bench.pacing, bench.throughput, bench.depth):
+                print(f"running {figure.__name__} …", file=sys.stderr, flush=True)
+                figure()
+            memory = {stack.name: stack.memory() for stack in stacks}
+        finally:
+            for stack in stacks:
+                stack.stop()
     report = {
         "machine": machine(),
         "sizes": sizes,

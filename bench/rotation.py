@@ -15,22 +15,27 @@ alternating blocks (or sample by sample):
   display, swapped in at once). Baseline: `POST` of a high-priority job with
   the same content;
 - durable writes per turn: what the durable Redis (the card, on the device)
-  takes for each turn of the rotation, against each job of the baseline.
+  takes for each turn of the rotation, against each job of the baseline;
+- many apps: the display's memory with the rotation's frames at their budget
+  (display.apps_max_bytes: 32 animation apps), against no apps; and the
+  watcher's reload of the rotation (each minute with a clock app, at each
+  window's opening), which takes the frames of unchanged apps from its last
+  load, against fetching every app's frames again, in ms.
 """
 
-import argparse
 import json
 import random
-import shutil
-import sys
-import tempfile
 import time
-import urllib.request
-from pathlib import Path
+from types import SimpleNamespace
 
-from .harness import ROOT, Stack, machine, summary
+from pixie import apps
 
-SIZES = {"full": {"boundaries": 200, "blocks": 4, "updates": 50}, "smoke": {"boundaries": 6, "blocks": 2, "updates": 3}}
+from .harness import Stack, _gif, cli, machine, summary, workdir
+
+SIZES = {
+    "full": {"boundaries": 200, "blocks": 4, "updates": 50, "apps": 32, "frames": 250, "reloads": 50},
+    "smoke": {"boundaries": 6, "blocks": 2, "updates": 3, "apps": 2, "frames": 5, "reloads": 3},
+}
 DWELL_S = 0.25
 W, H = 64, 32
 
@@ -43,23 +48,21 @@ def hex_of(rgb) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
-def call(stack: Stack, method: str, path: str, body: dict | None = None) -> int:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(stack.url + path, data, {"Content-Type": "application/json"}, method=method)
-    t0 = time.time_ns()
-    with urllib.request.urlopen(request, timeout=30) as response:
-        response.read()
-    return t0
-
-
-def get(stack: Stack, path: str) -> dict:
-    with urllib.request.urlopen(stack.url + path, timeout=30) as response:
-        return json.loads(response.read())
-
-
 def put_fill(stack: Stack, name: str, rgb, dwell_s: float, now: bool = False) -> int:
     body = {"content": {"kind": "fill", "color": hex_of(rgb)}, "dwell_s": dwell_s, "now": now}
-    return call(stack, "PUT", f"/api/v1/apps/{name}", body)
+    return stack.request("PUT", f"/api/v1/apps/{name}", body)[0]
+
+
+def all_rendered(stack: Stack) -> bool:
+    listed = stack.request("GET", "/api/v1/apps")[1]["apps"]
+    if failed := [a["error"] for a in listed if a["error"]]:
+        raise RuntimeError(f"apps not rendered: {failed}")
+    return all(app["rendered"] for app in listed)
+
+
+def delete_apps(stack: Stack) -> None:
+    for app in stack.request("GET", "/api/v1/apps")[1]["apps"]:
+        stack.request("DELETE", f"/api/v1/apps/{app['name']}")
 
 
 def lateness_ms(frames: list[tuple[int, bytes]], colours: set[bytes], dwell_s: float) -> list[float]:
@@ -84,7 +87,7 @@ def boundary(stack: Stack, sizes: dict) -> tuple[dict[str, list[float]], dict[st
         # Rotation: two apps in turn, each for DWELL_S.
         put_fill(stack, "bench-red", red, DWELL_S)
         put_fill(stack, "bench-blue", blue, DWELL_S)
-        while not all(app["rendered"] for app in get(stack, "/api/v1/apps")["apps"]):
+        while not all_rendered(stack):
             time.sleep(0.05)
         stack.read()
         mark, dirty = len(stack.frames), writes(stack)
@@ -94,8 +97,7 @@ def boundary(stack: Stack, sizes: dict) -> tuple[dict[str, list[float]], dict[st
         late = lateness_ms(stack.frames[mark:], colours, DWELL_S)
         written["pixie"].append((writes(stack) - dirty) / len(late))
         samples["pixie"] += late[1:]  # the first began before the mark
-        for name in ("bench-red", "bench-blue"):
-            call(stack, "DELETE", f"/api/v1/apps/{name}")
+        delete_apps(stack)
         # Baseline: the same content as jobs queued back to back, rendered while a black job plays.
         stack.read()
         mark, dirty = len(stack.frames), writes(stack)
@@ -133,42 +135,67 @@ def update(stack: Stack, sizes: dict, rng: random.Random) -> dict[str, list[floa
                 while not stack.done(job):
                     time.sleep(0.01)
             samples[config].append((shown - t0) / 1e6)
-    call(stack, "DELETE", "/api/v1/apps/bench-update")
+    delete_apps(stack)
     return samples
 
 
+def many_apps(stack: Stack, sizes: dict) -> tuple[dict, dict[str, list[float]]]:
+    """The display's memory (PSS, MB) without apps and with `apps` animations of `frames` frames each;
+    then the watcher's reload timed both ways, in this process against the same Redis."""
+    memory = {"baseline": stack.memory()["display"]["pss_mb"]}
+    for i in range(sizes["apps"]):
+        colours = [(i * 7 % 256, f % 256, 255 - f % 256) for f in range(sizes["frames"])]  # no two frames alike
+        body = {"content": {"kind": "animation", "data_b64": _gif(colours, 50)}}
+        stack.request("PUT", f"/api/v1/apps/bench-many-{i}", body)
+    while not all_rendered(stack):
+        time.sleep(0.2)
+    time.sleep(2)  # the display's watcher loads them
+    memory["pixie"] = stack.memory()["display"]["pss_mb"]
+    panel = SimpleNamespace(width=W, height=H)
+    known = {e.name: e for e in apps.rotation(stack.r, stack.v, panel, 5.0, time.time()).entries}
+    samples = {"baseline": [], "pixie": []}
+    for _ in range(sizes["reloads"]):
+        for config, last in (("baseline", None), ("pixie", known)):
+            t0 = time.perf_counter()
+            loaded = apps.rotation(stack.r, stack.v, panel, 5.0, time.time(), last)
+            samples[config].append((time.perf_counter() - t0) * 1000)
+            assert len(loaded.entries) == sizes["apps"]
+    delete_apps(stack)
+    return memory, samples
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the harness, not the speed")
-    parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "bench")
-    parser.add_argument("--seed", type=int, default=int(time.time()))
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = cli(__doc__)
     sizes = SIZES["smoke" if args.smoke else "full"]
-    work = Path(tempfile.mkdtemp(prefix="pixie-bench-rotation-"))
-    stack = Stack("pixie", work)
-    try:
-        stack.start(workers=2)
-        rng = random.Random(args.seed)
-        late, written = boundary(stack, sizes)
-        samples = {"boundary_late_ms": late, "durable_writes_per_turn": written}
-        samples["update_to_panel_ms"] = update(stack, sizes, rng)
-    except BaseException:
-        print(f"logs and recordings kept in {work}", file=sys.stderr)
-        raise
-    else:
-        shutil.rmtree(work, ignore_errors=True)
-    finally:
-        stack.stop()
+    with workdir("pixie-bench-rotation-") as work:
+        stack = Stack("pixie", work)
+        try:
+            stack.start(workers=2)
+            rng = random.Random(args.seed)
+            late, written = boundary(stack, sizes)
+            samples = {"boundary_late_ms": late, "durable_writes_per_turn": written}
+            samples["update_to_panel_ms"] = update(stack, sizes, rng)
+            memory, samples["reload_ms"] = many_apps(stack, sizes)
+        finally:
+            stack.stop()
     figures = {name: {config: summary(values) for config, values in per.items()} for name, per in samples.items()}
-    report = {"machine": machine(), "sizes": sizes, "dwell_s": DWELL_S, "figures": figures, "samples": samples}
+    report = {
+        "machine": machine(),
+        "sizes": sizes,
+        "dwell_s": DWELL_S,
+        "figures": figures,
+        "display_pss_mb": memory,
+        "samples": samples,
+    }
     (args.out / "rotation.json").write_text(json.dumps(report, indent=2))
-    print(f"{'figure':<22}{'baseline median':>17}{'p99':>9}{'pixie median':>15}{'p99':>9}{'n':>6}")
+    print(f"{'figure':<24}{'baseline median':>17}{'p99':>9}{'pixie median':>15}{'p99':>9}{'n':>6}")
     for name, per in figures.items():
         b, p = per["baseline"], per["pixie"]
-        print(f"{name:<22}{b['median']:>17}{b['p99']:>9}{p['median']:>15}{p['p99']:>9}{p['n']:>6}")
-    print("baseline: jobs queued back to back (boundary), a high-priority job (update); pixie: the rotation's apps")
-    print(f"\nwrote {args.out / 'rotation.json'}")
+        print(f"{name:<24}{b['median']:>17}{b['p99']:>9}{p['median']:>15}{p['p99']:>9}{p['n']:>6}")
+    print(f"{'display PSS, MB':<24}{memory['baseline']:>17}{'':>9}{memory['pixie']:>15}")
+    print("baseline: jobs queued back to back (boundary), a high-priority job (update), every app's frames")
+    print(f"fetched again (reload), no apps (PSS); pixie: the rotation's apps, {sizes['apps']} x {sizes['frames']}")
+    print(f"frames for the reload and PSS\nwrote {args.out / 'rotation.json'}")
 
 
 if __name__ == "__main__":

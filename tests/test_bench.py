@@ -53,8 +53,10 @@ def test_card_writes_smoke_run_measures_every_layout(tmp_path):
 def test_rotation_smoke_run_measures_both_figures_beside_their_baselines(tmp_path):
     result = smoke("bench.rotation", tmp_path)
     figures = json.loads((tmp_path / "rotation.json").read_text())["figures"]
-    assert set(figures) == {"boundary_late_ms", "durable_writes_per_turn", "update_to_panel_ms"}
+    assert set(figures) == {"boundary_late_ms", "durable_writes_per_turn", "update_to_panel_ms", "reload_ms"}
     for per in figures.values():
         assert per["baseline"]["n"] > 0 and per["pixie"]["n"] > 0
         assert per["pixie"]["median"] is not None
+    memory = json.loads((tmp_path / "rotation.json").read_text())["display_pss_mb"]
+    assert memory["baseline"] > 0 and memory["pixie"] > 0
     assert "baseline median" in result.stdout
