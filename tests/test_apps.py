@@ -207,6 +207,24 @@ def test_a_clock_app_shows_the_time_in_its_zone(stack):
     wait_for(lambda: stack.frames()[-1][1] in (face(now), face(now + 60)), timeout=5, what="Tokyo's time")
 
 
+def test_a_countdown_app_shows_a_new_face_each_second_until_its_time(stack):
+    to = math.ceil(time.time()) + 5
+    put_app(stack, "launch", content={"kind": "countdown", "to": datetime.fromtimestamp(to).isoformat()}, dwell_s=30)
+    rendered(stack, "launch")
+    showing(stack, "launch")
+    mark = len(stack.frames())
+    wait_for(lambda: time.time() > to + 2, timeout=20, what="its time passed")
+    changes, last = [], None
+    for ns, frame in stack.frames()[mark:]:
+        if frame != last:
+            changes.append(ns / 1e9)
+            last = frame
+    ticks = changes[1:]  # the first was on screen before the mark
+    assert len(ticks) >= 2, changes
+    assert all(abs(t - round(t)) < 0.25 for t in ticks), [t % 1 for t in ticks]  # at the whole seconds
+    assert max(ticks) < to + 0.25  # 00:00 stays
+
+
 def wall(epoch: float) -> str:
     """HH:MM:SS in the device's zone (the appliance's processes share this one's)."""
     return datetime.fromtimestamp(epoch).astimezone().strftime("%H:%M:%S")
@@ -299,6 +317,8 @@ BAD_APPS = [
     ({"content": {"kind": "image", "data_b64": "aGVsbG8="}}, "not an image"),
     ({"content": {"kind": "clock", "timezone": "Mars/Olympus"}}, "content.timezone: Value error, not a time zone"),
     ({"content": {"kind": "clock", "format": "13h"}}, "content.format: Input should be '24h' or '12h'"),
+    ({"content": {"kind": "countdown", "to": "soon"}}, "content.to: Value error, not an ISO 8601 date-time"),
+    ({"content": {"kind": "countdown"}}, "content.to: Field required"),
     ({"content": {"kind": "clear"}, "schedule": [{"start": "25:00", "end": "07:00"}]}, "schedule.0.start: String"),
     ({"content": {"kind": "clear"}, "schedule": [{"start": "07:00"}]}, "schedule.0.end: Field required"),
     (

@@ -433,6 +433,10 @@ def test_app_sets_lists_skips_and_removes_rotation_apps(stack, cli, tmp_path):
         assert (late["schedule"][0]["days"], late["lifetime_s"], late["on_schedule"]) == (["sun"], 600, False)
         assert "is not START-END" in cli("app", "set", "x", "--fill", "red", "--window", "07:00").stderr
         ok(cli("app", "rm", "late", host=stack.url))
+        ok(cli("app", "set", "newyear", "--countdown", "2027-01-01T00:00", "-c", "gold", host=stack.url))
+        countdown = stack.request("GET", "/api/v1/apps/newyear")[1]["content"]
+        assert countdown == {"kind": "countdown", "to": "2027-01-01T00:00", "color": "#ffd700"}
+        ok(cli("app", "rm", "newyear", host=stack.url))
         ok(cli("app", "rm", "time", host=stack.url))
         ok(cli("app", "rm", "green", host=stack.url))
         assert "green" not in ok(cli("app", "list", host=stack.url)).stdout

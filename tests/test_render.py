@@ -132,3 +132,32 @@ def test_a_clock_shows_the_time_in_its_time_zone_and_format():
     assert (255, 0, 0) in set(zip(red[0::3], red[1::3], red[2::3], strict=True))
     with pytest.raises(specs.SpecError, match="timezone: Value error, not a time zone: 'Mars/Olympus'"):
         specs.parse({"kind": "clock", "timezone": "Mars/Olympus"})
+
+
+def test_a_countdown_shows_the_seconds_left_then_minutes_past_a_day_then_zero():
+    to = 1_796_558_400.0  # 2026-12-06 12:00 UTC
+    spec = specs.parse({"kind": "countdown", "to": "2026-12-06T12:00:00+00:00"})
+
+    def face(now):
+        return render.countdown_face(spec, 64, 32, now)
+
+    assert face(to - 5) != face(to - 4) != face(to - 3)  # a new face each second
+    assert face(to - 4.5) == face(to - 4.9)  # whole seconds, rounded up: 5 left
+    assert face(to) == face(to + 3600) != face(to - 1)  # 00:00 once it has come
+    days = to - 2 * 86400
+    assert face(days - 10) == face(days - 50) != face(days - 70)  # past a day: minutes
+    assert face(to - 3) == render.countdown_face(  # the time left decides, wherever `to` is
+        specs.parse({"kind": "countdown", "to": "2026-12-06T13:00:00+01:00"}), 64, 32, to - 3
+    )
+    assert render.face(spec, 64, 32, to - 2.5)[1] == to - 2  # its next face, at the next second
+    assert render.face(spec, 64, 32, to + 1)[1] is None  # done: no more faces
+
+
+def test_a_countdown_job_is_a_frame_a_second_for_its_duration():
+    to = 1_796_558_400.0
+    spec = specs.parse({"kind": "countdown", "to": "2026-12-06T12:00:00+00:00", "duration_s": 4})
+    frames = render.render(spec, None, 64, 32, Render(), to - 3)
+    assert [hold for _, hold in frames] == [1_000_000] * 4
+    assert len({frame for frame, _ in frames[:3]}) == 3 and frames[3][0] == render.countdown_face(spec, 64, 32, to)
+    with pytest.raises(specs.SpecError, match="to: Value error, not an ISO 8601 date-time: 'soon'"):
+        specs.parse({"kind": "countdown", "to": "soon"})

@@ -11,7 +11,7 @@ import redis
 from . import render, schedule, store
 from .rotation import Entry
 from .stream import unpack
-from .vocabulary import Kind
+from .vocabulary import FACES
 
 log = logging.getLogger("pixie.apps")
 
@@ -58,7 +58,7 @@ def local(now: float) -> datetime:
 class Loaded:
     entries: list[Entry]  # the enabled apps on schedule that have frames, in order
     missing: dict[str, int]  # enabled apps whose newest frames are missing: name -> the rev to render
-    changes_at: float | None  # when it changes by itself: a clock's next minute, a window, a lifetime's end
+    changes_at: float | None  # when it changes by itself: a face's next (clock, countdown), a window, a lifetime's end
 
 
 def rotation(
@@ -94,10 +94,11 @@ def rotation(
             rev, frames, holds = known[name].rev, known[name].frames, known[name].holds
         else:
             continue  # deleted meanwhile
-        if definition["content"]["kind"] == Kind.CLOCK:
-            face = SimpleNamespace(**{"timezone": None, **definition["content"]})  # stored without its Nones
-            frames = [render.clock_face(face, panel.width, panel.height, now)]
-            moments.append((now // 60 + 1) * 60)
+        if definition["content"]["kind"] in FACES:
+            spec = SimpleNamespace(**{"timezone": None, **definition["content"]})  # stored without its Nones
+            frame, changes = render.face(spec, panel.width, panel.height, now)
+            frames = [frame]
+            moments += [changes] if changes is not None else []
         dwell = definition["dwell_s"] or (default_dwell_s if len(frames) == 1 else None)
         entries.append(Entry(name, rev, frames, holds, dwell))
     return Loaded(entries, missing, min(moments, default=None))

@@ -314,11 +314,13 @@ def cmd_schedule(device: Device, args) -> int:
 
 
 def app_content(args) -> dict:
-    """--text, --fill, --clock or --file: what the app shows."""
+    """--text, --fill, --clock, --countdown or --file: what the app shows."""
     if args.text is not None:
         return {"kind": "text", "text": args.text, "color": args.color}
     if args.fill is not None:
         return {"kind": "fill", "color": args.fill}
+    if args.countdown is not None:
+        return {"kind": "countdown", "to": args.countdown, "color": args.color}
     if args.clock is not None:
         return {"kind": "clock", "format": args.clock, "color": args.color} | (
             {"timezone": args.timezone} if args.timezone else {}
@@ -561,6 +563,9 @@ def _panel(sub) -> None:
     content.add_argument("--fill", metavar="COLOR", help="fill the panel with a colour")
     content.add_argument("--file", help="show an image, or play a GIF / animated WebP")
     content.add_argument("--clock", choices=("24h", "12h"), help="show the time, drawn again each minute")
+    content.add_argument(
+        "--countdown", metavar="TIME", help="the time left until TIME (ISO 8601, e.g. 2027-01-01T00:00)"
+    )
     set_.add_argument("-c", "--color", default="#ffffff", help="the text's or clock's colour (default white)")
     set_.add_argument("--timezone", help="the clock's, e.g. Europe/Berlin (default: the device's)")
     set_.add_argument("--kind", choices=("image", "animation"), help="for --file; default: by its suffix")

@@ -6,8 +6,8 @@ for the display's commands (new work, dismiss, brightness, the rotation's
 apps and skips), hands them to the loop as typed commands, keeps the heartbeat and the live preview, applies
 night mode (each second: the brightness schedule.py says for now), draws
 the idle clock once a minute, and loads the rotation again whenever it
-changes by itself (a clock app's next minute, an app's window opening or
-closing, an app's lifetime ending).
+changes by itself (a clock app's next minute, a countdown's next second,
+an app's window opening or closing, an app's lifetime ending).
 """
 
 import json

@@ -113,6 +113,10 @@ def show_clock(**options) -> dict:
     return run("clock", options)
 
 
+def show_countdown(**options) -> dict:
+    return run("countdown", options)
+
+
 def run(kind: str, options: dict) -> dict:
     job = get_current_job()
     r = job.connection
@@ -134,7 +138,8 @@ def run(kind: str, options: dict) -> dict:
             media_id,
             f"{panel.width}x{panel.height}",
             str(render.VERSION),
-            str(int(now // 60)) if spec.kind == Kind.CLOCK else "",  # a clock's face is this minute's
+            # a clock's face is this minute's, a countdown's this second's
+            {Kind.CLOCK: str(int(now // 60)), Kind.COUNTDOWN: str(int(now))}.get(spec.kind, ""),
         )
     )
     cached = store.touch_stream(v, key)

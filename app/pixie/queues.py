@@ -25,6 +25,7 @@ FUNCTIONS = {
     Kind.PATTERN: "pixie.jobs.show_pattern",
     Kind.DEMO: "pixie.jobs.demo",
     Kind.CLOCK: "pixie.jobs.show_clock",
+    Kind.COUNTDOWN: "pixie.jobs.show_countdown",
 }
 # RQ's statuses in pixie's words; anything later than "started" is pixie's own record's business.
 _STATES = {

@@ -96,6 +96,9 @@ def render(spec, media: bytes | None, width: int, height: int, limits, now: floa
         frames = [(pattern(spec.pattern, width, height).tobytes(), STILL_HOLD_US)]
     elif kind == "clock":
         frames = [(clock_face(spec, width, height, now), STILL_HOLD_US)]
+    elif kind == "countdown":
+        seconds = min(limits.max_frames, int(limits.max_animation_s), math.ceil(spec.duration_s or COUNTDOWN_JOB_S))
+        frames = [(countdown_face(spec, width, height, now + i), 1_000_000) for i in range(seconds)]
     elif kind == "demo":
         frames = [(countdown(i, spec.n, width, height).tobytes(), 1_000_000) for i in range(spec.n, -1, -1)]
     else:
@@ -204,7 +207,35 @@ def clock_face(spec, width: int, height: int, now: float) -> bytes:
     zone = ZoneInfo(spec.timezone) if spec.timezone else None
     moment = datetime.fromtimestamp(now, zone) if zone else datetime.fromtimestamp(now).astimezone()
     stamp = moment.strftime(CLOCK_FORMATS[spec.format]).removeprefix("0" if spec.format == "12h" else "")
+    return _centered(stamp, spec.color, width, height)
+
+
+COUNTDOWN_JOB_S = 10  # a countdown job without a duration_s
+
+
+def countdown_face(spec, width: int, height: int, now: float) -> bytes:
+    """The time left at `now` until spec.to, in whole seconds rounded up (00:00 once it has come)."""
+    left = max(0, math.ceil(datetime.fromisoformat(spec.to).timestamp() - now))  # naive: the device's local time
+    days, rest = divmod(left, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        stamp = f"{days}d {hours:02}:{minutes:02}"
+    else:
+        stamp = f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes:02}:{seconds:02}"
+    return _centered(stamp, spec.color, width, height)
+
+
+def face(spec, width: int, height: int, now: float) -> tuple[bytes, float | None]:
+    """A face drawn from the time (vocabulary.FACES) at `now`, and when it changes next (None: never)."""
+    if spec.kind == "clock":
+        return clock_face(spec, width, height, now), (now // 60 + 1) * 60
+    frame = countdown_face(spec, width, height, now)
+    return frame, (math.floor(now) + 1 if now < datetime.fromisoformat(spec.to).timestamp() else None)
+
+
+def _centered(stamp: str, color: str, width: int, height: int) -> bytes:
     image = Image.new("RGB", (width, height))
     face = font("sans", None, height)
-    ImageDraw.Draw(image).text((width // 2, height // 2), stamp, font=face, fill=spec.color, anchor="mm")
+    ImageDraw.Draw(image).text((width // 2, height // 2), stamp, font=face, fill=color, anchor="mm")
     return image.tobytes()

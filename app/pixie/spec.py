@@ -191,6 +191,27 @@ class TimeWindow(BaseModel):
         return self
 
 
+def _instant(value: str) -> str:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 date-time: {value!r}") from None
+    return value
+
+
+class Countdown(Options):
+    """The time left until `to` (D days HH:MM, H:MM:SS, MM:SS; 00:00 once it has come). As an app its face is
+    drawn again each second by the display; as a job, a frame a second for its duration (default 10 s)."""
+
+    kind: Literal[Kind.COUNTDOWN.value]
+    to: Annotated[str, AfterValidator(_instant)] = Field(
+        max_length=40,
+        examples=["2026-12-31T23:59:59", "2026-12-24T18:00:00+01:00"],
+        description="ISO 8601; without an offset, the device's local time",
+    )
+    color: Color = "#ffffff"
+
+
 class NightWindow(TimeWindow):
     brightness: Percent = Field(description="0 turns the panel off")
     fade_min: Annotated[int, BeforeValidator(_json_integer)] = Field(
@@ -211,7 +232,9 @@ class NightMode(BaseModel):
     windows: list[NightWindow] = Field(default_factory=list, max_length=MAX_WINDOWS)
 
 
-JobSpec = Annotated[Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock, Field(discriminator="kind")]
+JobSpec = Annotated[
+    Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock | Countdown, Field(discriminator="kind")
+]
 _adapter = TypeAdapter(JobSpec)
 MAX_DWELL_S = 3600
 MAX_POSITION = 9999
@@ -285,7 +308,9 @@ def describe(error: dict) -> str:
     return f"{where}: {error['msg']}" if where else error["msg"]
 
 
-def parse(data: dict, strict: bool = False) -> Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock:
+def parse(
+    data: dict, strict: bool = False
+) -> Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock | Countdown:
     """strict: types as JSON has them (no `0` for false, no "3" for 3); form fields and query strings are lax."""
     return _validated(_adapter.validate_python, data, strict)
 

@@ -46,8 +46,11 @@ class Kind(StrEnum):
     PATTERN = "pattern"
     DEMO = "demo"
     CLOCK = "clock"
+    COUNTDOWN = "countdown"
 
 
 KINDS = tuple(Kind)
+# Kinds drawn from the time: as apps the display draws their faces again as the time moves (no render job).
+FACES = (Kind.CLOCK, Kind.COUNTDOWN)
 # Kinds whose content is an uploaded file.
 MEDIA_KINDS = (Kind.IMAGE, Kind.ANIMATION)
