@@ -401,6 +401,12 @@ def test_a_rotation_is_set_up_from_the_page_and_kept_after_a_reload(stack, on, t
         page.click("#app-add-clock")
         page.wait_for_selector("#apps tr[data-app='clock']")
         assert stack.request("GET", "/api/v1/apps/clock")[1]["content"]["kind"] == "clock"
+        page.fill("#app-name", "newyear")
+        page.fill("#app-countdown-to", "2027-01-01T00:00")
+        page.click("#app-add-countdown")
+        page.wait_for_selector("#apps tr[data-app='newyear']")
+        assert stack.request("GET", "/api/v1/apps/newyear")[1]["content"]["to"] == "2027-01-01T00:00"
+        page.click("#apps tr[data-app='newyear'] .app-delete")
         page.click("#apps tr[data-app='clock'] .app-delete")
         page.wait_for_selector("#apps tr[data-app='clock']", state="detached")
         seen = set()

@@ -494,6 +494,13 @@ function setupApps() {
   $("app-add-clock").addEventListener("click", () =>
     add("Add clock app", async () => ({ kind: "clock", color: $("color").value })),
   );
+  $("app-add-countdown").addEventListener("click", () =>
+    add("Add countdown app", async () => ({
+      kind: "countdown",
+      to: $("app-countdown-to").value,
+      color: $("color").value,
+    })),
+  );
   $("app-add-file").addEventListener("click", () =>
     add("Add file app", async () => {
       const file = state.chosen;
