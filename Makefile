@@ -41,7 +41,7 @@ bench: deps $(BIN)/.installed
 
 # Bigger fuzz/load runs than the ones `make test` runs in CI.
 hardening: deps $(BIN)/.installed
-	PIXIE_FUZZ_EXAMPLES=300 PIXIE_FUZZ_SEED=random PIXIE_LOAD_REQUESTS=10000 PIXIE_LOAD_CLIENTS=32 \
+	PIXIE_FUZZ_EXAMPLES=300 PIXIE_FUZZ_SEED=random PIXIE_LOAD_REQUESTS=10000 PIXIE_LOAD_CLIENTS=32 PIXIE_FAULT_REQUESTS=1000 \
 	  PATH=$(BIN):$$PATH $(BIN)/pytest -s tests/test_fuzz.py tests/test_media_corpus.py tests/test_load.py \
 	  tests/test_security.py tests/roles/test_hardening.py tests/roles/test_ssh.py
 

@@ -3,7 +3,8 @@ appliance (loopback only, bounded in count and time). Every accepted job is
 accounted for — done, failed with a reason, or canceled — none lost; the
 figures (requests/s, p50/p99 latency, errors) are printed.
 
-CI size: LOAD_REQUESTS (1500) from LOAD_CLIENTS (16). Bigger:
+CI size: LOAD_REQUESTS (800) from LOAD_CLIENTS (16); FAULT_REQUESTS (500) for the Redis
+SIGKILL. Bigger (`make hardening`):
 `PIXIE_LOAD_REQUESTS=10000 PIXIE_LOAD_CLIENTS=32 pytest tests/test_load.py -s`.
 
 And a fault, without a VM: redis-server with appendonly (as pixie_redis sets
@@ -24,8 +25,9 @@ from pathlib import Path
 from appliance import Appliance
 from testsupport.servers import free_port, redis_server, wait_for
 
-LOAD_REQUESTS = int(os.environ.get("PIXIE_LOAD_REQUESTS", "1500"))
+LOAD_REQUESTS = int(os.environ.get("PIXIE_LOAD_REQUESTS", "800"))
 LOAD_CLIENTS = int(os.environ.get("PIXIE_LOAD_CLIENTS", "16"))
+FAULT_REQUESTS = int(os.environ.get("PIXIE_FAULT_REQUESTS", "500"))
 LOAD_DEADLINE_S = float(os.environ.get("PIXIE_LOAD_DEADLINE_S", "300"))
 ENDED = ("done", "failed", "canceled")
 
@@ -213,7 +215,7 @@ def test_redis_sigkill_mid_load_loses_no_accepted_job(tmp_path):
     appliance = full_appliance(url, tmp_path)
     try:
         clients = 8
-        load = Load(appliance.port, min(LOAD_REQUESTS, 1000), clients, seed=2)
+        load = Load(appliance.port, FAULT_REQUESTS, clients, seed=2)
         runner = threading.Thread(target=load.run, args=(LOAD_DEADLINE_S,))
         runner.start()
         wait_for(lambda: len(load.accepted) >= 200, timeout=60, what="200 accepted jobs")
