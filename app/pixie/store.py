@@ -359,9 +359,18 @@ def put_app(r: redis.Redis, name: str, definition: dict, media: bytes | None, mo
     return rev
 
 
+# The same version again (a lifetime's new start), unless a newer one came meanwhile.
+_TOUCH_APP = """
+local stored = redis.call('HGET', KEYS[1], ARGV[1])
+if not stored or cjson.decode(stored)['rev'] ~= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1
+"""
+
+
 def touch_app(r: redis.Redis, name: str, definition: dict) -> dict:
-    """Store an app's definition again, the same version (a lifetime's new start)."""
-    r.hset(APPS, name, json.dumps(definition))
+    """Store an app's definition again, the same version (its `updated` moved on)."""
+    r.eval(_TOUCH_APP, 1, APPS, name, definition["rev"], json.dumps(definition))
     return definition
 
 
