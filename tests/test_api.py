@@ -253,7 +253,7 @@ def test_openapi_documents_the_job_kinds(api):
     body = schema["paths"]["/api/v1/jobs"]["post"]["requestBody"]["content"]
     assert {"application/json", "multipart/form-data", "image/png"} <= set(body)
     mapping = schema["components"]["schemas"]["JobSpec"]["discriminator"]["mapping"]
-    assert set(mapping) == {"text", "image", "animation", "fill", "clear", "pattern", "demo", "clock"}
+    assert set(mapping) == {"text", "image", "animation", "fill", "clear", "pattern", "demo", "clock", "countdown"}
 
 
 def test_queue_view_lists_queues_and_counts(api):
