@@ -182,7 +182,7 @@ def test_upload_a_gif_by_drag_and_drop_and_a_still_with_the_file_picker(stack, o
     )
     page.dispatch_event("#drop", "drop", {"dataTransfer": data})
     assert "rgb.gif" in page.locator("#drop-label").inner_text()
-    assert page.locator("#thumb").is_visible()
+    page.wait_for_selector("#thumb", state="visible")  # once the browser has decoded it (slow under load)
     page.select_option("#priority", "high")
     page.fill("#duration", "3")
     page.click("#send-file")
