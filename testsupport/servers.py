@@ -1,5 +1,5 @@
 """Servers of a test's or a benchmark's own, on loopback: a free port, waiting until
-something answers, a redis-server."""
+something answers, a redis-server, a mosquitto broker."""
 
 import shutil
 import socket
@@ -56,6 +56,36 @@ def redis_server(workdir: Path, *settings: str, port: int = 0, password: str = "
         proc.kill()
         raise
     return proc, f"redis://127.0.0.1:{port}"
+
+
+def mosquitto(workdir: Path, *settings: str, port: int = 0) -> tuple[subprocess.Popen, int]:
+    """A real mosquitto broker on loopback `port` (default: a free one), once it takes connections:
+    the process and its port. `settings` are mosquitto.conf lines (default: anonymous clients
+    allowed, sessions and retained messages kept in `workdir` across a restart)."""
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not Path(binary).exists():
+        raise FileNotFoundError("mosquitto is not installed: run `make deps` (apt-get install mosquitto)")
+    port = port or free_port()
+    conf = workdir / f"mosquitto-{port}.conf"
+    lines = settings or ("allow_anonymous true", "persistence true", f"persistence_location {workdir}/")
+    conf.write_text("\n".join([f"listener {port} 127.0.0.1", *lines]) + "\n")
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: _listens(port) or proc.poll() is not None, what=f"mosquitto on port {port}")
+    except TimeoutError:
+        proc.kill()
+        raise
+    if proc.poll() is not None:
+        raise RuntimeError(f"mosquitto exited ({proc.returncode}) with {conf}")
+    return proc, port
+
+
+def _listens(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 def _pings(client: redis.Redis) -> bool:

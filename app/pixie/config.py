@@ -7,6 +7,7 @@ environment, so that they never sit in a world-readable file or in argv.
 import dataclasses
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,11 @@ RANGES = {
     "panel.pwm_lsb_nanoseconds": (50, 3000),
     "panel.brightness": (0, 100),
     "web.port": (1, 65535),
+    "mqtt.port": (1, 65535),
+    "mqtt.keepalive_s": (5, 3600),
 }
+# A topic level of pixie's own (no MQTT wildcards or separators).
+TOPIC_LEVEL = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class ConfigError(ValueError):
@@ -134,6 +139,24 @@ class Render:
 
 
 @dataclass
+class Mqtt:
+    # The MQTT front door (pixie-mqtt): commands under <prefix>/<device>/ and
+    # <prefix>/group/<group>/, state and job events back, Home Assistant discovery.
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str = ""
+    password: str = ""  # a secret: PIXIE_MQTT_PASSWORD in the environment
+    device: str = "pixie"
+    groups: list[str] = field(default_factory=list)
+    prefix: str = "pixie"
+    discovery_prefix: str = "homeassistant"  # empty: no Home Assistant discovery
+    tls: bool = False
+    ca_file: str = ""  # with tls: the CA to trust; empty: the system's
+    keepalive_s: int = 30
+
+
+@dataclass
 class Config:
     redis: Redis = field(default_factory=Redis)
     web: Web = field(default_factory=Web)
@@ -141,6 +164,7 @@ class Config:
     display: Display = field(default_factory=Display)
     worker: Worker = field(default_factory=Worker)
     render: Render = field(default_factory=Render)
+    mqtt: Mqtt = field(default_factory=Mqtt)
 
 
 def _coerce(name: str, value, kind):
@@ -205,6 +229,11 @@ def validate(config: Config) -> None:
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
+    levels = {"mqtt.device": [config.mqtt.device], "mqtt.prefix": [config.mqtt.prefix], "mqtt.groups": config.mqtt.groups}
+    for name, values in levels.items():
+        for value in values:
+            if not TOPIC_LEVEL.fullmatch(value):
+                raise ConfigError(f"{name}: {value!r} is not a topic level of letters, digits, _ or - (1-64)")
     for network in config.web.allow:
         try:
             ipaddress.ip_network(network, strict=False)

@@ -2,10 +2,11 @@
 
 Two threads. The playback loop (player.py, the main thread) plays ready
 streams and does no waiting on Redis. The watcher (here) blocks on Redis
-for the display's commands (new work, dismiss, brightness, the rotation's
+for the display's commands (new work, dismiss, brightness, power, the rotation's
 apps and skips), hands them to the loop as typed commands, keeps the heartbeat and the live preview, applies
 night mode (each second: the brightness schedule.py says for now), draws
-the idle clock once a minute, and loads the rotation again whenever it
+the idle clock once a minute, sends the events of what the panel shows and
+how bright it is (store.event), and loads the rotation again whenever it
 changes by itself (a clock app's next minute, a countdown's next second,
 an app's window opening or closing, an app's lifetime ending).
 """
@@ -18,7 +19,7 @@ import time
 
 import redis
 
-from . import apps, render, schedule, store
+from . import apps, render, store
 from . import config as configuration
 from .backends import open_backend
 from .player import Apps, Brightness, Dismiss, Idle, NewWork, Player, Skip
@@ -41,6 +42,7 @@ class Watcher:
         self.next_screen = 0.0
         self.clock_minute: int | None = None
         self.brightness: int | None = None  # what the player was last told
+        self.shown: tuple[str | None, str | None] | None = None  # the (job, app) the last event told
         self.next_brightness = 0.0
         self.apps_loaded = False  # since the last (re)connection to Redis
         self.apps_change_at: float | None = None  # apps.Loaded.changes_at
@@ -62,9 +64,8 @@ class Watcher:
         for command in store.take_commands(v, WATCH_INTERVAL_S):
             if "dismiss" in command:
                 put(Dismiss(command["dismiss"]))
-            if "brightness" in command:
-                self.brightness = int(command["brightness"])
-                put(Brightness(self.brightness))
+            if "brightness" in command or "power" in command:
+                self.next_brightness = 0  # read what the panel should have now, in this tick
             if "skip" in command:
                 put(Skip(int(command["skip"])))
             ready = ready or "ready" in command
@@ -80,16 +81,20 @@ class Watcher:
         now = time.time()
         heartbeat = {"time": now, "playing": showing.job_id, "app": showing.app}
         v.set(store.HEARTBEAT, json.dumps(heartbeat), ex=store.HEARTBEAT_TTL_S)
+        if (showing.job_id, showing.app) != self.shown:
+            self.shown = (showing.job_id, showing.app)
+            store.event(v, "showing", job=showing.job_id, app=showing.app)
         if now >= self.next_screen and showing.frame is not None and showing.frame is not self.published:
             self.published = showing.frame
             v.set(store.SCREEN, showing.frame)
             self.next_screen = now + SCREEN_INTERVAL_S
         if now >= self.next_brightness:  # night mode: windows open and close, fades move
             self.next_brightness = now + 1
-            value = schedule.now_brightness(store.brightness_settings(self.player.r), self.config.panel.brightness)
+            value = self.player.panel_brightness()
             if value != self.brightness:
                 self.brightness = value
                 put(Brightness(value))
+                store.event(v, "panel", lit=value)
         if int(now // 60) != self.clock_minute and self.config.display.idle == "clock":
             self.clock_minute = int(now // 60)
             put(Idle(render.clock(self.config.panel.width, self.config.panel.height, now)))

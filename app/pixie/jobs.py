@@ -124,7 +124,7 @@ def run(kind: str, options: dict) -> dict:
     store.index(r, job.id, (job.enqueued_at or job.created_at).timestamp())  # jobs sent straight to RQ are listed too
     config = settings()
     spec = specs.parse({"kind": kind, **options, "priority": job.origin})
-    if not store.set_state(r, job.id, State.RENDERING, kind=kind, priority=job.origin):
+    if not store.set_state(r, v, job.id, State.RENDERING, kind=kind, priority=job.origin):
         return {"state": State.CANCELED}
     # An upload is known by its hash: cached frames need no trip for the file itself.
     upload = getattr(spec, "blob", None)

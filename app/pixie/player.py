@@ -152,7 +152,7 @@ class Player:
 
     def _next(self) -> Playback | None:
         self._drop_dismissed_stacked()
-        store.reclaim(self.r)  # a job taken by a _next that Redis errors interrupted
+        store.reclaim(self.r, self.v)  # a job taken by a _next that Redis errors interrupted
         while True:
             top = store.top_rank(self.r)
             resumed = bool(self.stack) and (top is None or top >= self.stack[-1].rank)
@@ -190,7 +190,7 @@ class Player:
         store.reset(self.r, job_id)
         if not Queues(self.r).requeue(job_id):
             reason = "its frames were evicted from the render cache and its render job has expired"
-            store.set_state(self.r, job_id, State.FAILED, reason=reason)
+            store.set_state(self.r, self.v, job_id, State.FAILED, reason=reason)
         log.info("render %s again: its frames are no longer cached", job_id)
 
     def _start(self, playback: Playback) -> bool:
@@ -198,7 +198,7 @@ class Player:
             self.dismissed.discard(playback.job_id)
             self._end(playback.job_id, State.CANCELED)
             return False
-        if not store.set_state(self.r, playback.job_id, State.PLAYING, started=self.clock.time()):
+        if not store.set_state(self.r, self.v, playback.job_id, State.PLAYING, started=self.clock.time()):
             return False  # canceled while it waited
         self._prepare(playback)
         self._save_active(playback)
@@ -232,7 +232,7 @@ class Player:
         if outcome == "stopped":
             return  # still listed as active: played again after the restart
         if outcome == "preempted":
-            store.set_state(self.r, playback.job_id, State.READY)
+            store.set_state(self.r, self.v, playback.job_id, State.READY)
             self.stack.append(playback)
             self._save_active()
             return
@@ -242,7 +242,7 @@ class Player:
         fields = {"reason": "dismissed"} if state == State.CANCELED else {}
         for attempt in range(30):
             try:
-                store.set_state(self.r, job_id, state, finished=self.clock.time(), **fields)
+                store.set_state(self.r, self.v, job_id, state, finished=self.clock.time(), **fields)
                 self.v.delete(store.NOW_PLAYING)
                 self._save_active()
                 return
@@ -369,10 +369,15 @@ class Player:
 
     def _stored_brightness(self) -> int:
         try:
-            settings = store.brightness_settings(self.r)
+            return self.panel_brightness()
         except redis.RedisError:
-            settings = (None, [], None)
-        return schedule.now_brightness(settings, self.config.panel.brightness)
+            return self.config.panel.brightness
+
+    def panel_brightness(self) -> int:
+        """What the panel should have now: 0 while switched off, else what night mode says."""
+        if not store.powered(self.r):
+            return 0
+        return schedule.now_brightness(store.brightness_settings(self.r), self.config.panel.brightness)
 
     # -- state shared with the rest of the appliance ---------------------------------------------
 
@@ -385,7 +390,7 @@ class Player:
         while not self.stopping:
             try:
                 for job_id, priority in store.get_json(self.r, store.ACTIVE) or []:
-                    store.requeue_front(self.r, job_id, priority)
+                    store.requeue_front(self.r, self.v, job_id, priority)
                 self.r.delete(store.ACTIVE)
                 return
             except redis.RedisError as e:

@@ -10,6 +10,7 @@ protocol.
 
 import base64
 import functools
+import hashlib
 import json
 import logging
 import math
@@ -63,6 +64,20 @@ class NightModeState(BaseModel):
     next_change: datetime | None = Field(None, description="when a window opens or closes next")
 
 
+class PanelState(BaseModel):
+    """What the panel does now, in one value (MQTT's retained `state`)."""
+
+    power: bool = Field(description="false: the panel is dark (jobs and apps play on, unseen)")
+    brightness: int = Field(description="the brightness it has when on")
+    now_playing: str = Field(description="a job's kind and name, the app's name, or idle")
+    job: str | None = Field(None, description="the job on the panel")
+    app: str | None = Field(None, description="the rotation's app on the panel (or under the job)")
+    pinned: str | None = None
+    apps: list[str] = Field(description="the apps, in rotation order")
+    waiting: int = Field(description="accepted jobs not yet on the panel (timed ones too)")
+    health: str = Field(description="ok, or what is wrong")
+
+
 class AppState(BaseModel):
     name: str
     content: dict = Field(description="what it shows (an image's or animation's file is not repeated here)")
@@ -110,9 +125,16 @@ class JobService:
     # -- jobs ------------------------------------------------------------------------------------
 
     @_available
-    def submit(self, data: dict, media: bytes | None = None, strict: bool = True) -> Accepted:
+    def submit(
+        self, data: dict, media: bytes | None = None, strict: bool = True, command_id: str | None = None
+    ) -> Accepted:
         """A job from its fields and, for an image or animation, its file (or `data_b64` in the
-        fields). `strict`: types as JSON has them; form fields and query strings are lax."""
+        fields). `strict`: types as JSON has them; form fields and query strings are lax.
+        `command_id`: the sender's id for this command; sent again (a re-delivery after a
+        reconnect), it is answered with the job it made the first time, for a day."""
+        job_id = uuid.uuid4().hex if command_id is None else _command_job(command_id)
+        if command_id is not None and self.r.exists(store.record_key(job_id)):
+            return self._accepted(job_id)
         data = dict(data)
         if media is None and isinstance(data.get("data_b64"), str):
             try:
@@ -127,10 +149,9 @@ class JobService:
             data["blob"] = store.put_blob(self.r, media)
         elif data.get("kind") in MEDIA_KINDS:
             raise errors.Invalid(f"a {data['kind']} job needs a file: upload it or give data_b64")
-        return self._enqueue(specs.parse(data, strict=strict))
+        return self._enqueue(job_id, specs.parse(data, strict=strict))
 
-    def _enqueue(self, spec) -> Accepted:
-        job_id = uuid.uuid4().hex
+    def _enqueue(self, job_id: str, spec) -> Accepted:
         if spec.name:
             # One atomic swap (SET ... GET): of concurrent jobs with the same name, each replaces exactly one.
             previous = self.r.set(store.name_key(spec.name), job_id, ex=store.RECORD_TTL_S, get=True)
@@ -142,17 +163,28 @@ class JobService:
         at = self._when(spec)
         delay_s = None if at is None else max(0.0, at.timestamp() - time.time())
         with self.r.pipeline() as p:
+            p.watch(store.record_key(job_id))  # a command sent twice at once: one of them creates the job
+            if p.exists(store.record_key(job_id)):
+                return self._accepted(job_id)
             p.multi()  # opened explicitly, as rq expects of a caller's pipeline
             due = {"at": at.timestamp()} if at is not None else {}
             store.create(p, job_id, delay_s, kind=spec.kind, priority=spec.priority, name=spec.name, **due)
             kwargs = spec.model_dump(exclude={"kind", "priority", "name", "data_b64", "at", "in_s"}, exclude_none=True)
             self.queues.enqueue(p, job_id, spec.priority, spec.kind, kwargs, store.RECORD_TTL_S, at)
-            p.execute()
+            try:
+                p.execute()
+            except redis.WatchError:
+                return self._accepted(job_id)
         if at is not None:
             store.wake_scheduler(self.v)
         log.info("accepted %s job %s (%s)%s", spec.kind, job_id, spec.priority, f" {spec.name!r}" if spec.name else "")
         state = State.QUEUED if at is None else State.SCHEDULED
+        store.job_event(self.v, job_id, state)
         return Accepted(id=job_id, url=f"/api/v1/jobs/{job_id}", state=state)
+
+    def _accepted(self, job_id: str) -> Accepted:
+        """The answer to a command sent again: the job it made the first time."""
+        return Accepted(id=job_id, url=f"/api/v1/jobs/{job_id}", state=self.status(job_id).state)
 
     def _when(self, spec) -> datetime | None:
         """A timed job's time (`at` without an offset is the device's local time), checked; None: now."""
@@ -213,7 +245,7 @@ class JobService:
             # The display has it (playing, or waiting under a preempting job).
             store.send(self.v, dismiss=job_id)
         reason = f"replaced by {replaced_by}" if replaced_by else "canceled"
-        store.set_state(self.r, job_id, State.CANCELED, reason=reason, finished=time.time())
+        store.set_state(self.r, self.v, job_id, State.CANCELED, reason=reason, finished=time.time())
         return self.status(job_id)
 
     @_available
@@ -226,6 +258,7 @@ class JobService:
         store.reset(self.r, job_id)
         if not self.queues.requeue(job_id):
             raise errors.Conflict(f"job {job_id} can no longer be requeued (its RQ job has expired)")
+        store.job_event(self.v, job_id, State.QUEUED)
         return self.status(job_id)
 
     @_available
@@ -298,7 +331,7 @@ class JobService:
         if stored and all(stored.get(k) == v for k, v in definition.items()) and media == self._stored_media(name, app):
             if app.lifetime_s:
                 stored = store.touch_app(self.r, name, {**stored, "updated": now})
-                store.send(self.v, apps=name)
+                self._apps_changed(name)
             rendered = store.app_renders(self.v, [name])[name]
             if rendered.failed_rev >= stored["rev"]:  # it may fit now: try again (nothing to write)
                 self.queues.render_app(name, stored["rev"], store.RECORD_TTL_S)
@@ -308,8 +341,14 @@ class JobService:
         if not app.enabled:
             store.unpin(self.r, name)
         self.queues.render_app(name, rev, store.RECORD_TTL_S)
+        store.event(self.v, "apps", name=name)  # the display hears of it once it is rendered
         log.info("app %s rev %d saved", name, rev)
         return self._app_state(name, {**definition, "rev": rev}, store.AppRender(), now, changed=True)
+
+    def _apps_changed(self, name: str) -> None:
+        """The display loads the rotation again; listeners hear of it."""
+        store.send(self.v, apps=name)
+        store.event(self.v, "apps", name=name)
 
     def _app_media(self, name: str, content, exists: bool) -> bytes | None:
         """An image or animation app's file: the one sent, or (on an update that leaves it out) the one it has."""
@@ -334,7 +373,7 @@ class JobService:
     def delete_app(self, name: str) -> None:
         if not store.delete_app(self.r, self.v, name):
             raise errors.NotFound(f"no app {name}")
-        store.send(self.v, apps=name)
+        self._apps_changed(name)
 
     @_available
     def skip(self, step: int) -> None:
@@ -349,14 +388,14 @@ class JobService:
         if not self.app(name).enabled:
             raise errors.Conflict(f"app {name} is disabled: enable it to pin it")
         self.r.set(store.PINNED, name)
-        store.send(self.v, apps=name)
+        self._apps_changed(name)
         return self.apps()
 
     @_available
     def unpin(self, name: str) -> Rotation:
         if not store.unpin(self.r, name):
             raise errors.Conflict(f"app {name} is not pinned")
-        store.send(self.v, apps=name)
+        self._apps_changed(name)
         return self.apps()
 
     @staticmethod
@@ -421,10 +460,60 @@ class JobService:
         self._tell_display()
         return self.night_mode()
 
+    @_available
+    def power(self) -> bool:
+        return store.powered(self.r)
+
+    @_available
+    def set_power(self, on: bool) -> bool:
+        """Off: the panel goes dark, and everything else goes on (jobs play unseen, and are done)."""
+        if on:
+            self.r.delete(store.POWER)
+        else:
+            self.r.set(store.POWER, "off")
+        store.send(self.v, power=on)
+        store.event(self.v, "panel", power=on)
+        return on
+
+    @_available
+    def dismiss_playing(self) -> JobStatus:
+        """Dismiss the job on the panel, whichever it is."""
+        playing = (store.get_json(self.v, store.HEARTBEAT) or {}).get("playing")
+        if not playing:
+            raise errors.Conflict("no job is on the panel")
+        return self.cancel(playing)
+
+    @_available
+    def state(self) -> PanelState:
+        heartbeat = store.get_json(self.v, store.HEARTBEAT) or {}
+        job_id, app = heartbeat.get("playing"), heartbeat.get("app")
+        if job_id:
+            record = store.get(self.r, job_id)
+            now_playing = " ".join(filter(None, [record.get("kind", "a"), "job", record.get("name")]))
+        else:
+            now_playing = app or "idle"
+        health = self.health()
+        with self.r.pipeline(transaction=False) as p:
+            p.scard(store.QUEUED)
+            p.zcard(store.READY)
+            waiting = sum(p.execute())
+        return PanelState(
+            power=self.power(),
+            brightness=self.brightness(),
+            now_playing=now_playing,
+            job=job_id,
+            app=app,
+            pinned=store.pinned(self.r),
+            apps=[name for name, _ in apps.ordered(apps.current(self.r, self.v, time.time()))],
+            waiting=waiting,
+            health="ok" if health["ok"] else _trouble(health),
+        )
+
     def _tell_display(self) -> int:
         """The display applies the brightness at once (its watcher would within a second)."""
         value = self.brightness()
         store.send(self.v, brightness=value)
+        store.event(self.v, "panel", brightness=value)
         return value
 
     @_available
@@ -457,6 +546,22 @@ class JobService:
         age = time.time() - heartbeat["time"] if heartbeat else None
         display_ok = age is not None and age < self.config.display.heartbeat_max_age_s
         return {"ok": workers > 0 and display_ok, "redis": True, "workers": workers, "display_heartbeat_age_s": age}
+
+
+def _trouble(health: dict) -> str:
+    """What /healthz's answer says is wrong, in a word or three."""
+    if not health["redis"]:
+        return "redis down"
+    if not health["workers"]:
+        return "no render worker"
+    return "display stalled"
+
+
+def _command_job(command_id: str) -> str:
+    """The job id a command id stands for: the same command, the same job."""
+    if not isinstance(command_id, str) or not 1 <= len(command_id) <= 128:
+        raise errors.Invalid("id: a command's id must be a string of 1 to 128 characters")
+    return hashlib.sha256(f"command:{command_id}".encode()).hexdigest()[:32]
 
 
 def _number(value: str | None) -> float | None:

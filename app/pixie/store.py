@@ -45,6 +45,7 @@ RECORD = "pixie:job:"
 APPS = "pixie:apps"
 APPS_REV = "pixie:apps:rev"  # every change of an app takes the next number
 PINNED = "pixie:apps:pinned"  # the app held on screen, if any
+POWER = "pixie:power"  # "off" while the panel is switched off (dark; jobs and apps play on unseen)
 # Volatile.
 STREAM_INDEX = "pixie:streams"
 STREAM_BYTES = "pixie:streams:bytes"
@@ -53,6 +54,10 @@ HEARTBEAT = "pixie:display:heartbeat"
 NOW_PLAYING = "pixie:display:now"
 SCREEN = "pixie:display:screen"
 SCHEDULER_WAKE = "pixie:scheduler:wake"  # a timed job was accepted: the scheduler looks again
+# The appliance's events (a Redis stream: job states, what shows, brightness, power, apps), which
+# the front doors push to their clients (MQTT's job and state topics); ids are the stream's.
+EVENTS = "pixie:events"
+EVENTS_MAX = 1000
 # Ready-queue scores: rank * RANK_SCALE + arrival sequence.
 RANK_SCALE = 1e13
 
@@ -149,11 +154,42 @@ def _fields(fields: dict) -> list:
     return out
 
 
-def set_state(r: redis.Redis, job_id: str, state: str, score: float | None = None, **fields) -> bool:
-    """Move a job to `state` unless it has already ended; True if it moved."""
+def set_state(r: redis.Redis, v: redis.Redis, job_id: str, state: str, score: float | None = None, **fields) -> bool:
+    """Move a job to `state` unless it has already ended; True if it moved (and then an event says so)."""
     args = [state, time.time(), "" if score is None else score, RECORD_TTL_S, *_fields(fields)]
     result = r.eval(_SET_STATE, 3, record_key(job_id), READY, QUEUED, *args)
-    return (result.decode() if isinstance(result, bytes) else result) == state
+    moved = (result.decode() if isinstance(result, bytes) else result) == state
+    if moved:
+        try:
+            job_event(v, job_id, state, fields.get("reason"))
+        except redis.RedisError:
+            pass  # the state has moved all the same: a listener that missed it reads the job's record
+    return moved
+
+
+def job_event(v: redis.Redis, job_id: str, state: str, reason: str | None = None) -> None:
+    event(v, "job", id=job_id, state=state, **({"reason": reason} if reason else {}))
+
+
+def event(v: redis.Redis, kind: str, **data) -> None:
+    """Tell whoever listens (volatile: a listener that was away reads the appliance's state instead)."""
+    v.xadd(EVENTS, {"kind": kind, "data": json.dumps(data)}, maxlen=EVENTS_MAX, approximate=True)
+
+
+def events_after(v: redis.Redis, last_id: str, block_ms: int) -> list[tuple[str, str, dict]]:
+    """(id, kind, data) of the events after `last_id` ("$": from now), waiting up to `block_ms` for one."""
+    answer = v.xread({EVENTS: last_id}, block=block_ms, count=100)
+    return [
+        (event_id.decode(), fields[b"kind"].decode(), json.loads(fields[b"data"]))
+        for _, entries in answer or []
+        for event_id, fields in entries
+    ]
+
+
+def last_event_id(v: redis.Redis) -> str:
+    """The newest event's id ("0-0" before any): read from there on to miss nothing after now."""
+    last = v.xrevrange(EVENTS, count=1)
+    return last[0][0].decode() if last else "0-0"
 
 
 def create(p: redis.client.Pipeline, job_id: str, delay_s: float | None = None, **fields) -> None:
@@ -222,15 +258,15 @@ def score(priority: str, seq: int) -> float:
 
 def make_ready(r: redis.Redis, v: redis.Redis, job_id: str, priority: str, **fields) -> bool:
     """Hand a rendered job to the display, and wake it (it blocks on CONTROL)."""
-    moved = set_state(r, job_id, State.READY, score(priority, r.incr(SEQ)), **fields)
+    moved = set_state(r, v, job_id, State.READY, score(priority, r.incr(SEQ)), **fields)
     if moved:
         send(v, ready=job_id)
     return moved
 
 
-def requeue_front(r: redis.Redis, job_id: str, priority: str) -> bool:
+def requeue_front(r: redis.Redis, v: redis.Redis, job_id: str, priority: str) -> bool:
     """Put a job the display had started back at the head of its priority."""
-    return set_state(r, job_id, State.READY, score(priority, 0))
+    return set_state(r, v, job_id, State.READY, score(priority, 0))
 
 
 def pop_ready(r: redis.Redis) -> str | None:
@@ -245,11 +281,11 @@ def release(r: redis.Redis) -> None:
     r.delete(CLAIMED)
 
 
-def reclaim(r: redis.Redis) -> None:
+def reclaim(r: redis.Redis, v: redis.Redis) -> None:
     """A claim left by an interrupted start: the job goes back to the head of its priority."""
     if claimed := get_json(r, CLAIMED):
         job_id, rank = claimed
-        requeue_front(r, job_id, PRIORITIES[rank])
+        requeue_front(r, v, job_id, PRIORITIES[rank])
         release(r)
 
 
@@ -330,6 +366,10 @@ def brightness_settings(r: redis.Redis) -> tuple[int | None, list[dict], list | 
     """The base brightness (None: the config's), night mode's windows, a manual change in a window."""
     base, night, manual = r.mget(BRIGHTNESS, NIGHT_MODE, MANUAL_BRIGHTNESS)
     return (int(base) if base else None, json.loads(night) if night else [], json.loads(manual) if manual else None)
+
+
+def powered(r: redis.Redis) -> bool:
+    return r.get(POWER) != b"off"
 
 
 def get_json(r: redis.Redis, key: str):

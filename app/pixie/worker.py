@@ -15,8 +15,9 @@ from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.worker import SimpleWorker
 
 from . import config as configuration
-from . import recovery
+from . import jobs, recovery, store
 from .scheduler import Scheduler
+from .vocabulary import State
 
 QUEUES = ("high", "default", "low")
 
@@ -30,6 +31,13 @@ class Worker(SimpleWorker):
         super().clean_registries()
         for job_id in recovery.sweep(self.connection, grace_s=self.maintenance_interval):
             self.log.warning("job %s was lost between its queue and a worker: recovered", job_id)
+
+    def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", execution=None):
+        """rq's, then the event the display's own failures send too (render_app's have no job record)."""
+        super().handle_job_failure(job, queue, started_job_registry, exc_string, execution)
+        if self.connection.exists(store.record_key(job.id)):
+            lines = exc_string.strip().splitlines()
+            store.job_event(jobs.volatile(self.connection), job.id, State.FAILED, lines[-1] if lines else None)
 
     def _start_scheduler(
         self,

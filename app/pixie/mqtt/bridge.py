@@ -1,0 +1,189 @@
+"""The bridge between an MQTT broker and the job service.
+
+Two threads. paho's network thread takes the commands (QoS 1, acknowledged
+only once the service has carried them out, so a bridge that dies before
+that gets them again from the broker) and answers a refusal on
+`<prefix>/<device>/error`. The event thread follows the appliance's events
+(store.event) and publishes each job's state changes on `jobs/<id>` and the
+panel's state, retained, on `state` whenever it changed. Each (re)connection
+publishes the birth message, the discovery configs and the state again; the
+will says `offline` when the bridge is gone.
+"""
+
+import json
+import logging
+import threading
+import time
+
+import paho.mqtt.client as paho
+import redis
+from paho.mqtt.enums import CallbackAPIVersion
+
+from .. import config as configuration
+from .. import errors, store
+from ..service import JobService
+from . import commands, discovery
+
+log = logging.getLogger("pixie.mqtt")
+EVENT_WAIT_MS = 1000
+STATE_EVERY_S = 10  # health and the waiting count also change without an event
+
+
+class Bridge:
+    def __init__(self, config: configuration.Config, service: JobService):
+        self.config = config
+        self.mqtt = config.mqtt
+        self.service = service
+        self.base = f"{self.mqtt.prefix}/{self.mqtt.device}"
+        self.homes = [self.base] + [f"{self.mqtt.prefix}/group/{g}" for g in self.mqtt.groups]
+        self.stopped = threading.Event()
+        self.state: dict | None = None  # the last published
+        self.discovered: list[str] | None = None  # the apps the last discovery offered
+        self.client = self._client()
+
+    def _client(self) -> paho.Client:
+        # A persistent session (clean_session false) under a fixed id: QoS 1 commands sent while the
+        # bridge was away wait at the broker for it.
+        client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"pixie-{self.mqtt.device}",
+            clean_session=False,
+            protocol=paho.MQTTv311,
+            manual_ack=True,
+        )
+        if self.mqtt.username:
+            client.username_pw_set(self.mqtt.username, self.mqtt.password or None)
+        if self.mqtt.tls:
+            client.tls_set(ca_certs=self.mqtt.ca_file or None)
+        client.will_set(f"{self.base}/availability", "offline", qos=1, retain=True)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.on_connect = self._connected
+        client.on_disconnect = self._disconnected
+        client.on_message = self._message
+        return client
+
+    # -- the broker --------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.client.connect_async(self.mqtt.host, self.mqtt.port, keepalive=self.mqtt.keepalive_s)
+        self.client.loop_start()
+        try:
+            self.follow_events()
+        finally:
+            self.client.publish(f"{self.base}/availability", "offline", qos=1, retain=True).wait_for_publish(5)
+            self.client.disconnect()
+            self.client.loop_stop()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def _connected(self, client, _userdata, _flags, reason, _properties) -> None:
+        if reason.is_failure:
+            log.warning("broker %s:%d refused the connection: %s", self.mqtt.host, self.mqtt.port, reason)
+            return
+        log.info("connected to %s:%d as %s", self.mqtt.host, self.mqtt.port, self.base)
+        topics = [(f"{home}/{topic}", 1) for home in self.homes for topic in commands.TOPICS]
+        if self.mqtt.discovery_prefix:
+            topics.append((f"{self.mqtt.discovery_prefix}/status", 1))
+        client.subscribe(topics)
+        client.publish(f"{self.base}/availability", "online", qos=1, retain=True)
+        self.announce()
+
+    def _disconnected(self, _client, _userdata, _flags, reason, _properties) -> None:
+        if not self.stopped.is_set():
+            log.warning("broker connection lost (%s): reconnecting", reason)
+
+    def _message(self, client, _userdata, message) -> None:
+        try:
+            if message.topic == f"{self.mqtt.discovery_prefix}/status":
+                if message.payload == b"online":  # Home Assistant (re)started: tell it again
+                    self.announce()
+            else:
+                self._command(message)
+        finally:
+            if message.qos:
+                client.ack(message.mid, message.qos)
+
+    def _command(self, message) -> None:
+        home = next(h for h in self.homes if message.topic.startswith(f"{h}/"))
+        command = message.topic[len(home) + 1 :]
+        try:
+            done = commands.run(self.service, command, message.payload, self.config.web.max_body_bytes)
+            log.info("%s: %s", message.topic, done)
+        except errors.PixieError as e:
+            self._refuse(message, str(e))
+        except Exception:  # a bug must not take the bridge down with it
+            log.exception("%s: failed", message.topic)
+            self._refuse(message, "internal error (the bridge's log says more)")
+
+    def _refuse(self, message, reason: str) -> None:
+        log.info("%s: refused: %s", message.topic, reason)
+        answer = {"topic": message.topic, "error": reason}
+        command_id = _command_id(message.payload)
+        if command_id is not None:
+            answer["id"] = command_id
+        self.client.publish(f"{self.base}/error", json.dumps(answer), qos=1)
+
+    # -- what the appliance does -------------------------------------------------------------------
+
+    def announce(self) -> None:
+        """Discovery and the state, again (a new connection, or Home Assistant back online)."""
+        try:
+            state = self.service.state()
+        except errors.Unavailable as e:
+            log.warning("announce: %s", e)
+            return
+        self.discover(state.apps)
+        self.publish_state(force=True)
+
+    def discover(self, apps: list[str]) -> None:
+        if not self.mqtt.discovery_prefix:
+            return
+        for topic, payload in discovery.configs(self.mqtt, self.config.panel, apps).items():
+            self.client.publish(topic, json.dumps(payload), qos=1, retain=True)
+        self.discovered = apps
+
+    def publish_state(self, force: bool = False) -> None:
+        try:
+            state = self.service.state()
+        except errors.Unavailable:
+            state = (self.state or {}) | {"health": "redis down"}
+        else:
+            if state.apps != self.discovered and self.discovered is not None:
+                self.discover(state.apps)  # the select of apps offers the new list
+            state = state.model_dump()
+        if force or state != self.state:
+            self.state = state
+            self.client.publish(f"{self.base}/state", json.dumps(state), qos=1, retain=True)
+
+    def follow_events(self) -> None:
+        """Job events out as they come; the state again after any event, and every STATE_EVERY_S."""
+        v = self.service.v
+        last = None
+        next_state = 0.0
+        while not self.stopped.is_set():
+            try:
+                if last is None:
+                    last = store.last_event_id(v)
+                events = store.events_after(v, last, EVENT_WAIT_MS)
+            except redis.RedisError as e:
+                log.warning("events: redis unavailable (%s)", e)
+                last = None  # a volatile Redis that restarted has a new stream: from its end
+                self.publish_state()
+                self.stopped.wait(1)
+                continue
+            for event_id, kind, data in events:
+                last = event_id
+                if kind == "job":
+                    self.client.publish(f"{self.base}/jobs/{data['id']}", json.dumps(data), qos=1)
+            if events or time.monotonic() >= next_state:
+                next_state = time.monotonic() + STATE_EVERY_S
+                self.publish_state()
+
+
+def _command_id(payload: bytes):
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return None
+    return data.get("id") if isinstance(data, dict) else None

@@ -1,0 +1,93 @@
+"""MQTT's commands: a topic's command part and its payload, carried out by the job service.
+
+The same service calls as HTTP's routes make, so a rule lives there once: a
+refusal is the service's `errors.PixieError` with the reason HTTP would give,
+which the bridge publishes on `<prefix>/<device>/error`.
+"""
+
+import json
+import re
+
+from .. import errors
+from .. import spec as specs
+from ..service import JobService
+
+# The commands a device (and each group) subscribes to, as topic filters under its prefix.
+TOPICS = (
+    "notify",
+    "apps/+",
+    "brightness/set",
+    "power/set",
+    "dismiss",
+    "rotation/next",
+    "rotation/previous",
+    "pin/set",
+)
+ON, OFF = ("ON", "on", "true", "1"), ("OFF", "off", "false", "0")  # Home Assistant's payload_on/off first
+APP_NAME = re.compile(specs.NAME_PATTERN)
+
+
+def run(service: JobService, command: str, payload: bytes, max_bytes: int) -> dict:
+    """Carry out `command` (a topic without its prefix, e.g. "apps/clock"); what it did, for the log."""
+    if len(payload) > max_bytes:
+        raise errors.TooLarge(f"payload is {len(payload)} bytes; at most {max_bytes} (web.max_body_bytes)")
+    text = _text(payload)
+    match command.split("/"):
+        case ["notify"]:
+            data = _object(text)
+            command_id = data.pop("id", None)
+            return service.submit(data, command_id=command_id).model_dump()
+        case ["apps", name] if APP_NAME.match(name) and len(name) <= 64:
+            if not text:
+                service.delete_app(name)
+                return {"deleted": name}
+            return service.put_app(name, specs.parse_app(_object(text))).model_dump(include={"name", "rev", "changed"})
+        case ["apps", name]:
+            raise errors.Invalid(f"app name {name!r}: letters, digits and _ . : - only (1-64)")
+        case ["brightness", "set"]:
+            return {"brightness": service.set_brightness(_integer(text, "brightness"))}
+        case ["power", "set"]:
+            return {"power": service.set_power(_switch(text))}
+        case ["dismiss"]:  # empty (a Home Assistant button's press): the job on the panel; else that job
+            return (service.cancel(text) if text else service.dismiss_playing()).model_dump(include={"id", "state"})
+        case ["rotation", "next" | "previous" as way]:
+            service.skip(1 if way == "next" else -1)
+            return {"rotation": way}
+        case ["pin", "set"]:  # an app's name; empty or "none" unpins (a Home Assistant select's options)
+            if text and text != "none":
+                return {"pinned": service.pin(text).pinned}
+            pinned = service.apps().pinned
+            if pinned:
+                service.unpin(pinned)
+            return {"pinned": None}
+    raise errors.NotFound(f"no command {command!r}; the commands: {', '.join(TOPICS)}")
+
+
+def _text(payload: bytes) -> str:
+    try:
+        return payload.decode().strip()
+    except UnicodeDecodeError:
+        raise errors.Invalid("payload is not UTF-8 text") from None
+
+
+def _object(text: str) -> dict:
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise errors.Invalid(f"payload is not JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise errors.Invalid("payload must be a JSON object")
+    return data
+
+
+def _integer(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise errors.Invalid(f"{what}: expected a whole number, got {text[:40]!r}") from None
+
+
+def _switch(text: str) -> bool:
+    if text in ON or text in OFF:
+        return text in ON
+    raise errors.Invalid(f"power: expected ON or OFF, got {text[:40]!r}")
