@@ -60,6 +60,10 @@ class Appliance:
         self.start("display", "pixie-display")
         wait_for(lambda: self.v.exists("pixie:display:heartbeat"), what="display heartbeat")
 
+    def start_mqtt(self) -> subprocess.Popen:
+        """The MQTT bridge (mqtt_* settings given to the constructor say which broker and device)."""
+        return self.start("mqtt", "pixie-mqtt")
+
     def worker_count(self) -> int:
         return self.r.scard("rq:workers")
 

@@ -177,6 +177,17 @@ def test_malformed_bodies(api):
     assert status in (400, 422), answer
 
 
+def test_power_and_state(api):
+    assert api.request("GET", "/api/v1/power")[1] == {"on": True}
+    assert api.request("PUT", "/api/v1/power", {"on": False})[:2] == (200, {"on": False})
+    state = api.request("GET", "/api/v1/state")[1]
+    assert state["power"] is False and state["now_playing"] in ("idle",) + tuple(state["apps"])
+    for bad in ({"on": "yes"}, {"on": 1}, {}):
+        status, body, _ = api.request("PUT", "/api/v1/power", bad)
+        assert status == 422 and "on" in body["error"], (bad, body)
+    assert api.request("PUT", "/api/v1/power", {"on": True})[:2] == (200, {"on": True})
+
+
 def test_brightness(api):
     assert api.request("PUT", "/api/v1/brightness", {"brightness": 40})[:2] == (200, {"brightness": 40})
     assert api.request("GET", "/api/v1/brightness")[1] == {"brightness": 40}

@@ -193,6 +193,22 @@ def test_brightness_reads_and_sets(stack, cli):
         stack.request("PUT", "/api/v1/brightness", {"brightness": 100})
 
 
+def test_power_switches_the_panel_dark_and_back(stack, cli):
+    job = stack.submit(kind="fill", color="white", duration_s=30)
+    stack.wait_state(job, "playing")
+    try:
+        assert ok(cli("power", "off", host=stack.url)).stdout.strip() == "off"
+        wait_for(lambda: set(stack.frames()[-1][1]) == {0}, what="a dark panel")
+        assert ok(cli("power", host=stack.url)).stdout.strip() == "off"
+        assert stack.request("GET", "/api/v1/state")[1]["power"] is False
+        assert stack.state(job)["state"] == "playing"
+        assert ok(cli("power", "on", host=stack.url)).stdout.strip() == "on"
+        wait_for(lambda: set(stack.frames()[-1][1]) == {255}, what="lit again")
+    finally:
+        stack.request("PUT", "/api/v1/power", {"on": True})
+        stack.request("DELETE", f"/api/v1/jobs/{job}")
+
+
 def test_schedule_sets_shows_and_clears_night_mode(stack, cli):
     try:
         out = ok(cli("schedule", "set", "22:30-07:00=0", "--days", "fri,sat", "--fade", "15", host=stack.url)).stdout

@@ -1,6 +1,7 @@
 """Servers of a test's or a benchmark's own, on loopback: a free port, waiting until
 something answers, a redis-server, a mosquitto broker."""
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -67,7 +68,9 @@ def mosquitto(workdir: Path, *settings: str, port: int = 0) -> tuple[subprocess.
         raise FileNotFoundError("mosquitto is not installed: run `make deps` (apt-get install mosquitto)")
     port = port or free_port()
     conf = workdir / f"mosquitto-{port}.conf"
-    lines = settings or ("allow_anonymous true", "persistence true", f"persistence_location {workdir}/")
+    # `user`: mosquitto started by root would drop to the `mosquitto` user, who cannot write `workdir`.
+    keep = ("allow_anonymous true", "persistence true", f"persistence_location {workdir}/", f"user {getpass.getuser()}")
+    lines = settings or keep
     conf.write_text("\n".join([f"listener {port} 127.0.0.1", *lines]) + "\n")
     proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -271,6 +271,15 @@ def cmd_brightness(device: Device, args) -> int:
     return 0
 
 
+def cmd_power(device: Device, args) -> int:
+    if args.value is None:
+        body = device.get("/api/v1/power")
+    else:
+        body = device.call("PUT", "/api/v1/power", {"on": args.value == "on"})[1]
+    print("on" if body["on"] else "off")
+    return 0
+
+
 def time_window(text: str) -> dict:
     """START-END, e.g. 07:00-09:30 (the device checks the times)."""
     try:
@@ -543,6 +552,10 @@ def _panel(sub) -> None:
     brightness = sub.add_parser("brightness", help="show or set the brightness, 0..100")
     brightness.add_argument("value", nargs="?", type=int, choices=range(0, 101), metavar="N")
     brightness.set_defaults(run=cmd_brightness)
+
+    power = sub.add_parser("power", help="show or switch the panel on or off (off: dark, jobs go on unseen)")
+    power.add_argument("value", nargs="?", choices=("on", "off"))
+    power.set_defaults(run=cmd_power)
 
     schedule = sub.add_parser("schedule", help="show or set night mode: brightness windows by time of day")
     actions = schedule.add_subparsers(dest="action", required=True, metavar="ACTION")

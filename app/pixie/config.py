@@ -229,7 +229,8 @@ def validate(config: Config) -> None:
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
-    levels = {"mqtt.device": [config.mqtt.device], "mqtt.prefix": [config.mqtt.prefix], "mqtt.groups": config.mqtt.groups}
+    mqtt = config.mqtt
+    levels = {"mqtt.device": [mqtt.device], "mqtt.prefix": [mqtt.prefix], "mqtt.groups": mqtt.groups}
     for name, values in levels.items():
         for value in values:
             if not TOPIC_LEVEL.fullmatch(value):

@@ -70,7 +70,8 @@ class Bridge:
         try:
             self.follow_events()
         finally:
-            self.client.publish(f"{self.base}/availability", "offline", qos=1, retain=True).wait_for_publish(5)
+            if self.client.is_connected():  # a goodbye (the will is for going without one)
+                self.client.publish(f"{self.base}/availability", "offline", qos=1, retain=True).wait_for_publish(5)
             self.client.disconnect()
             self.client.loop_stop()
 

@@ -1,4 +1,4 @@
-"""The panel: what it shows now, its brightness and night mode."""
+"""The panel: what it shows now, its state, power, brightness and night mode."""
 
 import hashlib
 import io
@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from PIL import Image
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictBool
 
-from ...service import NightModeState
+from ...service import NightModeState, PanelState
 from ...spec import NightMode, Percent
 from ..deps import Auth, Config, Service
 from ..problems import RESPONSES
@@ -19,6 +19,10 @@ router = APIRouter()
 
 class Brightness(BaseModel):
     brightness: Percent
+
+
+class Power(BaseModel):
+    on: StrictBool
 
 
 @router.get("/api/v1/screen.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
@@ -34,6 +38,23 @@ def screen(request: Request, config: Config, service: Service, scale: Annotated[
     out = io.BytesIO()
     image.resize((size[0] * scale, size[1] * scale), Image.Resampling.NEAREST).save(out, "PNG")
     return Response(out.getvalue(), media_type="image/png", headers={"Cache-Control": "no-cache", "ETag": etag})
+
+
+@router.get("/api/v1/state", response_model=PanelState)
+def get_state(service: Service):
+    """What the panel does now, in one answer (what MQTT's retained `state` topic carries)."""
+    return service.state()
+
+
+@router.get("/api/v1/power", response_model=Power)
+def get_power(service: Service):
+    return Power(on=service.power())
+
+
+@router.put("/api/v1/power", response_model=Power, responses=RESPONSES, dependencies=[Auth])
+def put_power(body: Power, service: Service):
+    """Off: the panel goes dark; jobs and the rotation go on unseen."""
+    return Power(on=service.set_power(body.on))
 
 
 @router.get("/api/v1/brightness", response_model=Brightness)

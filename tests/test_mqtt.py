@@ -1,0 +1,382 @@
+"""MQTT, end to end with a real mosquitto broker: commands published by a client (tests/mqttclient.py,
+from MQTT 3.1.1's terms) reach the appliance's real processes through pixie-mqtt, and its state, job
+events, errors and Home Assistant discovery come back. The panel is the headless STAND-IN."""
+
+import json
+import signal
+import time
+
+import jinja2
+import pytest
+from mqttclient import Client
+
+from testsupport import servers
+from testsupport.servers import wait_for
+
+RED, BLUE, WHITE, BLACK = (255, 0, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
+MAX_BYTES = 65536
+# Home Assistant's MQTT discovery options, per platform, as its integration pages document them
+# (light: the default schema): (required, allowed). Every config also has the common ones.
+COMMON = {"name", "unique_id", "availability_topic", "device", "origin", "qos", "entity_category", "icon"}
+PLATFORMS = {
+    "light": (
+        {"command_topic"},
+        {
+            "command_topic",
+            "state_topic",
+            "state_value_template",
+            "brightness_command_topic",
+            "brightness_state_topic",
+            "brightness_value_template",
+            "brightness_scale",
+            "payload_on",
+            "payload_off",
+            "optimistic",
+            "retain",
+            "on_command_type",
+        },
+    ),
+    "notify": ({"command_topic"}, {"command_topic", "command_template", "retain"}),
+    "text": (
+        {"command_topic"},
+        {
+            "command_topic",
+            "command_template",
+            "max",
+            "min",
+            "mode",
+            "pattern",
+            "state_topic",
+            "value_template",
+            "retain",
+        },
+    ),
+    "select": (
+        {"command_topic", "options"},
+        {"command_topic", "command_template", "options", "state_topic", "value_template", "optimistic", "retain"},
+    ),
+    "button": ({"command_topic"}, {"command_topic", "payload_press", "device_class", "retain"}),
+    "sensor": (
+        {"state_topic"},
+        {
+            "state_topic",
+            "value_template",
+            "unit_of_measurement",
+            "state_class",
+            "device_class",
+            "suggested_display_precision",
+        },
+    ),
+}
+DEVICE_KEYS = {
+    "identifiers",
+    "connections",
+    "name",
+    "manufacturer",
+    "model",
+    "sw_version",
+    "hw_version",
+    "configuration_url",
+    "suggested_area",
+    "via_device",
+    "serial_number",
+}
+
+
+def colors(frame: bytes) -> set:
+    return set(zip(frame[0::3], frame[1::3], frame[2::3], strict=True))
+
+
+def solid(frame: bytes):
+    found = colors(frame)
+    return found.pop() if len(found) == 1 else None
+
+
+def template(source: str, **values) -> str:
+    """A Home Assistant template as HA renders it: Jinja2, with its `to_json` filter."""
+    env = jinja2.Environment(autoescape=False)  # noqa: S701 - MQTT payloads, not HTML: as Home Assistant renders them
+    env.filters["to_json"] = json.dumps
+    return env.from_string(source).render(**values)
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    proc, port = servers.mosquitto(tmp_path_factory.mktemp("mosquitto"))
+    yield port
+    proc.terminate()
+    proc.wait(10)
+
+
+def mqtt_appliance(make, port: int, device: str, *groups: str, **settings):
+    appliance = make(mqtt_enabled="1", mqtt_port=port, mqtt_device=device, mqtt_groups=",".join(groups), **settings)
+    appliance.start_worker("1")
+    appliance.start_display()
+    appliance.start_mqtt()
+    return appliance
+
+
+@pytest.fixture(scope="module")
+def wall(redis_server, broker, tmp_path_factory):
+    """An appliance on the broker as device `wall` of group `kitchen`, with its web API."""
+    from appliance import Appliance
+
+    tmp = tmp_path_factory.mktemp("wall")
+    appliance = mqtt_appliance(
+        lambda **s: Appliance(redis_server, tmp, **s), broker, "wall", "kitchen", web_max_body_bytes=MAX_BYTES
+    )
+    appliance.start_web()
+    online(broker, "wall")
+    yield appliance
+    appliance.stop()
+
+
+@pytest.fixture
+def client(broker):
+    made = []
+
+    def make(*filters, **kwargs) -> Client:
+        made.append(Client(broker, *filters, **kwargs))
+        return made[-1]
+
+    yield make
+    for c in made:
+        c.close()
+
+
+def job_states(c: Client, device: str = "wall") -> dict[str, list[str]]:
+    states: dict[str, list[str]] = {}
+    for m in c.messages:
+        if m.topic.startswith(f"pixie/{device}/jobs/"):
+            event = json.loads(m.payload)
+            states.setdefault(event["id"], []).append(event["state"])
+    return states
+
+
+def test_a_notify_plays_and_its_job_events_arrive_in_order(wall, client):
+    c = client("pixie/wall/jobs/+")
+    mark = len(wall.frames())
+    c.publish("pixie/wall/notify", {"kind": "fill", "color": "red", "duration_s": 0.3})
+    done = c.wait(lambda: [i for i, s in job_states(c).items() if "done" in s], "a job done")
+    assert job_states(c)[done[0]] == ["queued", "rendering", "ready", "playing", "done"]
+    assert RED in {solid(f) for _, f in wall.frames()[mark:]}
+    assert wall.state(done[0])["state"] == "done"  # the same job HTTP knows
+
+
+def test_a_command_sent_again_with_its_id_makes_no_second_job(wall, client):
+    c = client("pixie/wall/jobs/+")
+    command = {"kind": "fill", "color": "blue", "duration_s": 0.2, "id": "kitchen-timer-42"}
+    c.publish("pixie/wall/notify", command)
+    first = c.wait(lambda: [i for i, s in job_states(c).items() if "done" in s], "the job done")[0]
+    c.publish("pixie/wall/notify", command)  # as a broker re-delivers it after a reconnect
+    c.publish("pixie/wall/notify", command).wait_for_publish(5)
+    time.sleep(1.5)
+    assert list(job_states(c)) == [first]
+    assert job_states(c)[first].count("queued") == 1
+    status, jobs, _ = wall.request("GET", "/api/v1/jobs?limit=100")
+    assert [j["id"] for j in jobs["jobs"]].count(first) == 1
+
+
+def test_apps_are_put_and_deleted_and_the_select_offers_them(wall, client):
+    c = client("pixie/wall/state", "homeassistant/select/wall/pinned/config")
+    c.publish("pixie/wall/apps/greeting", {"content": {"kind": "text", "text": "hi"}, "dwell_s": 2})
+    wait_for(lambda: wall.request("GET", "/api/v1/apps/greeting")[0] == 200, what="the app")
+    c.wait(lambda: any("greeting" in s["apps"] for s in c.json_on("pixie/wall/state")), "the state's apps")
+    c.wait(
+        lambda: any("greeting" in d["options"] for d in c.json_on("homeassistant/select/wall/pinned/config")),
+        "the select's options",
+    )
+    c.publish("pixie/wall/pin/set", "greeting")
+    c.wait(lambda: any(s["pinned"] == "greeting" for s in c.json_on("pixie/wall/state")), "pinned")
+    c.publish("pixie/wall/pin/set", "none")
+    c.wait(lambda: c.json_on("pixie/wall/state")[-1]["pinned"] is None, "unpinned")
+    c.publish("pixie/wall/apps/greeting", "")
+    wait_for(lambda: wall.request("GET", "/api/v1/apps/greeting")[0] == 404, what="the app deleted")
+
+
+def test_brightness_and_power_drive_the_panel(wall, client):
+    c = client("pixie/wall/state")
+    job = wall.submit(kind="fill", color="white", duration_s=30)
+    wall.wait_state(job, "playing")
+    try:
+        c.publish("pixie/wall/brightness/set", "30")
+        wait_for(lambda: (76, 76, 76) in {solid(f) for _, f in wall.frames()[-3:]}, what="dimmed to 30%")
+        assert wall.request("GET", "/api/v1/brightness")[1]["brightness"] == 30
+        c.publish("pixie/wall/power/set", "OFF")
+        wait_for(lambda: solid(wall.frames()[-1][1]) == BLACK, what="a dark panel")
+        c.wait(lambda: c.json_on("pixie/wall/state")[-1]["power"] is False, "state: off")
+        assert wall.state(job)["state"] == "playing"  # dark, not stopped
+        c.publish("pixie/wall/power/set", "ON")
+        wait_for(lambda: solid(wall.frames()[-1][1]) == (76, 76, 76), what="lit again, as bright as before")
+        state = c.wait(lambda: (s := c.json_on("pixie/wall/state")[-1])["power"] and s, "state: on")
+        assert state["brightness"] == 30 and state["job"] == job and state["now_playing"] == "fill job"
+    finally:
+        c.publish("pixie/wall/power/set", "ON")
+        c.publish("pixie/wall/brightness/set", "100")
+        c.publish("pixie/wall/dismiss", "")
+    wall.wait_state(job, "canceled")
+
+
+def test_state_and_availability_are_retained_and_the_will_says_offline(wall, client):
+    late = client("pixie/wall/state", "pixie/wall/availability")
+    late.wait(lambda: late.on("pixie/wall/state") and late.on("pixie/wall/availability"), "retained messages")
+    assert late.on("pixie/wall/state")[0].retain and late.on("pixie/wall/availability")[0].retain
+    assert late.on("pixie/wall/availability")[-1].payload == b"online"
+    assert late.json_on("pixie/wall/state")[-1]["health"] == "ok"
+    wall.procs["mqtt"].send_signal(signal.SIGKILL)  # no goodbye: the broker sends its will
+    late.wait(lambda: late.on("pixie/wall/availability")[-1].payload == b"offline", "the will")
+    wall.start_mqtt()
+    late.wait(lambda: late.on("pixie/wall/availability")[-1].payload == b"online", "back online")
+
+
+BAD = [
+    ("notify", b"not json", "payload is not JSON"),
+    ("notify", b"\xff\xfe", "not UTF-8"),
+    ("notify", b"[1, 2]", "must be a JSON object"),
+    ("notify", b'{"kind": "hologram"}', "kind"),
+    ("notify", b'{"kind": "fill", "color": "red", "id": 7}', "id"),
+    ("notify", b'{"kind": "text", "text": "x", "note": "x"}' + b" " * MAX_BYTES, f"at most {MAX_BYTES}"),
+    ("brightness/set", b"bright", "expected a whole number"),
+    ("brightness/set", b"150", "brightness must be 0..100"),
+    ("power/set", b"maybe", "expected ON or OFF"),
+    ("apps/clock", b'{"content": {"kind": "clock"}, "dwell_s": -1}', "dwell_s"),
+    ("pin/set", b"no-such-app", "no app no-such-app"),
+]
+
+
+def test_bad_commands_get_the_reason_and_queue_nothing(wall, client):
+    c = client("pixie/wall/error")
+    before = wall.request("GET", "/api/v1/jobs?limit=500")[1]["jobs"]
+    for n, (command, payload, reason) in enumerate(BAD, 1):
+        c.publish(f"pixie/wall/{command}", payload)
+        errors = c.wait(lambda n=n: len(c.json_on("pixie/wall/error")) >= n and c.json_on("pixie/wall/error"), "error")
+        assert errors[n - 1]["topic"] == f"pixie/wall/{command}"
+        assert reason in errors[n - 1]["error"], (payload[:60], errors[n - 1])
+    assert wall.request("GET", "/api/v1/jobs?limit=500")[1]["jobs"] == before
+    assert "mqtt" not in wall.processes.exited()
+
+
+def test_a_refusal_gives_the_reason_http_gives(wall, client):
+    c = client("pixie/wall/error")
+    body = {"kind": "text", "text": 5, "priority": "urgent"}
+    status, answer, _ = wall.request("POST", "/api/v1/jobs", body)
+    c.publish("pixie/wall/notify", {**body, "id": "the-same-reason"})
+    error = c.wait(lambda: c.json_on("pixie/wall/error"), "an error")[0]
+    assert status == 422 and error == {"topic": "pixie/wall/notify", "error": answer["error"], "id": "the-same-reason"}
+
+
+def discovered(c: Client) -> dict[str, dict]:
+    return {m.topic: json.loads(m.payload) for m in c.messages if m.topic.endswith("/config")}
+
+
+def test_discovery_configs_follow_home_assistants_documented_options(wall, client):
+    c = client("homeassistant/+/wall/+/config")
+    configs = c.wait(lambda: len(discovered(c)) >= 9 and discovered(c), "the retained configs")
+    assert {topic.split("/")[1] for topic in configs} == set(PLATFORMS)
+    unique_ids = [config["unique_id"] for config in configs.values()]
+    assert len(set(unique_ids)) == len(unique_ids)
+    for topic, config in configs.items():
+        required, allowed = PLATFORMS[topic.split("/")[1]]
+        assert required <= set(config), topic
+        assert set(config) <= allowed | COMMON, (topic, set(config) - allowed - COMMON)
+        assert set(config["device"]) <= DEVICE_KEYS and config["device"]["identifiers"] == ["pixie_wall"]
+        assert config["availability_topic"] == "pixie/wall/availability"
+        assert config["origin"]["name"] == "Pixie"
+
+
+def test_a_device_works_from_discovery_alone(wall, client):
+    """What Home Assistant does with the configs, done here: publish to their command topics, read
+    the state back through their templates."""
+    configs = {t.split("/")[1] + "/" + t.split("/")[3]: d for t, d in discovered(_retained(client)).items()}
+    light = configs["light/panel"]
+    c = client(light["state_topic"], "pixie/wall/jobs/+")
+
+    def light_state():
+        states = c.json_on(light["state_topic"])
+        return states and template(light["state_value_template"], value_json=states[-1])
+
+    c.publish(light["command_topic"], light["payload_off"])
+    c.wait(lambda: light_state() == "OFF", "the light off")
+    c.publish(light["command_topic"], light["payload_on"])
+    c.publish(light["brightness_command_topic"], "55")
+    c.wait(lambda: light_state() == "ON", "the light on")
+    value_json = c.wait(lambda: (s := c.json_on(light["state_topic"])[-1])["brightness"] == 55 and s, "55")
+    assert template(light["brightness_value_template"], value_json=value_json) == "55"
+    c.publish(light["brightness_command_topic"], "100")
+
+    notify = configs["notify/message"]
+    c.publish(notify["command_topic"], template(notify["command_template"], value='Hello "HA"'))
+    done = c.wait(lambda: [i for i, s in job_states(c).items() if "done" in s], "the message shown")[0]
+    assert wall.state(done)["kind"] == "text"
+    sensor = configs["sensor/now_playing"]
+    assert template(sensor["value_template"], value_json=c.json_on(sensor["state_topic"])[-1])
+
+
+def _retained(client) -> Client:
+    c = client("homeassistant/+/wall/+/config")
+    c.wait(lambda: len(discovered(c)) >= 9, "the retained configs")
+    return c
+
+
+def test_home_assistant_coming_online_gets_the_configs_again(wall, client):
+    c = _retained(client)
+    seen = len(c.messages)
+    c.publish("homeassistant/status", "online")
+    again = c.wait(lambda: [m for m in c.messages[seen:] if m.topic.endswith("/config")], "the configs again")
+    assert len({m.topic for m in again}) >= 1
+    c.wait(lambda: len({m.topic for m in c.messages[seen:]}) >= 9, "all of them")
+
+
+def test_one_publish_to_a_group_reaches_every_panel_of_it(wall, broker, make_appliance, client):
+    hall = mqtt_appliance(make_appliance, broker, "hall", "kitchen", "upstairs")
+    online(broker, "hall")
+    c = client()
+    marks = {a: len(a.frames()) for a in (wall, hall)}
+    c.publish("pixie/group/kitchen/notify", {"kind": "fill", "color": "blue", "duration_s": 0.3})
+    for appliance, mark in marks.items():
+        wait_for(lambda a=appliance, m=mark: BLUE in {solid(f) for _, f in a.frames()[m:]}, what="blue on each")
+
+
+def online(port: int, device: str) -> None:
+    """The bridge's birth message (on a broker that has not seen the device before)."""
+    c = Client(port, f"pixie/{device}/availability")
+    try:
+        c.wait(lambda: [m for m in c.on(f"pixie/{device}/availability") if m.payload == b"online"], f"{device} online")
+    finally:
+        c.close()
+
+
+def test_a_broker_restart_loses_and_doubles_no_command(make_appliance, tmp_path):
+    proc, port = servers.mosquitto(tmp_path)
+    sender = None
+    try:
+        appliance = mqtt_appliance(make_appliance, port, "porch", mqtt_keepalive_s=5)
+        wait_for(lambda: appliance.v.exists("pixie:display:heartbeat"), what="display")
+        sender = Client(port, client_id="porch-sender", clean=False)
+        wait_for(lambda: sender.client.is_connected(), what="sender")
+        time.sleep(1)  # the bridge subscribed: its session keeps what comes while it is away from here on
+
+        def command(n: int) -> dict:
+            return {"kind": "fill", "color": "red", "duration_s": 0.05, "id": f"restart-{n}"}
+
+        for n in range(10):
+            sender.publish("pixie/porch/notify", command(n)).wait_for_publish(5)
+        proc.terminate()
+        proc.wait(10)
+        proc, _ = servers.mosquitto(tmp_path, port=port)
+        wait_for(lambda: sender.client.is_connected(), what="the sender back")
+        for n in range(5, 15):  # 5..9 again: as a sender re-delivers after a reconnect
+            sender.publish("pixie/porch/notify", command(n)).wait_for_publish(5)
+        r = appliance.r
+
+        def done_jobs():
+            records = [r.hget(k, "state") for k in r.scan_iter("pixie:job:*")]
+            return len(records) == 15 and all(s == b"done" for s in records) and records
+
+        wait_for(done_jobs, what="15 jobs done", timeout=60)
+        time.sleep(1)
+        assert len(list(r.scan_iter("pixie:job:*"))) == 15
+    finally:
+        if sender:
+            sender.close()
+        proc.terminate()
+        proc.wait(10)
