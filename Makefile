@@ -11,14 +11,15 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# redis-server: the real one for the appliance and the tests; systemd: systemd-analyze
+# redis-server: the real one for the appliance and the tests; mosquitto(-clients): the real MQTT
+# broker of `make run` and the tests, and the protocol's reference clients; systemd: systemd-analyze
 # verifies the rendered unit files; git: the rgbmatrix role's fixture repository;
 # chromium: the page tests drive it headless (Playwright never downloads a browser);
 # xz-utils..util-linux: flash.yml writes and seeds images without mounting them;
 # openssh-server: the ssh role's result is read back with `sshd -T`; strace: the card-writes
 # benchmark counts the durable Redis's fsyncs; python3-pil: pixie_app's Pillow hold is tested
 # against the distro's own.
-APT_PACKAGES := redis-server python3-venv python3-dev git make systemd curl chromium \
+APT_PACKAGES := redis-server mosquitto mosquitto-clients python3-venv python3-dev git make systemd curl chromium \
 	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server strace python3-pil
 
 .PHONY: run test bench hardening deps lint pytest molecule molecule-pi3 image-tests lock

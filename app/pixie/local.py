@@ -2,9 +2,11 @@
 
 Redis (started here unless one answers at the configured URL; a second one,
 not persisted, for the volatile state, as on the device), the web API,
-N render workers and the display process on an emulated panel (STAND-IN for
-the LED panel: RGBMatrixEmulator in a browser tab, or `headless`). The same
-entry points systemd runs on the Pi; Ctrl-C stops them all.
+N render workers, the display process on an emulated panel (STAND-IN for
+the LED panel: RGBMatrixEmulator in a browser tab, or `headless`) and the
+MQTT bridge, with the distribution's mosquitto on loopback unless a broker
+answers at the configured host and port. The same entry points systemd runs
+on the Pi; Ctrl-C stops them all.
 """
 
 import argparse
@@ -13,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -118,6 +121,30 @@ def start_redis(url: str, state: Path, persist: bool = True) -> subprocess.Popen
     sys.exit(f"pixie-local: redis-server did not answer at {url}")
 
 
+def start_broker(host: str, port: int, state: Path) -> tuple[subprocess.Popen | None, bool]:
+    """(our mosquitto or None, whether a broker answers): one already there is used as it is."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        return None, True
+    except OSError:
+        pass
+    binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+    if not binary:
+        return None, False
+    # Anonymous, but on loopback only: the device's broker (pixie_mqtt) has a user per device and ACLs.
+    conf = state / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, start_new_session=True)
+    for _ in range(100):
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return proc, True
+        except OSError:
+            time.sleep(0.05)
+    proc.terminate()
+    return None, False
+
+
 def emulator_available() -> bool:
     # Not imported here: importing it writes emulator_config.json into the working directory.
     return importlib.util.find_spec("RGBMatrixEmulator") is not None
@@ -145,6 +172,11 @@ def main() -> None:
     processes = Processes(env)
     own_redis = [start_redis(config.redis.url, args.state), start_redis(volatile_url, args.state, persist=False)]
     processes.start_appliance(args.workers, cwd=args.state)
+    mqtt = config.mqtt
+    broker, reachable = start_broker(mqtt.host, mqtt.port, args.state)
+    if reachable:
+        processes.env["PIXIE_MQTT_ENABLED"] = "1"
+        processes.start("mqtt", "pixie-mqtt")
 
     api = f"http://{config.web.host}:{config.web.port}"
     print(f"\nPixie is running.\n  API:   {api}/docs  (health: {api}/healthz)")
@@ -152,6 +184,11 @@ def main() -> None:
         print(f"  Panel: http://127.0.0.1:{EMULATOR_PORT}  (emulated: no LED panel here)")
     example = '{"kind": "text", "text": "Hello"}'
     print(f"  Try:   curl -X POST {api}/api/v1/jobs -H 'Content-Type: application/json' -d '{example}'")
+    if reachable:
+        topic = f"{mqtt.prefix}/{mqtt.device}/notify"
+        print(f"  MQTT:  mosquitto_pub -h {mqtt.host} -p {mqtt.port} -t {topic} -m '{example}'")
+    else:
+        print("  MQTT:  off (no broker: apt-get install mosquitto, or set PIXIE_MQTT_HOST/PORT)")
     print("  Ctrl-C stops everything.\n", flush=True)
 
     stopping = False
@@ -166,7 +203,7 @@ def main() -> None:
         time.sleep(0.2)
     died = processes.exited()
     processes.stop()
-    for server in filter(None, own_redis):
+    for server in filter(None, [*own_redis, broker]):
         server.terminate()
         server.wait(10)
     if died and not stopping:
