@@ -60,3 +60,13 @@ def test_rotation_smoke_run_measures_both_figures_beside_their_baselines(tmp_pat
     memory = json.loads((tmp_path / "rotation.json").read_text())["display_pss_mb"]
     assert memory["baseline"] > 0 and memory["pixie"] > 0
     assert "baseline median" in result.stdout
+
+
+def test_mqtt_smoke_run_measures_each_figure_beside_http(tmp_path):
+    result = smoke("bench.mqtt", tmp_path)
+    report = json.loads((tmp_path / "mqtt.json").read_text())
+    assert set(report["figures"]) == {"publish_to_panel_ms", "broker_restart_to_panel_ms"}
+    for per in report["figures"].values():
+        assert per["baseline"]["n"] > 0 and per["pixie"]["n"] > 0
+    assert report["pss_mb"]["baseline"] > 0 and report["pss_mb"]["pixie"] > 0
+    assert "pixie-mqtt + mosquitto" in result.stdout

@@ -11,8 +11,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from mqttclient import Client
-
+from testsupport.mqtt import Client
 from testsupport.servers import answers, free_port, wait_for
 
 BIN = Path(sys.executable).parent

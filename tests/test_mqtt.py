@@ -8,9 +8,9 @@ import time
 
 import jinja2
 import pytest
-from mqttclient import Client
 
 from testsupport import servers
+from testsupport.mqtt import Client
 from testsupport.servers import wait_for
 
 RED, BLUE, WHITE, BLACK = (255, 0, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)

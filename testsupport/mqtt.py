@@ -1,4 +1,4 @@
-"""An MQTT client for the tests, written from the MQTT 3.1.1 specification's terms
+"""An MQTT client for the tests and the benchmarks, written from the MQTT 3.1.1 specification's terms
 (paho-mqtt underneath, not Pixie's bridge): publish, and collect what arrives."""
 
 import json
