@@ -199,6 +199,15 @@ def summary(values: list[float]) -> dict:
     return {"median": median, "p95": pct(95), "p99": pct(99), "n": len(ordered)}
 
 
+def side_by_side(figures: dict, memory: tuple[str, dict], label: str = "pixie") -> None:
+    """Each figure's baseline and pixie median and p99 on one line, then a memory line (name, {config: MB})."""
+    print(f"{'figure':<28}{'baseline median':>17}{'p99':>9}{label + ' median':>15}{'p99':>9}{'n':>6}")
+    for name, per in figures.items():
+        b, p = per["baseline"], per["pixie"]
+        print(f"{name:<28}{b['median']:>17}{b['p99']:>9}{p['median']:>15}{p['p99']:>9}{p['n']:>6}")
+    print(f"{memory[0]:<28}{memory[1]['baseline']:>17}{'':>9}{memory[1]['pixie']:>15}")
+
+
 class Bench:
     def __init__(self, stacks: list[Stack], sizes: dict, seed: int):
         self.stacks = stacks

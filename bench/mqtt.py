@@ -23,7 +23,7 @@ from pixie import render, spec
 from testsupport import servers
 from testsupport.mqtt import Client
 
-from .harness import Stack, _memory, cli, machine, summary, workdir
+from .harness import Stack, _memory, cli, machine, side_by_side, summary, workdir
 
 SIZES = {"full": {"latency": 200, "restarts": 5}, "smoke": {"latency": 3, "restarts": 1}}
 DEVICE = "bench"
@@ -105,11 +105,7 @@ def main() -> None:
     figures = {name: {door: summary(values) for door, values in per.items()} for name, per in samples.items()}
     report = {"machine": machine(), "sizes": sizes, "figures": figures, "pss_mb": memory, "samples": samples}
     (args.out / "mqtt.json").write_text(json.dumps(report, indent=2))
-    print(f"{'figure':<28}{'baseline median':>17}{'p99':>9}{'mqtt median':>14}{'p99':>9}{'n':>6}")
-    for name, per in figures.items():
-        b, p = per["baseline"], per["pixie"]
-        print(f"{name:<28}{b['median']:>17}{b['p99']:>9}{p['median']:>14}{p['p99']:>9}{p['n']:>6}")
-    print(f"{'PSS, MB':<28}{memory['baseline']:>17}{'':>9}{memory['pixie']:>14}")
+    side_by_side(figures, ("PSS, MB", memory), label="mqtt")
     print("baseline: HTTP POST (publish), a broker that stays up (restart), pixie-web (PSS);")
     print("mqtt: a QoS 1 notify, a broker just restarted, pixie-mqtt + mosquitto")
     print(f"wrote {args.out / 'mqtt.json'}")

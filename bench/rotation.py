@@ -30,7 +30,7 @@ from types import SimpleNamespace
 
 from pixie import apps
 
-from .harness import Stack, _gif, cli, machine, summary, workdir
+from .harness import Stack, _gif, cli, machine, side_by_side, summary, workdir
 
 SIZES = {
     "full": {"boundaries": 200, "blocks": 4, "updates": 50, "apps": 32, "frames": 250, "reloads": 50},
@@ -188,11 +188,7 @@ def main() -> None:
         "samples": samples,
     }
     (args.out / "rotation.json").write_text(json.dumps(report, indent=2))
-    print(f"{'figure':<24}{'baseline median':>17}{'p99':>9}{'pixie median':>15}{'p99':>9}{'n':>6}")
-    for name, per in figures.items():
-        b, p = per["baseline"], per["pixie"]
-        print(f"{name:<24}{b['median']:>17}{b['p99']:>9}{p['median']:>15}{p['p99']:>9}{p['n']:>6}")
-    print(f"{'display PSS, MB':<24}{memory['baseline']:>17}{'':>9}{memory['pixie']:>15}")
+    side_by_side(figures, ("display PSS, MB", memory))
     print("baseline: jobs queued back to back (boundary), a high-priority job (update), every app's frames")
     print(f"fetched again (reload), no apps (PSS); pixie: the rotation's apps, {sizes['apps']} x {sizes['frames']}")
     print(f"frames for the reload and PSS\nwrote {args.out / 'rotation.json'}")
