@@ -122,7 +122,7 @@ def wall(redis_server, broker, tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("wall")
     appliance = mqtt_appliance(
-        lambda **s: Appliance(redis_server, tmp, **s), broker, "wall", "kitchen", web_max_body_bytes=MAX_BYTES
+        lambda **s: Appliance(redis_server, tmp, **s), broker, "wall", "kitchen", mqtt_max_payload_bytes=MAX_BYTES
     )
     appliance.start_web()
     online(broker, "wall")

@@ -154,6 +154,9 @@ class Mqtt:
     tls: bool = False
     ca_file: str = ""  # with tls: the CA to trust; empty: the system's
     keepalive_s: int = 30
+    # Largest command payload: JSON and small icons (bigger files go over HTTP), which keeps the
+    # bridge's memory small (pixie_app_mqtt_memory_max).
+    max_payload_bytes: int = 1024 * 1024
 
 
 @dataclass
@@ -225,6 +228,7 @@ def validate(config: Config) -> None:
         (config.render.max_frames > 0, "render.max_frames must be positive"),
         (config.render.cache_max_bytes > 0, "render.cache_max_bytes must be positive"),
         (config.display.apps_max_bytes > 0, "display.apps_max_bytes must be positive"),
+        (config.mqtt.max_payload_bytes > 0, "mqtt.max_payload_bytes must be positive"),
     ]
     for ok, message in checks:
         if not ok:

@@ -45,8 +45,8 @@ def rendered(tmp_path_factory):
     return out, tmp
 
 
-@pytest.mark.parametrize("name", ["pixie-web.service", "rqworker@1.service"])
-def test_web_and_worker_sandboxes_are_rated_ok(rendered, name):
+@pytest.mark.parametrize("name", ["pixie-web.service", "rqworker@1.service", "pixie-mqtt.service"])
+def test_web_worker_and_mqtt_sandboxes_are_rated_ok(rendered, name):
     out, _ = rendered
     level, word = exposure(out / name)
     print(f"\nsystemd-analyze security {name}: {level} {word}")
@@ -63,6 +63,13 @@ def test_web_and_worker_sandboxes_are_rated_ok(rendered, name):
     ]:
         assert values(s, "Service", key) == [value], key
     assert values(s, "Service", "MemoryMax"), "a memory cap"
+
+
+def test_mqtt_bridge_is_sandboxed_as_the_web_api(rendered):
+    out, _ = rendered
+    mqtt, _ = exposure(out / "pixie-mqtt.service")
+    web, _ = exposure(out / "pixie-web.service")
+    assert mqtt <= web, f"pixie-mqtt {mqtt}, pixie-web {web}"
 
 
 def test_display_keeps_what_gpio_needs_and_no_more(rendered):
@@ -85,8 +92,10 @@ def test_display_keeps_what_gpio_needs_and_no_more(rendered):
 
 
 def test_sandbox_can_be_switched_off(tmp_path):
-    out = render_templates(tmp_path, {"pixie_app_web_sandbox": False, "pixie_workers_sandbox": False})
-    for name in ("pixie-web.service", "rqworker@.service"):
+    out = render_templates(
+        tmp_path, {"pixie_app_web_sandbox": False, "pixie_workers_sandbox": False, "pixie_app_mqtt_sandbox": False}
+    )
+    for name in ("pixie-web.service", "rqworker@.service", "pixie-mqtt.service"):
         assert "SystemCallFilter" not in dict(unit(out / name)["Service"])
 
 
@@ -114,9 +123,10 @@ def test_no_allow_list_means_everyone(tmp_path):
 
 def test_rendered_units_and_config_hold_no_secret(rendered):
     out, tmp = rendered
-    secrets = [(tmp / "credentials" / name).read_text().strip() for name in ("redis_password", "api_token")]
+    names = ("redis_password", "api_token", "mqtt_password")
+    secrets = [(tmp / "credentials" / name).read_text().strip() for name in names]
     assert all(len(secret) >= 32 for secret in secrets)
-    for name in ("pixie-web.service", "pixie-display.service", "rqworker@.service", "pixie.toml"):
+    for name in ("pixie-web.service", "pixie-display.service", "pixie-mqtt.service", "rqworker@.service", "pixie.toml"):
         text = (out / name).read_text()
         for secret in secrets:
             assert secret not in text, f"a secret in {name}"

@@ -22,15 +22,18 @@ def mb(size: str) -> int:
 
 
 def test_every_cap_together_fits_a_pi3():
-    app, workers, redis, boot = (
+    app, workers, redis, boot, mqtt = (
         default_values("pixie_app"),
         default_values("pixie_workers"),
         default_values("pixie_redis"),
         default_values("pixie_boot"),
+        default_values("pixie_mqtt"),
     )
     caps = {
         "pixie-web": mb(app["pixie_app_web_memory_max"]),
         "pixie-display": mb(app["pixie_app_display_memory_max"]),
+        "pixie-mqtt": mb(app["pixie_app_mqtt_memory_max"]),
+        "mosquitto": mb(mqtt["pixie_mqtt_memory_max"]),
         "rqworker@ x N": workers["pixie_workers_count"] * mb(workers["pixie_workers_memory_max"]),
         "redis (durable)": mb(redis["pixie_redis_maxmemory"]) + REDIS_OVERHEAD_MB,
         "redis (volatile)": mb(redis["pixie_redis_volatile_maxmemory"]) + REDIS_OVERHEAD_MB,

@@ -20,14 +20,21 @@ from testsupport.servers import free_port, redis_server
 
 TEMPLATES = {
     "pixie_workers": ["rqworker@.service.j2"],
-    "pixie_app": ["pixie-web.service.j2", "pixie-display.service.j2", "pixie.toml.j2", "pixie.env.j2"],
+    "pixie_app": [
+        "pixie-web.service.j2",
+        "pixie-display.service.j2",
+        "pixie-mqtt.service.j2",
+        "pixie.toml.j2",
+        "pixie.env.j2",
+    ],
+    "pixie_mqtt": ["dropin.conf.j2"],
     "pixie_redis": ["pixie.conf.j2", "restart.conf.j2", "volatile.conf.j2"],
     "pixie_boot": ["timesyncd-pixie.conf.j2"],
     "pixie_admin": ["profile-pixie.sh.j2", "motd-pixie.sh.j2", "rq.env.j2"],
     "pixie_network": ["netplan-wifi.yaml.j2"],
     "pixie_firewall": ["pixie-firewall-firstboot.service.j2"],
 }
-ENTRY_POINTS = ["pixie-web", "pixie-display", "pixie-worker"]
+ENTRY_POINTS = ["pixie-web", "pixie-display", "pixie-worker", "pixie-mqtt"]
 
 
 def render_templates(tmp_path: Path, overrides=None, name="out") -> Path:
@@ -45,6 +52,8 @@ def render_templates(tmp_path: Path, overrides=None, name="out") -> Path:
         "pixie_common_venv": str(venv),
         "pixie_network_wifi_ssid": "Pixie Net",
         "pixie_network_wifi_password": 'pa"ss word',
+        "pixie_common_mqtt_device": "pixie-1",
+        "pixie_common_mqtt_groups": ["displays"],
         # rq.env.j2 is rendered per admin user in a loop (item.item = user name).
         "item": {"item": "admin"},
     }
@@ -67,7 +76,11 @@ def render_templates(tmp_path: Path, overrides=None, name="out") -> Path:
             "hosts": "localhost",
             "gather_facts": False,
             "vars_files": role_defaults(*TEMPLATES, "pixie_common")
-            + [str(ROLES / "pixie_redis" / "vars" / "main.yml"), vars_file(tmp_path, values, f"{name}.yml")],
+            + [
+                str(ROLES / "pixie_redis" / "vars" / "main.yml"),
+                str(ROLES / "pixie_mqtt" / "vars" / "main.yml"),
+                vars_file(tmp_path, values, f"{name}.yml"),
+            ],
             "tasks": tasks,
         }
     ]
@@ -145,7 +158,7 @@ def test_worker_unit(defaults):
     assert "redis-server.service" in values(s, "Unit", "Wants")[0].split()
     assert "network-online.target" not in values(s, "Unit", "After")[0].split()  # loopback only: no wait at boot
     assert values(s, "Install", "WantedBy") == ["multi-user.target"]
-    assert values(s, "Service", "MemoryMax") == ["160M"]
+    assert values(s, "Service", "MemoryMax") == ["120M"]
     # systemd verifies instances, not templates: verify rqworker@1 from the template.
     instance = tmp_path / "rqworker@1.service"
     instance.write_text((out / "rqworker@.service").read_text())
@@ -162,7 +175,9 @@ def test_worker_unit_options(render):
     assert values(s, "Service", "RestartSec") == ["7"]
 
 
-@pytest.mark.parametrize("name, user", [("pixie-web.service", "pixie"), ("pixie-display.service", "root")])
+@pytest.mark.parametrize(
+    "name, user", [("pixie-web.service", "pixie"), ("pixie-display.service", "root"), ("pixie-mqtt.service", "pixie")]
+)
 def test_app_units(defaults, name, user):
     out, tmp_path = defaults
     s = unit(out / name)
@@ -197,6 +212,18 @@ CONTRACT_KEYS = {
     "display": {"backend", "idle", "record_path"},
     "worker": {"worker_class", "max_jobs", "job_timeout_s"},
     "render": {"cache_max_bytes", "max_frames"},
+    "mqtt": {
+        "enabled",
+        "host",
+        "port",
+        "username",
+        "device",
+        "groups",
+        "prefix",
+        "discovery_prefix",
+        "tls",
+        "ca_file",
+    },
 }
 
 
@@ -217,8 +244,20 @@ def test_pixie_toml_has_the_contract_keys_and_no_secrets(render, tmp_path):
     assert config["panel"]["hardware_mapping"] == "adafruit-hat-pwm"
     assert config["display"] == {"backend": "headless", "idle": "clock", "record_path": "/var/lib/pixie/frames.bin"}
     assert config["worker"]["worker_class"] == "pixie.worker.Worker"
+    assert config["mqtt"] == {
+        "enabled": True,
+        "host": "127.0.0.1",
+        "port": 1883,
+        "username": "pixie-1",
+        "device": "pixie-1",
+        "groups": ["displays"],
+        "prefix": "pixie",
+        "discovery_prefix": "homeassistant",
+        "tls": False,
+        "ca_file": "",
+    }
     text = (out / "pixie.toml").read_text()
-    for secret in ("redis_password", "api_token"):
+    for secret in ("redis_password", "api_token", "mqtt_password"):
         assert (tmp_path / "credentials" / secret).read_text().strip() not in text
 
 
@@ -232,6 +271,7 @@ def test_env_file_carries_the_secrets(defaults):
     env = _env(out / "pixie.env")
     password = (tmp_path / "credentials" / "redis_password").read_text().strip()
     token = (tmp_path / "credentials" / "api_token").read_text().strip()
+    mqtt = (tmp_path / "credentials" / "mqtt_password").read_text().strip()
     url = f"redis://:{password}@127.0.0.1:6379/0"
     volatile = f"redis://:{password}@127.0.0.1:6380/0"
     assert env == {
@@ -239,11 +279,13 @@ def test_env_file_carries_the_secrets(defaults):
         "RQ_REDIS_URL": url,
         "PIXIE_REDIS_VOLATILE_URL": volatile,
         "PIXIE_WEB_TOKEN": token,
+        "PIXIE_MQTT_PASSWORD": mqtt,
     }
+    assert len(mqtt) == 40 and mqtt.isalnum() and mqtt not in (password, token)
 
 
-def test_env_file_without_token_when_auth_is_off(render):
-    out = render({"pixie_common_web_token_enabled": False})
+def test_env_file_without_token_when_auth_is_off_and_without_mqtt_when_it_is_off(render):
+    out = render({"pixie_common_web_token_enabled": False, "pixie_common_mqtt_enabled": False})
     assert set(_env(out / "pixie.env")) == {"PIXIE_REDIS_URL", "RQ_REDIS_URL", "PIXIE_REDIS_VOLATILE_URL"}
 
 
@@ -396,3 +438,78 @@ def test_netplan_wifi_is_valid_yaml_with_quoted_secrets(render):
     assert wlan["access-points"] == {"Pixie Net": {"password": 'pa"ss word'}}
     assert wlan["regulatory-domain"] == "DE"
     assert doc["network"]["version"] == 2
+
+
+def test_mqtt_unit_starts_after_redis_and_the_local_broker(defaults):
+    out, _ = defaults
+    s = unit(out / "pixie-mqtt.service")
+    after, wants = values(s, "Unit", "After")[0].split(), values(s, "Unit", "Wants")[0].split()
+    assert after == wants == ["redis-server.service", "redis-server@pixie-volatile.service", "mosquitto.service"]
+    assert values(s, "Service", "MemoryMax") == ["64M"]
+    assert values(s, "Service", "Group") == ["pixie"]
+    assert values(s, "Unit", "StartLimitIntervalSec") == ["0"]
+    # a local broker: loopback is all the bridge reaches
+    assert values(s, "Service", "IPAddressAllow") == ["localhost"]
+    assert values(s, "Service", "IPAddressDeny") == ["any"]
+    web = unit(out / "pixie-web.service")
+    sandbox = {k for k, _ in web["Service"]} - {"ExecStart", "IPAddressAllow", "IPAddressDeny"}
+    assert sandbox <= {k for k, _ in s["Service"]}, "the web's sandbox, every setting of it"
+
+
+def test_mqtt_with_an_external_broker(render):
+    out = render(
+        {
+            "pixie_common_mqtt_broker": "external",
+            "pixie_common_mqtt_host": "mqtt.example.org",
+            "pixie_common_mqtt_port": 8883,
+            "pixie_common_mqtt_tls": True,
+            "pixie_common_mqtt_ca_file": "/etc/ssl/certs/home-ca.pem",
+            "pixie_common_mqtt_username": "hall-display",
+            "pixie_common_mqtt_password": "from-the-vault-1234",
+            "pixie_common_mqtt_groups": [],
+            "pixie_common_mqtt_discovery_prefix": "",
+        }
+    )
+    s = unit(out / "pixie-mqtt.service")
+    assert "mosquitto.service" not in values(s, "Unit", "After")[0].split()
+    assert "IPAddressDeny" not in dict(s["Service"]), "an external broker is on the network"
+    config = tomllib.loads((out / "pixie.toml").read_text())["mqtt"]
+    assert (config["host"], config["port"], config["tls"], config["ca_file"]) == (
+        "mqtt.example.org",
+        8883,
+        True,
+        "/etc/ssl/certs/home-ca.pem",
+    )
+    assert (config["username"], config["groups"], config["discovery_prefix"]) == ("hall-display", [], "")
+    assert _env(out / "pixie.env")["PIXIE_MQTT_PASSWORD"] == "from-the-vault-1234"
+    assert_verified(out / "pixie-mqtt.service")
+
+
+def test_mqtt_off(render):
+    out = render({"pixie_common_mqtt_enabled": False})
+    assert tomllib.loads((out / "pixie.toml").read_text())["mqtt"]["enabled"] is False
+    assert "PIXIE_MQTT_PASSWORD" not in _env(out / "pixie.env")
+
+
+def test_mqtt_device_defaults_to_the_host_name_as_a_topic_level(tmp_path):
+    values_ = {"pixie_common_credentials_dir": str(tmp_path / "credentials")}
+    play = [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars_files": role_defaults("pixie_common") + [vars_file(tmp_path, values_)],
+            "tasks": [{"name": "Show the device", "ansible.builtin.debug": {"msg": "{{ pixie_common_mqtt_device }}"}}],
+        }
+    ]
+    result = run_playbook(tmp_path, play, extra_vars={"inventory_hostname": "pixie.hall #2"})
+    assert result.rc == 0, result
+    assert result.result("Show the device")["msg"] == "pixie-hall--2"
+
+
+def test_broker_dropin_caps_it_and_keeps_it_off_the_refresh_cpu(defaults):
+    out, _ = defaults
+    dropin = configparser.ConfigParser()
+    dropin.optionxform = str
+    dropin.read_string((out / "dropin.conf").read_text())
+    assert dict(dropin["Service"]) == {"Restart": "always", "RestartSec": "2", "CPUAffinity": "0-2", "MemoryMax": "16M"}
+    assert dropin["Unit"]["StartLimitIntervalSec"] == "0"

@@ -17,6 +17,7 @@ VALIDATION_FILE = {
     "pixie_rgbmatrix": "validate.yml",
     "pixie_app": "validate.yml",
     "pixie_workers": "validate.yml",
+    "pixie_mqtt": "validate.yml",
     # These two validate inside main.yml, before they touch anything.
     "pixie_firewall": "main.yml",
     "pixie_network": "main.yml",
@@ -81,6 +82,33 @@ BAD = [
     ("pixie_app", {"pixie_app_display_cpu_affinity": "0-3"}, "pixie_app_display_cpu_affinity"),
     ("pixie_app", {"pixie_app_web_cpu_affinity": "3"}, "pixie_app_web_cpu_affinity"),
     ("pixie_app", {"pixie_app_panel_pwm_bits": 12}, "pixie_app_panel_pwm_bits"),
+    ("pixie_app", {"pixie_app_mqtt_cpu_affinity": "0-3"}, "pixie_app_mqtt_cpu_affinity"),
+    ("pixie_common", {"pixie_common_mqtt_broker": "external"}, "pixie_common_mqtt_host"),
+    ("pixie_common", {"pixie_common_mqtt_host": "192.168.1.9"}, "pixie_common_mqtt_host"),
+    ("pixie_common", {"pixie_common_mqtt_broker": "cloud"}, "pixie_common_mqtt_broker"),
+    ("pixie_common", {"pixie_common_mqtt_port": 6379}, "pixie_common_mqtt_port"),
+    ("pixie_common", {"pixie_common_mqtt_device": "hall/+"}, "pixie_common_mqtt_device"),
+    ("pixie_common", {"pixie_common_mqtt_groups": ["all displays"]}, "pixie_common_mqtt_groups"),
+    ("pixie_common", {"pixie_common_mqtt_prefix": "pixie/#"}, "pixie_common_mqtt_prefix"),
+    ("pixie_common", {"pixie_common_mqtt_username": "a:b"}, "pixie_common_mqtt_username"),
+    ("pixie_common", {"pixie_common_mqtt_password": "short"}, "pixie_common_mqtt_password"),
+    ("pixie_common", {"pixie_common_mqtt_password": 'with "quotes" in it'}, "pixie_common_mqtt_password"),
+    ("pixie_common", {"pixie_common_mqtt_tls": True}, "pixie_common_mqtt_tls"),
+    (
+        "pixie_mqtt",
+        {"pixie_mqtt_users": [{"name": "ha", "password": "long-enough-pw", "topics": ["all pixie/#"]}]},
+        "pixie_mqtt_users",
+    ),
+    ("pixie_mqtt", {"pixie_mqtt_users": [{"name": "ha", "password": "short", "topics": []}]}, "pixie_mqtt_users"),
+    (
+        "pixie_mqtt",
+        {"pixie_mqtt_users": [{"name": "localhost", "password": "long-enough-pw", "topics": []}]},
+        "pixie_mqtt_users",
+    ),
+    ("pixie_mqtt", {"pixie_mqtt_lan_listener": True, "pixie_mqtt_tls_cert": "/nonexistent.pem"}, "pixie_mqtt_tls_cert"),
+    ("pixie_mqtt", {"pixie_mqtt_lan_listener": True, "pixie_mqtt_lan_port": 5000}, "pixie_mqtt_lan_port"),
+    ("pixie_mqtt", {"pixie_mqtt_memory_max": "lots"}, "pixie_mqtt_memory_max"),
+    ("pixie_mqtt", {"pixie_mqtt_cpu_affinity": "3"}, "pixie_mqtt_cpu_affinity"),
     ("pixie_workers", {"pixie_workers_count": 0}, "pixie_workers_count"),
     (
         "pixie_workers",
@@ -139,3 +167,16 @@ def test_secrets_are_generated_once_on_the_controller(run_play, tmp_path):
     assert run_play(play, extra_vars={"pixie_common_credentials_dir": str(creds)}).rc == 0
     assert (creds / "redis_password").read_text().strip() == password
     assert (creds / "api_token").read_text().strip() == token
+
+
+def test_external_broker_and_mqtt_off_pass_validation(run_play, tmp_path):
+    creds = {"pixie_common_credentials_dir": str(tmp_path / "credentials")}
+    external = {
+        "pixie_common_mqtt_broker": "external",
+        "pixie_common_mqtt_host": "mqtt.example.org",
+        "pixie_common_mqtt_tls": True,
+        "pixie_common_mqtt_ca_file": "/etc/ssl/certs/ca.pem",
+    }
+    for extra in (external, {"pixie_common_mqtt_enabled": False, "pixie_common_mqtt_broker": "external"}):
+        result = run_play(validation_play("pixie_mqtt"), extra_vars=creds | extra)
+        assert result.rc == 0, (extra, result)

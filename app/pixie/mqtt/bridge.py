@@ -109,7 +109,7 @@ class Bridge:
         home = next(h for h in self.homes if message.topic.startswith(f"{h}/"))
         command = message.topic[len(home) + 1 :]
         try:
-            done = commands.run(self.service, command, message.payload, self.config.web.max_body_bytes)
+            done = commands.run(self.service, command, message.payload, self.mqtt.max_payload_bytes)
             log.info("%s: %s", message.topic, done)
         except errors.PixieError as e:
             self._refuse(message, str(e))

@@ -30,7 +30,7 @@ APP_NAME = re.compile(specs.NAME_PATTERN)
 def run(service: JobService, command: str, payload: bytes, max_bytes: int) -> dict:
     """Carry out `command` (a topic without its prefix, e.g. "apps/clock"); what it did, for the log."""
     if len(payload) > max_bytes:
-        raise errors.TooLarge(f"payload is {len(payload)} bytes; at most {max_bytes} (web.max_body_bytes)")
+        raise errors.TooLarge(f"payload is {len(payload)} bytes; at most {max_bytes} (mqtt.max_payload_bytes)")
     text = _text(payload)
     match command.split("/"):
         case ["notify"]:
