@@ -445,7 +445,7 @@ def test_mqtt_unit_starts_after_redis_and_the_local_broker(defaults):
     s = unit(out / "pixie-mqtt.service")
     after, wants = values(s, "Unit", "After")[0].split(), values(s, "Unit", "Wants")[0].split()
     assert after == wants == ["redis-server.service", "redis-server@pixie-volatile.service", "mosquitto.service"]
-    assert values(s, "Service", "MemoryMax") == ["64M"]
+    assert values(s, "Service", "MemoryMax") == ["88M"]
     assert values(s, "Service", "Group") == ["pixie"]
     assert values(s, "Unit", "StartLimitIntervalSec") == ["0"]
     # a local broker: loopback is all the bridge reaches
