@@ -89,9 +89,13 @@ def main() -> None:
             samples = {"publish_to_panel_ms": latency(stack, client, sizes["latency"], nonce)}
             client.close()
             client = None
+            parts = {
+                "pixie-mqtt": _memory(stack.processes.procs["mqtt"].pid)["pss_mb"],
+                "mosquitto": _memory(broker.pid)["pss_mb"],
+            }
             memory = {
                 "baseline": _memory(stack.processes.procs["web"].pid)["pss_mb"],
-                "pixie": round(_memory(stack.processes.procs["mqtt"].pid)["pss_mb"] + _memory(broker.pid)["pss_mb"], 1),
+                "pixie": round(sum(parts.values()), 1),
             }
             samples["broker_restart_to_panel_ms"], broker = recovery(
                 stack, work, port, broker, sizes["restarts"], nonce
@@ -103,9 +107,17 @@ def main() -> None:
             broker.terminate()
             broker.wait(10)
     figures = {name: {door: summary(values) for door, values in per.items()} for name, per in samples.items()}
-    report = {"machine": machine(), "sizes": sizes, "figures": figures, "pss_mb": memory, "samples": samples}
+    report = {
+        "machine": machine(),
+        "sizes": sizes,
+        "figures": figures,
+        "pss_mb": memory,
+        "pss_mb_parts": parts,
+        "samples": samples,
+    }
     (args.out / "mqtt.json").write_text(json.dumps(report, indent=2))
     side_by_side(figures, ("PSS, MB", memory), label="mqtt")
+    print(f"{'':<28}{'':>17}{'':>9}{'  = ' + ' + '.join(f'{n} {mb}' for n, mb in parts.items())}")
     print("baseline: HTTP POST (publish), a broker that stays up (restart), pixie-web (PSS);")
     print("mqtt: a QoS 1 notify, a broker just restarted, pixie-mqtt + mosquitto")
     print(f"wrote {args.out / 'mqtt.json'}")
