@@ -160,6 +160,17 @@ class Mqtt:
 
 
 @dataclass
+class Awtrix:
+    # AWTRIX 3's HTTP API on its own paths (/api/notify, /api/custom, ...) and, with MQTT on,
+    # its topics under mqtt_prefix: AWTRIX clients drive the panel unchanged.
+    enabled: bool = True
+    # HTTP Basic auth's user name for AWTRIX clients; the password is the API token (web.token).
+    user: str = "pixie"
+    # Empty: awtrix_<mqtt.device>, as AWTRIX names its own prefix after the device.
+    mqtt_prefix: str = ""
+
+
+@dataclass
 class Config:
     redis: Redis = field(default_factory=Redis)
     web: Web = field(default_factory=Web)
@@ -168,6 +179,7 @@ class Config:
     worker: Worker = field(default_factory=Worker)
     render: Render = field(default_factory=Render)
     mqtt: Mqtt = field(default_factory=Mqtt)
+    awtrix: Awtrix = field(default_factory=Awtrix)
 
 
 def _coerce(name: str, value, kind):
@@ -235,6 +247,7 @@ def validate(config: Config) -> None:
             raise ConfigError(message)
     mqtt = config.mqtt
     levels = {"mqtt.device": [mqtt.device], "mqtt.prefix": [mqtt.prefix], "mqtt.groups": mqtt.groups}
+    levels["awtrix.mqtt_prefix"] = [config.awtrix.mqtt_prefix] if config.awtrix.mqtt_prefix else []
     for name, values in levels.items():
         for value in values:
             if not TOPIC_LEVEL.fullmatch(value):

@@ -14,6 +14,7 @@ an app's window opening or closing, an app's lifetime ending).
 import json
 import logging
 import signal
+import sys
 import threading
 import time
 
@@ -28,6 +29,7 @@ from .rotation import Entry
 log = logging.getLogger("pixie.display")
 WATCH_INTERVAL_S = 0.05
 SCREEN_INTERVAL_S = 0.2
+RESTART_EXIT = 75  # EX_TEMPFAIL: asked to restart; systemd's Restart=always and pixie-local start it again
 
 
 class Watcher:
@@ -47,6 +49,7 @@ class Watcher:
         self.apps_loaded = False  # since the last (re)connection to Redis
         self.apps_change_at: float | None = None  # apps.Loaded.changes_at
         self.apps: dict[str, Entry] = {}  # the last load's: their frames are not fetched again
+        self.restarting = False
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -67,7 +70,13 @@ class Watcher:
             if "brightness" in command or "power" in command:
                 self.next_brightness = 0  # read what the panel should have now, in this tick
             if "skip" in command:
-                put(Skip(int(command["skip"])))
+                put(Skip(int(command["skip"]), command.get("to")))
+            if "restart" in command:  # asked for (AWTRIX's reboot): the supervisor starts the display again
+                log.info("restarting, as asked")
+                self.restarting = True
+                self.stopped.set()
+                self.player.stop()
+                return
             ready = ready or "ready" in command
             changed = changed or "apps" in command
             at_once = at_once or bool(command.get("now"))
@@ -135,3 +144,5 @@ def main() -> None:
     player.start()
     threading.Thread(target=watcher.run, name="watcher", daemon=True).start()
     player.loop()
+    if watcher.restarting:
+        sys.exit(RESTART_EXIT)

@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 import redis
 
 from . import config as configuration
+from .display import RESTART_EXIT
 
 BIN = Path(sys.executable).parent
 EMULATOR_PORT = 8888
@@ -199,8 +200,12 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    while not stopping and not processes.exited():
+    while not stopping:
         time.sleep(0.2)
+        if processes.procs["display"].poll() == RESTART_EXIT:  # asked to restart (AWTRIX's reboot)
+            processes.start("display", "pixie-display", cwd=args.state)
+        if processes.exited():
+            break
     died = processes.exited()
     processes.stop()
     for server in filter(None, [*own_redis, broker]):

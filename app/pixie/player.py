@@ -65,6 +65,7 @@ class Apps:
 @dataclass(frozen=True)
 class Skip:
     step: int  # 1: the next app, -1: the previous one
+    to: str | None = None  # this app instead
 
 
 @dataclass(frozen=True)
@@ -200,9 +201,10 @@ class Player:
             return False
         if not store.set_state(self.r, self.v, playback.job_id, State.PLAYING, started=self.clock.time()):
             return False  # canceled while it waited
+        # At once: "dismiss what plays" must find it as soon as its state says playing.
+        self.v.set(store.NOW_PLAYING, json.dumps({"id": playback.job_id, "priority": playback.priority}))
         self._prepare(playback)
         self._save_active(playback)
-        self.v.set(store.NOW_PLAYING, json.dumps({"id": playback.job_id, "priority": playback.priority}))
         log.info("play %s (%s) from frame %d", playback.job_id, playback.priority, playback.index)
         return True
 
@@ -302,8 +304,8 @@ class Player:
             case Apps(entries, at_once, pinned, _):
                 if self.rotation.update(entries, at_once, pinned) and playback is not None and playback.app:
                     return "replaced"
-            case Skip(step) if self.rotation:
-                self.rotation.advance(step)
+            case Skip(step, to) if self.rotation:
+                self.rotation.advance(step, to)
                 if playback is not None and playback.app:
                     return "skipped"
         return None

@@ -81,13 +81,16 @@ class Rotation:
                 return True
         return False
 
-    def advance(self, step: int = 1) -> None:
-        """At a dwell boundary (or skipped): the apps' new versions, then the next app
+    def advance(self, step: int = 1, to: str | None = None) -> None:
+        """At a dwell boundary (or skipped): the apps' new versions, then the next app, or the app `to`
         (the pinned one again, while a pin holds)."""
         if self.pending is not None:
             self._apply(self.pending, restart=False)
+        names = [e.name for e in self.entries]
         if self.pinned is not None:
-            self.index = [e.name for e in self.entries].index(self.pinned)
+            self.index = names.index(self.pinned)
+        elif to in names:
+            self.index = names.index(to)
         elif self.entries:
             self.index = (self.index + step) % len(self.entries)
         self.playing = None

@@ -11,6 +11,7 @@ protocol.
 import base64
 import functools
 import hashlib
+import importlib.metadata
 import json
 import logging
 import math
@@ -33,6 +34,8 @@ from .vocabulary import MEDIA_KINDS, ON_DISPLAY, TERMINAL, Kind, State
 log = logging.getLogger("pixie.service")
 # What RQ accepts as a job id (anything else makes Job.fetch raise ValueError).
 JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+APP_NAME = re.compile(specs.NAME_PATTERN)
+INDICATORS = (1, 2, 3)  # top right, right, bottom right
 LATE_S = 60  # a timed job's `at` this far in the past still plays, at once (clocks differ a little)
 
 
@@ -310,6 +313,8 @@ class JobService:
         """Create or update an app; it renders off the display and swaps in at its dwell's end (or at once).
         The same app put again changes nothing (`changed` false): nothing is rendered, and nothing is
         written but a lifetime's new start."""
+        if not (APP_NAME.match(name) and len(name) <= specs.MAX_NAME_CHARS):
+            raise errors.Invalid(f"app name {name!r}: letters, digits and _ . : - only (1-64)")
         now = time.time()
         existing = apps.current(self.r, self.v, now)
         if name not in existing and len(existing) >= self.config.display.max_apps:
@@ -376,11 +381,15 @@ class JobService:
         self._apps_changed(name)
 
     @_available
-    def skip(self, step: int) -> None:
-        """The next (1) or previous (-1) app, now."""
+    def skip(self, step: int, to: str | None = None) -> None:
+        """The next (1) or previous (-1) app, or the app `to`, now; the rotation goes on from there."""
         if pinned := store.pinned(self.r):
             raise errors.Conflict(f"app {pinned} is pinned: unpin it first")
-        store.send(self.v, skip=step)
+        if to is not None:
+            app = self.app(to)
+            if not (app.enabled and app.on_schedule):
+                raise errors.Conflict(f"app {to} is not in the rotation now (disabled, or outside its schedule)")
+        store.send(self.v, skip=step, **({"to": to} if to else {}))
 
     @_available
     def pin(self, name: str) -> Rotation:
@@ -465,23 +474,49 @@ class JobService:
         return store.powered(self.r)
 
     @_available
-    def set_power(self, on: bool) -> bool:
-        """Off: the panel goes dark, and everything else goes on (jobs play unseen, and are done)."""
+    def set_power(self, on: bool, for_s: float | None = None) -> bool:
+        """Off: the panel goes dark, and everything else goes on (jobs play unseen, and are done);
+        `for_s`: off for that long, then on again by itself (the key expires, the display's watcher sees it)."""
         if on:
             self.r.delete(store.POWER)
         else:
-            self.r.set(store.POWER, "off")
+            self.r.set(store.POWER, "off", ex=math.ceil(for_s) if for_s else None)
         store.send(self.v, power=on)
         store.event(self.v, "panel", power=on)
         return on
 
     @_available
+    def indicators(self) -> dict[str, dict]:
+        """The indicators lit: number ("1".."3") -> {color, blink_ms, fade_ms}."""
+        return store.indicators(self.v)
+
+    @_available
+    def set_indicator(self, number: int, color: str | None, blink_ms: int = 0, fade_ms: int = 0) -> None:
+        """Light indicator `number` (a corner pixel over whatever shows), or (None) hide it. Volatile, as
+        AWTRIX's are: a reboot clears them."""
+        if number not in INDICATORS:
+            raise errors.Invalid(f"indicator must be one of {INDICATORS}, got {number}")
+        if color is None:
+            self.v.hdel(store.INDICATORS, number)
+        else:
+            lit = {"color": specs.Fill(kind=Kind.FILL, color=color).color, "blink_ms": blink_ms, "fade_ms": fade_ms}
+            self.v.hset(store.INDICATORS, number, json.dumps(lit))
+        store.send(self.v, indicators=True)
+        store.event(self.v, "panel", indicator=number, color=color)
+
+    @_available
+    def restart_display(self) -> None:
+        """The display process exits, and its supervisor (systemd, pixie-local) starts it again: what
+        played goes back to the head of its queue."""
+        store.send(self.v, restart=True)
+
+    @_available
     def dismiss_playing(self) -> JobStatus:
         """Dismiss the job on the panel, whichever it is."""
-        playing = (store.get_json(self.v, store.HEARTBEAT) or {}).get("playing")
+        playing = store.get_json(self.v, store.NOW_PLAYING)
         if not playing:
             raise errors.Conflict("no job is on the panel")
-        return self.cancel(playing)
+        return self.cancel(playing["id"])
 
     @_available
     def state(self) -> PanelState:
@@ -562,6 +597,13 @@ def _command_job(command_id: str) -> str:
     if not isinstance(command_id, str) or not 1 <= len(command_id) <= 128:
         raise errors.Invalid("id: a command's id must be a string of 1 to 128 characters")
     return hashlib.sha256(f"command:{command_id}".encode()).hexdigest()[:32]
+
+
+def installed_version() -> str:
+    try:
+        return importlib.metadata.version("pixie")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _number(value: str | None) -> float | None:

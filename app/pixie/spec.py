@@ -1,6 +1,7 @@
 """What a display job may ask for: one schema for the HTTP API and for jobs
 enqueued directly by other projects (`pixie.jobs.show_text(text=...)`)."""
 
+import re
 from datetime import datetime, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +23,7 @@ from .schedule import DAYS
 from .vocabulary import KINDS, PRIORITIES, Kind, Priority
 
 MAX_TEXT_CHARS = 200
+MAX_TEXT_PARTS = 32
 MAX_DURATION_S = 24 * 3600
 MAX_REPEAT = 10_000
 MAX_DELAY_S = 24 * 3600  # a timed job: at most a day ahead
@@ -30,6 +32,7 @@ MAX_WINDOWS = 16
 MAX_FADE_MIN = 180
 MAX_LIFETIME_S = 7 * 24 * 3600
 NAME_PATTERN = r"^[A-Za-z0-9_.:-]+$"  # a job's name, an app's
+MAX_NAME_CHARS = 64
 
 
 def _color(value: str) -> str:
@@ -81,7 +84,7 @@ class Options(BaseModel):
     name: str | None = Field(
         None,
         min_length=1,
-        max_length=64,
+        max_length=MAX_NAME_CHARS,
         pattern=NAME_PATTERN,
         description="a later job with the same name replaces this one",
     )
@@ -105,15 +108,34 @@ class Options(BaseModel):
         return {"duration_s": self.duration_s, "repeat": self.repeat}
 
 
+class TextPart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    color: Color
+
+
 class Text(Options):
     kind: Literal[Kind.TEXT.value]
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    text: (
+        Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]
+        | Annotated[list[TextPart], Field(min_length=1, max_length=MAX_TEXT_PARTS)]
+    ) = Field(
+        examples=["Hello", [{"text": "Hello, ", "color": "red"}, {"text": "world", "color": "#00ff00"}]],
+        description="the text; or coloured parts of it, drawn one after another (then `color` is unused)",
+    )
     color: Color = "#ffffff"
     background: Color = "#000000"
     font: Literal["sans", "pixel"] = "sans"
     size: int | None = Field(None, ge=6, le=64, description="font size in pixels (sans only)")
     scroll: bool | None = Field(None, description="default: scroll when the text is wider than the panel")
     speed: float = Field(32.0, gt=0, le=500, description="scroll speed in pixels per second")
+
+    @model_validator(mode="after")
+    def _parts_fit(self):
+        if not isinstance(self.text, str) and sum(len(p.text) for p in self.text) > MAX_TEXT_CHARS:
+            raise ValueError(f"text: the parts together are longer than {MAX_TEXT_CHARS} characters")
+        return self
 
 
 class Media(Options):
@@ -300,10 +322,14 @@ class SpecError(errors.Invalid):
         super().__init__("; ".join(describe(e) for e in errors))
 
 
+_UNION_ARM = re.compile(r"constrained-|\w+\[")
+
+
 def describe(error: dict) -> str:
     loc = tuple(error.get("loc", ()))
     # The union's tag, not a field (a text job's `text` is one): at the top, or under an app's content.
     loc = tuple(p for i, p in enumerate(loc) if not (p in KINDS and loc[i - 1 : i] in ((), ("content",))))
+    loc = tuple(p for p in loc if not _UNION_ARM.match(str(p)))  # a text's str | list[TextPart]
     where = ".".join(str(p) for p in loc)
     return f"{where}: {error['msg']}" if where else error["msg"]
 

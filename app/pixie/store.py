@@ -46,6 +46,7 @@ APPS = "pixie:apps"
 APPS_REV = "pixie:apps:rev"  # every change of an app takes the next number
 PINNED = "pixie:apps:pinned"  # the app held on screen, if any
 POWER = "pixie:power"  # "off" while the panel is switched off (dark; jobs and apps play on unseen)
+AWTRIX_SETTINGS = "pixie:awtrix:settings"  # AWTRIX's defaults for what its payloads become (JSON)
 # Volatile.
 STREAM_INDEX = "pixie:streams"
 STREAM_BYTES = "pixie:streams:bytes"
@@ -58,6 +59,9 @@ SCHEDULER_WAKE = "pixie:scheduler:wake"  # a timed job was accepted: the schedul
 # the front doors push to their clients (MQTT's job and state topics); ids are the stream's.
 EVENTS = "pixie:events"
 EVENTS_MAX = 1000
+# The panel's indicators (AWTRIX's three corner pixels): number -> JSON {color, blink_ms, fade_ms}.
+INDICATORS = "pixie:display:indicators"
+AWTRIX_MESSAGES = "pixie:awtrix:messages"  # AWTRIX commands received since the volatile Redis started
 # Ready-queue scores: rank * RANK_SCALE + arrival sequence.
 RANK_SCALE = 1e13
 
@@ -375,6 +379,14 @@ def powered(r: redis.Redis) -> bool:
 def get_json(r: redis.Redis, key: str):
     raw = r.get(key)
     return json.loads(raw) if raw else None
+
+
+def put_json(r: redis.Redis, key: str, value) -> None:
+    r.set(key, json.dumps(value))
+
+
+def indicators(v: redis.Redis) -> dict[str, dict]:
+    return {n.decode(): json.loads(d) for n, d in v.hgetall(INDICATORS).items()}
 
 
 # -- apps -----------------------------------------------------------------------------------------

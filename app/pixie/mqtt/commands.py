@@ -6,7 +6,6 @@ which the bridge publishes on `<prefix>/<device>/error`.
 """
 
 import json
-import re
 
 from .. import errors
 from .. import spec as specs
@@ -24,7 +23,6 @@ TOPICS = (
     "pin/set",
 )
 ON, OFF = ("ON", "on", "true", "1"), ("OFF", "off", "false", "0")  # Home Assistant's payload_on/off first
-APP_NAME = re.compile(specs.NAME_PATTERN)
 
 
 def run(service: JobService, command: str, payload: bytes, max_bytes: int) -> dict:
@@ -37,13 +35,11 @@ def run(service: JobService, command: str, payload: bytes, max_bytes: int) -> di
             data = _object(text)
             command_id = data.pop("id", None)
             return service.submit(data, command_id=command_id).model_dump()
-        case ["apps", name] if APP_NAME.match(name) and len(name) <= 64:
+        case ["apps", name]:
             if not text:
                 service.delete_app(name)
                 return {"deleted": name}
             return service.put_app(name, specs.parse_app(_object(text))).model_dump(include={"name", "rev", "changed"})
-        case ["apps", name]:
-            raise errors.Invalid(f"app name {name!r}: letters, digits and _ . : - only (1-64)")
         case ["brightness", "set"]:
             return {"brightness": service.set_brightness(_integer(text, "brightness"))}
         case ["power", "set"]:

@@ -2,7 +2,7 @@
 
 `create_app` wires it: the service and config in the app's state, one
 exception handler per kind of refusal (problems.py), the routers by area
-(jobs, apps, panel, system), the OpenAPI adjustments and the client allow-list.
+(jobs, apps, panel, system, AWTRIX's), the OpenAPI adjustments and the client allow-list.
 """
 
 import logging
@@ -16,7 +16,7 @@ from .. import store
 from ..service import JobService
 from . import openapi, problems
 from .allow import AllowList
-from .routers import apps, jobs, panel, system
+from .routers import apps, awtrix, jobs, panel, system
 
 __all__ = ["AllowList", "create_app", "main"]
 
@@ -26,6 +26,8 @@ def create_app(config: configuration.Config) -> FastAPI:
     app.state.config = config
     app.state.service = JobService(store.connect(config.redis.url), config, store.connect_volatile(config.redis))
     routers = [jobs.router, apps.router, panel.router, system.router]
+    if config.awtrix.enabled:
+        routers.append(awtrix.router)
     problems.install(app, routers)
     for router in routers:
         app.include_router(router)

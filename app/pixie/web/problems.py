@@ -36,9 +36,10 @@ RESPONSES = {code: {"model": Error} for code in (400, 401, 403, 404, 409, 413, 4
 class HTTPProblem(Exception):
     """A refusal that only HTTP has (a body it cannot parse, a missing token)."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict | None = None):
         self.status = status
         self.message = message
+        self.headers = headers
 
 
 def status_of(error: errors.PixieError) -> int:
@@ -50,7 +51,7 @@ def install(app: FastAPI, routers: list[APIRouter]) -> None:
 
     @app.exception_handler(HTTPProblem)
     async def http_problem(_, exc: HTTPProblem):
-        return JSONResponse({"error": exc.message}, status_code=exc.status)
+        return JSONResponse({"error": exc.message}, status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(errors.PixieError)
     async def refused(_, exc: errors.PixieError):

@@ -1,13 +1,12 @@
 """The appliance as a whole: health, what it is, its queues and workers, and the web page."""
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
 from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
+from ...service import installed_version
 from ...vocabulary import KINDS, PRIORITIES
 from ..deps import Config, Service
 
@@ -42,12 +41,8 @@ def healthz(service: Service):
 @router.get("/api/v1/info", response_model=Info)
 def info(config: Config):
     """What the page and the CLI need to know about this appliance."""
-    try:
-        version = package_version("pixie")
-    except PackageNotFoundError:
-        version = "unknown"
     return Info(
-        version=version,
+        version=installed_version(),
         panel=Panel(width=config.panel.width, height=config.panel.height),
         token_required=bool(config.web.token),
         priorities=list(PRIORITIES),

@@ -1,0 +1,448 @@
+"""AWTRIX 3's API (its docs/api.md) over the job service: one adapter for HTTP and MQTT.
+
+`run(service, command, payload, name)` carries out one AWTRIX command, named
+as its MQTT topic is under the prefix ("notify", "custom/<app>", "nextapp",
+"indicator2", ...; HTTP's `/api/<command>` is the same word), and answers
+what AWTRIX answers: "OK", or a JSON value (stats, loop, screen, settings).
+A notification becomes a job and a custom app an app, through the service's
+own calls, so every rule of theirs holds here too. AWTRIX fields Pixie does
+not draw (yet) are listed in FIELDS as ignored: a request with them
+succeeds with the rest applied.
+"""
+
+import json
+import socket
+from pathlib import Path
+
+from . import errors, store
+from . import spec as specs
+from .service import JobService, installed_version
+from .spec import Text
+
+# Every field of a notification or custom app AWTRIX documents: how Pixie honours it ("" : ignored, and why).
+FIELDS = {
+    "text": "`text`; coloured fragments `[{t, c}]` become its coloured parts",
+    "textCase": "0: the UPPERCASE setting (default on), 1: upper case, 2: as sent",
+    "color": "`color` (`#RRGGBB`, `RRGGBB` or `[r, g, b]`); default: the TCOL setting",
+    "background": "`background`",
+    "noScroll": "`scroll: false`",
+    "scrollSpeed": "`speed`, a percentage of 32 px/s (with the SSPEED setting)",
+    "duration": "notification: `duration_s` (default 5); app: `dwell_s` (default: the ATIME setting)",
+    "repeat": "notification: `repeat` (the frames this many times; -1: `duration`); app: ignored",
+    "hold": "notification: on the panel until dismissed (`duration_s` 24 h)",
+    "stack": "notification: `false` dismisses the notification on the panel and plays at `high` priority",
+    "lifetime": "app: `lifetime_s`",
+    "pos": "app: `position`",
+    "save": "always: Pixie's apps are durable (AOF), whatever `save` says",
+    "topText": "",
+    "textOffset": "",
+    "center": "",
+    "gradient": "",
+    "blinkText": "",
+    "fadeText": "",
+    "rainbow": "",
+    "icon": "",
+    "pushIcon": "",
+    "sound": "",
+    "rtttl": "",
+    "loopSound": "",
+    "bar": "",
+    "line": "",
+    "autoscale": "",
+    "barBC": "",
+    "progress": "",
+    "progressC": "",
+    "progressBC": "",
+    "draw": "",
+    "lifetimeMode": "",
+    "wakeup": "",
+    "clients": "",
+    "effect": "",
+    "effectSettings": "",
+    "overlay": "",
+}
+# Why the ignored ones are: the README's table says it per group.
+IGNORED_WHY = {
+    "rich content (fonts, icons, charts, drawing, effects): not built yet": (
+        "topText textOffset center gradient blinkText fadeText rainbow icon pushIcon bar line autoscale barBC"
+        " progress progressC progressBC draw effect effectSettings overlay"
+    ).split(),
+    "no buzzer or speaker on a HUB75 panel": ["sound", "rtttl", "loopSound"],
+    "no such thing here: a stale mark, waking a panel powered off, forwarding to other AWTRIX devices": [
+        "lifetimeMode",
+        "wakeup",
+        "clients",
+    ],
+}
+# The settings (GET/POST /api/settings) Pixie honours; the others are accepted and ignored.
+SETTINGS = {
+    "BRI": "the brightness, 0-255 (Pixie's 0-100 scaled)",
+    "MATP": "power",
+    "ATRANS": "`false` pins the app on the panel, `true` unpins",
+    "ATIME": "the default `dwell_s` of apps made through AWTRIX",
+    "UPPERCASE": "text in upper case unless `textCase` says otherwise",
+    "TCOL": "the default text colour",
+    "SSPEED": "the default scroll speed, a percentage",
+}
+DEFAULT_SETTINGS = {"ATIME": 7, "UPPERCASE": True, "TCOL": "#FFFFFF", "SSPEED": 100}
+NOTIFY_DURATION_S = 5
+BASE_SPEED = Text.model_fields["speed"].default
+INDICATORS = ("indicator1", "indicator2", "indicator3")
+COMMANDS = (
+    "notify",
+    "notify/dismiss",
+    "custom/<app>",
+    "nextapp",
+    "previousapp",
+    "switch",
+    "power",
+    "sleep",
+    "settings",
+    *INDICATORS,
+    "reboot",
+    "sound",
+    "rtttl",
+)
+OK = "OK"
+
+
+def run(service: JobService, command: str, payload: bytes, name: str | None = None):
+    """Carry out an AWTRIX command; "OK" or the JSON value it answers. `name`: HTTP's `?name=`
+    (MQTT has the app's name in the topic: "custom/<app>")."""
+    text = _text(payload)
+    service.v.incr(store.AWTRIX_MESSAGES)  # volatile: stats' `messages` counts since the last restart
+    if command.startswith("custom/"):
+        command, name = "custom", command.removeprefix("custom/")
+    match command:
+        case "notify":
+            _notify(service, _object(text))
+        case "notify/dismiss":
+            try:
+                service.dismiss_playing()
+            except errors.Conflict:
+                pass  # AWTRIX: nothing to dismiss is fine
+        case "custom":
+            _custom(service, name or "", _json(text))
+        case "nextapp" | "previousapp":
+            service.skip(1 if command == "nextapp" else -1)
+        case "switch":
+            service.skip(0, to=_string(_object(text), "name"))
+        case "power":
+            service.set_power(_power(text))
+        case "sleep":
+            seconds = _number(_object(text), "sleep", None)
+            if seconds is None or seconds <= 0:
+                raise errors.Invalid('sleep: expected {"sleep": seconds}, seconds > 0')
+            service.set_power(False, for_s=seconds)
+        case "settings":
+            return _put_settings(service, _object(text)) if text else settings(service)
+        case "indicator1" | "indicator2" | "indicator3":
+            _indicator(service, int(command[-1]), _object(text) if text not in ("", "0") else {})
+        case "reboot":
+            service.restart_display()
+        case "sound" | "rtttl":
+            pass  # nothing here makes a sound
+        case _:
+            raise errors.NotFound(f"no AWTRIX command {command!r}; the commands: {', '.join(COMMANDS)}")
+    return OK
+
+
+# -- notifications and custom apps ---------------------------------------------------------------
+
+
+def notification(body: dict, preferences: dict) -> dict:
+    """A notification's fields as a Pixie job."""
+    job = content(body, preferences)
+    repeat = _number(body, "repeat", -1)
+    if _flag(body, "hold"):
+        job["duration_s"] = specs.MAX_DURATION_S  # until dismissed
+    elif repeat > 0 and job["kind"] == "text":
+        job["repeat"] = int(repeat)
+    else:
+        duration = _number(body, "duration", NOTIFY_DURATION_S)
+        job["duration_s"] = duration if duration > 0 else NOTIFY_DURATION_S
+    if body.get("stack") is False:
+        job["priority"] = "high"
+    return job
+
+
+def custom_app(body: dict, preferences: dict) -> dict:
+    """A custom app's fields as a Pixie app."""
+    app = {"content": content(body, preferences)}
+    dwell = _number(body, "duration", preferences["ATIME"])
+    if dwell > 0:
+        app["dwell_s"] = dwell
+    if (position := _number(body, "pos", None)) is not None and position >= 0:
+        app["position"] = int(position)
+    if (lifetime := _number(body, "lifetime", 0)) > 0:
+        app["lifetime_s"] = lifetime
+    return app
+
+
+def content(body: dict, preferences: dict) -> dict:
+    """What a notification or app shows: its text (in its colours), or its background alone."""
+    background = _color(body.get("background"), "background")
+    text = body.get("text")
+    if text in (None, "", []):
+        return {"kind": "fill", "color": background or "#000000"}
+    case = _number(body, "textCase", 0)
+    upper = case == 1 or (case == 0 and preferences["UPPERCASE"])
+    color = _color(body.get("color"), "color") or _color(preferences["TCOL"], "TCOL")
+    if isinstance(text, str):
+        shown = text.upper() if upper else text
+    elif isinstance(text, list) and all(isinstance(f, dict) for f in text):
+        shown = [
+            {"text": f["t"].upper() if upper else f["t"], "color": _color(f.get("c"), "text.c") or color}
+            for f in text
+            if isinstance(f.get("t"), str) and f["t"]
+        ]
+    else:
+        raise errors.Invalid('text: expected a string or fragments [{"t": text, "c": colour}]')
+    job = {"kind": "text", "text": shown, "color": color}
+    if background:
+        job["background"] = background
+    if _flag(body, "noScroll"):
+        job["scroll"] = False
+    percent = _number(body, "scrollSpeed", preferences["SSPEED"])
+    if percent > 0 and percent != 100:
+        job["speed"] = min(BASE_SPEED * percent / 100, Text.model_fields["speed"].metadata[1].le)
+    return job
+
+
+def _notify(service: JobService, body: dict) -> None:
+    job = notification(body, preferences(service))
+    specs.parse(job, strict=True)  # refused whole before anything on the panel changes
+    if job.get("priority") == "high":
+        try:
+            service.dismiss_playing()
+        except errors.Conflict:
+            pass
+    service.submit(job)
+
+
+def _custom(service: JobService, name: str, body) -> None:
+    """An object: the app `name`; a list: apps name0, name1, ...; nothing: delete every app whose
+    name starts with `name` (AWTRIX's delete, which matches prefixes)."""
+    if not name:
+        raise errors.Invalid("name: the app's name is missing (?name= or custom/<name>)")
+    if body is None:
+        gone = [app.name for app in service.apps().apps if app.name.startswith(name)]
+        for each in gone:
+            service.delete_app(each)
+        if not gone:
+            raise errors.NotFound(f"no app {name} (nor any app whose name starts so)")
+        return
+    defaults = preferences(service)
+    bodies = {name: body} if isinstance(body, dict) else None
+    if isinstance(body, list) and body and all(isinstance(b, dict) for b in body):
+        bodies = {f"{name}{i}": b for i, b in enumerate(body)}
+    if bodies is None:
+        raise errors.Invalid("body must be a JSON object, or a list of them (one app each)")
+    apps = {each: specs.parse_app(custom_app(b, defaults)) for each, b in bodies.items()}  # all, or none
+    for each, app in apps.items():
+        service.put_app(each, app)
+
+
+# -- settings, indicators, stats -------------------------------------------------------------------
+
+
+def preferences(service: JobService) -> dict:
+    """The settings that shape what AWTRIX's payloads become (durable: set once, kept)."""
+    return DEFAULT_SETTINGS | (store.get_json(service.r, store.AWTRIX_SETTINGS) or {})
+
+
+def settings(service: JobService) -> dict:
+    """GET /api/settings: the ones Pixie honours, as AWTRIX spells them."""
+    rotation = service.apps()
+    return {
+        **preferences(service),
+        "BRI": round(service.brightness() * 255 / 100),
+        "MATP": service.power(),
+        "ATRANS": rotation.pinned is None,
+        "ABRI": False,
+    }
+
+
+def _put_settings(service: JobService, body: dict) -> str:
+    known = {key: body[key] for key in ("ATIME", "UPPERCASE", "TCOL", "SSPEED") if key in body}
+    if "TCOL" in known:
+        known["TCOL"] = _color(known["TCOL"], "TCOL")
+    for key in ("ATIME", "SSPEED"):
+        if key in known and not _number(known, key, 0) > 0:
+            raise errors.Invalid(f"{key}: expected a positive number")
+    if "UPPERCASE" in known:
+        known["UPPERCASE"] = _flag(known, "UPPERCASE")
+    if "BRI" in body:
+        bri = _number(body, "BRI", 0)
+        if not 0 <= bri <= 255:
+            raise errors.Invalid(f"BRI must be 0..255, got {body['BRI']!r}")
+        service.set_brightness(round(bri * 100 / 255))
+    if "MATP" in body:
+        service.set_power(_flag(body, "MATP"))
+    if "ATRANS" in body:
+        rotation = service.apps()
+        if _flag(body, "ATRANS") and rotation.pinned:
+            service.unpin(rotation.pinned)
+        elif not _flag(body, "ATRANS") and rotation.showing and not rotation.pinned:
+            service.pin(rotation.showing)
+    if known:
+        store.put_json(service.r, store.AWTRIX_SETTINGS, preferences(service) | known)
+    return OK
+
+
+def _indicator(service: JobService, number: int, body: dict) -> None:
+    """A corner pixel's colour (black, "0" or nothing hides it), blinking or fading every so many ms."""
+    color = _color(body.get("color"), "color")
+    if color in (None, "#000000"):
+        service.set_indicator(number, None)
+        return
+    blink, fade = _number(body, "blink", 0), _number(body, "fade", 0)
+    service.set_indicator(number, color, blink_ms=max(0, int(blink)), fade_ms=max(0, int(fade)))
+
+
+def stats(service: JobService) -> dict:
+    """GET /api/stats: every field AWTRIX sends. A Pi has no battery, light or humidity sensor:
+    bat 100, bat_raw 0, lux 0, ldr_raw 0, hum 0 say so; temp is the SoC's, ram the memory available."""
+    state = service.state()
+    indicators = service.indicators()
+    config = service.config
+    return {
+        "bat": 100,
+        "bat_raw": 0,
+        "type": 0,
+        "lux": 0,
+        "ldr_raw": 0,
+        "ram": _meminfo("MemAvailable") * 1024,
+        "bri": round(state.brightness * 255 / 100),
+        "temp": _soc_temperature(),
+        "hum": 0,
+        "uptime": int(float(Path("/proc/uptime").read_text().split()[0])),
+        "wifi_signal": 0,
+        "messages": int(service.v.get(store.AWTRIX_MESSAGES) or 0),
+        "version": installed_version(),
+        **{name: str(n) in indicators for n, name in enumerate(INDICATORS, 1)},
+        "app": state.app or "",
+        "uid": config.mqtt.device,
+        "matrix": state.power,
+        "ip_address": _address(),
+    }
+
+
+def loop(service: JobService) -> dict:
+    """GET /api/loop: the apps and their places."""
+    return {app.name: i for i, app in enumerate(service.apps().apps)}
+
+
+def screen(service: JobService) -> list[int]:
+    """GET /api/screen: the panel's pixels, row by row, as 24-bit integers."""
+    raw = service.screen() or b""
+    return [int.from_bytes(raw[i : i + 3]) for i in range(0, len(raw), 3)]
+
+
+# -- reading AWTRIX's payloads ------------------------------------------------------------------------
+
+
+def _text(payload: bytes) -> str:
+    try:
+        return payload.decode().strip()
+    except UnicodeDecodeError:
+        raise errors.Invalid("ErrorParsingJson: the body is not UTF-8") from None
+
+
+def _json(text: str):
+    """The body's JSON value; None for an empty body."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise errors.Invalid(f"ErrorParsingJson: {e}") from None
+
+
+def _object(text: str) -> dict:
+    data = _json(text)
+    if not isinstance(data, dict):
+        raise errors.Invalid("ErrorParsingJson: the body must be a JSON object")
+    return data
+
+
+def _number(body: dict, key: str, default):
+    value = body.get(key, default)
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise errors.Invalid(f"{key}: expected a number, got {value!r}")
+
+
+def _flag(body: dict, key: str) -> bool:
+    value = body.get(key, False)
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1, "true", "false"):
+        return value in (1, "true")
+    raise errors.Invalid(f"{key}: expected true or false, got {value!r}")
+
+
+def _string(body: dict, key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise errors.Invalid(f'{key}: expected {{"{key}": "..."}}')
+    return value
+
+
+def _power(text: str) -> bool:
+    """`{"power": true}`, or (as AWTRIX also takes) a bare true/1."""
+    if text in ("true", "1", "false", "0"):
+        return text in ("true", "1")
+    body = _object(text)
+    if "power" not in body:
+        raise errors.Invalid('power: expected {"power": true} or {"power": false}')
+    return _flag(body, "power")
+
+
+def _color(value, key: str) -> str | None:
+    """AWTRIX's colours: "#RRGGBB", "RRGGBB", [r, g, b], or a 24-bit integer; None if not given."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, list) and len(value) == 3 and all(isinstance(c, int) and 0 <= c <= 255 for c in value):
+        return "#{:02x}{:02x}{:02x}".format(*value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0xFFFFFF:
+        return f"#{value:06x}"
+    if isinstance(value, str):
+        digits = value.removeprefix("#")
+        if len(digits) == 6 and all(c in "0123456789abcdefABCDEF" for c in digits):
+            return f"#{digits.lower()}"
+        if value == "0":
+            return "#000000"
+    raise errors.Invalid(f'{key}: not a colour: {value!r} (use "#RRGGBB" or [r, g, b])')
+
+
+# -- the device, as AWTRIX's stats report it ------------------------------------------------------
+
+
+def _meminfo(field: str) -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _soc_temperature() -> float:
+    try:
+        return round(int(Path("/sys/class/thermal/thermal_zone0/temp").read_text()) / 1000, 1)
+    except (OSError, ValueError):
+        return 0.0
+
+
+def _address() -> str:
+    """The address other devices reach this one at (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # TEST-NET-1: only the route is looked up
+            return s.getsockname()[0]
+        except OSError:
+            return ""
