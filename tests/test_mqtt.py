@@ -380,3 +380,44 @@ def test_a_broker_restart_loses_and_doubles_no_command(make_appliance, tmp_path)
             sender.close()
         proc.terminate()
         proc.wait(10)
+
+
+# -- AWTRIX's topics (its docs/api.md), under awtrix_<device> ---------------------------------------
+
+
+def test_awtrix_topics_notify_make_apps_and_switch_the_power(wall, client):
+    c = client("awtrix_wall/error")
+    mark = len(wall.frames())
+    c.publish("awtrix_wall/notify", {"text": [{"t": "Hi ", "c": "FF0000"}, {"t": "you", "c": "0000FF"}], "duration": 1})
+    wait_for(lambda: {RED, BLUE} <= set().union(*(colors(f) for _, f in wall.frames()[mark:])), what="red and blue")
+    c.publish("awtrix_wall/custom/weather", {"text": "21 C", "duration": 4})
+    wait_for(lambda: wall.request("GET", "/api/v1/apps/weather")[0] == 200, what="the app")
+    assert wall.request("GET", "/api/v1/apps/weather")[1]["dwell_s"] == 4
+    c.publish("awtrix_wall/custom/weather", "")
+    wait_for(lambda: wall.request("GET", "/api/v1/apps/weather")[0] == 404, what="the app deleted")
+    c.publish("awtrix_wall/power", {"power": False})
+    wait_for(lambda: wall.request("GET", "/api/v1/power")[1]["on"] is False, what="dark")
+    c.publish("awtrix_wall/power", "true")  # AWTRIX takes a bare true as well
+    wait_for(lambda: wall.request("GET", "/api/v1/power")[1]["on"] is True, what="lit")
+    assert c.on("awtrix_wall/error") == []
+
+
+def test_awtrix_stats_are_published_and_sendscreen_answers_on_screen(wall, client):
+    c = client("awtrix_wall/stats", "awtrix_wall/screen")
+    stats = c.wait(lambda: c.json_on("awtrix_wall/stats"), "stats")[-1]
+    assert {"bat", "bri", "app", "matrix", "messages", "uptime", "indicator1", "version", "uid"} <= set(stats)
+    assert stats["uid"] == "wall"
+    c.publish("awtrix_wall/sendscreen", "")
+    screen = c.wait(lambda: c.json_on("awtrix_wall/screen"), "the screen")[-1]
+    assert len(screen) == 64 * 32 and all(isinstance(p, int) and 0 <= p <= 0xFFFFFF for p in screen)
+
+
+def test_bad_awtrix_payloads_get_the_reason_on_its_error_topic(wall, client):
+    c = client("awtrix_wall/error")
+    before = wall.request("GET", "/api/v1/jobs?limit=500")[1]["jobs"]
+    c.publish("awtrix_wall/notify", b"{oops")
+    c.publish("awtrix_wall/switch", {"name": "no-such-app"})
+    errors = c.wait(lambda: len(c.json_on("awtrix_wall/error")) >= 2 and c.json_on("awtrix_wall/error"), "errors")
+    assert errors[0]["topic"] == "awtrix_wall/notify" and "ErrorParsingJson" in errors[0]["error"]
+    assert errors[1] == {"topic": "awtrix_wall/switch", "error": "no app no-such-app"}
+    assert wall.request("GET", "/api/v1/jobs?limit=500")[1]["jobs"] == before

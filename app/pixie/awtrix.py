@@ -103,6 +103,8 @@ COMMANDS = (
     "sound",
     "rtttl",
 )
+# Its MQTT topics under the prefix: the commands, and `sendscreen` (the answer goes to `screen`).
+MQTT_TOPICS = (*(c.replace("<app>", "+") for c in COMMANDS), "sendscreen")
 OK = "OK"
 
 
@@ -142,6 +144,8 @@ def run(service: JobService, command: str, payload: bytes, name: str | None = No
             service.restart_display()
         case "sound" | "rtttl":
             pass  # nothing here makes a sound
+        case "sendscreen":
+            return screen(service)
         case _:
             raise errors.NotFound(f"no AWTRIX command {command!r}; the commands: {', '.join(COMMANDS)}")
     return OK

@@ -19,8 +19,8 @@ import paho.mqtt.client as paho
 import redis
 from paho.mqtt.enums import CallbackAPIVersion
 
+from .. import awtrix, errors, store
 from .. import config as configuration
-from .. import errors, store
 from ..service import JobService
 from . import commands, discovery
 
@@ -36,9 +36,12 @@ class Bridge:
         self.service = service
         self.base = f"{self.mqtt.prefix}/{self.mqtt.device}"
         self.homes = [self.base] + [f"{self.mqtt.prefix}/group/{g}" for g in self.mqtt.groups]
+        # AWTRIX's topics, named after the device as AWTRIX names its own; None: AWTRIX is off.
+        self.awtrix = (config.awtrix.mqtt_prefix or f"awtrix_{self.mqtt.device}") if config.awtrix.enabled else None
         self.stopped = threading.Event()
         self.state: dict | None = None  # the last published
         self.discovered: list[str] | None = None  # the apps the last discovery offered
+        self.current_app: str | None = None  # the last AWTRIX stats/currentApp
         self.client = self._client()
 
     def _client(self) -> paho.Client:
@@ -84,6 +87,8 @@ class Bridge:
             return
         log.info("connected to %s:%d as %s", self.mqtt.host, self.mqtt.port, self.base)
         topics = [(f"{home}/{topic}", 1) for home in self.homes for topic in commands.TOPICS]
+        if self.awtrix:
+            topics += [(f"{self.awtrix}/{topic}", 1) for topic in awtrix.MQTT_TOPICS]
         if self.mqtt.discovery_prefix:
             topics.append((f"{self.mqtt.discovery_prefix}/status", 1))
         client.subscribe(topics)
@@ -99,31 +104,47 @@ class Bridge:
             if message.topic == f"{self.mqtt.discovery_prefix}/status":
                 if message.payload == b"online":  # Home Assistant (re)started: tell it again
                     self.announce()
+            elif self.awtrix and message.topic.startswith(f"{self.awtrix}/"):
+                self._command(message, self.awtrix, self._awtrix)
             else:
-                self._command(message)
+                home = next(h for h in self.homes if message.topic.startswith(f"{h}/"))
+                self._command(message, home, self._pixie)
         finally:
             if message.qos:
                 client.ack(message.mid, message.qos)
 
-    def _command(self, message) -> None:
-        home = next(h for h in self.homes if message.topic.startswith(f"{h}/"))
+    def _command(self, message, home: str, carry_out) -> None:
+        """A command under `home`, carried out; a refusal is answered on `home`'s (or the device's) error topic."""
         command = message.topic[len(home) + 1 :]
+        errors_to = self.awtrix if home == self.awtrix else self.base
         try:
-            done = commands.run(self.service, command, message.payload, self.mqtt.max_payload_bytes)
-            log.info("%s: %s", message.topic, done)
+            if (size := len(message.payload)) > self.mqtt.max_payload_bytes:
+                limit = self.mqtt.max_payload_bytes
+                raise errors.TooLarge(f"payload is {size} bytes; at most {limit} (mqtt.max_payload_bytes)")
+            log.info("%s: %s", message.topic, carry_out(command, message.payload))
         except errors.PixieError as e:
-            self._refuse(message, str(e))
+            self._refuse(message, str(e), errors_to)
         except Exception:  # a bug must not take the bridge down with it
             log.exception("%s: failed", message.topic)
-            self._refuse(message, "internal error (the bridge's log says more)")
+            self._refuse(message, "internal error (the bridge's log says more)", errors_to)
 
-    def _refuse(self, message, reason: str) -> None:
+    def _pixie(self, command: str, payload: bytes):
+        return commands.run(self.service, command, payload)
+
+    def _awtrix(self, command: str, payload: bytes):
+        answer = awtrix.run(self.service, command, payload)
+        if command == "sendscreen":
+            self.client.publish(f"{self.awtrix}/screen", json.dumps(answer), qos=0)
+            return "screen sent"
+        return answer
+
+    def _refuse(self, message, reason: str, errors_to: str) -> None:
         log.info("%s: refused: %s", message.topic, reason)
         answer = {"topic": message.topic, "error": reason}
         command_id = _command_id(message.payload)
         if command_id is not None:
             answer["id"] = command_id
-        self.client.publish(f"{self.base}/error", json.dumps(answer), qos=1)
+        self.client.publish(f"{errors_to}/error", json.dumps(answer), qos=1)
 
     # -- what the appliance does -------------------------------------------------------------------
 
@@ -156,6 +177,20 @@ class Bridge:
         if force or state != self.state:
             self.state = state
             self.client.publish(f"{self.base}/state", json.dumps(state), qos=1, retain=True)
+            self.publish_stats()
+
+    def publish_stats(self) -> None:
+        """AWTRIX's `stats` (as the panel changes, and every STATE_EVERY_S); `stats/currentApp` as the app does."""
+        if not self.awtrix:
+            return
+        try:
+            stats = awtrix.stats(self.service)
+        except errors.Unavailable:
+            return
+        self.client.publish(f"{self.awtrix}/stats", json.dumps(stats), qos=0)
+        if stats["app"] != self.current_app:
+            self.current_app = stats["app"]
+            self.client.publish(f"{self.awtrix}/stats/currentApp", stats["app"], qos=0)
 
     def follow_events(self) -> None:
         """Job events out as they come; the state again after any event, and every STATE_EVERY_S."""
@@ -177,9 +212,12 @@ class Bridge:
                 last = event_id
                 if kind == "job":
                     self.client.publish(f"{self.base}/jobs/{data['id']}", json.dumps(data), qos=1)
-            if events or time.monotonic() >= next_state:
-                next_state = time.monotonic() + STATE_EVERY_S
+            periodic = time.monotonic() >= next_state
+            if events or periodic:
+                next_state = time.monotonic() + STATE_EVERY_S if periodic else next_state
                 self.publish_state()
+                if periodic:
+                    self.publish_stats()
 
 
 def _command_id(payload: bytes):

@@ -25,10 +25,8 @@ TOPICS = (
 ON, OFF = ("ON", "on", "true", "1"), ("OFF", "off", "false", "0")  # Home Assistant's payload_on/off first
 
 
-def run(service: JobService, command: str, payload: bytes, max_bytes: int) -> dict:
+def run(service: JobService, command: str, payload: bytes) -> dict:
     """Carry out `command` (a topic without its prefix, e.g. "apps/clock"); what it did, for the log."""
-    if len(payload) > max_bytes:
-        raise errors.TooLarge(f"payload is {len(payload)} bytes; at most {max_bytes} (mqtt.max_payload_bytes)")
     text = _text(payload)
     match command.split("/"):
         case ["notify"]:
