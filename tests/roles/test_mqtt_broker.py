@@ -153,6 +153,7 @@ def test_the_rendered_files(broker):
     assert acl == [
         f"user {DEVICE}",
         f"topic readwrite pixie/{DEVICE}/#",
+        f"topic readwrite awtrix_{DEVICE}/#",
         "topic read pixie/group/displays/#",
         "topic read pixie/group/hall/#",
         f"topic write homeassistant/+/{DEVICE}/#",
@@ -183,6 +184,12 @@ def test_the_device_uses_its_own_topics(broker):
     # and it publishes there (its state, job events), which others read
     got = broker.sub("admin", f"pixie/{DEVICE}/state", lambda: broker.pub(DEVICE, f"pixie/{DEVICE}/state", "{}"))
     assert got.stdout.strip() == f"pixie/{DEVICE}/state {{}}", got
+
+
+def test_the_device_reads_and_writes_its_awtrix_topics(broker):
+    topic = f"awtrix_{DEVICE}/notify"
+    got = broker.sub(DEVICE, f"awtrix_{DEVICE}/#", lambda: broker.pub(DEVICE, topic, "hi"))
+    assert got.stdout.strip() == f"{topic} hi", got
 
 
 def test_the_device_reads_its_groups_commands(broker):

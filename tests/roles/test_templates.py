@@ -197,6 +197,7 @@ def test_app_units(defaults, name, user):
 CONTRACT_KEYS = {
     "redis": {"url"},
     "web": {"host", "port", "token", "max_body_bytes"},
+    "awtrix": {"enabled", "user", "mqtt_prefix"},
     "panel": {
         "rows",
         "cols",
@@ -256,6 +257,7 @@ def test_pixie_toml_has_the_contract_keys_and_no_secrets(render, tmp_path):
         "tls": False,
         "ca_file": "",
     }
+    assert config["awtrix"] == {"enabled": True, "user": "pixie", "mqtt_prefix": "awtrix_pixie-1"}
     text = (out / "pixie.toml").read_text()
     for secret in ("redis_password", "api_token", "mqtt_password"):
         assert (tmp_path / "credentials" / secret).read_text().strip() not in text
