@@ -218,15 +218,40 @@ def test_effects_and_transitions_are_lists(stack):
     assert get(stack, "/api/transitions") == []
 
 
-def test_an_indicator_lights_its_corner_and_hides_again(stack):
+def pixel(frame: bytes, x: int, y: int, width: int = 64) -> tuple:
+    return tuple(frame[(y * width + x) * 3 : (y * width + x) * 3 + 3])
+
+
+def test_an_indicator_lights_its_corner_over_what_plays_and_hides_again(stack):
+    post(stack, "/api/notify", {"background": "#0000FF", "hold": True})
+    stack.wait_state(newest_job(stack)["id"], "playing", timeout=30)
+    mark = len(stack.frames())
     post(stack, "/api/indicator1", {"color": [255, 0, 0]})
     assert get(stack, "/api/stats")["indicator1"] is True
+    wait_for(lambda: any(pixel(f, 63, 0) == RED for _, f in stack.frames()[mark:]), timeout=10, what="the corner red")
+    lit = next(f for _, f in stack.frames()[mark:] if pixel(f, 63, 0) == RED)
+    assert pixel(lit, 0, 0) == pixel(lit, 63, 31) == (0, 0, 255)  # the rest is the notification's
+    mark = len(stack.frames())
     post(stack, "/api/indicator1", {"color": "0"})
     assert get(stack, "/api/stats")["indicator1"] is False
-    post(stack, "/api/indicator3", {"color": "#00FF00", "blink": 500})
+    wait_for(lambda: any(pixel(f, 63, 0) == (0, 0, 255) for _, f in stack.frames()[mark:]), timeout=10, what="hidden")
+    post(stack, "/api/notify/dismiss")
+
+
+def test_a_blinking_indicator_goes_on_and_off(stack):
+    post(stack, "/api/notify", {"background": "#000000", "hold": True})
+    stack.wait_state(newest_job(stack)["id"], "playing", timeout=30)
+    mark = len(stack.frames())
+    post(stack, "/api/indicator3", {"color": "#00FF00", "blink": 300})
     assert get(stack, "/api/stats")["indicator3"] is True
+
+    def corner():
+        return [pixel(f, 63, 31) for _, f in stack.frames()[mark:]]
+
+    wait_for(lambda: corner().count(GREEN) >= 3 and corner().count((0, 0, 0)) >= 3, timeout=15, what="blinks")
     post(stack, "/api/indicator3", b"")
     assert get(stack, "/api/stats")["indicator3"] is False
+    post(stack, "/api/notify/dismiss")
 
 
 def test_sound_and_rtttl_succeed_without_a_sound(stack):

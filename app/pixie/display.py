@@ -3,9 +3,10 @@
 Two threads. The playback loop (player.py, the main thread) plays ready
 streams and does no waiting on Redis. The watcher (here) blocks on Redis
 for the display's commands (new work, dismiss, brightness, power, the rotation's
-apps and skips), hands them to the loop as typed commands, keeps the heartbeat and the live preview, applies
-night mode (each second: the brightness schedule.py says for now), draws
-the idle clock once a minute, sends the events of what the panel shows and
+apps and skips), hands them to the loop as typed commands, keeps the heartbeat
+and the live preview, blinks and fades the indicators, applies night mode
+(each second: the brightness schedule.py says for now), draws the idle
+clock once a minute, sends the events of what the panel shows and
 how bright it is (store.event), and loads the rotation again whenever it
 changes by itself (a clock app's next minute, a countdown's next second,
 an app's window opening or closing, an app's lifetime ending).
@@ -23,7 +24,7 @@ import redis
 from . import apps, render, store
 from . import config as configuration
 from .backends import open_backend
-from .player import Apps, Brightness, Dismiss, Idle, NewWork, Player, Skip
+from .player import Apps, Brightness, Dismiss, Idle, Indicators, NewWork, Player, Skip
 from .rotation import Entry
 
 log = logging.getLogger("pixie.display")
@@ -50,6 +51,8 @@ class Watcher:
         self.apps_change_at: float | None = None  # apps.Loaded.changes_at
         self.apps: dict[str, Entry] = {}  # the last load's: their frames are not fetched again
         self.restarting = False
+        self.indicators: dict[str, dict] = {}  # store.indicators
+        self.lit: dict = {}  # what the player was last told of them
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -77,9 +80,13 @@ class Watcher:
                 self.stopped.set()
                 self.player.stop()
                 return
+            if "indicators" in command:
+                self.indicators = store.indicators(v)
             ready = ready or "ready" in command
             changed = changed or "apps" in command
             at_once = at_once or bool(command.get("now"))
+        if not self.apps_loaded:
+            self.indicators = store.indicators(v)
         if changed or not self.apps_loaded:
             self.load_apps(at_once)
         rank = store.top_rank(self.player.r)
@@ -104,6 +111,10 @@ class Watcher:
                 self.brightness = value
                 put(Brightness(value))
                 store.event(v, "panel", lit=value)
+        lit = render.indicator_colors(self.indicators, now)  # blinks and fades move with the time
+        if lit != self.lit:
+            self.lit = lit
+            put(Indicators(lit))
         if int(now // 60) != self.clock_minute and self.config.display.idle == "clock":
             self.clock_minute = int(now // 60)
             put(Idle(render.clock(self.config.panel.width, self.config.panel.height, now)))

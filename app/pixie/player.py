@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import redis
 
 from . import config as configuration
-from . import schedule, store
+from . import render, schedule, store
 from .playback import Playback
 from .rotation import Entry, Rotation
 from .stream import unpack
@@ -35,6 +35,13 @@ class Dismiss:
 @dataclass(frozen=True)
 class Brightness:
     value: int
+
+
+@dataclass(frozen=True)
+class Indicators:
+    """The indicators' colours now (render.indicator_colors), drawn over every frame."""
+
+    lit: dict
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,7 @@ class Stop:
     pass
 
 
-Command = Dismiss | Brightness | NewWork | Idle | Apps | Skip | Stop
+Command = Dismiss | Brightness | Indicators | NewWork | Idle | Apps | Skip | Stop
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,7 @@ class Player:
         self.pool = []
         self.front = None
         self.shown: bytes | None = None
+        self.indicators: dict = {}  # number -> (r, g, b), drawn over every frame
         self.idle_frame = bytes(config.panel.width * config.panel.height * 3)
 
     def stop(self, *_) -> None:
@@ -199,10 +207,11 @@ class Player:
             self.dismissed.discard(playback.job_id)
             self._end(playback.job_id, State.CANCELED)
             return False
-        if not store.set_state(self.r, self.v, playback.job_id, State.PLAYING, started=self.clock.time()):
-            return False  # canceled while it waited
-        # At once: "dismiss what plays" must find it as soon as its state says playing.
+        # Before its state says playing: "dismiss what plays" finds it as soon as a client sees that state.
         self.v.set(store.NOW_PLAYING, json.dumps({"id": playback.job_id, "priority": playback.priority}))
+        if not store.set_state(self.r, self.v, playback.job_id, State.PLAYING, started=self.clock.time()):
+            self.v.delete(store.NOW_PLAYING)
+            return False  # canceled while it waited
         self._prepare(playback)
         self._save_active(playback)
         log.info("play %s (%s) from frame %d", playback.job_id, playback.priority, playback.index)
@@ -290,11 +299,10 @@ class Player:
                 return "preempted"
             case Brightness(value):
                 self._apply_brightness(value)
-                if playback is not None:
-                    self._prepare(playback)  # the library applies brightness when pixels are set
-                    self._show(playback)
-                else:
-                    self.shown = None
+                self._redraw(playback)  # the library applies brightness when pixels are set
+            case Indicators(lit):
+                self.indicators = lit
+                self._redraw(playback)
             case Idle(frame):
                 self.idle_frame = frame
             case Apps(entries, _, _, True) if self.rotation.same_versions(entries):
@@ -309,6 +317,14 @@ class Player:
                 if playback is not None and playback.app:
                     return "skipped"
         return None
+
+    def _redraw(self, playback: Playback | None) -> None:
+        """The frames again, as they are set now: the one on the panel at once."""
+        if playback is not None:
+            self._prepare(playback)
+            self._show(playback)
+        else:
+            self.shown = None
 
     def _outranked(self, playback: Playback) -> bool:
         """A more urgent job still waits (the news may be stale: the loop may have taken it already)."""
@@ -342,7 +358,7 @@ class Player:
         playback.canvases = self._canvases(len(playback.frames))
         if len(playback.canvases) == len(playback.frames):
             for canvas, frame in zip(playback.canvases, playback.frames, strict=True):
-                self.backend.fill(canvas, frame)
+                self._fill(canvas, frame)
 
     def _show(self, playback: Playback) -> None:
         frame = playback.frames[playback.index]
@@ -350,17 +366,21 @@ class Player:
             canvas = playback.canvases[playback.index]
         else:  # a long stream: fill a ring of canvases just in time
             canvas = playback.canvases[playback.index % len(playback.canvases)]
-            self.backend.fill(canvas, frame)
+            self._fill(canvas, frame)
         if canvas is not self.front:
             self.backend.swap(canvas)
             self.front = canvas
         self.shown = frame
         self.showing = Showing(playback.job_id, frame, self.rotation.showing())
 
+    def _fill(self, canvas, frame: bytes) -> None:
+        panel = self.config.panel
+        self.backend.fill(canvas, render.indicators(frame, self.indicators, panel.width, panel.height))
+
     def _show_still(self, frame: bytes) -> None:
         if frame is not self.shown:
             canvas = self._canvases(1)[0]
-            self.backend.fill(canvas, frame)
+            self._fill(canvas, frame)
             self.backend.swap(canvas)
             self.front = canvas
             self.shown = frame
