@@ -42,8 +42,13 @@ RUN_TIMEOUT_S = int(os.environ.get("PIXIE_FUZZ_TIMEOUT_S", "600"))
 #   use_after_free (a deleted resource must 404) does not apply;
 # - an app's file likewise (and an image or animation app without one is refused), and a full
 #   rotation (display.max_apps) refuses a new app: 422 is a right answer to a schema-valid PUT;
-# - /healthz answers a documented 503 while no render worker runs (during the fuzz, on purpose).
+# - /healthz answers a documented 503 while no render worker runs (during the fuzz, on purpose);
+# - /api/v1/events is a stream that never ends (tests/test_events.py reads it).
 CONFIG = """
+[[operations]]
+include-name = "GET /api/v1/events"
+enabled = false
+
 [[operations]]
 include-name = "POST /api/v1/jobs"
 checks.positive_data_acceptance.expected-statuses = [202, 409, 413, 415, 422]
@@ -151,7 +156,7 @@ def test_fuzz_the_api_from_its_own_schema(target, tmp_path):
     assert proc.returncode == 0 and not report["failures"] and not report["errors"], (
         proc.stdout[-12000:] + proc.stderr[-3000:]
     )
-    assert report["operations"]["tested"] == report["operations"]["total"] >= 13
+    assert report["operations"]["tested"] == report["operations"]["total"] - 1 >= 13  # all but the event stream
     assert cases["generated"] >= 100
 
     # The appliance survived and nothing queued before the fuzz was touched.

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 
 import redis
+import redis.asyncio
 
 from .vocabulary import PRIORITIES, RANK, TERMINAL, State
 
@@ -98,7 +99,17 @@ def connect(url: str) -> redis.Redis:
 
 def connect_volatile(config) -> redis.Redis:
     """The volatile Redis of a `[redis]` config section (the durable one if none is set)."""
-    return connect(config.volatile_url or config.url)
+    return connect(_volatile_url(config))
+
+
+def connect_volatile_async(config) -> redis.asyncio.Redis:
+    """The same Redis for asyncio: whoever waits on the events without holding a thread (the web's
+    stream). No read timeout (redis-py's default is 5 s): its XREADs block as long as they ask."""
+    return redis.asyncio.Redis.from_url(_volatile_url(config), health_check_interval=30, socket_timeout=None)
+
+
+def _volatile_url(config) -> str:
+    return config.volatile_url or config.url
 
 
 # A state change that never leaves a terminal state (a job canceled while it
@@ -182,7 +193,11 @@ def event(v: redis.Redis, kind: str, **data) -> None:
 
 def events_after(v: redis.Redis, last_id: str, block_ms: int) -> list[tuple[str, str, dict]]:
     """(id, kind, data) of the events after `last_id` ("$": from now), waiting up to `block_ms` for one."""
-    answer = v.xread({EVENTS: last_id}, block=block_ms, count=100)
+    return decode_events(v.xread({EVENTS: last_id}, block=block_ms, count=100))
+
+
+def decode_events(answer) -> list[tuple[str, str, dict]]:
+    """An XREAD's answer on EVENTS as (id, kind, data)."""
     return [
         (event_id.decode(), fields[b"kind"].decode(), json.loads(fields[b"data"]))
         for _, entries in answer or []

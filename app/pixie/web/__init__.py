@@ -16,7 +16,7 @@ from .. import store
 from ..service import JobService
 from . import openapi, problems
 from .allow import AllowList
-from .routers import apps, awtrix, jobs, panel, system
+from .routers import apps, awtrix, events, jobs, panel, system
 
 __all__ = ["AllowList", "create_app", "main"]
 
@@ -25,7 +25,7 @@ def create_app(config: configuration.Config) -> FastAPI:
     app = FastAPI(title="Pixie", version="1", description="An LED-matrix display appliance's job queue.")
     app.state.config = config
     app.state.service = JobService(store.connect(config.redis.url), config, store.connect_volatile(config.redis))
-    routers = [jobs.router, apps.router, panel.router, system.router]
+    routers = [jobs.router, apps.router, panel.router, events.router, system.router]
     if config.awtrix.enabled:
         routers.append(awtrix.router)
     problems.install(app, routers)
