@@ -12,10 +12,14 @@ unhealthy; 2 a usage error.
 
 import argparse
 import base64
+import contextlib
+import http.client
 import json
 import mimetypes
 import os
+import queue
 import sys
+import threading
 import time
 import tomllib
 import urllib.error
@@ -30,6 +34,7 @@ PRIORITIES = ("high", "default", "low")
 STATES = ("scheduled", "queued", "rendering", "ready", "playing", "done", "failed", "canceled")
 ENDED = ("done", "failed", "canceled")
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+EVENTS_SILENT_S = 60  # the device's event stream says something every 15 s at least (a keep-alive)
 
 
 class Failure(Exception):
@@ -80,6 +85,11 @@ class Device:
 
     def call(self, method: str, path: str, body=None, content_type: str | None = None, ok=(200, 202)):
         """(status, JSON or bytes); an HTTP error becomes a Failure with the API's reason."""
+        with self.reaching(), self.open(method, path, body, content_type, ok) as response:
+            return response.status, _decode(response.headers, response.read())
+
+    def open(self, method: str, path: str, body=None, content_type=None, ok=(200, 202), timeout: float | None = None):
+        """The response, still to be read (an HTTP error's too, if its status is in `ok`)."""
         headers = {"Accept": "application/json", "User-Agent": "pixie-cli"}
         if isinstance(body, dict):
             body = json.dumps(body).encode()
@@ -91,22 +101,36 @@ class Device:
         # S310: normalize_host admits only http and https.
         request = urllib.request.Request(self.host + path, data=body, method=method, headers=headers)  # noqa: S310
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                return response.status, _decode(response.headers, response.read())
+            return urllib.request.urlopen(request, timeout=timeout or self.timeout)  # noqa: S310
         except urllib.error.HTTPError as e:
-            data = _decode(e.headers, e.read())
             if e.code in ok:
-                return e.code, data
+                return e
+            data = _decode(e.headers, e.read())
             reason = data.get("error") if isinstance(data, dict) else None
             if e.code == 401:
                 raise Failure(f"401 {reason or 'unauthorized'}; set PIXIE_TOKEN or token in {config_path()}") from None
             raise Failure(f"{e.code} {reason or e.reason}") from None
+
+    @contextlib.contextmanager
+    def reaching(self):
+        """Not reaching the device, or no answer in time, as a Failure."""
+        try:
+            yield
         except urllib.error.URLError as e:
             raise Failure(f"cannot reach {self.host}: {_why(e.reason)}") from None
         except TimeoutError:
             raise Failure(f"{self.host} did not answer within {self.timeout:g} s") from None
         except (ConnectionError, OSError) as e:
             raise Failure(f"cannot reach {self.host}: {_why(e)}") from None
+
+    def events(self, job_id: str) -> "Events":
+        """The job's events, from now on."""
+        path = f"/api/v1/events?job={urllib.parse.quote(job_id)}"
+        with self.reaching():
+            response = self.open("GET", path, ok=(200, 404), timeout=EVENTS_SILENT_S)
+        if response.status == 404:
+            raise Failure(f"{self.host} has no event stream (/api/v1/events) to follow a job by: update it")
+        return Events(response)
 
     def get(self, path: str, ok=(200,)):
         return self.call("GET", path, ok=ok)[1]
@@ -408,14 +432,54 @@ def cmd_screenshot(device: Device, args) -> int:
 # ---- following a job ---------------------------------------------------------------------------
 
 
+class Events:
+    """A job's events (GET /api/v1/events?job=), read by a thread of its own so that whoever
+    follows them can wait with a timeout: ("job", data), ("missed", data), or None once the
+    stream has ended."""
+
+    def __init__(self, response):
+        self.queue = queue.Queue()
+        threading.Thread(target=self._read, args=(response,), daemon=True).start()
+
+    def _read(self, response) -> None:
+        kind, data = "message", []
+        try:
+            for raw in response:  # text/event-stream: `field: value` lines, a blank line ends an event
+                line = raw.decode().rstrip("\r\n")
+                if not line:
+                    if data:
+                        self.queue.put((kind, json.loads("\n".join(data))))
+                    kind, data = "message", []
+                elif line.startswith("event:"):
+                    kind = line.removeprefix("event:").strip()
+                elif line.startswith("data:"):
+                    data.append(line.removeprefix("data:").removeprefix(" "))
+        except (OSError, ValueError, http.client.HTTPException):
+            pass  # cut off: the follower subscribes again
+        finally:
+            self.queue.put(None)
+
+    def next(self, timeout: float):
+        """The next event, None once the stream has ended, or False if none came within `timeout`."""
+        try:
+            return self.queue.get(timeout=timeout)
+        except queue.Empty:
+            return False
+
+
 def follow(device: Device, job_id: str, timeout: float, until: str = "playing") -> int:
-    """Poll a job until it plays (or, with until="done", ends); progress on stderr."""
+    """Follow a job until it plays (or, with until="done", ends); progress on stderr. Its events say
+    when it moved; its record is read on (re)subscribing, after `missed` and at the goal."""
     goal = ("playing", *ENDED) if until == "playing" else ENDED
     live = sys.stderr.isatty()
     start, last, tick = time.monotonic(), None, 0
+    events, state = None, None
     while True:
-        job = device.get(f"/api/v1/jobs/{job_id}")
-        state = job["state"]
+        if events is None:
+            events, state = device.events(job_id), None  # subscribed first: nothing after the read is missed
+        if state is None or state in goal:
+            job = device.get(f"/api/v1/jobs/{job_id}")  # the record has the last word
+            state = job["state"]
         elapsed = time.monotonic() - start
         if live:
             sys.stderr.write(f"\r{SPINNER[tick % len(SPINNER)]} {job_id[:8]} {state:<9} {elapsed:5.1f} s")
@@ -430,7 +494,12 @@ def follow(device: Device, job_id: str, timeout: float, until: str = "playing") 
             if live:
                 sys.stderr.write("\n")
             raise Failure(f"job {job_id} still {state} after {timeout:g} s")
-        time.sleep(0.2)
+        event = events.next(timeout=0.2)
+        if event is None:
+            events = None
+        elif event:
+            kind, data = event
+            state = data["state"] if kind == "job" else None
     if live:
         sys.stderr.write("\n")
     if state == "failed":
