@@ -156,6 +156,35 @@ def test_send_text_the_job_plays_then_is_done_and_the_preview_shows_it(stack, on
     view.close()
 
 
+def test_the_page_follows_the_appliance_by_its_events_not_by_polling(make_appliance, on):
+    appliance = make_appliance()
+    appliance.start_web()
+    appliance.start_worker("1")
+    appliance.start_display()
+    view = on(appliance)
+    page = view.open()
+    page.wait_for_selector("#health.good")
+    reads = ("/api/v1/jobs", "/api/v1/queue", "/healthz", "/api/v1/state", "/api/v1/apps")
+
+    def status_reads() -> int:
+        return sum(any(path in url for path in reads) for url in view.requests)
+
+    page.wait_for_timeout(500)  # the reads the stream's opening asked for
+    quiet = status_reads()
+    page.wait_for_timeout(3500)  # the old polling read the status every 1.5 s
+    assert status_reads() == quiet, "the page read the status while nothing happened"
+    job = appliance.submit(kind="fill", color="red", duration_s=1)  # not from the page: it hears of it
+    view.wait_row_state(job, "playing")
+    view.wait_row_state(job, "done")
+    page.wait_for_timeout(500)
+    moved = status_reads()
+    assert moved > quiet
+    page.wait_for_timeout(3500)
+    assert status_reads() == moved, "the page read the status after the job had ended"
+    assert [url for url in view.requests if "/api/v1/events" in url] == [appliance.url + "/api/v1/events"]
+    view.close()
+
+
 def test_an_unchanged_panel_costs_304s_not_pngs(stack, on):
     view = on(stack)
     page = view.open()

@@ -4,7 +4,8 @@
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = "pixie.token";
 const PREVIEW_MS = 250; // a few frames a second; an unchanged panel answers 304 with no body
-const STATUS_MS = 1500;
+const BATCH_MS = 100; // a job's states come in a burst: the page reads once for all of them
+const REOPEN_MS = 5000; // after the event stream failed for good (EventSource gives up on a non-200)
 const LED = 10; // canvas pixels per panel pixel
 
 const state = {
@@ -16,7 +17,8 @@ const state = {
   etag: null,
   frames: 0,
   previewTimer: null,
-  statusTimer: null,
+  refreshes: new Set(), // what the events since the last read said changed
+  refreshTimer: null,
 };
 
 // ---- talking to the API ------------------------------------------------------------------------
@@ -173,7 +175,6 @@ async function refreshStatus() {
     api("GET", "/api/v1/jobs?limit=30"),
   ]);
   showHealth(health.status === "fulfilled" ? health.value.data : null);
-  loadApps(); // what shows now and next moves on
   if (jobs.status === "fulfilled") showJobs(jobs.value.data.jobs);
   if (queue.status === "fulfilled") showQueue(queue.value.data);
 }
@@ -576,6 +577,41 @@ async function loadNight() {
   }
 }
 
+// ---- live events -------------------------------------------------------------------------------
+
+// What each of the appliance's events changes on the page; anything else: read it all again.
+const EVERYTHING = [refreshStatus, loadApps, loadBrightness];
+const AFFECTS = {
+  job: [refreshStatus],
+  showing: [refreshStatus, loadApps],
+  apps: [loadApps],
+  panel: [loadBrightness],
+  health: [refreshStatus],
+  missed: EVERYTHING,
+};
+
+function refreshSoon(parts) {
+  for (const part of parts) state.refreshes.add(part);
+  state.refreshTimer ??= setTimeout(() => {
+    state.refreshTimer = null;
+    if (document.hidden) return; // coming back reads it all
+    const due = [...state.refreshes];
+    state.refreshes.clear();
+    for (const part of due) part();
+  }, BATCH_MS);
+}
+
+// The page reads again only what an event says changed; on (re)opening and on an error, everything.
+function follow() {
+  const source = new EventSource("/api/v1/events");
+  for (const [kind, parts] of Object.entries(AFFECTS)) source.addEventListener(kind, () => refreshSoon(parts));
+  source.addEventListener("open", () => refreshSoon(EVERYTHING));
+  source.addEventListener("error", () => {
+    refreshSoon(EVERYTHING); // unreachable shows as such; otherwise it reconnects from its last event
+    if (source.readyState === EventSource.CLOSED) setTimeout(follow, REOPEN_MS);
+  });
+}
+
 // ---- start -------------------------------------------------------------------------------------
 
 async function start() {
@@ -604,10 +640,9 @@ async function start() {
   await loadApps();
   await loadNight();
   refreshPreview();
-  refreshStatus();
-  state.statusTimer = setInterval(refreshStatus, STATUS_MS);
+  follow(); // its opening reads the status
   document.addEventListener("visibilitychange", () => {
-    if (!document.hidden) refreshStatus();
+    if (!document.hidden) refreshSoon(EVERYTHING);
   });
   document.body.dataset.ready = "1";
 }
