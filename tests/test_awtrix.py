@@ -100,12 +100,27 @@ def test_a_notification_in_coloured_fragments_plays_in_its_colours(stack):
     assert RED in shown and GREEN in shown
 
 
-def test_the_docs_rainbow_example_plays_for_its_duration_in_upper_case(stack):
-    post(stack, "/api/notify", {"text": "Hello, AWTRIX 3!", "rainbow": True, "duration": 1})
+def test_a_notification_plays_for_its_duration(stack):
+    post(stack, "/api/notify", {"text": "Hi", "duration": 1})
     job = stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
     assert 0.9 <= job["finished"] - job["started"] <= 2.0
-    record = stack.r.hgetall(f"pixie:job:{job['id']}")
-    assert record[b"kind"] == b"text"
+
+
+def test_the_docs_rainbow_example_scrolls_through_in_many_hues(stack):
+    mark = len(stack.frames())
+    post(stack, "/api/notify", {"text": "Hello, AWTRIX 3!", "rainbow": True, "repeat": 1})
+    stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
+    pure = {c for c in shown_since(stack, mark) if max(c) == 255 and min(c) == 0}  # fully saturated hues
+    assert len(pure) >= 6, pure
+
+
+def test_a_gradient_runs_from_one_colour_to_the_other(stack):
+    mark = len(stack.frames())
+    post(stack, "/api/notify", {"text": "IIIIIIII", "gradient": ["#FF0000", [0, 0, 255]], "noScroll": True})
+    stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
+    shown = shown_since(stack, mark)
+    assert RED in shown and (0, 0, 255) in shown
+    assert any(r > 0 and b > 0 and g == 0 for r, g, b in shown)  # the letters between are mixed
 
 
 def test_a_hold_notification_stays_until_dismissed(stack):

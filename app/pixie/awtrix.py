@@ -10,6 +10,7 @@ not draw (yet) are listed in FIELDS as ignored: a request with them
 succeeds with the rest applied.
 """
 
+import colorsys
 import json
 import socket
 from pathlib import Path
@@ -37,10 +38,10 @@ FIELDS = {
     "topText": "",
     "textOffset": "",
     "center": "",
-    "gradient": "",
+    "gradient": "each letter a colour between the two given (still: AWTRIX's fades them as it scrolls)",
     "blinkText": "",
     "fadeText": "",
-    "rainbow": "",
+    "rainbow": "each letter a hue of the spectrum (still: AWTRIX's letters fade through it)",
     "icon": "",
     "pushIcon": "",
     "sound": "",
@@ -64,7 +65,7 @@ FIELDS = {
 # Why the ignored ones are: the README's table says it per group.
 IGNORED_WHY = {
     "rich content (fonts, icons, charts, drawing, effects): not built yet": (
-        "topText textOffset center gradient blinkText fadeText rainbow icon pushIcon bar line autoscale barBC"
+        "topText textOffset center blinkText fadeText icon pushIcon bar line autoscale barBC"
         " progress progressC progressBC draw effect effectSettings overlay"
     ).split(),
     "no buzzer or speaker on a HUB75 panel": ["sound", "rtttl", "loopSound"],
@@ -202,6 +203,8 @@ def content(body: dict, preferences: dict) -> dict:
         ]
     else:
         raise errors.Invalid('text: expected a string or fragments [{"t": text, "c": colour}]')
+    if _flag(body, "rainbow") or body.get("gradient") is not None:
+        shown = _letters(shown, body)
     job = {"kind": "text", "text": shown, "color": color}
     if background:
         job["background"] = background
@@ -211,6 +214,22 @@ def content(body: dict, preferences: dict) -> dict:
     if percent > 0 and percent != 100:
         job["speed"] = min(BASE_SPEED * percent / 100, Text.model_fields["speed"].metadata[1].le)
     return job
+
+
+def _letters(shown: str | list[dict], body: dict) -> list[dict]:
+    """The text a letter a part: rainbow's hues across the spectrum, or gradient's colours from one to the other."""
+    letters = shown if isinstance(shown, str) else "".join(part["text"] for part in shown)
+    if _flag(body, "rainbow"):
+        rgbs = [[c * 255 for c in colorsys.hsv_to_rgb(i / len(letters), 1, 1)] for i in range(len(letters))]
+    else:
+        ends = body["gradient"]
+        if not (isinstance(ends, list) and len(ends) == 2):
+            raise errors.Invalid("gradient: expected two colours")
+        first, last = (bytes.fromhex(_color(end, "gradient")[1:]) for end in ends)
+        steps = max(1, len(letters) - 1)
+        rgbs = [[a + (b - a) * i / steps for a, b in zip(first, last, strict=True)] for i in range(len(letters))]
+    colors = [_hex(*rgb) for rgb in rgbs]
+    return [{"text": letter, "color": color} for letter, color in zip(letters, colors, strict=True)]
 
 
 def _notify(service: JobService, body: dict) -> None:
@@ -408,12 +427,16 @@ def _power(text: str) -> bool:
     return _flag(body, "power")
 
 
+def _hex(r: float, g: float, b: float) -> str:
+    return f"#{round(r):02x}{round(g):02x}{round(b):02x}"
+
+
 def _color(value, key: str) -> str | None:
     """AWTRIX's colours: "#RRGGBB", "RRGGBB", [r, g, b], or a 24-bit integer; None if not given."""
     if value is None or value == "":
         return None
     if isinstance(value, list) and len(value) == 3 and all(isinstance(c, int) and 0 <= c <= 255 for c in value):
-        return "#{:02x}{:02x}{:02x}".format(*value)
+        return _hex(*value)
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0xFFFFFF:
         return f"#{value:06x}"
     if isinstance(value, str):

@@ -284,4 +284,3 @@ def indicator_colors(indicators: dict[str, dict], now: float) -> dict[int, tuple
         if level:
             lit[int(number)] = (round(r * level), round(g * level), round(b * level))
     return lit
-

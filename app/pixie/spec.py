@@ -23,7 +23,7 @@ from .schedule import DAYS
 from .vocabulary import KINDS, PRIORITIES, Kind, Priority
 
 MAX_TEXT_CHARS = 200
-MAX_TEXT_PARTS = 32
+MAX_TEXT_PARTS = MAX_TEXT_CHARS  # a part per letter at most (AWTRIX's rainbow)
 MAX_DURATION_S = 24 * 3600
 MAX_REPEAT = 10_000
 MAX_DELAY_S = 24 * 3600  # a timed job: at most a day ahead
