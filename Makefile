@@ -35,12 +35,14 @@ test: deps $(BIN)/.installed lint pytest
 # The original design against pixie, side by side: artifacts/bench/bench.{json,png} and a table;
 # then what reaches the SD card, one AOF against durable + volatile: artifacts/bench/card_writes.json;
 # then the rotation's dwell boundaries and in-place updates against jobs: artifacts/bench/rotation.json;
-# then MQTT's front door against HTTP's (publish to panel, broker restart, PSS): artifacts/bench/mqtt.json.
+# then MQTT's front door against HTTP's (publish to panel, broker restart, PSS): artifacts/bench/mqtt.json;
+# then a job's state changes over the event stream against polling for them: artifacts/bench/events.json.
 bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.card_writes
 	$(BIN)/python -m bench.rotation
 	$(BIN)/python -m bench.mqtt
+	$(BIN)/python -m bench.events
 
 # Bigger fuzz/load runs than the ones `make test` runs in CI.
 hardening: deps $(BIN)/.installed

@@ -199,13 +199,19 @@ def summary(values: list[float]) -> dict:
     return {"median": median, "p95": pct(95), "p99": pct(99), "n": len(ordered)}
 
 
-def side_by_side(figures: dict, memory: tuple[str, dict], label: str = "pixie") -> None:
+def summaries(samples: dict) -> dict:
+    """{figure: {configuration: values}} as {figure: {configuration: summary}}."""
+    return {name: {config: summary(values) for config, values in per.items()} for name, per in samples.items()}
+
+
+def side_by_side(figures: dict, memory: tuple[str, dict] | None = None, label: str = "pixie") -> None:
     """Each figure's baseline and pixie median and p99 on one line, then a memory line (name, {config: MB})."""
     print(f"{'figure':<28}{'baseline median':>17}{'p99':>9}{label + ' median':>15}{'p99':>9}{'n':>6}")
     for name, per in figures.items():
         b, p = per["baseline"], per["pixie"]
         print(f"{name:<28}{b['median']:>17}{b['p99']:>9}{p['median']:>15}{p['p99']:>9}{p['n']:>6}")
-    print(f"{memory[0]:<28}{memory[1]['baseline']:>17}{'':>9}{memory[1]['pixie']:>15}")
+    if memory:
+        print(f"{memory[0]:<28}{memory[1]['baseline']:>17}{'':>9}{memory[1]['pixie']:>15}")
 
 
 class Bench:
@@ -378,6 +384,18 @@ def workdir(prefix: str):
     shutil.rmtree(work, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def appliance(prefix: str):
+    """Pixie as shipped, with two render workers, in a workdir of `prefix`; stopped afterwards."""
+    with workdir(prefix) as work:
+        stack = Stack("pixie", work)
+        try:
+            stack.start(workers=2)
+            yield stack
+        finally:
+            stack.stop()
+
+
 def main() -> None:
     args = cli(__doc__)
     sizes = SIZES["smoke" if args.smoke else "full"]
@@ -397,7 +415,7 @@ def main() -> None:
     report = {
         "machine": machine(),
         "sizes": sizes,
-        "figures": {name: {k: summary(v) for k, v in per.items()} for name, per in bench.samples.items()},
+        "figures": summaries(bench.samples),
         "late_frames": bench.results["late_frames"],
         "throughput_jobs_per_s": bench.results["throughput_jobs_per_s"],
         "memory_mb": memory,

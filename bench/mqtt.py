@@ -23,7 +23,7 @@ from pixie import render, spec
 from testsupport import servers
 from testsupport.mqtt import Client
 
-from .harness import Stack, _memory, cli, machine, side_by_side, summary, workdir
+from .harness import Stack, _memory, cli, machine, side_by_side, summaries, workdir
 
 SIZES = {"full": {"latency": 200, "restarts": 5}, "smoke": {"latency": 3, "restarts": 1}}
 DEVICE = "bench"
@@ -106,7 +106,7 @@ def main() -> None:
             stack.stop()
             broker.terminate()
             broker.wait(10)
-    figures = {name: {door: summary(values) for door, values in per.items()} for name, per in samples.items()}
+    figures = summaries(samples)
     report = {
         "machine": machine(),
         "sizes": sizes,

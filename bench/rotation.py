@@ -30,7 +30,7 @@ from types import SimpleNamespace
 
 from pixie import apps
 
-from .harness import Stack, _gif, cli, machine, side_by_side, summary, workdir
+from .harness import Stack, _gif, appliance, cli, machine, side_by_side, summaries
 
 SIZES = {
     "full": {"boundaries": 200, "blocks": 4, "updates": 50, "apps": 32, "frames": 250, "reloads": 50},
@@ -167,18 +167,13 @@ def many_apps(stack: Stack, sizes: dict) -> tuple[dict, dict[str, list[float]]]:
 def main() -> None:
     args = cli(__doc__)
     sizes = SIZES["smoke" if args.smoke else "full"]
-    with workdir("pixie-bench-rotation-") as work:
-        stack = Stack("pixie", work)
-        try:
-            stack.start(workers=2)
-            rng = random.Random(args.seed)
-            late, written = boundary(stack, sizes)
-            samples = {"boundary_late_ms": late, "durable_writes_per_turn": written}
-            samples["update_to_panel_ms"] = update(stack, sizes, rng)
-            memory, samples["reload_ms"] = many_apps(stack, sizes)
-        finally:
-            stack.stop()
-    figures = {name: {config: summary(values) for config, values in per.items()} for name, per in samples.items()}
+    with appliance("pixie-bench-rotation-") as stack:
+        rng = random.Random(args.seed)
+        late, written = boundary(stack, sizes)
+        samples = {"boundary_late_ms": late, "durable_writes_per_turn": written}
+        samples["update_to_panel_ms"] = update(stack, sizes, rng)
+        memory, samples["reload_ms"] = many_apps(stack, sizes)
+    figures = summaries(samples)
     report = {
         "machine": machine(),
         "sizes": sizes,

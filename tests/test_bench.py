@@ -70,3 +70,12 @@ def test_mqtt_smoke_run_measures_each_figure_beside_http(tmp_path):
         assert per["baseline"]["n"] > 0 and per["pixie"]["n"] > 0
     assert report["pss_mb"]["baseline"] > 0 and report["pss_mb"]["pixie"] > 0
     assert "pixie-mqtt + mosquitto" in result.stdout
+
+
+def test_events_smoke_run_measures_both_figures_beside_polling(tmp_path):
+    result = smoke("bench.events", tmp_path)
+    figures = json.loads((tmp_path / "events.json").read_text())["figures"]
+    assert set(figures) == {"queued_ms", "done_ms"}
+    for per in figures.values():
+        assert per["baseline"]["n"] > 0 and per["pixie"]["n"] == per["baseline"]["n"]
+    assert "events median" in result.stdout

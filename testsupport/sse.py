@@ -85,12 +85,13 @@ class Listener:
         finally:
             self.ended.set()  # a pending, undispatched event is dropped, as the standard says
 
-    def of(self, kind: str) -> list[Event]:
-        return [e for e in list(self.events) if e.type == kind]
+    def of(self, kind: str, since: int = 0) -> list[Event]:
+        """The events of a kind, from the `since`th event on."""
+        return [e for e in self.events[since:] if e.type == kind]
 
-    def states(self, job_id: str) -> list[str]:
+    def states(self, job_id: str, since: int = 0) -> list[str]:
         """The states of `job_id`'s `job` events, in the order they came."""
-        return [e.json()["state"] for e in self.of("job") if e.json()["id"] == job_id]
+        return [e.json()["state"] for e in self.of("job", since) if e.json()["id"] == job_id]
 
     def wait(self, predicate, what: str, timeout: float = 30.0):
         return wait_for(predicate, what=what, timeout=timeout, interval=0.01)
