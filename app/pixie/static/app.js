@@ -579,7 +579,7 @@ async function loadNight() {
 
 // ---- live events -------------------------------------------------------------------------------
 
-// What each of the appliance's events changes on the page; anything else: read it all again.
+// What each kind of the appliance's events changes on the page (missed: anything may have).
 const EVERYTHING = [refreshStatus, loadApps, loadBrightness];
 const AFFECTS = {
   job: [refreshStatus],
