@@ -1,7 +1,6 @@
 """What a display job may ask for: one schema for the HTTP API and for jobs
 enqueued directly by other projects (`pixie.jobs.show_text(text=...)`)."""
 
-import re
 from datetime import datetime, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,7 +11,9 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     TypeAdapter,
     ValidationError,
     model_validator,
@@ -108,6 +109,14 @@ class Options(BaseModel):
         return {"duration_s": self.duration_s, "repeat": self.repeat}
 
 
+TEXT_FORMS = ("str", "parts")
+
+
+def _text_form(value) -> str | None:
+    """Which form a text is in, so a refusal speaks of that form only."""
+    return "str" if isinstance(value, str) else "parts" if isinstance(value, list) else None
+
+
 class TextPart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -117,10 +126,15 @@ class TextPart(BaseModel):
 
 class Text(Options):
     kind: Literal[Kind.TEXT.value]
-    text: (
-        Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]
-        | Annotated[list[TextPart], Field(min_length=1, max_length=MAX_TEXT_PARTS)]
-    ) = Field(
+    text: Annotated[
+        Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), Tag("str")]
+        | Annotated[list[TextPart], Field(min_length=1, max_length=MAX_TEXT_PARTS), Tag("parts")],
+        Discriminator(
+            _text_form,
+            custom_error_type="text_form",
+            custom_error_message="Input should be a string or a list of {text, color} parts",
+        ),
+    ] = Field(
         examples=["Hello", [{"text": "Hello, ", "color": "red"}, {"text": "world", "color": "#00ff00"}]],
         description="the text; or coloured parts of it, drawn one after another (then `color` is unused)",
     )
@@ -322,14 +336,11 @@ class SpecError(errors.Invalid):
         super().__init__("; ".join(describe(e) for e in errors))
 
 
-_UNION_ARM = re.compile(r"constrained-|\w+\[")
-
-
 def describe(error: dict) -> str:
     loc = tuple(error.get("loc", ()))
     # The union's tag, not a field (a text job's `text` is one): at the top, or under an app's content.
     loc = tuple(p for i, p in enumerate(loc) if not (p in KINDS and loc[i - 1 : i] in ((), ("content",))))
-    loc = tuple(p for p in loc if not _UNION_ARM.match(str(p)))  # a text's str | list[TextPart]
+    loc = tuple(p for p in loc if p not in TEXT_FORMS)  # a text's form: a tag, not a field
     where = ".".join(str(p) for p in loc)
     return f"{where}: {error['msg']}" if where else error["msg"]
 

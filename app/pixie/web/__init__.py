@@ -2,7 +2,7 @@
 
 `create_app` wires it: the service and config in the app's state, one
 exception handler per kind of refusal (problems.py), the routers by area
-(jobs, apps, panel, system, AWTRIX's), the OpenAPI adjustments and the client allow-list.
+(jobs, apps, panel, system, events, AWTRIX's), the OpenAPI adjustments and the client allow-list.
 """
 
 import logging
@@ -43,4 +43,13 @@ def main() -> None:
     config = configuration.load()
     # No access log: the page polls the live preview several times a second, and every line
     # would be a journal write on the SD card. The job service logs one line per job instead.
-    uvicorn.run(create_app(config), host=config.web.host, port=config.web.port, log_level="info", access_log=False)
+    # timeout_graceful_shutdown: an open event stream never ends by itself; without it a stop waits for
+    # every page and `pixie wait` to go away (systemd's 90 s, then SIGKILL). They reconnect and resume.
+    uvicorn.run(
+        create_app(config),
+        host=config.web.host,
+        port=config.web.port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=2,
+    )
