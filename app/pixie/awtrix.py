@@ -12,7 +12,9 @@ succeeds with the rest applied.
 
 import colorsys
 import json
+import os
 import socket
+import time
 from pathlib import Path
 
 from . import errors, store
@@ -325,7 +327,8 @@ def _indicator(service: JobService, number: int, body: dict) -> None:
 
 def stats(service: JobService) -> dict:
     """GET /api/stats: every field AWTRIX sends. A Pi has no battery, light or humidity sensor:
-    bat 100, bat_raw 0, lux 0, ldr_raw 0, hum 0 say so; temp is the SoC's, ram the memory available."""
+    bat 100, bat_raw 0, lux 0, ldr_raw 0, hum 0 say so; temp is the SoC's, ram the memory free.
+    Read without /proc's system files, which the services' sandbox hides (ProcSubset=pid)."""
     state = service.state()
     indicators = service.indicators()
     config = service.config
@@ -335,11 +338,11 @@ def stats(service: JobService) -> dict:
         "type": 0,
         "lux": 0,
         "ldr_raw": 0,
-        "ram": _meminfo("MemAvailable") * 1024,
+        "ram": os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"),
         "bri": round(state.brightness * 255 / 100),
         "temp": _soc_temperature(),
         "hum": 0,
-        "uptime": int(float(Path("/proc/uptime").read_text().split()[0])),
+        "uptime": int(time.clock_gettime(time.CLOCK_BOOTTIME)),
         "wifi_signal": 0,
         "messages": int(service.v.get(store.AWTRIX_MESSAGES) or 0),
         "version": installed_version(),
@@ -449,13 +452,6 @@ def _color(value, key: str) -> str | None:
 
 
 # -- the device, as AWTRIX's stats report it ------------------------------------------------------
-
-
-def _meminfo(field: str) -> int:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1])
-    return 0
 
 
 def _soc_temperature() -> float:

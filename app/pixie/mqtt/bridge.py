@@ -149,14 +149,16 @@ class Bridge:
     # -- what the appliance does -------------------------------------------------------------------
 
     def announce(self) -> None:
-        """Discovery and the state, again (a new connection, or Home Assistant back online)."""
+        """Discovery and the state, again (a new connection, or Home Assistant back online). It runs in
+        paho's thread, which an error raised here would end for good: it is logged instead."""
         try:
             state = self.service.state()
+            self.discover(state.apps)
+            self.publish_state(force=True)
         except errors.Unavailable as e:
             log.warning("announce: %s", e)
-            return
-        self.discover(state.apps)
-        self.publish_state(force=True)
+        except Exception:
+            log.exception("announce failed")
 
     def discover(self, apps: list[str]) -> None:
         if not self.mqtt.discovery_prefix:
