@@ -13,8 +13,9 @@ the same for a QEMU VM every time the VM (re)starts:
   3. start QEMU with -kernel/-initrd/-append, -no-reboot and a QMP socket;
   4. when QEMU exits, a SHUTDOWN event with reason "guest-reset" means the
      guest rebooted: go to 1, so whatever a playbook wrote to cmdline.txt
-     takes effect on that boot.  Any other exit (guest power-off, `down`)
-     ends the supervisor.
+     takes effect on that boot.  A guest kernel that panics (seen under TCG,
+     early in a boot, where no panic= reboots it) is booted again, up to 3
+     times.  Any other exit (guest power-off, `down`) ends the supervisor.
 
 `console=serial0,...` in cmdline.txt is the Pi firmware's alias for the
 primary UART; it is replaced by the VM's serial port (ttyS0 on x86, ttyAMA0 on

@@ -19,6 +19,10 @@ from pivm.qemu import QmpWatcher, qemu_command
 from pivm.state import VmState
 
 KVM_PROBE_SECONDS = 20
+# A guest kernel that panics early under TCG (seen: an oops patching static keys, 2 s into the
+# first boot) hangs there: no panic= on the image's own cmdline. It is booted again, a few times.
+PANIC = b"Kernel panic - not syncing"
+MAX_PANICS = 3
 
 
 def _import_root(module) -> str:
@@ -90,7 +94,7 @@ def supervise(workdir: Path) -> None:
 
     accel = state.accel
     disk = workdir / "disk.img"
-    boot_no = 0
+    boot_no = panics = 0
     events = workdir / "boots.jsonl"
     while not stop.is_set():
         boot_no += 1
@@ -122,6 +126,14 @@ def supervise(workdir: Path) -> None:
                 "pid": proc.pid,
             },
         )
+        panicked = threading.Event()
+
+        def watch_for_panic(proc=proc, panicked=panicked):
+            if wait_for_console(workdir / "console.log", proc, PANIC, float("inf")):
+                panicked.set()
+                proc.kill()
+
+        threading.Thread(target=watch_for_panic, daemon=True).start()
         kvm_failed = False
         if accel == "kvm" and boot_no == 1:
             # /dev/kvm can open and create a VM and still not run one (nested
@@ -136,6 +148,9 @@ def supervise(workdir: Path) -> None:
         rc = proc.wait()
         watcher.join(timeout=5)
         reason = "power-cut" if current.pop("power_cut", False) else watcher.reason
+        if panicked.is_set():
+            reason = "kernel-panic"
+            panics += 1
         t_end = time.time()
         append_jsonl(
             events,
@@ -160,5 +175,8 @@ def supervise(workdir: Path) -> None:
             continue
         if reason in ("guest-reset", "power-cut"):
             continue  # the guest rebooted or lost power: re-read the firmware and boot again
+        if reason == "kernel-panic" and panics <= MAX_PANICS:
+            log(f"the guest kernel panicked (boot {boot_no}); booting it again")
+            continue
         break
     (workdir / "qemu.pid").unlink(missing_ok=True)
