@@ -214,7 +214,7 @@ def content(body: dict, preferences: dict) -> dict:
         job["scroll"] = False
     percent = _number(body, "scrollSpeed", preferences["SSPEED"])
     if percent > 0 and percent != 100:
-        job["speed"] = min(BASE_SPEED * percent / 100, Text.model_fields["speed"].metadata[1].le)
+        job["speed"] = min(BASE_SPEED * percent / 100, specs.MAX_SPEED)
     return job
 
 

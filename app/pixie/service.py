@@ -499,7 +499,11 @@ class JobService:
         if color is None:
             self.v.hdel(store.INDICATORS, number)
         else:
-            lit = {"color": specs.Fill(kind=Kind.FILL, color=color).color, "blink_ms": blink_ms, "fade_ms": fade_ms}
+            try:
+                color = specs.color(color)
+            except ValueError as e:
+                raise errors.Invalid(f"color: {e}") from None
+            lit = {"color": color, "blink_ms": blink_ms, "fade_ms": fade_ms}
             self.v.hset(store.INDICATORS, number, json.dumps(lit))
         store.send(self.v, indicators=True)
         store.event(self.v, "panel", indicator=number, color=color)

@@ -24,6 +24,7 @@ from .schedule import DAYS
 from .vocabulary import KINDS, PRIORITIES, Kind, Priority
 
 MAX_TEXT_CHARS = 200
+MAX_SPEED = 500  # px/s
 MAX_TEXT_PARTS = MAX_TEXT_CHARS  # a part per letter at most (AWTRIX's rainbow)
 MAX_DURATION_S = 24 * 3600
 MAX_REPEAT = 10_000
@@ -36,7 +37,8 @@ NAME_PATTERN = r"^[A-Za-z0-9_.:-]+$"  # a job's name, an app's
 MAX_NAME_CHARS = 64
 
 
-def _color(value: str) -> str:
+def color(value: str) -> str:
+    """A colour as `#rrggbb` (from #rrggbb or a CSS name); ValueError names what is wrong."""
     try:
         r, g, b = ImageColor.getrgb(value)[:3]
     except ValueError:
@@ -64,7 +66,7 @@ def _moment(value):
     raise ValueError(f"not an ISO 8601 date-time or a time of day (HH:MM[:SS]): {value!r}")
 
 
-Color = Annotated[str, Field(max_length=32, examples=["#ff8800", "red"]), AfterValidator(_color)]
+Color = Annotated[str, Field(max_length=32, examples=["#ff8800", "red"]), AfterValidator(color)]
 Percent = Annotated[int, Field(ge=BRIGHTNESS[0], le=BRIGHTNESS[1]), BeforeValidator(_json_integer)]
 WallTime = Annotated[
     str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", examples=["22:30"], description="HH:MM[:SS]")
@@ -143,7 +145,7 @@ class Text(Options):
     font: Literal["sans", "pixel"] = "sans"
     size: int | None = Field(None, ge=6, le=64, description="font size in pixels (sans only)")
     scroll: bool | None = Field(None, description="default: scroll when the text is wider than the panel")
-    speed: float = Field(32.0, gt=0, le=500, description="scroll speed in pixels per second")
+    speed: float = Field(32.0, gt=0, le=MAX_SPEED, description="scroll speed in pixels per second")
 
     @model_validator(mode="after")
     def _parts_fit(self):
