@@ -168,7 +168,7 @@ def test_other_projects_enqueue_by_dotted_path_with_json(stack):
 def test_a_worker_killed_mid_job_loses_nothing(make_appliance):
     """SIGKILL a render worker while it renders: once its heartbeat lapses (rq
     adds 60 s), rq's cleanup retries the job; the next job plays meanwhile."""
-    appliance = make_appliance(worker_maintenance_interval_s=3, worker_ttl_s=20, render_max_image_pixels=16_000_000)
+    appliance = make_appliance(worker_maintenance_interval_s=3, render_max_image_pixels=16_000_000)
     appliance.start_web()
     appliance.start_display()
     worker = appliance.start_worker("1")

@@ -175,9 +175,8 @@ def full_appliance(redis_url: str, tmp: Path) -> Appliance:
         display_canvas_pool=8,
         worker_job_monitoring_interval_s=1,
         # A job a worker popped as Redis died is in no queue until two recovery sweeps have seen it
-        # (recovery.py): the device's 120 s maintenance would take up to ~5 min, past account()'s wait.
+        # (recovery.py): the device's 30 s maintenance takes up to ~1.5 min, a long wait for account().
         worker_maintenance_interval_s=5,
-        worker_ttl_s=20,
     )
     appliance.start_web()
     appliance.start_worker("1", "--with-scheduler")

@@ -3,16 +3,16 @@ right after rq's BLPOP) come back: real Redis, real workers, real web."""
 
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
-from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 
 from pixie import recovery, store
+from pixie.scheduler import Scheduler
 from testsupport.servers import wait_for
 
 
 def test_a_job_popped_by_a_worker_that_died_is_played(make_appliance):
-    # (ttl 20: an idle worker wakes, and sweeps, every 5 s instead of every 105 s)
-    appliance = make_appliance(worker_maintenance_interval_s=2, worker_ttl_s=20)
+    # (an idle worker wakes, and sweeps, every 2 s instead of every 30 s)
+    appliance = make_appliance(worker_maintenance_interval_s=2)
     appliance.start_web()
     appliance.start_display()
     job = appliance.submit(kind="fill", color="red", duration_s=0.1)
@@ -23,11 +23,11 @@ def test_a_job_popped_by_a_worker_that_died_is_played(make_appliance):
 
 
 def test_a_timed_job_enqueued_by_its_scheduler_then_popped_by_a_worker_that_died_is_played(make_appliance):
-    appliance = make_appliance(worker_maintenance_interval_s=2, worker_ttl_s=20)
+    appliance = make_appliance(worker_maintenance_interval_s=2)
     appliance.start_web()
     appliance.start_display()
     worker = appliance.start_worker("1", "--with-scheduler")
-    wait_for(lambda: appliance.r.exists(RQScheduler.get_locking_key("default")), what="the scheduler")
+    wait_for(lambda: Scheduler.running(appliance.v, "default"), what="the scheduler")
     job = appliance.submit(kind="fill", color="red", duration_s=0.1, in_s=3600)
     worker.kill()
     worker.wait(10)
@@ -61,8 +61,8 @@ def test_a_job_is_recovered_only_after_two_sweeps_a_grace_apart(make_appliance):
 def test_a_lost_job_is_found_however_many_jobs_came_after_it(make_appliance):
     """The recent-jobs list keeps 500 ids; jobs waiting for a worker are
     watched apart from it, until a worker has them."""
-    # (ttl 20: an idle worker wakes, and sweeps, every 5 s instead of every 105 s)
-    appliance = make_appliance(worker_maintenance_interval_s=2, worker_ttl_s=20)
+    # (an idle worker wakes, and sweeps, every 2 s instead of every 30 s)
+    appliance = make_appliance(worker_maintenance_interval_s=2)
     appliance.start_web()
     appliance.start_display()
     job = appliance.submit(kind="fill", color="red", duration_s=0.05)

@@ -115,17 +115,23 @@ class Worker:
     worker_class: str = "pixie.worker.Worker"
     max_jobs: int = 500
     job_timeout_s: int = 60
-    # Every write to the durable Redis is an fsync on the card, and an idle worker's only
-    # writes are its heartbeat (every ttl_s - 15 s) and rq's registry maintenance (locks,
-    # trims): at 30 s each they were ~1,600 fsyncs an hour with nothing to do. At 120 s
-    # /healthz still sees a dead worker within 3 minutes (systemd restarts it in seconds).
-    # The price: an idle worker wakes (and sweeps for lost jobs) every ttl_s - 15 s, so a job
-    # lost between its queue and a worker (a power cut right after the pop) is back after two
-    # sweeps, 2-4 minutes, instead of within a minute.
-    ttl_s: int = 120
-    maintenance_interval_s: int = 120
+    # Every write to the durable Redis is an fsync on the card. An idle worker wakes every
+    # maintenance_interval_s: it sweeps for lost jobs (back on their queue after two sweeps, so
+    # within a minute of a power cut right after the pop), runs rq's registry maintenance only
+    # when a read shows it has work, and says it is alive in the volatile Redis (what /healthz
+    # counts: a dead worker drops out after silent_max_s). rq's own record of the worker, in the
+    # durable Redis, is renewed only when it would expire: once every ttl_s. The price: rq's
+    # `rq info` lists a worker killed outright (SIGKILL, power cut) for up to ttl_s.
+    ttl_s: int = 86400
+    maintenance_interval_s: int = 30
+
     # rq declares a job abandoned this long + 60 s after its worker's last sign of life.
     job_monitoring_interval_s: int = 10
+
+    @property
+    def silent_max_s(self) -> int:
+        """The longest a live worker goes without saying so: a whole job, or an idle wait, and slack."""
+        return max(self.job_timeout_s, self.maintenance_interval_s) + 30
 
 
 @dataclass

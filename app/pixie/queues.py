@@ -10,7 +10,6 @@ from rq import Queue, Retry, Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
-from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 
 from .vocabulary import PRIORITIES, Kind, State
@@ -67,10 +66,6 @@ class Queues:
             queue.enqueue_call(func=FUNCTIONS[kind], **options)
         else:
             queue.enqueue_at(at, FUNCTIONS[kind], **options)
-
-    def scheduling(self, priority: str) -> bool:
-        """A scheduler holds this queue's lock: a timed job will be enqueued at its time."""
-        return bool(self.r.exists(RQScheduler.get_locking_key(priority)))
 
     def render_app(self, name: str, rev: int, ttl_s: int) -> None:
         """Render a rotation app's version `rev` (apps render at default priority: after the alerts)."""
@@ -143,15 +138,13 @@ class Queues:
             for name, q in self.by_priority.items()
         }
 
-    def workers(self) -> list[dict]:
+    def workers(self, alive: list[str]) -> list[dict]:
+        """These workers' states and jobs (RQ's worker set also lists dead ones, for up to a day)."""
         return [
             {"name": w.name, "state": w.get_state(), "job": w.get_current_job_id()}
             for w in Worker.all(connection=self.r)
+            if w.name in alive
         ]
-
-    def worker_count(self) -> int:
-        """Workers alive now (RQ's worker set also lists dead ones until its maintenance runs)."""
-        return len(Worker.all(connection=self.r))
 
     def stranded(self, job_ids: list[str]) -> dict[str, str]:
         """Of these jobs, those RQ says are queued but that are in no queue: id -> the queue they belong in."""

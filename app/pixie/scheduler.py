@@ -5,8 +5,10 @@ is a write to the durable Redis, an fsync on the SD card (61 a minute,
 measured). This one renews its locks once a minute (they live a minute
 longer) and otherwise sleeps until the next timed job is due, or until the
 job service says a new one was accepted (a wake-up through the volatile
-Redis, store.wake_scheduler). What it does when a job is due is RQ's own
-(`enqueue_scheduled_jobs`).
+Redis, store.wake_scheduler). Its bookkeeping (its record, the per-queue
+locks) is in the volatile Redis: a lock only says who enqueues, and is
+taken again within a minute if that Redis restarts. What it does when a
+job is due is RQ's own (`enqueue_scheduled_jobs`), on the durable Redis.
 """
 
 import time
@@ -27,11 +29,40 @@ WAIT_SLICE_S = 2
 class Scheduler(RQScheduler):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, interval=RENEW_S, **kwargs)  # RQ's locks live `interval` + 60 s
+        self._volatile = None
+        self._on_jobs = False  # RQ's own enqueueing runs: the durable Redis
+
+    @property
+    def connection(self):
+        """The volatile Redis for the scheduler's own keys, the durable one for the jobs."""
+        if self._on_jobs:
+            return super().connection
+        if self._volatile is None:
+            self._volatile = store.connect_volatile(configuration.load().redis)
+        return self._volatile
+
+    def start(self):
+        self._volatile = None  # a connection is not shared across the fork (RQ does the same)
+        return super().start()
+
+    def acquire_locks(self, auto_start=False):
+        try:
+            return super().acquire_locks(auto_start)
+        except redis.ConnectionError as e:  # the worker's next maintenance tries again
+            self.log.warning("scheduler locks not taken: %s", e)
+            return set()
+
+    def enqueue_scheduled_jobs(self):
+        self._on_jobs = True
+        try:
+            super().enqueue_scheduled_jobs()
+        finally:
+            self._on_jobs = False
 
     def work(self):
         self._install_signal_handlers()
         self.register_birth()
-        v = store.connect_volatile(configuration.load().redis)
+        v = self.connection
         while not self._stop_requested:
             if self.should_reacquire_locks:
                 self.acquire_locks()
@@ -46,10 +77,15 @@ class Scheduler(RQScheduler):
                     time.sleep(min(left, WAIT_SLICE_S))  # the volatile Redis is away: due jobs still go
         self.stop()
 
+    @classmethod
+    def running(cls, v: redis.Redis, queue: str) -> bool:
+        """A scheduler holds `queue`'s lock (in the volatile Redis `v`): its timed jobs will be enqueued."""
+        return bool(v.exists(cls.get_locking_key(queue)))
+
     def until_next_due(self) -> float:
         """Seconds until the earliest timed job of this scheduler's queues is due (RENEW_S if none)."""
         soonest = RENEW_S
-        for registry in self._scheduled_job_registries:
+        for registry in self._scheduled_job_registries:  # made by enqueue_scheduled_jobs: durable
             ids = registry.get_job_ids(0, 0)
             if ids:
                 due = registry.get_scheduled_time(ids[0])

@@ -28,6 +28,7 @@ from . import apps, errors, render, schedule, store
 from . import config as configuration
 from . import spec as specs
 from .queues import Queues
+from .scheduler import Scheduler
 from .spec import BRIGHTNESS
 from .vocabulary import MEDIA_KINDS, ON_DISPLAY, TERMINAL, Kind, State
 
@@ -204,7 +205,7 @@ class JobService:
             raise errors.Invalid(f"at: {at.isoformat()} is not between now and {specs.MAX_DELAY_S // 3600} h ahead")
         # RQ's scheduled registry counts whole seconds: the next one, so the job is never early.
         at = datetime.fromtimestamp(math.ceil(at.timestamp()), at.tzinfo)
-        if not self.queues.scheduling(spec.priority):
+        if not Scheduler.running(self.v, spec.priority):
             raise errors.Conflict(
                 "no scheduler runs for timed jobs: a worker --with-scheduler (pixie_workers_scheduler_instance)"
             )
@@ -569,16 +570,19 @@ class JobService:
         """Per queue its counts, the render workers, what waits for the panel and what plays."""
         return {
             "queues": self.queues.counts(),
-            "workers": self.queues.workers(),
+            "workers": self.queues.workers(self._workers_alive()),
             "ready": [m.decode() for m in self.r.zrange(store.READY, 0, -1)],
             "now_playing": store.get_json(self.v, store.NOW_PLAYING),
         }
+
+    def _workers_alive(self) -> list[str]:
+        return store.workers_alive(self.v, since=time.time() - self.config.worker.silent_max_s)
 
     def health(self) -> dict:
         """`ok` when Redis answers, a render worker is alive and the display's heartbeat is fresh."""
         try:
             self.r.ping()
-            workers = self.queues.worker_count()
+            workers = len(self._workers_alive())
             heartbeat = store.get_json(self.v, store.HEARTBEAT)
         except redis.RedisError as e:
             return {"ok": False, "redis": False, "error": str(e)}

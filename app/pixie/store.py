@@ -56,6 +56,9 @@ HEARTBEAT = "pixie:display:heartbeat"
 NOW_PLAYING = "pixie:display:now"
 SCREEN = "pixie:display:screen"
 SCHEDULER_WAKE = "pixie:scheduler:wake"  # a timed job was accepted: the scheduler looks again
+# Render workers -> when each last said it is alive (worker.py): /healthz's and the overview's
+# "alive", so that rq's own worker records in the durable Redis can go a day without a write.
+WORKERS = "pixie:workers"
 # The appliance's events (a Redis stream: job states, what shows, brightness, power, apps), which
 # the front doors push to their clients (MQTT's job and state topics); ids are the stream's.
 EVENTS = "pixie:events"
@@ -512,6 +515,24 @@ def pinned(r: redis.Redis) -> str | None:
 def unpin(r: redis.Redis, name: str) -> bool:
     """Unpin `name` if it is the pinned app; True if it was."""
     return bool(r.eval("return redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('DEL', KEYS[1])", 1, PINNED, name))
+
+
+def worker_beat(v: redis.Redis, name: str, forget_s: float) -> None:
+    """Render worker `name` is alive now; those silent for `forget_s` are dropped (died without a word)."""
+    now = time.time()
+    p = v.pipeline(transaction=False)
+    p.zremrangebyscore(WORKERS, "-inf", f"({now - forget_s}")
+    p.zadd(WORKERS, {name: now})
+    p.execute()
+
+
+def worker_gone(v: redis.Redis, name: str) -> None:
+    v.zrem(WORKERS, name)
+
+
+def workers_alive(v: redis.Redis, since: float) -> list[str]:
+    """The render workers that said they are alive at `since` or later."""
+    return [name.decode() for name in v.zrangebyscore(WORKERS, since, "+inf")]
 
 
 def wake_scheduler(v: redis.Redis) -> None:

@@ -10,8 +10,13 @@ import os
 import secrets
 import socket
 import sys
+import time
 
+import redis
+from rq import worker_registration
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
+from rq.group import Group
+from rq.utils import missing_keys, now
 from rq.worker import SimpleWorker
 
 from . import config as configuration
@@ -20,24 +25,68 @@ from .scheduler import Scheduler
 from .vocabulary import State
 
 QUEUES = ("high", "default", "low")
+FORGET_S = 3600  # a worker silent this long died without a word: its beat is dropped
 
 
 class Worker(SimpleWorker):
     """rq's SimpleWorker (no fork per job) whose maintenance also recovers
     jobs lost between a queue and a worker (see recovery.py), and whose
-    `--with-scheduler` runs pixie's scheduler (see scheduler.py)."""
+    `--with-scheduler` runs pixie's scheduler (see scheduler.py).
+
+    Idle, it writes nothing to the durable Redis (each write is an fsync on
+    the SD card): it says it is alive in the volatile Redis, renews rq's
+    record of it only when that would expire (once a `--worker-ttl`), and
+    lets rq's registry maintenance, which takes a lock (a write) even with
+    nothing to clean, run only when a read shows it has work.
+    """
+
+    @property
+    def dequeue_timeout(self) -> int:
+        # Woken each maintenance interval, not each --worker-ttl: the sweeps and beats keep time.
+        return min(self.maintenance_interval, super().dequeue_timeout)
+
+    @property
+    def volatile(self):
+        return jobs.volatile(self.connection)
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        """rq's heartbeat when rq's record would expire before the next one (or rq asks for a
+        given TTL, as it does as a job starts); and, always, a beat in the volatile Redis."""
+        if timeout is not None or pipeline is not None or self.connection.ttl(self.key) < self.dequeue_timeout + 60:
+            super().heartbeat(timeout, pipeline)
+        self.beat()
+
+    def beat(self) -> None:
+        try:
+            store.worker_beat(self.volatile, self.name, forget_s=FORGET_S)
+        except redis.RedisError as e:  # the volatile Redis is away: jobs still render
+            self.log.warning("worker %s: no beat in the volatile Redis: %s", self.name, e)
+
+    def register_death(self):
+        super().register_death()
+        try:
+            store.worker_gone(self.volatile, self.name)
+        except redis.RedisError:
+            pass  # then it drops out of the alive ones after silent_max_s
 
     def clean_registries(self):
-        super().clean_registries()
+        if any(maintenance_due(q) for q in self.queues):
+            super().clean_registries()
+        else:
+            self.last_cleaned_at = now()
         for job_id in recovery.sweep(self.connection, grace_s=self.maintenance_interval):
             self.log.warning("job %s was lost between its queue and a worker: recovered", job_id)
+
+    def clean_group_registries(self):
+        if self.connection.exists(Group.REDIS_GROUP_KEY):  # pixie makes no groups: only a lock to take
+            super().clean_group_registries()
 
     def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", execution=None):
         """rq's, then the event the display's own failures send too (render_app's have no job record)."""
         super().handle_job_failure(job, queue, started_job_registry, exc_string, execution)
         if self.connection.exists(store.record_key(job.id)):
             lines = exc_string.strip().splitlines()
-            store.job_event(jobs.volatile(self.connection), job.id, State.FAILED, lines[-1] if lines else None)
+            store.job_event(self.volatile, job.id, State.FAILED, lines[-1] if lines else None)
 
     def _start_scheduler(
         self,
@@ -61,6 +110,20 @@ class Worker(SimpleWorker):
         if self.scheduler.acquired_locks:
             self.scheduler.start()
         return None
+
+
+def maintenance_due(queue) -> bool:
+    """Whether rq's registry maintenance of `queue` has anything to do, asked with reads only:
+    expired entries in its registries, jobs waiting to be enqueued or stuck between queues, dead
+    workers in its worker set."""
+    r, now_s = queue.connection, time.time()
+    expiring = (queue.started_job_registry, queue.finished_job_registry, queue.failed_job_registry)
+    return bool(
+        any(r.zcount(registry.key, 0, now_s) for registry in expiring)
+        or r.zcard(queue.ready_job_registry.key)
+        or r.llen(queue.intermediate_queue_key)
+        or missing_keys(r, list(worker_registration.get_keys(queue)))
+    )
 
 
 def command(config: configuration.Config, instance: str, extra: list[str]) -> list[str]:
