@@ -4,8 +4,13 @@ whose append-only file is on the SD card, and losing the volatile one loses
 no job."""
 
 import base64
+import signal
+import time
+from contextlib import contextmanager
 
 from media import animated
+from pixie.config import Worker
+from testsupport.servers import wait_for
 
 VOLATILE = (b"pixie:display:heartbeat", b"pixie:display:screen", b"pixie:display:now", b"pixie:display:ctl")
 
@@ -42,3 +47,63 @@ def test_a_ready_job_whose_frames_were_lost_is_rendered_again(make_appliance):
     appliance.start_display()
     assert appliance.wait_state(job, "done", "failed", timeout=60)["state"] == "done"
     assert any(frame[:3] == bytes((0, 255, 0)) for _, frame in appliance.frames()), "its pixels never showed"
+
+
+@contextmanager
+def _changes(appliance):
+    """What changes in the appliance's durable Redis meanwhile (key, event), as Redis's keyspace
+    notifications tell it: only a change is written to its append-only file, a read or a BLPOP
+    that times out is not."""
+    db = appliance.redis_url.rsplit("/", 1)[1]
+    appliance.r.config_set("notify-keyspace-events", "KA")
+    sub = appliance.r.pubsub()
+    sub.psubscribe(f"__keyspace@{db}__:*")
+    assert sub.get_message(timeout=5)["type"] == "psubscribe"  # listening from here on
+    seen = []
+    yield seen
+    while message := sub.get_message(timeout=0.2):
+        if message["type"] == "pmessage":
+            seen.append((message["channel"].decode().split(":", 1)[1], message["data"].decode()))
+    sub.close()
+
+
+def test_an_idle_appliance_and_a_looping_animation_change_nothing_in_the_durable_redis(make_appliance):
+    """Web, two workers (one running the scheduler) and the display, with the workers' maintenance
+    every second: over several of them, nothing; and nothing per frame of a looping animation."""
+    appliance = make_appliance(worker_maintenance_interval_s=1)
+    appliance.start_web()
+    appliance.start_worker("1", "--with-scheduler")
+    appliance.start_worker("2")
+    appliance.start_display()
+    time.sleep(2)  # past the workers' first maintenance
+    with _changes(appliance) as idle:
+        time.sleep(6)
+    assert idle == []
+    assert appliance.request("GET", "/healthz")[1]["workers"] == 2, "the workers are alive all the same"
+    gif = base64.b64encode(animated(delay_ms=20)).decode()
+    with _changes(appliance) as accepted:
+        job = appliance.submit(kind="animation", data_b64=gif, repeat=400)
+        appliance.wait_state(job, "playing")
+    assert (f"pixie:job:{job}", "hset") in accepted, "a change is seen"
+    with _changes(appliance) as playing:
+        time.sleep(3)
+    assert appliance.state(job)["state"] == "playing"
+    assert playing == []
+
+
+def test_a_worker_that_stops_or_dies_leaves_healthz(make_appliance):
+    appliance = make_appliance(worker_maintenance_interval_s=1, worker_job_timeout_s=5)
+    appliance.start_web()
+    appliance.start_display()
+    first, second = appliance.start_worker("1"), appliance.start_worker("2")
+
+    def workers():
+        return appliance.request("GET", "/healthz")[1]["workers"]
+
+    wait_for(lambda: workers() == 2, what="two workers alive")
+    second.send_signal(signal.SIGTERM)  # it says so as it goes
+    wait_for(lambda: workers() == 1, what="a stopped worker gone", timeout=10)
+    first.send_signal(signal.SIGKILL)  # it cannot: its last beat ages out
+    silent_max_s = Worker(maintenance_interval_s=1, job_timeout_s=5).silent_max_s
+    wait_for(lambda: workers() == 0, what="a killed worker gone", timeout=silent_max_s + 10)
+    assert appliance.request("GET", "/healthz")[0] == 503
