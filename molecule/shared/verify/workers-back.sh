@@ -1,22 +1,20 @@
 #!/bin/sh
-# workers-back.sh N SINCE: wait until N rq workers have sent a heartbeat
-# after SINCE (UTC, %Y-%m-%dT%H:%M:%S, rq's own format), at most 30 s from
-# now; print how long it took.  Needs REDISCLI_AUTH.  Stale entries of dead
-# workers do not count: only a heartbeat proves a worker is back.
+# workers-back.sh N SINCE PORT: wait until N render workers have said they
+# are alive (pixie:workers in the volatile Redis on PORT, the time of each
+# one's last beat) at SINCE (epoch seconds) or later, at most 60 s from now;
+# print how long it took.  Needs REDISCLI_AUTH.  A worker beats right after
+# reading the durable Redis, so a beat after a restart of it proves the
+# worker reached the new one; entries of dead workers are older.
 set -eu
-want=$1 since=$2 start=$(date +%s)
+want=$1 since=$2 port=$3 start=$(date +%s)
 while :; do
-    fresh=0
-    for w in $(redis-cli --raw SMEMBERS rq:workers 2>/dev/null); do
-        beat=$(redis-cli --raw HGET "$w" last_heartbeat)
-        [ "$beat" \> "$since" ] && fresh=$((fresh + 1))
-    done
+    fresh=$(redis-cli -p "$port" --raw ZCOUNT pixie:workers "$since" +inf 2>/dev/null || echo 0)
     elapsed=$(($(date +%s) - start))
     if [ "$fresh" -ge "$want" ]; then
         echo "$elapsed"
         exit 0
     fi
-    if [ "$elapsed" -gt 30 ]; then
+    if [ "$elapsed" -gt 60 ]; then
         echo "only $fresh of $want workers back after $elapsed s" >&2
         exit 1
     fi
