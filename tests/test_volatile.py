@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from media import animated
 from pixie.config import Worker
+from testsupport import servers
 from testsupport.servers import wait_for
 
 VOLATILE = (b"pixie:display:heartbeat", b"pixie:display:screen", b"pixie:display:now", b"pixie:display:ctl")
@@ -67,28 +68,36 @@ def _changes(appliance):
     sub.close()
 
 
-def test_an_idle_appliance_and_a_looping_animation_change_nothing_in_the_durable_redis(make_appliance):
-    """Web, two workers (one running the scheduler) and the display, with the workers' maintenance
-    every second: over several of them, nothing; and nothing per frame of a looping animation."""
-    appliance = make_appliance(worker_maintenance_interval_s=1)
-    appliance.start_web()
-    appliance.start_worker("1", "--with-scheduler")
-    appliance.start_worker("2")
-    appliance.start_display()
-    time.sleep(2)  # past the workers' first maintenance
-    with _changes(appliance) as idle:
-        time.sleep(6)
-    assert idle == []
-    assert appliance.request("GET", "/healthz")[1]["workers"] == 2, "the workers are alive all the same"
-    gif = base64.b64encode(animated(delay_ms=20)).decode()
-    with _changes(appliance) as accepted:
-        job = appliance.submit(kind="animation", data_b64=gif, repeat=400)
-        appliance.wait_state(job, "playing")
-    assert (f"pixie:job:{job}", "hset") in accepted, "a change is seen"
-    with _changes(appliance) as playing:
-        time.sleep(3)
-    assert appliance.state(job)["state"] == "playing"
-    assert playing == []
+def test_an_idle_appliance_and_a_looping_animation_change_nothing_in_the_durable_redis(make_appliance, tmp_path):
+    """Web, two workers (one running the scheduler), the display and the MQTT bridge on a real
+    broker, with the workers' maintenance every second: over several of them, nothing; and nothing
+    per frame of a looping animation."""
+    broker, port = servers.mosquitto(tmp_path)
+    try:
+        appliance = make_appliance(worker_maintenance_interval_s=1, mqtt_enabled="1", mqtt_port=port, mqtt_device="den")
+        appliance.start_web()
+        appliance.start_worker("1", "--with-scheduler")
+        appliance.start_worker("2")
+        appliance.start_display()
+        appliance.start_mqtt()
+        time.sleep(3)  # past the workers' first maintenance, the bridge connected
+        with _changes(appliance) as idle:
+            time.sleep(6)
+        assert idle == []
+        assert appliance.request("GET", "/healthz")[1]["workers"] == 2, "the workers are alive all the same"
+        gif = base64.b64encode(animated(delay_ms=20)).decode()
+        with _changes(appliance) as accepted:
+            job = appliance.submit(kind="animation", data_b64=gif, repeat=400)
+            appliance.wait_state(job, "playing")
+        assert (f"pixie:job:{job}", "hset") in accepted, "a change is seen"
+        with _changes(appliance) as playing:
+            time.sleep(3)
+        assert appliance.state(job)["state"] == "playing"
+        assert playing == []
+        assert appliance.procs["mqtt"].poll() is None, "the bridge ran all along"
+    finally:
+        broker.terminate()
+        broker.wait(10)
 
 
 def test_a_worker_that_stops_or_dies_leaves_healthz(make_appliance):
