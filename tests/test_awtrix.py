@@ -175,6 +175,8 @@ def test_next_previous_and_switch_move_through_the_loop(stack):
     def showing(name):
         wait_for(lambda: get(stack, "/api/stats")["app"] == name, timeout=15, what=f"{name} showing")
 
+    # Whichever app renders first takes the panel for its 60 s: the walk starts from a switch.
+    post(stack, "/api/switch", {"name": "a"})
     showing("a")
     post(stack, "/api/nextapp")
     showing("b")
