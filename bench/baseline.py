@@ -13,9 +13,9 @@ import time
 from types import SimpleNamespace
 
 from pixie import config as configuration
-from pixie import render
 from pixie.backends import Headless
 from pixie.playback import Playback, play_length
+from pixie.render import kinds
 
 
 def play(data: dict) -> dict:
@@ -25,7 +25,7 @@ def play(data: dict) -> dict:
     matrix = Headless(panel, config.display.record_path)
     job = SimpleNamespace(**data)
     media = base64.b64decode(job.data_b64) if getattr(job, "data_b64", None) else None
-    frames = render.render(job, media, panel.width, panel.height, config.render)
+    frames = kinds.render(job, media, panel.width, panel.height, config.render)
     duration_s, repeat = play_length(job, len(frames), config.display.default_duration_s)
     playback = Playback("", {"duration_s": duration_s, "repeat": repeat}, *zip(*frames, strict=True))
     canvas = matrix.canvas()

@@ -29,8 +29,9 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from pixie import config as configuration
-from pixie import render, spec, store
+from pixie import spec, store
 from pixie.local import BIN, Processes, headless_env
+from pixie.render import kinds
 from pixie.stream import read_recording
 from testsupport.servers import answers, free_port, redis_server, wait_for
 
@@ -226,7 +227,7 @@ class Bench:
         self.samples: dict = {}
 
     def expected(self, job: dict) -> bytes:
-        return render.render(spec.parse(job), None, self.panel.width, self.panel.height, self.limits)[0][0]
+        return kinds.render(spec.parse(job), None, self.panel.width, self.panel.height, self.limits)[0][0]
 
     def record(self, figure: str, stack: Stack, values: list[float]) -> None:
         self.samples.setdefault(figure, {}).setdefault(stack.name, []).extend(values)

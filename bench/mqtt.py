@@ -19,7 +19,8 @@ import json
 import time
 
 from pixie import config as configuration
-from pixie import render, spec
+from pixie import spec
+from pixie.render import kinds
 from testsupport import servers
 from testsupport.mqtt import Client
 
@@ -31,7 +32,7 @@ DEVICE = "bench"
 
 def expected(job: dict) -> bytes:
     panel, limits = configuration.Panel(), configuration.Render()
-    return render.render(spec.parse(job), None, panel.width, panel.height, limits)[0][0]
+    return kinds.render(spec.parse(job), None, panel.width, panel.height, limits)[0][0]
 
 
 def latency(stack: Stack, client: Client, n: int, nonce: str) -> dict[str, list[float]]:

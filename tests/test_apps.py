@@ -13,7 +13,7 @@ import pytest
 
 from appliance import Appliance
 from media import animated
-from pixie import render
+from pixie.render import faces
 from testsupport.servers import redis_server, wait_for
 
 RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
@@ -201,7 +201,7 @@ def test_a_clock_app_shows_the_time_in_its_zone(stack):
 
     def face(now: float) -> bytes:
         spec = SimpleNamespace(format="24h", timezone="Asia/Tokyo", color="red")
-        return render.clock_face(spec, 64, 32, now)
+        return faces.clock_face(spec, 64, 32, now)
 
     now = time.time()
     wait_for(lambda: stack.frames()[-1][1] in (face(now), face(now + 60)), timeout=5, what="Tokyo's time")

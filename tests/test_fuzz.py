@@ -188,7 +188,7 @@ def test_fuzz_the_api_from_its_own_schema(target, tmp_path):
     assert target.procs["worker1"].poll() is None and target.procs["display"].poll() is None
 
 
-# What the fuzzer found, pinned down (fixed in app/pixie/web.py, spec.py, render.py).
+# What the fuzzer found, pinned down (fixed in app/pixie/web.py, spec.py, render/).
 
 
 @pytest.mark.parametrize("path", ["/api/v1/jobs/%29", "/api/v1/jobs/%C3%A9t%C3%A9", "/api/v1/jobs/a%20b"])
@@ -237,8 +237,9 @@ def test_schema_says_what_the_code_checks(target):
 
 
 def test_pixel_font_shows_characters_it_lacks_instead_of_failing():
-    from pixie import render, spec
+    from pixie import spec
+    from pixie.render import text
 
     job = spec.parse({"kind": "text", "text": "caf\u00e9 \u2713 \u65e5\u672c", "font": "pixel"})
-    frames = render.text_frames(job, 64, 32)
+    frames = text.text_frames(job, 64, 32)
     assert frames and len(frames[0][0]) == 64 * 32 * 3

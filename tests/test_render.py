@@ -1,12 +1,18 @@
 """Rendering and frame streams, in-process with real Pillow."""
 
+import subprocess
+import sys
+
 import pytest
 from PIL import Image
 
 from media import animated, still
-from pixie import render, stream
 from pixie import spec as specs
+from pixie import stream
 from pixie.config import Render
+from pixie.render import faces, kinds
+from pixie.render.frames import MIN_FRAME_US, STILL_HOLD_US
+from pixie.render.media import DEFAULT_GIF_DELAY_MS
 
 W, H = 64, 32
 LIMITS = Render()
@@ -17,8 +23,8 @@ def pixels(frame: bytes) -> Image.Image:
 
 
 def test_static_text_is_one_centered_frame():
-    [(frame, hold)] = render.render(specs.parse({"kind": "text", "text": "Hi", "color": "red"}), None, W, H, LIMITS)
-    assert hold == render.STILL_HOLD_US
+    [(frame, hold)] = kinds.render(specs.parse({"kind": "text", "text": "Hi", "color": "red"}), None, W, H, LIMITS)
+    assert hold == STILL_HOLD_US
     image = pixels(frame)
     box = image.getbbox()
     assert box is not None
@@ -30,7 +36,7 @@ def test_static_text_is_one_centered_frame():
 
 def test_long_text_scrolls_in_from_the_right_and_out_to_the_left():
     job = specs.parse({"kind": "text", "text": "a long message that cannot fit", "speed": 30})
-    frames = render.render(job, None, W, H, LIMITS)
+    frames = kinds.render(job, None, W, H, LIMITS)
     assert len(frames) > W
     assert all(hold == round(1e6 / 30) for _, hold in frames)
     assert pixels(frames[0][0]).getbbox() is None  # starts blank
@@ -40,8 +46,8 @@ def test_long_text_scrolls_in_from_the_right_and_out_to_the_left():
 
 def test_fast_scroll_steps_more_than_a_pixel_to_stay_under_60_fps():
     job = specs.parse({"kind": "text", "text": "fast text scrolling by", "speed": 240})
-    frames = render.render(job, None, W, H, LIMITS)
-    assert all(hold >= render.MIN_FRAME_US for _, hold in frames)
+    frames = kinds.render(job, None, W, H, LIMITS)
+    assert all(hold >= MIN_FRAME_US for _, hold in frames)
 
 
 @pytest.mark.parametrize(
@@ -54,7 +60,7 @@ def test_fast_scroll_steps_more_than_a_pixel_to_stay_under_60_fps():
 )
 def test_image_fit_modes(fit, size, expected_box):
     job = specs.parse({"kind": "image", "fit": fit, "blob": "0" * 64})
-    [(frame, _)] = render.render(job, still("PNG", (0, 255, 0), size), W, H, LIMITS)
+    [(frame, _)] = kinds.render(job, still("PNG", (0, 255, 0), size), W, H, LIMITS)
     assert pixels(frame).getbbox() == expected_box
     assert pixels(frame).getpixel((32, 16)) == (0, 255, 0)
 
@@ -62,32 +68,32 @@ def test_image_fit_modes(fit, size, expected_box):
 @pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
 def test_animation_keeps_its_frame_delays(fmt):
     job = specs.parse({"kind": "animation", "blob": "0" * 64})
-    frames = render.render(job, animated(fmt, delay_ms=120), W, H, LIMITS)
+    frames = kinds.render(job, animated(fmt, delay_ms=120), W, H, LIMITS)
     assert [pixels(f).getpixel((5, 5)) for f, _ in frames] == [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
     assert [hold for _, hold in frames] == [120_000] * 3
 
 
 def test_gif_without_delays_plays_at_browser_speed():
-    frames = render.render(specs.parse({"kind": "animation", "blob": "0" * 64}), animated(delay_ms=0), W, H, LIMITS)
-    assert {hold for _, hold in frames} == {render.DEFAULT_GIF_DELAY_MS * 1000}
+    frames = kinds.render(specs.parse({"kind": "animation", "blob": "0" * 64}), animated(delay_ms=0), W, H, LIMITS)
+    assert {hold for _, hold in frames} == {DEFAULT_GIF_DELAY_MS * 1000}
 
 
 def test_fill_clear_pattern_demo():
-    fill = render.render(specs.parse({"kind": "fill", "color": "navy"}), None, W, H, LIMITS)
+    fill = kinds.render(specs.parse({"kind": "fill", "color": "navy"}), None, W, H, LIMITS)
     assert pixels(fill[0][0]).getcolors() == [(W * H, (0, 0, 128))]
-    clear = render.render(specs.parse({"kind": "clear"}), None, W, H, LIMITS)
+    clear = kinds.render(specs.parse({"kind": "clear"}), None, W, H, LIMITS)
     assert pixels(clear[0][0]).getbbox() is None
-    bars = render.render(specs.parse({"kind": "pattern"}), None, W, H, LIMITS)
+    bars = kinds.render(specs.parse({"kind": "pattern"}), None, W, H, LIMITS)
     assert pixels(bars[0][0]).getpixel((1, 1)) == (255, 255, 255)
     assert pixels(bars[0][0]).getpixel((W - 1, 1)) == (0, 0, 0)
-    demo = render.render(specs.parse({"kind": "demo", "n": 3}), None, W, H, LIMITS)
+    demo = kinds.render(specs.parse({"kind": "demo", "n": 3}), None, W, H, LIMITS)
     assert [hold for _, hold in demo] == [1_000_000] * 4
 
 
 def test_frame_limit_is_enforced_when_rendering():
     job = specs.parse({"kind": "text", "text": "x" * 200, "speed": 1})
     with pytest.raises(ValueError, match="render.max_frames"):
-        render.render(job, None, W, H, Render(max_frames=100))
+        kinds.render(job, None, W, H, Render(max_frames=100))
 
 
 def test_stream_round_trip_and_corruption():
@@ -120,7 +126,7 @@ def test_colours_are_normalised_and_checked():
 def test_a_clock_shows_the_time_in_its_time_zone_and_format():
     def face(now, **fields):
         spec = specs.parse({"kind": "clock", **fields})
-        return render.render(spec, None, 64, 32, Render(), now)[0][0]
+        return kinds.render(spec, None, 64, 32, Render(), now)[0][0]
 
     noon_utc = 1_796_558_400.0  # 2026-12-06 12:00 UTC
     berlin = face(noon_utc, timezone="Europe/Berlin")  # 13:00 there
@@ -139,25 +145,36 @@ def test_a_countdown_shows_the_seconds_left_then_minutes_past_a_day_then_zero():
     spec = specs.parse({"kind": "countdown", "to": "2026-12-06T12:00:00+00:00"})
 
     def face(now):
-        return render.countdown_face(spec, 64, 32, now)
+        return faces.countdown_face(spec, 64, 32, now)
 
     assert face(to - 5) != face(to - 4) != face(to - 3)  # a new face each second
     assert face(to - 4.5) == face(to - 4.9)  # whole seconds, rounded up: 5 left
     assert face(to) == face(to + 3600) != face(to - 1)  # 00:00 once it has come
     days = to - 2 * 86400
     assert face(days - 10) == face(days - 50) != face(days - 70)  # past a day: minutes
-    assert face(to - 3) == render.countdown_face(  # the time left decides, wherever `to` is
+    assert face(to - 3) == faces.countdown_face(  # the time left decides, wherever `to` is
         specs.parse({"kind": "countdown", "to": "2026-12-06T13:00:00+01:00"}), 64, 32, to - 3
     )
-    assert render.face(spec, 64, 32, to - 2.5)[1] == to - 2  # its next face, at the next second
-    assert render.face(spec, 64, 32, to + 1)[1] is None  # done: no more faces
+    assert faces.face(spec, 64, 32, to - 2.5)[1] == to - 2  # its next face, at the next second
+    assert faces.face(spec, 64, 32, to + 1)[1] is None  # done: no more faces
 
 
 def test_a_countdown_job_is_a_frame_a_second_for_its_duration():
     to = 1_796_558_400.0
     spec = specs.parse({"kind": "countdown", "to": "2026-12-06T12:00:00+00:00", "duration_s": 4})
-    frames = render.render(spec, None, 64, 32, Render(), to - 3)
+    frames = kinds.render(spec, None, 64, 32, Render(), to - 3)
     assert [hold for _, hold in frames] == [1_000_000] * 4
-    assert len({frame for frame, _ in frames[:3]}) == 3 and frames[3][0] == render.countdown_face(spec, 64, 32, to)
+    assert len({frame for frame, _ in frames[:3]}) == 3 and frames[3][0] == faces.countdown_face(spec, 64, 32, to)
     with pytest.raises(specs.SpecError, match="to: Value error, not an ISO 8601 date-time: 'soon'"):
         specs.parse({"kind": "countdown", "to": "soon"})
+
+
+def test_the_display_process_imports_no_pydantic_and_only_the_render_code_it_draws_with():
+    probe = "import sys, pixie.display; print(' '.join(sorted(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert "pydantic" not in loaded
+    assert {m for m in loaded if m.startswith("pixie.render.")} == {
+        "pixie.render.faces",
+        "pixie.render.fonts",
+        "pixie.render.indicators",
+    }

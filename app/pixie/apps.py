@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import redis
 
-from . import render, schedule, store
+from . import schedule, store
+from .render import faces
 from .rotation import Entry
 from .stream import unpack
 from .vocabulary import FACES
@@ -96,7 +97,7 @@ def rotation(
             continue  # deleted meanwhile
         if definition["content"]["kind"] in FACES:
             spec = SimpleNamespace(**{"timezone": None, **definition["content"]})  # stored without its Nones
-            frame, changes = render.face(spec, panel.width, panel.height, now)
+            frame, changes = faces.face(spec, panel.width, panel.height, now)
             frames = [frame]
             moments += [changes] if changes is not None else []
         dwell = definition["dwell_s"] or (default_dwell_s if len(frames) == 1 else None)

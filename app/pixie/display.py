@@ -21,10 +21,11 @@ import time
 
 import redis
 
-from . import apps, render, store
+from . import apps, store
 from . import config as configuration
 from .backends import open_backend
 from .player import Apps, Brightness, Dismiss, Idle, Indicators, NewWork, Player, Skip
+from .render import faces, indicators
 from .rotation import Entry
 
 log = logging.getLogger("pixie.display")
@@ -111,13 +112,13 @@ class Watcher:
                 self.brightness = value
                 put(Brightness(value))
                 store.event(v, "panel", lit=value)
-        lit = render.indicator_colors(self.indicators, now)  # blinks and fades move with the time
+        lit = indicators.colors(self.indicators, now)  # blinks and fades move with the time
         if lit != self.lit:
             self.lit = lit
             put(Indicators(lit))
         if int(now // 60) != self.clock_minute and self.config.display.idle == "clock":
             self.clock_minute = int(now // 60)
-            put(Idle(render.clock(self.config.panel.width, self.config.panel.height, now)))
+            put(Idle(faces.clock(self.config.panel.width, self.config.panel.height, now)))
         if self.apps_change_at is not None and now >= self.apps_change_at:
             self.load_apps(refresh=True)
 

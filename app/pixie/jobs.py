@@ -24,6 +24,7 @@ from . import config as configuration
 from . import render, store, stream
 from . import spec as specs
 from .playback import play_length
+from .render import kinds
 from .vocabulary import Kind, State
 
 log = logging.getLogger("pixie.jobs")
@@ -86,7 +87,7 @@ def render_app(name: str, rev: int) -> dict:
     panel = config.panel
     v = volatile(r)
     try:
-        rendered = render.render(spec, media_bytes, panel.width, panel.height, config.render, time.time())
+        rendered = kinds.render(spec, media_bytes, panel.width, panel.height, config.render, time.time())
     except ValueError as e:  # render's limits; the media was checked when the app was put
         return _app_failed(v, name, rev, str(e))
     blob = stream.pack(panel.width, panel.height, rendered)
@@ -148,7 +149,7 @@ def run(kind: str, options: dict) -> dict:
     else:
         if upload:
             media_bytes = media(r, spec)
-        rendered = render.render(spec, media_bytes, panel.width, panel.height, config.render, now)
+        rendered = kinds.render(spec, media_bytes, panel.width, panel.height, config.render, now)
         store.put_stream(v, key, stream.pack(panel.width, panel.height, rendered), config.render.cache_max_bytes)
         frames = len(rendered)
     if upload:

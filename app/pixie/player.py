@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import redis
 
 from . import config as configuration
-from . import render, schedule, store
+from . import schedule, store
 from .playback import Playback
+from .render import indicators
 from .rotation import Entry, Rotation
 from .stream import unpack
 from .vocabulary import State
@@ -39,7 +40,7 @@ class Brightness:
 
 @dataclass(frozen=True)
 class Indicators:
-    """The indicators' colours now (render.indicator_colors), drawn over every frame."""
+    """The indicators' colours now (render.indicators.colors), drawn over every frame."""
 
     lit: dict
 
@@ -375,7 +376,7 @@ class Player:
 
     def _fill(self, canvas, frame: bytes) -> None:
         panel = self.config.panel
-        self.backend.fill(canvas, render.indicators(frame, self.indicators, panel.width, panel.height))
+        self.backend.fill(canvas, indicators.draw(frame, self.indicators, panel.width, panel.height))
 
     def _show_still(self, frame: bytes) -> None:
         if frame is not self.shown:

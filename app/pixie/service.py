@@ -24,10 +24,11 @@ from datetime import time as dt_time
 import redis
 from pydantic import BaseModel, Field
 
-from . import apps, errors, render, schedule, store
+from . import apps, errors, schedule, store
 from . import config as configuration
 from . import spec as specs
 from .queues import Queues
+from .render.media import open_media
 from .scheduler import Scheduler
 from .spec import BRIGHTNESS
 from .vocabulary import MEDIA_KINDS, ON_DISPLAY, TERMINAL, Kind, State
@@ -146,7 +147,7 @@ class JobService:
             except ValueError:  # binascii.Error, or non-ASCII characters in the string
                 raise errors.Invalid("data_b64 is not valid base64") from None
         if media is not None:
-            image = render.open_media(media, self.config.render)
+            image = open_media(media, self.config.render)
             data.setdefault("kind", Kind.ANIMATION if getattr(image, "n_frames", 1) > 1 else Kind.IMAGE)
             if data["kind"] not in MEDIA_KINDS:
                 raise errors.Invalid(f"a {data['kind']} job takes no file")
@@ -369,7 +370,7 @@ class JobService:
             media = base64.b64decode(content.data_b64, validate=True)
         except ValueError:
             raise errors.Invalid("content.data_b64 is not valid base64") from None
-        render.open_media(media, self.config.render)  # refused now, not by the worker later
+        open_media(media, self.config.render)  # refused now, not by the worker later
         return media
 
     def _stored_media(self, name: str, app: specs.App) -> bytes | None:

@@ -161,8 +161,9 @@ def main() -> None:
     print("rq", " ".join(argv), flush=True)
     from rq.cli import main as rq
 
-    from . import jobs, render
+    from . import jobs
+    from .render import fonts
 
     jobs.settings()
-    render.font("sans", None, config.panel.height)  # FreeType's first load costs ~10 ms
+    fonts.font("sans", None, config.panel.height)  # FreeType's first load costs ~10 ms
     rq(args=argv, prog_name="rq")

@@ -1,0 +1,39 @@
+"""A job's kind to its frames: the render workers' one entry point."""
+
+import math
+
+from PIL import Image
+
+from . import faces, media, patterns, text
+from .frames import STILL_HOLD_US, Frames
+
+
+def render(spec, data: bytes | None, width: int, height: int, limits, now: float = 0.0) -> Frames:
+    """Frames for one job; `limits` is the [render] config section, `now` a clock's time."""
+    kind = spec.kind
+    if kind == "text":
+        frames = text.text_frames(spec, width, height)
+    elif kind in ("image", "animation"):
+        image = media.open_media(data, limits)
+        frames = media.media_frames(image, spec.fit, width, height, animate=kind == "animation")
+    elif kind == "fill":
+        frames = [(Image.new("RGB", (width, height), spec.color).tobytes(), STILL_HOLD_US)]
+    elif kind == "clear":
+        frames = [(bytes(width * height * 3), STILL_HOLD_US)]
+    elif kind == "pattern":
+        frames = [(patterns.pattern(spec.pattern, width, height).tobytes(), STILL_HOLD_US)]
+    elif kind == "clock":
+        frames = [(faces.clock_face(spec, width, height, now), STILL_HOLD_US)]
+    elif kind == "countdown":
+        seconds = math.ceil(spec.duration_s or faces.COUNTDOWN_JOB_S)
+        seconds = min(limits.max_frames, int(limits.max_animation_s), seconds)
+        frames = [(faces.countdown_face(spec, width, height, now + i), 1_000_000) for i in range(seconds)]
+    elif kind == "demo":
+        frames = [(patterns.countdown(i, spec.n, width, height).tobytes(), 1_000_000) for i in range(spec.n, -1, -1)]
+    else:
+        raise TypeError(f"cannot render a {kind!r} job")
+    if len(frames) > limits.max_frames:
+        raise ValueError(f"{len(frames)} frames, more than render.max_frames={limits.max_frames}")
+    if sum(hold for _, hold in frames) > limits.max_animation_s * 1e6:
+        raise ValueError(f"one pass lasts more than render.max_animation_s={limits.max_animation_s}")
+    return frames
