@@ -33,8 +33,12 @@ BRIGHTNESS = (0, 100)  # percent; 0 is dark
 MAX_WINDOWS = 16
 MAX_FADE_MIN = 180
 MAX_LIFETIME_S = 7 * 24 * 3600
-NAME_PATTERN = r"^[A-Za-z0-9_.:-]+$"  # a job's name, an app's
+NAME_PATTERN = r"^[A-Za-z0-9_.:-]+$"  # a job's name, an app's, a font's, an icon's
 MAX_NAME_CHARS = 64
+MAX_OFFSET = 256  # px a text may be shifted by
+MIN_EFFECT_MS, MAX_EFFECT_MS = 100, 10_000
+# render.fonts.BUILTIN's bitmap fonts (spec imports no renderer: the display process stays small).
+BITMAP_FONTS = ("4x6", "5x7", "5x8", "6x10", "6x13", "7x13", "8x13", "9x15", "9x18", "10x20", "unifont")
 
 
 def color(value: str) -> str:
@@ -142,10 +146,53 @@ class Text(Options):
     )
     color: Color = "#ffffff"
     background: Color = "#000000"
-    font: Literal["sans", "pixel"] = "sans"
+    font: str = Field(
+        "auto",
+        max_length=MAX_NAME_CHARS,
+        pattern=NAME_PATTERN,
+        examples=["auto", "6x13", "unifont", "sans"],
+        description="a built-in bitmap font (" + ", ".join(BITMAP_FONTS) + '); "auto": the largest of them whose'
+        ' height fits a line (the panel, or its share of it); "sans": the one anti-aliased font (`size` applies);'
+        ' "pixel": the same as "6x10"; or the name of an uploaded font. A character the font lacks is drawn from'
+        " the built-ins nearest its height, then unifont (all of Unicode's first 65,536 code points); one no font"
+        " has (most emoji) shows as a box. Hebrew and Arabic runs are drawn right to left, letters unjoined",
+    )
     size: int | None = Field(None, ge=6, le=64, description="font size in pixels (sans only)")
-    scroll: bool | None = Field(None, description="default: scroll when the text is wider than the panel")
+    align: Literal["left", "center", "right"] = Field("center", description="each line's place across the panel")
+    valign: Literal["top", "middle", "bottom"] = Field("middle", description="the lines' place up and down")
+    offset_x: int = Field(0, ge=-MAX_OFFSET, le=MAX_OFFSET, description="shift the text right (negative: left), px")
+    offset_y: int = Field(0, ge=-MAX_OFFSET, le=MAX_OFFSET, description="shift the text down (negative: up), px")
+    outline: Color | None = Field(None, description="a 1-pixel outline of this colour around the glyphs")
+    shadow: Color | None = Field(None, description="a shadow of this colour, 1 pixel down and right")
+    overflow: Literal["clip", "shrink", "wrap"] = Field(
+        "clip",
+        description="a still text wider than the panel: clip it; shrink: the next smaller bitmap font until it"
+        " fits; wrap: break it into lines that fit (at spaces where possible)",
+    )
+    scroll: bool | None = Field(
+        None, description="default: scroll when a one-line text is wider than the panel (a multi-line one does not)"
+    )
     speed: float = Field(32.0, gt=0, le=MAX_SPEED, description="scroll speed in pixels per second")
+    top_text: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_TEXT_CHARS,
+        examples=["Bus 42"],
+        description="a still line above the text (on panels under 32 rows: drawn in the top half)",
+    )
+    top_color: Color = "#ffffff"
+    icon: str | None = Field(
+        None, max_length=MAX_NAME_CHARS, pattern=NAME_PATTERN, description="an icon of the library, left of the text"
+    )
+    icon_mode: Literal["fixed", "scroll", "once"] = Field(
+        "fixed", description="fixed: the icon stays; scroll: it moves with the text; once: it scrolls away once"
+    )
+    blink_ms: int | None = Field(None, ge=MIN_EFFECT_MS, le=MAX_EFFECT_MS, description="blink, on and off this long")
+    fade_ms: int | None = Field(None, ge=MIN_EFFECT_MS, le=MAX_EFFECT_MS, description="fade in and out over this long")
+    rainbow: bool = Field(False, description="each letter in a colour of the rainbow, moving")
+    gradient: list[Color] | None = Field(
+        None, min_length=2, max_length=2, examples=[["#ff0000", "#0000ff"]], description="from one colour to another"
+    )
 
     @model_validator(mode="after")
     def _parts_fit(self):
