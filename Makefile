@@ -18,9 +18,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # xz-utils..util-linux: flash.yml writes and seeds images without mounting them;
 # openssh-server: the ssh role's result is read back with `sshd -T`; strace: the card-writes
 # benchmark counts the durable Redis's fsyncs; python3-pil: pixie_app's Pillow hold is tested
-# against the distro's own.
+# against the distro's own; xfonts-base, xfonts-unifont: the bitmap fonts text is drawn in (as on the device).
 APT_PACKAGES := redis-server mosquitto mosquitto-clients python3-venv python3-dev git make systemd curl chromium \
-	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server strace python3-pil
+	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server strace python3-pil \
+	xfonts-base xfonts-unifont
 
 .PHONY: run test bench hardening deps lint pytest molecule molecule-pi3 image-tests lock
 
