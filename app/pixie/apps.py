@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import redis
 
 from . import schedule, store
-from .render import faces
+from .render import faces, indicators
 from .rotation import Entry
 from .stream import unpack
 from .vocabulary import FACES
@@ -35,11 +35,16 @@ def expires(definition: dict) -> float | None:
     return definition["updated"] + lifetime if lifetime else None
 
 
+def stale(definition: dict, now: float) -> bool:
+    """Its lifetime has ended and it is kept, marked (lifetime_mode "mark")."""
+    return definition.get("lifetime_mode") == "mark" and (end := expires(definition)) is not None and end <= now
+
+
 def current(r: redis.Redis, v: redis.Redis, now: float) -> dict[str, dict]:
-    """The apps' definitions, once those whose lifetime ended by `now` are deleted."""
+    """The apps' definitions, once those whose lifetime ended by `now` are deleted (unless kept marked)."""
     definitions = store.get_apps(r)
     for name, definition in list(definitions.items()):
-        if (end := expires(definition)) is not None and end <= now:
+        if (end := expires(definition)) is not None and end <= now and not stale(definition, now):
             del definitions[name]
             if store.delete_app(r, v, name):
                 log.info("app %s deleted: not put again within its lifetime", name)
@@ -74,7 +79,7 @@ def rotation(
     enabled = [(name, d) for name, d in ordered(definitions) if d["enabled"]]
     renders = store.app_renders(v, [name for name, _ in enabled])
     entries, missing = [], {}
-    moments = [m for d in definitions.values() if (m := expires(d)) is not None]
+    moments = [m for d in definitions.values() if (m := expires(d)) is not None and m > now]
     playable = []
     for name, definition in enabled:
         if renders[name].rev < definition["rev"]:
@@ -100,6 +105,8 @@ def rotation(
             frame, changes = faces.face(spec, panel.width, panel.height, now)
             frames = [frame]
             moments += [changes] if changes is not None else []
+        if stale(definition, now):
+            frames = [indicators.stale(frame, panel.width, panel.height) for frame in frames]
         dwell = definition["dwell_s"] or (default_dwell_s if len(frames) == 1 else None)
         entries.append(Entry(name, rev, frames, holds, dwell))
     return Loaded(entries, missing, min(moments, default=None))

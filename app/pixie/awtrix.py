@@ -10,7 +10,6 @@ not draw (yet) are listed in FIELDS as ignored: a request with them
 succeeds with the rest applied.
 """
 
-import colorsys
 import json
 import os
 import socket
@@ -37,15 +36,16 @@ FIELDS = {
     "lifetime": "app: `lifetime_s`",
     "pos": "app: `position`",
     "save": "always: Pixie's apps are durable (AOF), whatever `save` says",
-    "topText": "",
-    "textOffset": "",
-    "center": "",
-    "gradient": "each letter a colour between the two given (still: AWTRIX's fades them as it scrolls)",
-    "blinkText": "",
-    "fadeText": "",
-    "rainbow": "each letter a hue of the spectrum (still: AWTRIX's letters fade through it)",
-    "icon": "",
-    "pushIcon": "",
+    "topText": "`valign: top`",
+    "textOffset": "`offset_x`",
+    "center": "`false`: `align: left` (default: centred)",
+    "gradient": "`gradient`: from one colour to the other across the text, moving as it scrolls",
+    "blinkText": "`blink_ms`",
+    "fadeText": "`fade_ms`",
+    "rainbow": "`rainbow`: each letter a hue of the spectrum, moving through it",
+    "icon": "`icon`: a library icon's name (a folder before it, `8x8/8544`, is dropped), a base64 8x8 image"
+    " (kept in the library under its digest), or a LaMetric id fetched once from `[icons] fetch_url`",
+    "pushIcon": "`icon_mode`: 0 fixed, 1 once, 2 scroll",
     "sound": "",
     "rtttl": "",
     "loopSound": "",
@@ -66,9 +66,8 @@ FIELDS = {
 }
 # Why the ignored ones are: the README's table says it per group.
 IGNORED_WHY = {
-    "rich content (fonts, icons, charts, drawing, effects): not built yet": (
-        "topText textOffset center blinkText fadeText icon pushIcon bar line autoscale barBC"
-        " progress progressC progressBC draw effect effectSettings overlay"
+    "charts, progress bars, drawing and effects: not built yet": (
+        "bar line autoscale barBC progress progressC progressBC draw effect effectSettings overlay"
     ).split(),
     "no buzzer or speaker on a HUB75 panel": ["sound", "rtttl", "loopSound"],
     "no such thing here: a stale mark, waking a panel powered off, forwarding to other AWTRIX devices": [
@@ -205,9 +204,7 @@ def content(body: dict, preferences: dict) -> dict:
         ]
     else:
         raise errors.Invalid('text: expected a string or fragments [{"t": text, "c": colour}]')
-    if _flag(body, "rainbow") or body.get("gradient") is not None:
-        shown = _letters(shown, body)
-    job = {"kind": "text", "text": shown, "color": color}
+    job = {"kind": "text", "text": shown, "color": color, **_looks(body)}
     if background:
         job["background"] = background
     if _flag(body, "noScroll"):
@@ -218,20 +215,35 @@ def content(body: dict, preferences: dict) -> dict:
     return job
 
 
-def _letters(shown: str | list[dict], body: dict) -> list[dict]:
-    """The text a letter a part: rainbow's hues across the spectrum, or gradient's colours from one to the other."""
-    letters = shown if isinstance(shown, str) else "".join(part["text"] for part in shown)
+# pushIcon: 0 the icon stays; 1 it moves with the text and is gone; 2 it moves with the text and comes
+# back as the text starts again.
+ICON_MODES = {0: "fixed", 1: "once", 2: "scroll"}
+
+
+def _looks(body: dict) -> dict:
+    """How a text is drawn: AWTRIX's keys as the Text spec's fields."""
+    looks = {}
+    if isinstance(icon := body.get("icon"), str) and icon:
+        looks["icon"] = icon
+        if (push := _number(body, "pushIcon", 0)) not in ICON_MODES:
+            raise errors.Invalid(f"pushIcon: expected 0, 1 or 2, got {body['pushIcon']!r}")
+        looks["icon_mode"] = ICON_MODES[push]
+    if _flag(body, "topText"):
+        looks["valign"] = "top"
+    if offset := _number(body, "textOffset", 0):
+        looks["offset_x"] = int(offset)
+    if body.get("center", True) is not True and not _flag(body, "center"):
+        looks["align"] = "left"
+    for key, field in (("blinkText", "blink_ms"), ("fadeText", "fade_ms")):
+        if ms := _number(body, key, 0):
+            looks[field] = int(ms)
     if _flag(body, "rainbow"):
-        rgbs = [[c * 255 for c in colorsys.hsv_to_rgb(i / len(letters), 1, 1)] for i in range(len(letters))]
-    else:
-        ends = body["gradient"]
+        looks["rainbow"] = True
+    elif (ends := body.get("gradient")) is not None:
         if not (isinstance(ends, list) and len(ends) == 2):
             raise errors.Invalid("gradient: expected two colours")
-        first, last = (bytes.fromhex(_color(end, "gradient")[1:]) for end in ends)
-        steps = max(1, len(letters) - 1)
-        rgbs = [[a + (b - a) * i / steps for a, b in zip(first, last, strict=True)] for i in range(len(letters))]
-    colors = [_hex(*rgb) for rgb in rgbs]
-    return [{"text": letter, "color": color} for letter, color in zip(letters, colors, strict=True)]
+        looks["gradient"] = [_color(end, "gradient") for end in ends]
+    return looks
 
 
 def _notify(service: JobService, body: dict) -> None:
@@ -246,11 +258,13 @@ def _notify(service: JobService, body: dict) -> None:
 
 
 def _custom(service: JobService, name: str, body) -> None:
-    """An object: the app `name`; a list: apps name0, name1, ...; nothing: delete every app whose
-    name starts with `name` (AWTRIX's delete, which matches prefixes)."""
+    """An object: the app `name`; a list: apps name0, name1, ...; nothing or `{}`: delete every app whose
+    name starts with `name` (AWTRIX's delete, which matches prefixes); `[]`: nothing, as AWTRIX does."""
     if not name:
         raise errors.Invalid("name: the app's name is missing (?name= or custom/<name>)")
-    if body is None:
+    if body == []:
+        return
+    if body is None or body == {}:
         gone = [app.name for app in service.apps().apps if app.name.startswith(name)]
         for each in gone:
             service.delete_app(each)

@@ -367,6 +367,9 @@ class App(BaseModel):
     lifetime_s: float | None = Field(
         None, gt=0, le=MAX_LIFETIME_S, description="it deletes itself when not put again for this long"
     )
+    lifetime_mode: Literal["delete", "mark"] = Field(
+        "delete", description="when its lifetime ends: delete it, or keep showing it inside a red frame (stale)"
+    )
     now: bool = Field(False, description="an update replaces the app on screen at once, not at its dwell's end")
 
     @model_validator(mode="after")

@@ -1,4 +1,5 @@
-"""AWTRIX's indicators: corners of colour on the right edge, drawn by the display over every frame."""
+"""Marks the display draws over frames: AWTRIX's indicators (corners of colour on the right edge, over
+every frame) and the red frame of a stale app."""
 
 from PIL import Image, ImageColor, ImageDraw
 
@@ -39,3 +40,13 @@ def colors(indicators: dict[str, dict], now: float) -> dict[int, tuple[int, int,
         if level:
             lit[int(number)] = (round(r * level), round(g * level), round(b * level))
     return lit
+
+
+STALE_COLOR = (255, 0, 0)
+
+
+def stale(frame: bytes, width: int, height: int) -> bytes:
+    """`frame` inside a 1-pixel red rectangle: an app whose lifetime ended, kept (AWTRIX's lifetimeMode 1)."""
+    image = Image.frombytes("RGB", (width, height), frame)
+    ImageDraw.Draw(image).rectangle((0, 0, width - 1, height - 1), outline=STALE_COLOR)
+    return image.tobytes()
