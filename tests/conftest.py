@@ -1,8 +1,11 @@
 """Real parts for the tests: a redis-server of their own and whole appliances."""
 
 import pytest
+import redis
 
-from appliance import Appliance
+from appliance import Appliance, fresh_database
+from pixie import config as configuration
+from pixie.service import Service
 from testsupport import servers
 
 
@@ -48,3 +51,10 @@ def guarded(redis_server, tmp_path_factory):
     appliance.start_web()
     yield appliance
     appliance.stop()
+
+
+@pytest.fixture
+def service(redis_server, tmp_path):
+    """The service in-process over a fresh database, with the default config."""
+    config = configuration.load(tmp_path / "absent.toml", environ={})
+    return Service(redis.Redis.from_url(fresh_database(redis_server)), config)

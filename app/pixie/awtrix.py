@@ -18,7 +18,8 @@ from pathlib import Path
 
 from . import errors, store
 from . import spec as specs
-from .service import JobService, installed_version
+from .service import Service
+from .service.system import installed_version
 from .spec import Text
 
 # Every field of a notification or custom app AWTRIX documents: how Pixie honours it ("" : ignored, and why).
@@ -110,7 +111,7 @@ MQTT_TOPICS = (*(c.replace("<app>", "+") for c in COMMANDS), "sendscreen")
 OK = "OK"
 
 
-def run(service: JobService, command: str, payload: bytes, name: str | None = None):
+def run(service: Service, command: str, payload: bytes, name: str | None = None):
     """Carry out an AWTRIX command; "OK" or the JSON value it answers. `name`: HTTP's `?name=`
     (MQTT has the app's name in the topic: "custom/<app>")."""
     text = _text(payload)
@@ -122,28 +123,28 @@ def run(service: JobService, command: str, payload: bytes, name: str | None = No
             _notify(service, _object(text))
         case "notify/dismiss":
             try:
-                service.dismiss_playing()
+                service.jobs.dismiss_playing()
             except errors.Conflict:
                 pass  # AWTRIX: nothing to dismiss is fine
         case "custom":
             _custom(service, name or "", _json(text))
         case "nextapp" | "previousapp":
-            service.skip(1 if command == "nextapp" else -1)
+            service.apps.skip(1 if command == "nextapp" else -1)
         case "switch":
-            service.skip(0, to=_string(_object(text), "name"))
+            service.apps.skip(0, to=_string(_object(text), "name"))
         case "power":
-            service.set_power(_power(text))
+            service.panel.set_power(_power(text))
         case "sleep":
             seconds = _number(_object(text), "sleep", None)
             if seconds is None or seconds <= 0:
                 raise errors.Invalid('sleep: expected {"sleep": seconds}, seconds > 0')
-            service.set_power(False, for_s=seconds)
+            service.panel.set_power(False, for_s=seconds)
         case "settings":
             return _put_settings(service, _object(text)) if text else settings(service)
         case "indicator1" | "indicator2" | "indicator3":
             _indicator(service, int(command[-1]), _object(text) if text not in ("", "0") else {})
         case "reboot":
-            service.restart_display()
+            service.panel.restart_display()
         case "sound" | "rtttl":
             pass  # nothing here makes a sound
         case "sendscreen":
@@ -246,18 +247,18 @@ def _looks(body: dict) -> dict:
     return looks
 
 
-def _notify(service: JobService, body: dict) -> None:
+def _notify(service: Service, body: dict) -> None:
     job = notification(body, preferences(service))
     specs.parse(job, strict=True)  # refused whole before anything on the panel changes
     if job.get("priority") == "high":
         try:
-            service.dismiss_playing()
+            service.jobs.dismiss_playing()
         except errors.Conflict:
             pass
-    service.submit(job)
+    service.jobs.submit(job)
 
 
-def _custom(service: JobService, name: str, body) -> None:
+def _custom(service: Service, name: str, body) -> None:
     """An object: the app `name`; a list: apps name0, name1, ...; nothing or `{}`: delete every app whose
     name starts with `name` (AWTRIX's delete, which matches prefixes); `[]`: nothing, as AWTRIX does."""
     if not name:
@@ -265,9 +266,9 @@ def _custom(service: JobService, name: str, body) -> None:
     if body == []:
         return
     if body is None or body == {}:
-        gone = [app.name for app in service.apps().apps if app.name.startswith(name)]
+        gone = [app.name for app in service.apps.rotation().apps if app.name.startswith(name)]
         for each in gone:
-            service.delete_app(each)
+            service.apps.delete(each)
         if not gone:
             raise errors.NotFound(f"no app {name} (nor any app whose name starts so)")
         return
@@ -279,30 +280,30 @@ def _custom(service: JobService, name: str, body) -> None:
         raise errors.Invalid("body must be a JSON object, or a list of them (one app each)")
     apps = {each: specs.parse_app(custom_app(b, defaults)) for each, b in bodies.items()}  # all, or none
     for each, app in apps.items():
-        service.put_app(each, app)
+        service.apps.put(each, app)
 
 
 # -- settings, indicators, stats -------------------------------------------------------------------
 
 
-def preferences(service: JobService) -> dict:
+def preferences(service: Service) -> dict:
     """The settings that shape what AWTRIX's payloads become (durable: set once, kept)."""
     return DEFAULT_SETTINGS | (store.get_json(service.r, store.AWTRIX_SETTINGS) or {})
 
 
-def settings(service: JobService) -> dict:
+def settings(service: Service) -> dict:
     """GET /api/settings: the ones Pixie honours, as AWTRIX spells them."""
-    rotation = service.apps()
+    rotation = service.apps.rotation()
     return {
         **preferences(service),
-        "BRI": round(service.brightness() * 255 / 100),
-        "MATP": service.power(),
+        "BRI": round(service.panel.brightness() * 255 / 100),
+        "MATP": service.panel.power(),
         "ATRANS": rotation.pinned is None,
         "ABRI": False,
     }
 
 
-def _put_settings(service: JobService, body: dict) -> str:
+def _put_settings(service: Service, body: dict) -> str:
     known = {key: body[key] for key in ("ATIME", "UPPERCASE", "TCOL", "SSPEED") if key in body}
     if "TCOL" in known:
         known["TCOL"] = _color(known["TCOL"], "TCOL")
@@ -315,36 +316,36 @@ def _put_settings(service: JobService, body: dict) -> str:
         bri = _number(body, "BRI", 0)
         if not 0 <= bri <= 255:
             raise errors.Invalid(f"BRI must be 0..255, got {body['BRI']!r}")
-        service.set_brightness(round(bri * 100 / 255))
+        service.panel.set_brightness(round(bri * 100 / 255))
     if "MATP" in body:
-        service.set_power(_flag(body, "MATP"))
+        service.panel.set_power(_flag(body, "MATP"))
     if "ATRANS" in body:
-        rotation = service.apps()
+        rotation = service.apps.rotation()
         if _flag(body, "ATRANS") and rotation.pinned:
-            service.unpin(rotation.pinned)
+            service.apps.unpin(rotation.pinned)
         elif not _flag(body, "ATRANS") and rotation.showing and not rotation.pinned:
-            service.pin(rotation.showing)
+            service.apps.pin(rotation.showing)
     if known:
         store.put_json(service.r, store.AWTRIX_SETTINGS, preferences(service) | known)
     return OK
 
 
-def _indicator(service: JobService, number: int, body: dict) -> None:
+def _indicator(service: Service, number: int, body: dict) -> None:
     """A corner pixel's colour (black, "0" or nothing hides it), blinking or fading every so many ms."""
     color = _color(body.get("color"), "color")
     if color in (None, "#000000"):
-        service.set_indicator(number, None)
+        service.panel.set_indicator(number, None)
         return
     blink, fade = _number(body, "blink", 0), _number(body, "fade", 0)
-    service.set_indicator(number, color, blink_ms=max(0, int(blink)), fade_ms=max(0, int(fade)))
+    service.panel.set_indicator(number, color, blink_ms=max(0, int(blink)), fade_ms=max(0, int(fade)))
 
 
-def stats(service: JobService) -> dict:
+def stats(service: Service) -> dict:
     """GET /api/stats: every field AWTRIX sends. A Pi has no battery, light or humidity sensor:
     bat 100, bat_raw 0, lux 0, ldr_raw 0, hum 0 say so; temp is the SoC's, ram the memory free.
     Read without /proc's system files, which the services' sandbox hides (ProcSubset=pid)."""
-    state = service.state()
-    indicators = service.indicators()
+    state = service.panel.state()
+    indicators = service.panel.indicators()
     config = service.config
     return {
         "bat": 100,
@@ -368,14 +369,14 @@ def stats(service: JobService) -> dict:
     }
 
 
-def loop(service: JobService) -> dict:
+def loop(service: Service) -> dict:
     """GET /api/loop: the apps and their places."""
-    return {app.name: i for i, app in enumerate(service.apps().apps)}
+    return {app.name: i for i, app in enumerate(service.apps.rotation().apps)}
 
 
-def screen(service: JobService) -> list[int]:
+def screen(service: Service) -> list[int]:
     """GET /api/screen: the panel's pixels, row by row, as 24-bit integers."""
-    raw = service.screen() or b""
+    raw = service.panel.screen() or b""
     return [int.from_bytes(raw[i : i + 3]) for i in range(0, len(raw), 3)]
 
 

@@ -8,7 +8,7 @@ import sys
 
 from .. import config as configuration
 from .. import store
-from ..service import JobService
+from ..service import Service
 from .bridge import Bridge
 
 __all__ = ["Bridge", "main"]
@@ -19,7 +19,7 @@ def main() -> None:
     config = configuration.load()
     if not config.mqtt.enabled:
         sys.exit("pixie-mqtt: mqtt.enabled is false (PIXIE_MQTT_ENABLED): nothing to do")
-    service = JobService(store.connect(config.redis.url), config, store.connect_volatile(config.redis))
+    service = Service(store.connect(config.redis.url), config, store.connect_volatile(config.redis))
     bridge = Bridge(config, service)
     signal.signal(signal.SIGTERM, lambda *_: bridge.stop())
     signal.signal(signal.SIGINT, lambda *_: bridge.stop())

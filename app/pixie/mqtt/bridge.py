@@ -21,7 +21,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from .. import awtrix, errors, store
 from .. import config as configuration
-from ..service import JobService
+from ..service import Service
 from . import commands, discovery
 
 log = logging.getLogger("pixie.mqtt")
@@ -30,7 +30,7 @@ STATE_EVERY_S = 10  # health and the waiting count also change without an event
 
 
 class Bridge:
-    def __init__(self, config: configuration.Config, service: JobService):
+    def __init__(self, config: configuration.Config, service: Service):
         self.config = config
         self.mqtt = config.mqtt
         self.service = service
@@ -152,7 +152,7 @@ class Bridge:
         """Discovery and the state, again (a new connection, or Home Assistant back online). It runs in
         paho's thread, which an error raised here would end for good: it is logged instead."""
         try:
-            state = self.service.state()
+            state = self.service.panel.state()
             self.discover(state.apps)
             self.publish_state(force=True)
         except errors.Unavailable as e:
@@ -169,7 +169,7 @@ class Bridge:
 
     def publish_state(self, force: bool = False) -> None:
         try:
-            state = self.service.state()
+            state = self.service.panel.state()
         except errors.Unavailable:
             state = (self.state or {}) | {"health": "redis down"}
         else:

@@ -9,7 +9,7 @@ import json
 
 from .. import errors
 from .. import spec as specs
-from ..service import JobService
+from ..service import Service
 
 # The commands a device (and each group) subscribes to, as topic filters under its prefix.
 TOPICS = (
@@ -25,34 +25,35 @@ TOPICS = (
 ON, OFF = ("ON", "on", "true", "1"), ("OFF", "off", "false", "0")  # Home Assistant's payload_on/off first
 
 
-def run(service: JobService, command: str, payload: bytes) -> dict:
+def run(service: Service, command: str, payload: bytes) -> dict:
     """Carry out `command` (a topic without its prefix, e.g. "apps/clock"); what it did, for the log."""
     text = _text(payload)
     match command.split("/"):
         case ["notify"]:
             data = _object(text)
             command_id = data.pop("id", None)
-            return service.submit(data, command_id=command_id).model_dump()
+            return service.jobs.submit(data, command_id=command_id).model_dump()
         case ["apps", name]:
             if not text:
-                service.delete_app(name)
+                service.apps.delete(name)
                 return {"deleted": name}
-            return service.put_app(name, specs.parse_app(_object(text))).model_dump(include={"name", "rev", "changed"})
+            return service.apps.put(name, specs.parse_app(_object(text))).model_dump(include={"name", "rev", "changed"})
         case ["brightness", "set"]:
-            return {"brightness": service.set_brightness(_integer(text, "brightness"))}
+            return {"brightness": service.panel.set_brightness(_integer(text, "brightness"))}
         case ["power", "set"]:
-            return {"power": service.set_power(_switch(text))}
+            return {"power": service.panel.set_power(_switch(text))}
         case ["dismiss"]:  # empty (a Home Assistant button's press): the job on the panel; else that job
-            return (service.cancel(text) if text else service.dismiss_playing()).model_dump(include={"id", "state"})
+            jobs = service.jobs
+            return (jobs.cancel(text) if text else jobs.dismiss_playing()).model_dump(include={"id", "state"})
         case ["rotation", "next" | "previous" as way]:
-            service.skip(1 if way == "next" else -1)
+            service.apps.skip(1 if way == "next" else -1)
             return {"rotation": way}
         case ["pin", "set"]:  # an app's name; empty or "none" unpins (a Home Assistant select's options)
             if text and text != "none":
-                return {"pinned": service.pin(text).pinned}
-            pinned = service.apps().pinned
+                return {"pinned": service.apps.pin(text).pinned}
+            pinned = service.apps.rotation().pinned
             if pinned:
-                service.unpin(pinned)
+                service.apps.unpin(pinned)
             return {"pinned": None}
     raise errors.NotFound(f"no command {command!r}; the commands: {', '.join(TOPICS)}")
 

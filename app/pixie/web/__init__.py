@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import config as configuration
 from .. import store
-from ..service import JobService
+from ..service import Service
 from . import openapi, problems
 from .allow import AllowList
 from .routers import apps, awtrix, events, jobs, panel, system
@@ -24,7 +24,7 @@ __all__ = ["AllowList", "create_app", "main"]
 def create_app(config: configuration.Config) -> FastAPI:
     app = FastAPI(title="Pixie", version="1", description="An LED-matrix display appliance's job queue.")
     app.state.config = config
-    app.state.service = JobService(store.connect(config.redis.url), config, store.connect_volatile(config.redis))
+    app.state.service = Service(store.connect(config.redis.url), config, store.connect_volatile(config.redis))
     routers = [jobs.router, apps.router, panel.router, events.router, system.router]
     if config.awtrix.enabled:
         routers.append(awtrix.router)

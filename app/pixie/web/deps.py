@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from .. import config as configuration
-from ..service import JobService
+from .. import service
 from .problems import HTTPProblem
 
 
@@ -15,7 +15,7 @@ def get_config(request: Request) -> configuration.Config:
     return request.app.state.config
 
 
-def get_service(request: Request) -> JobService:
+def get_service(request: Request) -> service.Service:
     return request.app.state.service
 
 
@@ -50,6 +50,6 @@ def _check(request: Request, basic: bool) -> None:
 
 
 Config = Annotated[configuration.Config, Depends(get_config)]
-Service = Annotated[JobService, Depends(get_service)]
+Service = Annotated[service.Service, Depends(get_service)]
 Auth = Depends(authorize)
 AwtrixAuth = Depends(authorize_awtrix)

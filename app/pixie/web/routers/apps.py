@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from ... import spec as specs
-from ...service import AppState, Rotation
+from ...service.apps import AppState, Rotation
 from ..bodies import read_body
 from ..deps import Auth, Config, Service
 from ..problems import RESPONSES, HTTPProblem
@@ -28,12 +28,12 @@ class Skipped(BaseModel):
 @router.get("/api/v1/apps", response_model=Rotation)
 def list_apps(service: Service):
     """The apps in rotation order, the one showing and the next."""
-    return service.apps()
+    return service.apps.rotation()
 
 
 @router.get("/api/v1/apps/{name}", response_model=AppState, responses=RESPONSES)
 def get_app(name: AppName, service: Service):
-    return service.app(name)
+    return service.apps.get(name)
 
 
 @router.put("/api/v1/apps/{name}", response_model=AppState, responses=RESPONSES, dependencies=[Auth],
@@ -47,33 +47,33 @@ async def put_app(name: AppName, request: Request, config: Config, service: Serv
         data = json.loads(body)
     except ValueError:
         raise HTTPProblem(400, "body is not valid JSON") from None
-    return await run_in_threadpool(service.put_app, name, specs.parse_app(data))
+    return await run_in_threadpool(service.apps.put, name, specs.parse_app(data))
 
 
 @router.delete("/api/v1/apps/{name}", response_model=Deleted, responses=RESPONSES, dependencies=[Auth])
 def delete_app(name: AppName, service: Service):
     """Remove an app; if it is on screen, the next one shows now."""
-    service.delete_app(name)
+    service.apps.delete(name)
     return Deleted(deleted=name)
 
 
 @router.post("/api/v1/apps/{name}/pin", response_model=Rotation, responses=RESPONSES, dependencies=[Auth])
 def pin_app(name: AppName, service: Service):
     """Hold this app on screen until it is unpinned (jobs still interrupt it)."""
-    return service.pin(name)
+    return service.apps.pin(name)
 
 
 @router.delete("/api/v1/apps/{name}/pin", response_model=Rotation, responses=RESPONSES, dependencies=[Auth])
 def unpin_app(name: AppName, service: Service):
     """The rotation goes on from the pinned app."""
-    return service.unpin(name)
+    return service.apps.unpin(name)
 
 
 @router.post("/api/v1/rotation/next", status_code=202, response_model=Skipped, responses=RESPONSES,
              dependencies=[Auth])  # fmt: skip
 def next_app(service: Service):
     """Show the next app now."""
-    service.skip(1)
+    service.apps.skip(1)
     return Skipped(step=1)
 
 
@@ -81,5 +81,5 @@ def next_app(service: Service):
              dependencies=[Auth])  # fmt: skip
 def previous_app(service: Service):
     """Show the previous app now."""
-    service.skip(-1)
+    service.apps.skip(-1)
     return Skipped(step=-1)

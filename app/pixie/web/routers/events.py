@@ -20,7 +20,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from ... import errors, store
-from ...service import JobService
+from ...service.panel import Panel
 from ..deps import Service
 
 BATCH = 100  # events read at a time: the most one connection holds
@@ -76,7 +76,7 @@ async def events(
     position = begin.position
     if begin.missed:
         yield _missed(begin.missed, position)
-    health = None if job else await run_in_threadpool(_health, service)
+    health = None if job else await run_in_threadpool(_health, service.panel)
     due = time.monotonic() + HEALTH_EVERY_S
     while True:
         try:
@@ -94,7 +94,7 @@ async def events(
                 yield ServerSentEvent(id=event_id, event=kind, data=data)
         if health is not None and time.monotonic() >= due:
             due = time.monotonic() + HEALTH_EVERY_S
-            now = await run_in_threadpool(_health, service)
+            now = await run_in_threadpool(_health, service.panel)
             if now != health:
                 health = now
                 yield ServerSentEvent(event="health", data={"health": health})
@@ -120,9 +120,9 @@ def _missed(reason: str, resume_at: str | None = None) -> ServerSentEvent:
     return ServerSentEvent(id=resume_at, event="missed", data={"reason": reason})
 
 
-def _health(service: JobService) -> str:
+def _health(panel: Panel) -> str:
     """The word GET /api/v1/state and MQTT's state say it in."""
     try:
-        return service.state().health
+        return panel.state().health
     except errors.Unavailable:
         return "redis down"

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from ... import store
-from ...service import Accepted, JobStatus
+from ...service.jobs import Accepted, JobStatus
 from ...vocabulary import STATES, Kind
 from ..bodies import content_type, job_request
 from ..deps import Auth, Config, Service
@@ -34,7 +34,7 @@ async def submit(request: Request, config: Config, service: Service):
     (`file` + fields) or a raw image body (fields as query parameters)."""
     strict = content_type(request) == "application/json"
     data, media = await job_request(request, config.web.max_body_bytes)
-    return await run_in_threadpool(service.submit, data, media, strict)
+    return await run_in_threadpool(service.jobs.submit, data, media, strict)
 
 
 @router.api_route("/pixie/queue", methods=["GET", "POST"], status_code=202, response_model=Accepted,
@@ -46,18 +46,18 @@ def queue_demo(
     """The original appliance's endpoint: queue the built-in countdown demo."""
     if n is None or not n.strip().isdigit() or not DEMO_RANGE[0] <= int(n) <= DEMO_RANGE[1]:
         raise HTTPProblem(400, f"n must be an integer from {DEMO_RANGE[0]} to {DEMO_RANGE[1]}, got {n!r}")
-    return service.submit({"kind": Kind.DEMO, "n": int(n)})
+    return service.jobs.submit({"kind": Kind.DEMO, "n": int(n)})
 
 
 @router.get("/api/v1/jobs/{job_id}", response_model=JobStatus, responses=RESPONSES)
 def get_job(job_id: str, service: Service):
-    return service.status(job_id)
+    return service.jobs.status(job_id)
 
 
 @router.delete("/api/v1/jobs/{job_id}", response_model=JobStatus, responses=RESPONSES, dependencies=[Auth])
 def delete_job(job_id: str, service: Service):
     """Cancel a queued job or dismiss a playing one."""
-    return service.cancel(job_id)
+    return service.jobs.cancel(job_id)
 
 
 @router.get("/api/v1/jobs", response_model=JobList)
@@ -67,10 +67,10 @@ def list_jobs(
     state: Annotated[Literal[STATES] | None, Query(description="only jobs in this state")] = None,
 ):
     """Recent jobs (the last day, at most 500) with their states, newest first."""
-    return JobList(jobs=service.recent(limit, state))
+    return JobList(jobs=service.jobs.recent(limit, state))
 
 
 @router.post("/api/v1/jobs/{job_id}/requeue", response_model=JobStatus, responses=RESPONSES, dependencies=[Auth])
 def requeue_job(job_id: str, service: Service):
     """Send a failed job round again: rendered afresh, then played."""
-    return service.requeue(job_id)
+    return service.jobs.requeue(job_id)

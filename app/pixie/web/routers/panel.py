@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from PIL import Image
 from pydantic import BaseModel, StrictBool
 
-from ...service import NightModeState, PanelState
+from ...service.panel import NightModeState, PanelState
 from ...spec import NightMode, Percent
 from ..deps import Auth, Config, Service
 from ..problems import RESPONSES
@@ -29,7 +29,7 @@ class Power(BaseModel):
 def screen(request: Request, config: Config, service: Service, scale: Annotated[int, Query(ge=1, le=32)] = 8):
     """What the panel shows now, scaled up for a person."""
     size = (config.panel.width, config.panel.height)
-    raw = service.screen()
+    raw = service.panel.screen()
     # The same pixels answer 304 before any PNG is encoded: a page polling a still panel costs ~nothing.
     etag = f'"{hashlib.blake2b(raw or b"", digest_size=12).hexdigest()}-{scale}"'
     if etag in request.headers.get("if-none-match", ""):
@@ -43,37 +43,37 @@ def screen(request: Request, config: Config, service: Service, scale: Annotated[
 @router.get("/api/v1/state", response_model=PanelState)
 def get_state(service: Service):
     """What the panel does now, in one answer (what MQTT's retained `state` topic carries)."""
-    return service.state()
+    return service.panel.state()
 
 
 @router.get("/api/v1/power", response_model=Power)
 def get_power(service: Service):
-    return Power(on=service.power())
+    return Power(on=service.panel.power())
 
 
 @router.put("/api/v1/power", response_model=Power, responses=RESPONSES, dependencies=[Auth])
 def put_power(body: Power, service: Service):
     """Off: the panel goes dark; jobs and the rotation go on unseen."""
-    return Power(on=service.set_power(body.on))
+    return Power(on=service.panel.set_power(body.on))
 
 
 @router.get("/api/v1/brightness", response_model=Brightness)
 def get_brightness(service: Service):
-    return Brightness(brightness=service.brightness())
+    return Brightness(brightness=service.panel.brightness())
 
 
 @router.put("/api/v1/brightness", response_model=Brightness, responses=RESPONSES, dependencies=[Auth])
 def put_brightness(body: Brightness, service: Service):
-    return Brightness(brightness=service.set_brightness(body.brightness))
+    return Brightness(brightness=service.panel.set_brightness(body.brightness))
 
 
 @router.get("/api/v1/schedule", response_model=NightModeState)
 def get_schedule(service: Service):
     """Night mode: the brightness windows, what applies now and when that changes."""
-    return service.night_mode()
+    return service.panel.night_mode()
 
 
 @router.put("/api/v1/schedule", response_model=NightModeState, responses=RESPONSES, dependencies=[Auth])
 def put_schedule(body: NightMode, service: Service):
     """Replace night mode's windows (an empty list turns it off)."""
-    return service.set_night_mode(body)
+    return service.panel.set_night_mode(body)

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from ...service import installed_version
+from ...service.system import installed_version
 from ...vocabulary import KINDS, PRIORITIES
 from ..deps import Config, Service
 
@@ -29,12 +29,12 @@ class Info(BaseModel):
 
 @router.get("/api/v1/queue")
 def queue_state(service: Service):
-    return service.overview()
+    return service.system.overview()
 
 
 @router.get("/healthz", responses={503: {"description": "the appliance cannot show anything"}})
 def healthz(service: Service):
-    health = service.health()
+    health = service.system.health()
     return JSONResponse(health, status_code=200 if health["ok"] else 503)
 
 
