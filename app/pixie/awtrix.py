@@ -44,7 +44,7 @@ FIELDS = {
     "blinkText": "`blink_ms`",
     "fadeText": "`fade_ms`",
     "rainbow": "`rainbow`: each letter a hue of the spectrum, moving through it",
-    "icon": "`icon`: a library icon's name (a folder before it, `8x8/8544`, is dropped), a base64 8x8 image"
+    "icon": "`icon`: a library icon's name (also with AWTRIX's size folder, `8x8/8544`), a base64 8x8 image"
     " (kept in the library under its digest), or a LaMetric id fetched once from `[icons] fetch_url`",
     "pushIcon": "`icon_mode`: 0 fixed, 1 once, 2 scroll",
     "sound": "",
@@ -58,8 +58,8 @@ FIELDS = {
     "progressC": "",
     "progressBC": "",
     "draw": "",
-    "lifetimeMode": "",
-    "wakeup": "",
+    "lifetimeMode": "app: 1 keeps the stale app, inside a red frame (`lifetime_mode: mark`); 0 deletes it",
+    "wakeup": "notification: `wakeup`: a panel switched off lights up while it plays",
     "clients": "",
     "effect": "",
     "effectSettings": "",
@@ -71,11 +71,7 @@ IGNORED_WHY = {
         "bar line autoscale barBC progress progressC progressBC draw effect effectSettings overlay"
     ).split(),
     "no buzzer or speaker on a HUB75 panel": ["sound", "rtttl", "loopSound"],
-    "no such thing here: a stale mark, waking a panel powered off, forwarding to other AWTRIX devices": [
-        "lifetimeMode",
-        "wakeup",
-        "clients",
-    ],
+    "no other AWTRIX devices to forward to": ["clients"],
 }
 # The settings (GET/POST /api/settings) Pixie honours; the others are accepted and ignored.
 SETTINGS = {
@@ -170,6 +166,8 @@ def notification(body: dict, preferences: dict) -> dict:
         job["duration_s"] = duration if duration > 0 else NOTIFY_DURATION_S
     if body.get("stack") is False:
         job["priority"] = "high"
+    if _flag(body, "wakeup"):
+        job["wakeup"] = True
     return job
 
 
@@ -183,6 +181,8 @@ def custom_app(body: dict, preferences: dict) -> dict:
         app["position"] = int(position)
     if (lifetime := _number(body, "lifetime", 0)) > 0:
         app["lifetime_s"] = lifetime
+        if _number(body, "lifetimeMode", 0) == 1:
+            app["lifetime_mode"] = "mark"
     return app
 
 

@@ -155,7 +155,10 @@ def run(kind: str, options: dict) -> dict:
     if upload:
         store.drop_blob(r, upload)  # its frames are cached now; the file would only hold memory
     duration_s, repeat = play_length(spec, frames, config.display.default_duration_s)
-    store.make_ready(r, v, job.id, job.origin, stream=key, frames=frames, duration_s=duration_s, repeat=repeat)
+    wakeup = 1 if spec.wakeup else None
+    store.make_ready(
+        r, v, job.id, job.origin, stream=key, frames=frames, duration_s=duration_s, repeat=repeat, wakeup=wakeup
+    )
     return {"stream": key, "frames": frames, "cached": cached}
 
 

@@ -141,7 +141,7 @@ class Player:
 
     def start(self) -> None:
         """Before the first frame: the stored brightness, and the jobs a dead predecessor was playing."""
-        self._apply_brightness(self._stored_brightness())
+        self._apply_brightness(self.panel_brightness())
         self._recover()
 
     def loop(self) -> None:
@@ -240,7 +240,12 @@ class Player:
             self.rotation.advance()
 
     def _play(self, playback: Playback) -> None:
+        woken = playback.wakeup and not self._powered()
+        if woken:
+            self._apply_brightness(self._awake_brightness())
         outcome = self._frames(playback)
+        if woken:
+            self._apply_brightness(self.panel_brightness())
         if outcome == "stopped":
             return  # still listed as active: played again after the restart
         if outcome == "preempted":
@@ -390,17 +395,22 @@ class Player:
     def _apply_brightness(self, value: int) -> None:
         self.backend.brightness = value
 
-    def _stored_brightness(self) -> int:
-        try:
-            return self.panel_brightness()
-        except redis.RedisError:
-            return self.config.panel.brightness
-
     def panel_brightness(self) -> int:
         """What the panel should have now: 0 while switched off, else what night mode says."""
-        if not store.powered(self.r):
-            return 0
-        return schedule.now_brightness(store.brightness_settings(self.r), self.config.panel.brightness)
+        return self._awake_brightness() if self._powered() else 0
+
+    def _powered(self) -> bool:
+        try:
+            return store.powered(self.r)
+        except redis.RedisError:
+            return True
+
+    def _awake_brightness(self) -> int:
+        """What night mode says, whether the panel is switched on or not (a wakeup job lights it so)."""
+        try:
+            return schedule.now_brightness(store.brightness_settings(self.r), self.config.panel.brightness)
+        except redis.RedisError:
+            return self.config.panel.brightness
 
     # -- state shared with the rest of the appliance ---------------------------------------------
 

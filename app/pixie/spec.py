@@ -35,6 +35,8 @@ MAX_FADE_MIN = 180
 MAX_LIFETIME_S = 7 * 24 * 3600
 NAME_PATTERN = r"^[A-Za-z0-9_.:-]+$"  # a job's name, an app's, a font's, an icon's
 MAX_NAME_CHARS = 64
+# An icon's: a name, or AWTRIX's with one size folder ("8x8/8544"); library.py keeps it so.
+ICON_PATTERN = r"^([0-9]{1,3}x[0-9]{1,3}/)?[A-Za-z0-9_.:-]+$"
 MAX_OFFSET = 256  # px a text may be shifted by
 MIN_EFFECT_MS, MAX_EFFECT_MS = 100, 10_000
 # render.fonts.BUILTIN's bitmap fonts (spec imports no renderer: the display process stays small).
@@ -102,6 +104,7 @@ class Options(BaseModel):
         " of day (HH:MM[:SS], its next occurrence); at most a day ahead",
     )
     in_s: float | None = Field(None, gt=0, le=MAX_DELAY_S, description="render and play it this many seconds from now")
+    wakeup: bool = Field(False, description="a panel switched off lights up while this job plays")
 
     @model_validator(mode="after")
     def _one_end(self):
@@ -182,7 +185,7 @@ class Text(Options):
     )
     top_color: Color = "#ffffff"
     icon: str | None = Field(
-        None, max_length=MAX_NAME_CHARS, pattern=NAME_PATTERN, description="an icon of the library, left of the text"
+        None, max_length=MAX_NAME_CHARS, pattern=ICON_PATTERN, description="an icon of the library, left of the text"
     )
     icon_mode: Literal["fixed", "scroll", "once"] = Field(
         "fixed", description="fixed: the icon stays; scroll: it moves with the text; once: it scrolls away once"
@@ -324,7 +327,7 @@ _adapter = TypeAdapter(JobSpec)
 MAX_DWELL_S = 3600
 MAX_POSITION = 9999
 # How and when a job plays; an app's dwell and place in the rotation say that for it.
-JOB_ONLY = ("priority", "duration_s", "repeat", "name", "at", "in_s")
+JOB_ONLY = ("priority", "duration_s", "repeat", "name", "at", "in_s", "wakeup")
 # A 2x2 GIF blinking red and blue: the example of an animation app.
 RED_BLUE_GIF = (
     "R0lGODlhAgACAIEAAP8AAAAAAAAAAAAAACH/C05FVFNDQVBFMi4wAwEAAAAh+QQAMgAAACwAAAAAAgACAAAIBgABCAQQEAAh+QQBMgABACwAA"
