@@ -310,6 +310,12 @@ def test_a_device_works_from_discovery_alone(wall, client):
     sensor = configs["sensor/now_playing"]
     assert template(sensor["value_template"], value_json=c.json_on(sensor["state_topic"])[-1])
 
+    # The text entity's `max` is what Pixie takes: Home Assistant sends up to it and refuses longer itself.
+    longest = configs["text/text"]["max"]
+    job = json.loads(template(configs["text/text"]["command_template"], value="x" * longest))
+    assert wall.request("POST", "/api/v1/jobs", job)[0] == 202
+    assert wall.request("POST", "/api/v1/jobs", {**job, "text": "x" * (longest + 1)})[0] == 422
+
 
 def _retained(client) -> Client:
     c = client("homeassistant/+/wall/+/config")

@@ -10,6 +10,7 @@ own commands and read its retained `state`: nothing here is a second API.
 from importlib.metadata import version
 
 from .. import config as configuration
+from ..spec import MAX_TEXT_CHARS
 
 STATE = "{{ value_json.%s }}"
 # A notify or text entity's message is a text job (HA's Jinja has `to_json`).
@@ -43,7 +44,7 @@ def configs(mqtt: configuration.Mqtt, panel: configuration.Panel, apps: list[str
             "name": "Text",
             "command_topic": f"{base}/notify",
             "command_template": TEXT_JOB,
-            "max": 255,
+            "max": MAX_TEXT_CHARS,  # what a text job takes: Home Assistant refuses longer before sending
             "mode": "text",
             "qos": 1,
         },
