@@ -145,6 +145,27 @@ class Render:
 
 
 @dataclass
+class Fonts:
+    # The library's uploaded fonts (BDF, PCF, gzipped PCF, TTF, OTF), kept in the durable Redis: a bound
+    # on what one file and all of them take there (unifont's PCF is 1.4 MiB).
+    max_bytes: int = 2 * 1024 * 1024
+    max_count: int = 32
+
+
+@dataclass
+class Icons:
+    # The library's icons (PNG, GIF, WebP; at most the panel's height), kept in the durable Redis.
+    max_bytes: int = 256 * 1024
+    max_count: int = 500
+    max_frames: int = 64  # an animated icon's
+    # A URL template for icons named by a number (AWTRIX's LaMetric ids), `{id}` replaced by it; a text
+    # naming one then need not have it in the library (it is fetched). LaMetric's is
+    # "https://developer.lametric.com/content/apps/icon_thumbs/{id}". Empty: off.
+    fetch_url: str = ""
+    fetch_timeout_s: float = 5.0
+
+
+@dataclass
 class Mqtt:
     # The MQTT front door (pixie-mqtt): commands under <prefix>/<device>/ and
     # <prefix>/group/<group>/, state and job events back, Home Assistant discovery.
@@ -186,6 +207,8 @@ class Config:
     render: Render = field(default_factory=Render)
     mqtt: Mqtt = field(default_factory=Mqtt)
     awtrix: Awtrix = field(default_factory=Awtrix)
+    fonts: Fonts = field(default_factory=Fonts)
+    icons: Icons = field(default_factory=Icons)
 
 
 def _coerce(name: str, value, kind):
@@ -247,6 +270,8 @@ def validate(config: Config) -> None:
         (config.render.cache_max_bytes > 0, "render.cache_max_bytes must be positive"),
         (config.display.apps_max_bytes > 0, "display.apps_max_bytes must be positive"),
         (config.mqtt.max_payload_bytes > 0, "mqtt.max_payload_bytes must be positive"),
+        (config.fonts.max_bytes > 0 and config.icons.max_bytes > 0, "fonts.max_bytes, icons.max_bytes: positive"),
+        (config.icons.max_frames > 0, "icons.max_frames must be positive"),
     ]
     for ok, message in checks:
         if not ok:

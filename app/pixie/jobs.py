@@ -25,6 +25,7 @@ from . import render, store, stream
 from . import spec as specs
 from .playback import play_length
 from .render import kinds
+from .service import library
 from .vocabulary import Kind, State
 
 log = logging.getLogger("pixie.jobs")
@@ -86,8 +87,9 @@ def render_app(name: str, rev: int) -> dict:
     media_bytes = store.get_app_media(r, name) if isinstance(spec, specs.Media) else None
     panel = config.panel
     v = volatile(r)
+    assets = library.assets(r, spec)
     try:
-        rendered = kinds.render(spec, media_bytes, panel.width, panel.height, config.render, time.time())
+        rendered = kinds.render(spec, media_bytes, panel.width, panel.height, config.render, time.time(), assets=assets)
     except ValueError as e:  # render's limits; the media was checked when the app was put
         return _app_failed(v, name, rev, str(e))
     blob = stream.pack(panel.width, panel.height, rendered)
@@ -133,12 +135,14 @@ def run(kind: str, options: dict) -> dict:
     media_id = upload or (store.media_id(media_bytes) if media_bytes is not None else "")
     panel = config.panel
     now = time.time()
+    assets = library.assets(r, spec)  # its uploaded font and icon: replacing one renders it again
     key = store.stream_key(
         store.digest(
             json.dumps(specs.content(spec), sort_keys=True),
             media_id,
             f"{panel.width}x{panel.height}",
             str(render.VERSION),
+            assets.digest(),
             # a clock's face is this minute's, a countdown's this second's
             {Kind.CLOCK: str(int(now // 60)), Kind.COUNTDOWN: str(int(now))}.get(spec.kind, ""),
         )
@@ -149,7 +153,7 @@ def run(kind: str, options: dict) -> dict:
     else:
         if upload:
             media_bytes = media(r, spec)
-        rendered = kinds.render(spec, media_bytes, panel.width, panel.height, config.render, now)
+        rendered = kinds.render(spec, media_bytes, panel.width, panel.height, config.render, now, assets=assets)
         store.put_stream(v, key, stream.pack(panel.width, panel.height, rendered), config.render.cache_max_bytes)
         frames = len(rendered)
     if upload:

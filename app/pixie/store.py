@@ -48,6 +48,9 @@ APPS_REV = "pixie:apps:rev"  # every change of an app takes the next number
 PINNED = "pixie:apps:pinned"  # the app held on screen, if any
 POWER = "pixie:power"  # "off" while the panel is switched off (dark; jobs and apps play on unseen)
 AWTRIX_SETTINGS = "pixie:awtrix:settings"  # AWTRIX's defaults for what its payloads become (JSON)
+# The library (library.py): per kind ("font", "icon") an index, name -> its metadata (JSON), and each
+# file under library_key(kind, name).
+LIBRARY = {"font": "pixie:fonts", "icon": "pixie:icons"}
 # Volatile.
 STREAM_INDEX = "pixie:streams"
 STREAM_BYTES = "pixie:streams:bytes"
@@ -94,6 +97,11 @@ def app_media_key(name: str) -> str:
 def app_frames_key(name: str) -> str:
     """Volatile: an app's rendered stream and the rev it was rendered from (a hash)."""
     return f"pixie:app:{name}:frames"
+
+
+def library_key(kind: str, name: str) -> str:
+    """Durable: a library file's bytes (an icon's name may hold one folder: pixie:icon:8x8/8544)."""
+    return f"pixie:{kind}:{name}"
 
 
 def connect(url: str) -> redis.Redis:
@@ -515,6 +523,48 @@ def pinned(r: redis.Redis) -> str | None:
 def unpin(r: redis.Redis, name: str) -> bool:
     """Unpin `name` if it is the pinned app; True if it was."""
     return bool(r.eval("return redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('DEL', KEYS[1])", 1, PINNED, name))
+
+
+# -- the library ----------------------------------------------------------------------------------
+
+# Store a file and its metadata unless that would make more than ARGV[4] of its kind (replacing one is
+# always allowed): 1 added, 2 replaced, 0 full. KEYS: index, file; ARGV: name, metadata, bytes, max.
+_PUT_LIBRARY = """
+local exists = redis.call('HEXISTS', KEYS[1], ARGV[1])
+if exists == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3])
+return exists + 1
+"""
+
+
+def put_library(r: redis.Redis, kind: str, name: str, meta: dict, data: bytes, max_count: int) -> int:
+    """Keep a font or icon: 1 added, 2 replaced, 0 refused (`max_count` of its kind already)."""
+    return r.eval(_PUT_LIBRARY, 2, LIBRARY[kind], library_key(kind, name), name, json.dumps(meta), data, max_count)
+
+
+def library(r: redis.Redis, kind: str) -> dict[str, dict]:
+    """Every font's or icon's metadata, by name."""
+    return {name.decode(): json.loads(meta) for name, meta in r.hgetall(LIBRARY[kind]).items()}
+
+
+def library_meta(r: redis.Redis, kind: str, name: str) -> dict | None:
+    raw = r.hget(LIBRARY[kind], name)
+    return json.loads(raw) if raw else None
+
+
+def library_files(r: redis.Redis, kind: str, names: list[str]) -> dict[str, bytes]:
+    """The files of those of `names` the library has."""
+    found = r.mget([library_key(kind, name) for name in names]) if names else []
+    return {name: data for name, data in zip(names, found, strict=True) if data is not None}
+
+
+def delete_library(r: redis.Redis, kind: str, name: str) -> bool:
+    with r.pipeline() as p:
+        p.hdel(LIBRARY[kind], name)
+        p.delete(library_key(kind, name))
+        deleted, _ = p.execute()
+    return bool(deleted)
 
 
 def worker_beat(v: redis.Redis, name: str, forget_s: float) -> None:

@@ -13,6 +13,7 @@ from .. import config as configuration
 from .apps import Apps
 from .core import Core
 from .jobs import Jobs
+from .library import Library
 from .panel import Panel
 from .system import System
 
@@ -28,3 +29,4 @@ class Service(Core):
         self.apps = Apps(self)
         self.system = System(self)
         self.panel = Panel(self, self.system)
+        self.library = Library(self)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from .. import apps, errors, store
 from .. import spec as specs
 from ..render.media import open_media
+from . import library
 from .core import Area, available, log
 
 APP_NAME = re.compile(specs.NAME_PATTERN)
@@ -68,6 +69,7 @@ class Apps(Area):
         written but a lifetime's new start."""
         if not (APP_NAME.match(name) and len(name) <= specs.MAX_NAME_CHARS):
             raise errors.Invalid(f"app name {name!r}: letters, digits and _ . : - only (1-64)")
+        library.check(self.r, self.config, app.content)
         now = time.time()
         existing = apps.current(self.r, self.v, now)
         if name not in existing and len(existing) >= self.config.display.max_apps:

@@ -18,6 +18,7 @@ from .. import spec as specs
 from ..render.media import open_media
 from ..scheduler import Scheduler
 from ..vocabulary import MEDIA_KINDS, ON_DISPLAY, TERMINAL, Kind, State
+from . import library
 from .core import Area, available, log
 
 # What RQ accepts as a job id (anything else makes Job.fetch raise ValueError).
@@ -74,6 +75,7 @@ class Jobs(Area):
         return self._enqueue(job_id, specs.parse(data, strict=strict))
 
     def _enqueue(self, job_id: str, spec) -> Accepted:
+        library.check(self.r, self.config, spec)
         if spec.name:
             # One atomic swap (SET ... GET): of concurrent jobs with the same name, each replaces exactly one.
             previous = self.r.set(store.name_key(spec.name), job_id, ex=store.RECORD_TTL_S, get=True)

@@ -2,7 +2,7 @@
 
 `create_app` wires it: the service and config in the app's state, one
 exception handler per kind of refusal (problems.py), the routers by area
-(jobs, apps, panel, system, events, AWTRIX's), the OpenAPI adjustments and the client allow-list.
+(jobs, apps, panel, library, system, events, AWTRIX's), the OpenAPI adjustments and the client allow-list.
 """
 
 import logging
@@ -16,7 +16,7 @@ from .. import store
 from ..service import Service
 from . import openapi, problems
 from .allow import AllowList
-from .routers import apps, awtrix, events, jobs, panel, system
+from .routers import apps, awtrix, events, jobs, library, panel, system
 
 __all__ = ["AllowList", "create_app", "main"]
 
@@ -25,7 +25,7 @@ def create_app(config: configuration.Config) -> FastAPI:
     app = FastAPI(title="Pixie", version="1", description="An LED-matrix display appliance's job queue.")
     app.state.config = config
     app.state.service = Service(store.connect(config.redis.url), config, store.connect_volatile(config.redis))
-    routers = [jobs.router, apps.router, panel.router, events.router, system.router]
+    routers = [jobs.router, apps.router, panel.router, library.router, events.router, system.router]
     if config.awtrix.enabled:
         routers.append(awtrix.router)
     problems.install(app, routers)

@@ -46,6 +46,17 @@ async def job_request(request: Request, limit: int) -> tuple[dict, bytes | None]
     raise HTTPProblem(415, f"send application/json, multipart/form-data or one of {', '.join(MEDIA_TYPES)}")
 
 
+async def file_request(request: Request, limit: int) -> bytes:
+    """An uploaded file: the body itself, or a multipart form's file."""
+    body = await read_body(request, limit)
+    if content_type(request) != "multipart/form-data":
+        return body
+    media = (await _form(request, body))[1]
+    if media is None:
+        raise HTTPProblem(400, "the multipart form has no file")
+    return media
+
+
 async def _form(request: Request, body: bytes) -> tuple[dict, bytes | None]:
     async def replay():
         return {"type": "http.request", "body": body, "more_body": False}

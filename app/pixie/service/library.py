@@ -1,0 +1,235 @@
+"""The library: uploaded fonts and icons, kept in the durable Redis, named by the text jobs that use them.
+
+A font's name is a job name's (letters, digits and _ . : -, at most 64) and never a built-in's; an icon's
+may also take AWTRIX's form with one size folder, "8x8/8544" or "32x8/logo", and is kept under that whole
+name, as AWTRIX clients send it (so one id in two sizes is two icons). Each file is checked by the
+renderer that will draw it (render.fonts.open_font, render.icons.open_icon) before it is kept, so a job
+never fails later on a file the library took. The render workers read only the files a spec names
+(`assets`), and key the render cache on them: replacing an icon renders again what uses it.
+"""
+
+import hashlib
+import re
+import time
+from dataclasses import replace
+
+import redis
+from PIL import Image
+from pydantic import BaseModel, Field
+
+from .. import config as configuration
+from .. import errors, store
+from .. import spec as specs
+from ..render.assets import Assets
+from ..render.fonts import open_font
+from ..render.icons import open_icon
+from .core import Area, available
+
+BUILTIN_FONTS = (*specs.BITMAP_FONTS, "auto", "sans", "pixel")
+FONT_NAME = re.compile(specs.NAME_PATTERN)
+ICON_NAME = re.compile(specs.ICON_PATTERN)
+# What a font file starts with: its format and the content type it is served with.
+FONT_FORMATS = (
+    (b"STARTFONT", "bdf", "application/x-font-bdf"),
+    (b"\x01fcp", "pcf", "application/x-font-pcf"),
+    (b"\x1f\x8b", "pcf.gz", "application/gzip"),  # X11's fonts come gzipped
+    (b"OTTO", "otf", "font/otf"),
+    (b"\x00\x01\x00\x00", "ttf", "font/ttf"),
+    (b"true", "ttf", "font/ttf"),
+)
+
+
+class FontInfo(BaseModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"name": "6x13", "builtin": True, "height": 13},
+                {"name": "clock7", "builtin": False, "format": "bdf", "content_type": "application/x-font-bdf",
+                 "bytes": 2310, "height": 7, "coverage": {"Latin": 12}, "sha256": "9f2c...", "added": 1767225600.0},
+            ]
+        }
+    }  # fmt: skip
+
+    name: str
+    builtin: bool = Field(description="one of the appliance's own (not uploaded, cannot be deleted)")
+    format: str | None = Field(None, description="bdf, pcf, pcf.gz, ttf or otf")
+    content_type: str | None = None
+    bytes: int | None = Field(None, description="the file's size")
+    height: int | None = Field(None, description="its pixel height (a line of text), where it has one")
+    coverage: dict[str, int] | None = Field(None, description="how many characters it has glyphs for, per script")
+    sha256: str | None = None
+    added: float | None = Field(None, description="when it was uploaded (replaced)")
+
+
+class IconInfo(BaseModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"name": "8x8/8544", "format": "gif", "content_type": "image/gif", "bytes": 412, "width": 8,
+                 "height": 8, "frames": 4, "sha256": "0c1d...", "added": 1767225600.0,
+                 "url": "/api/v1/icons/8x8/8544/file"},
+            ]
+        }
+    }  # fmt: skip
+
+    name: str
+    format: str = Field(description="png, gif or webp")
+    content_type: str
+    bytes: int
+    width: int
+    height: int
+    frames: int = Field(description="1 for a still icon")
+    sha256: str
+    added: float
+    url: str = Field(description="the file itself (what the page shows as a preview)")
+
+
+class Library(Area):
+    """The fonts and icons of one appliance."""
+
+    # -- fonts -----------------------------------------------------------------------------------
+
+    @available
+    def put_font(self, name: str, data: bytes) -> FontInfo:
+        """Add a font, or replace the one of that name; refused unless it is a font with glyphs."""
+        if not (FONT_NAME.match(name) and len(name) <= specs.MAX_NAME_CHARS):
+            raise errors.Invalid(f"font name {name!r}: letters, digits and _ . : - only (1-64)")
+        if name in BUILTIN_FONTS:
+            raise errors.Invalid(f"font name {name!r} is a built-in font's; choose another")
+        self._fits("font", data, self.config.fonts.max_bytes)
+        info = open_font(data)  # refuses a file that is not a font, and one with no glyphs
+        fmt, content_type = _font_format(data)
+        meta = {"format": fmt, "content_type": content_type, "height": info.height, "coverage": info.coverage}
+        return FontInfo(name=name, builtin=False, **self._put("font", name, data, meta, self.config.fonts.max_count))
+
+    @available
+    def get_font(self, name: str) -> FontInfo:
+        if name in BUILTIN_FONTS:
+            return _builtin(name)
+        return FontInfo(name=name, builtin=False, **self._meta("font", name))
+
+    @available
+    def font_file(self, name: str) -> tuple[bytes, str]:
+        """An uploaded font's file and its content type."""
+        return self._file("font", name)
+
+    @available
+    def delete_font(self, name: str) -> None:
+        if name in BUILTIN_FONTS:
+            raise errors.Invalid(f"{name!r} is a built-in font; only uploaded ones can be deleted")
+        self._delete("font", name)
+
+    @available
+    def fonts(self) -> list[FontInfo]:
+        """The built-in fonts, then the uploaded ones by name."""
+        uploaded = sorted(store.library(self.r, "font").items())
+        return [_builtin(name) for name in BUILTIN_FONTS] + [FontInfo(name=n, builtin=False, **m) for n, m in uploaded]
+
+    # -- icons -----------------------------------------------------------------------------------
+
+    @available
+    def put_icon(self, name: str, data: bytes) -> IconInfo:
+        """Add an icon, or replace the one of that name: a PNG, GIF or WebP no taller than the panel."""
+        if not (ICON_NAME.match(name) and len(name) <= specs.MAX_NAME_CHARS) or name.endswith("/file"):
+            raise errors.Invalid(
+                f"icon name {name!r}: letters, digits and _ . : - only (1-64), optionally in a size folder"
+                ' as AWTRIX has them ("8x8/8544")'
+            )
+        icons = self.config.icons
+        self._fits("icon", data, icons.max_bytes)
+        image = open_icon(data, replace(self.config.render, max_frames=icons.max_frames), self.config.panel.height)
+        meta = {
+            "format": image.format.lower(),
+            "content_type": Image.MIME[image.format],
+            "width": image.width,
+            "height": image.height,
+            "frames": getattr(image, "n_frames", 1),
+        }
+        return _icon(name, self._put("icon", name, data, meta, icons.max_count))
+
+    @available
+    def get_icon(self, name: str) -> IconInfo:
+        return _icon(name, self._meta("icon", name))
+
+    @available
+    def icon_file(self, name: str) -> tuple[bytes, str]:
+        return self._file("icon", name)
+
+    @available
+    def delete_icon(self, name: str) -> None:
+        self._delete("icon", name)
+
+    @available
+    def icons(self) -> list[IconInfo]:
+        return [_icon(name, meta) for name, meta in sorted(store.library(self.r, "icon").items())]
+
+    # -- shared by both kinds --------------------------------------------------------------------
+
+    @staticmethod
+    def _fits(kind: str, data: bytes, max_bytes: int) -> None:
+        if not data:
+            raise errors.Invalid(f"the {kind} file is empty")
+        if len(data) > max_bytes:
+            raise errors.TooLarge(f"the {kind} is {len(data)} bytes, more than {kind}s.max_bytes={max_bytes}")
+
+    def _put(self, kind: str, name: str, data: bytes, meta: dict, max_count: int) -> dict:
+        meta = {**meta, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "added": time.time()}
+        if not store.put_library(self.r, kind, name, meta, data, max_count):
+            raise errors.Conflict(f"the library holds {max_count} {kind}s ({kind}s.max_count): delete one first")
+        return meta
+
+    def _meta(self, kind: str, name: str) -> dict:
+        meta = store.library_meta(self.r, kind, name)
+        if meta is None:
+            raise errors.NotFound(f"no {kind} named {name!r}")
+        return meta
+
+    def _file(self, kind: str, name: str) -> tuple[bytes, str]:
+        meta = self._meta(kind, name)
+        data = store.library_files(self.r, kind, [name]).get(name)
+        if data is None:  # deleted between the two reads
+            raise errors.NotFound(f"no {kind} named {name!r}")
+        return data, meta["content_type"]
+
+    def _delete(self, kind: str, name: str) -> None:
+        if not store.delete_library(self.r, kind, name):
+            raise errors.NotFound(f"no {kind} named {name!r}")
+
+
+@available
+def check(r: redis.Redis, config: configuration.Config, spec) -> None:
+    """Refuse a job's or app's content naming a font or an icon the appliance does not have; an icon
+    named by a number passes when [icons] fetch_url is set (it is fetched from there)."""
+    font = getattr(spec, "font", None)
+    if font is not None and font not in BUILTIN_FONTS and not r.hexists(store.LIBRARY["font"], font):
+        uploaded = ", ".join(sorted(store.library(r, "font"))) or "none"
+        builtin = ", ".join(BUILTIN_FONTS)
+        raise errors.Invalid(f"font: no font named {font!r} (built-in: {builtin}; uploaded: {uploaded})")
+    icon = getattr(spec, "icon", None)
+    fetched = icon is not None and icon.isdigit() and config.icons.fetch_url
+    if icon is not None and not fetched and not r.hexists(store.LIBRARY["icon"], icon):
+        raise errors.Invalid(f"icon: no icon named {icon!r} in the library (upload it: PUT /api/v1/icons/{icon})")
+
+
+def assets(r: redis.Redis, spec) -> Assets:
+    """The library's files a spec names (an uploaded font, an icon), for the render worker to hand in."""
+    font, icon = getattr(spec, "font", None), getattr(spec, "icon", None)
+    fonts = store.library_files(r, "font", [font]) if font and font not in BUILTIN_FONTS else {}
+    icons = store.library_files(r, "icon", [icon]) if icon else {}
+    return Assets(fonts=fonts, icons=icons)
+
+
+def _builtin(name: str) -> FontInfo:
+    """A built-in font: its height is in its name (6x13: 13 rows); unifont's is 16."""
+    size = re.fullmatch(r"\d+x(\d+)", name)
+    return FontInfo(name=name, builtin=True, height=int(size[1]) if size else 16 if name == "unifont" else None)
+
+
+def _icon(name: str, meta: dict) -> IconInfo:
+    return IconInfo(name=name, url=f"/api/v1/icons/{name}/file", **meta)
+
+
+def _font_format(data: bytes) -> tuple[str, str]:
+    """(format, content type) by the file's first bytes (open_font has read it: it is a font)."""
+    known = ((fmt, kind) for magic, fmt, kind in FONT_FORMATS if data.startswith(magic))
+    return next(known, ("font", "application/octet-stream"))
