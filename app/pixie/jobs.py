@@ -135,6 +135,10 @@ def run(kind: str, options: dict) -> dict:
     media_id = upload or (store.media_id(media_bytes) if media_bytes is not None else "")
     panel = config.panel
     now = time.time()
+    notes = {}
+    if icon_error := library.fetch_icon(r, config, spec):
+        notes["icon"] = icon_error
+        spec = spec.model_copy(update={"icon": None})  # it plays without
     assets = library.assets(r, spec)  # its uploaded font and icon: replacing one renders it again
     key = store.stream_key(
         store.digest(
@@ -159,9 +163,9 @@ def run(kind: str, options: dict) -> dict:
     if upload:
         store.drop_blob(r, upload)  # its frames are cached now; the file would only hold memory
     duration_s, repeat = play_length(spec, frames, config.display.default_duration_s)
-    wakeup = 1 if spec.wakeup else None
+    fields = {"wakeup": 1 if spec.wakeup else None, "notes": json.dumps(notes) if notes else None}
     store.make_ready(
-        r, v, job.id, job.origin, stream=key, frames=frames, duration_s=duration_s, repeat=repeat, wakeup=wakeup
+        r, v, job.id, job.origin, stream=key, frames=frames, duration_s=duration_s, repeat=repeat, **fields
     )
     return {"stream": key, "frames": frames, "cached": cached}
 

@@ -3,6 +3,7 @@ failed one round again, list the recent ones."""
 
 import base64
 import hashlib
+import json
 import math
 import re
 import time
@@ -44,6 +45,14 @@ class JobStatus(BaseModel):
     at: float | None = Field(None, description="a timed job: when it is due")
     started: float | None = None
     finished: float | None = None
+    notes: dict | None = Field(
+        None,
+        examples=[
+            {"glyphs": {"fallback": {"unifont": "日本"}, "missing": "🙂"}, "icon": "icon 2867 could not be fetched"}
+        ],
+        description="what the render drew otherwise than asked: characters from a fallback font or none"
+        " (glyphs), an icon it could not fetch (the job plays without it)",
+    )
 
 
 class Jobs(Area):
@@ -155,6 +164,7 @@ class Jobs(Area):
             at=_number(record.get("at")),
             started=_number(record.get("started")),
             finished=_number(record.get("finished")),
+            notes=json.loads(record["notes"]) if record.get("notes") else None,
         )
 
     @available

@@ -11,6 +11,7 @@ never fails later on a file the library took. The render workers read only the f
 import hashlib
 import re
 import time
+import urllib.request
 from dataclasses import replace
 
 import redis
@@ -23,7 +24,7 @@ from .. import spec as specs
 from ..render.assets import Assets
 from ..render.fonts import open_font
 from ..render.icons import open_icon
-from .core import Area, available
+from .core import Area, Core, available, log
 
 BUILTIN_FONTS = (*specs.BITMAP_FONTS, "auto", "sans", "pixel")
 FONT_NAME = re.compile(specs.NAME_PATTERN)
@@ -209,6 +210,25 @@ def check(r: redis.Redis, config: configuration.Config, spec) -> None:
     fetched = icon is not None and icon.isdigit() and config.icons.fetch_url
     if icon is not None and not fetched and not r.hexists(store.LIBRARY["icon"], icon):
         raise errors.Invalid(f"icon: no icon named {icon!r} in the library (upload it: PUT /api/v1/icons/{icon})")
+
+
+def fetch_icon(r: redis.Redis, config: configuration.Config, spec) -> str | None:
+    """An icon named by a number the library lacks (AWTRIX's LaMetric ids), fetched once from
+    [icons] fetch_url and kept in the library under that number; the reason if that fails (the job
+    then plays without it)."""
+    icon = getattr(spec, "icon", None)
+    if not (icon and icon.isdigit() and config.icons.fetch_url) or r.hexists(store.LIBRARY["icon"], icon):
+        return None
+    url = config.icons.fetch_url.replace("{id}", icon)
+    try:
+        with urllib.request.urlopen(url, timeout=config.icons.fetch_timeout_s) as answer:  # noqa: S310 - the owner's URL
+            data = answer.read(config.icons.max_bytes + 1)
+        Library(Core(r, config)).put_icon(icon, data)
+    except (OSError, errors.PixieError) as e:  # unreachable, an HTTP error, or not an icon we can show
+        log.warning("icon %s not fetched from %s: %s", icon, url, e)
+        return f"icon {icon} could not be fetched from {url}: {e}"
+    log.info("icon %s fetched from %s", icon, url)
+    return None
 
 
 def assets(r: redis.Redis, spec) -> Assets:
