@@ -3,13 +3,17 @@ payloads, sent as raw bodies the way AWTRIX clients send them), over real HTTP t
 appliance; what plays is read from the frames of the headless STAND-IN panel."""
 
 import base64
+import http.server
+import io
 import json
 import re
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from pixie import awtrix
 from testsupport.servers import wait_for
@@ -351,3 +355,135 @@ def test_the_code_and_the_readme_know_every_documented_field_and_ignore_only_wha
     assert sorted(f for f in DOCUMENTED_FIELDS if rows[f].startswith("ignored")) == sorted(NOT_HONOURED)
     for setting in awtrix.SETTINGS:
         assert setting in rows, setting
+
+
+def _png(color, size=(8, 8)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "PNG")
+    return out.getvalue()
+
+
+def _left_block(frame: bytes, width: int = 64, rows: range = range(4, 28), cols: range = range(0, 8)) -> set:
+    return {tuple(frame[(y * width + x) * 3 : (y * width + x) * 3 + 3]) for y in rows for x in cols}
+
+
+def test_an_icon_from_the_library_shows_left_of_the_text_scaled_crisply(stack):
+    assert stack.request("PUT", "/api/v1/icons/8x8/bell", _png(RED), {"Content-Type": "image/png"})[0] in (200, 201)
+    mark = len(stack.frames())
+    post(stack, "/api/notify", {"text": "Hi", "icon": "8x8/bell", "color": [0, 255, 0], "duration": 1})
+    job = stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
+    assert job.get("notes") is None
+    frames = [frame for _, frame in stack.frames()[mark:]]
+    assert any(RED in colours(f) and GREEN in colours(f) for f in frames)
+    # scaled by whole pixels: every red pixel sits in one solid square at the left edge
+    last = [f for f in frames if RED in colours(f)][-1]
+    red = {(i // 3 % 64, i // 3 // 64) for i in range(0, len(last), 3) if tuple(last[i : i + 3]) == RED}
+    xs, ys = {x for x, _ in red}, {y for _, y in red}
+    assert min(xs) <= 1 and len(red) == len(xs) * len(ys) and len(xs) % 8 == 0 and len(xs) >= 16
+
+
+def test_a_base64_icon_is_kept_in_the_library_and_drawn(stack):
+    mark = len(stack.frames())
+    icon = base64.b64encode(_png((0, 0, 255))).decode()
+    post(stack, "/api/notify", {"text": "Hi", "icon": icon, "duration": 1})
+    stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
+    assert (0, 0, 255) in shown_since(stack, mark)
+    names = [icon["name"] for icon in stack.request("GET", "/api/v1/icons")[1]["icons"]]
+    assert any(name.startswith("b64-") for name in names)
+
+
+def test_an_icon_the_library_lacks_is_left_out_and_the_notification_plays(stack):
+    post(stack, "/api/notify", {"text": "ok", "icon": "no-such-icon", "color": [0, 255, 0], "duration": 1})
+    assert stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
+
+
+@pytest.fixture
+def icon_service():
+    """A STAND-IN for LaMetric's icon service: /icons/<id> answers a GIF for 4242, 404 otherwise."""
+
+    class Icons(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            if self.path == "/icons/4242":
+                body = _png((255, 0, 255))
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Icons)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/icons/{{id}}"
+    server.shutdown()
+
+
+def test_a_lametric_id_is_fetched_once_into_the_library_and_a_failed_fetch_is_noted(make_appliance, icon_service):
+    appliance = make_appliance(icons_fetch_url=icon_service)
+    appliance.start_web()
+    appliance.start_worker("1")
+    appliance.start_display()
+    mark = len(appliance.frames())
+    post(appliance, "/api/notify", {"text": "Hi", "icon": "4242", "duration": 1})
+    assert appliance.wait_state(newest_job(appliance)["id"], "done", timeout=30).get("notes") is None
+    assert (255, 0, 255) in shown_since(appliance, mark)
+    assert appliance.request("GET", "/api/v1/icons/4242")[0] == 200
+    post(appliance, "/api/notify", {"text": "Hi", "icon": "77", "color": [0, 255, 0], "duration": 1})
+    job = appliance.wait_state(newest_job(appliance)["id"], "done", timeout=30)
+    assert "77" in job["notes"]["icon"] and "404" in job["notes"]["icon"]
+
+
+def test_text_options_topText_textOffset_and_center_move_the_text(stack):
+    def drawn(body: dict) -> set:
+        mark = len(stack.frames())
+        post(stack, "/api/notify", {"text": "I", "color": [0, 255, 0], "noScroll": True, "duration": 1, **body})
+        stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
+        frame = [f for _, f in stack.frames()[mark:] if GREEN in colours(f)][-1]
+        return {(i // 3 % 64, i // 3 // 64) for i in range(0, len(frame), 3) if tuple(frame[i : i + 3]) == GREEN}
+
+    centred, top, left = drawn({}), drawn({"topText": True}), drawn({"center": False})
+    shifted = drawn({"center": False, "textOffset": 5})
+    assert 24 < min(x for x, _ in centred) < 40
+    assert min(y for _, y in top) < min(y for _, y in centred)
+    assert min(x for x, _ in left) < 4
+    assert min(x for x, _ in shifted) == min(x for x, _ in left) + 5
+
+
+def test_blink_text_goes_dark_and_comes_back(stack):
+    mark = len(stack.frames())
+    post(stack, "/api/notify", {"text": "I", "color": [0, 255, 0], "noScroll": True, "blinkText": 200, "duration": 2})
+    stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
+    lit = [GREEN in colours(frame) for _, frame in stack.frames()[mark:]]
+    assert True in lit and False in lit[lit.index(True) :]  # on, then off again
+
+
+def test_wakeup_lights_a_panel_switched_off_for_the_notification(stack):
+    post(stack, "/api/power", {"power": False})
+    mark = len(stack.frames())
+    post(stack, "/api/notify", {"text": "I", "color": [0, 255, 0], "noScroll": True, "duration": 1})
+    stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
+    assert GREEN not in shown_since(stack, mark)  # dark: the panel is off
+    post(stack, "/api/notify", {"text": "I", "color": [0, 255, 0], "noScroll": True, "duration": 1, "wakeup": True})
+    stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
+    assert any(g > 0 for _, g, _ in shown_since(stack, mark))
+    assert stack.request("GET", "/api/v1/state")[1]["power"] is False  # still off afterwards
+
+
+def test_lifetime_mode_1_keeps_a_stale_app_inside_a_red_frame(stack):
+    post(stack, "/api/custom?name=stale", {"text": "I", "color": [0, 255, 0], "lifetime": 1, "lifetimeMode": 1})
+    wait_for(lambda: get(stack, "/api/v1/apps/stale").get("stale"), timeout=30, what="stale")
+    assert get(stack, "/api/loop") == {"stale": 0}
+    corner = wait_for(lambda: (f := stack.frames()[-1][1])[:3] == bytes(RED) and f, timeout=30, what="red frame")
+    assert GREEN in colours(corner)
+
+
+def test_an_empty_object_deletes_like_an_empty_body_and_an_empty_list_changes_nothing(stack):
+    post(stack, "/api/custom?name=keep", {"text": "1"})
+    post(stack, "/api/custom?name=keep", [])
+    assert get(stack, "/api/loop") == {"keep": 0}
+    post(stack, "/api/custom?name=keep", {})
+    assert get(stack, "/api/loop") == {}

@@ -10,17 +10,26 @@ not draw (yet) are listed in FIELDS as ignored: a request with them
 succeeds with the rest applied.
 """
 
+import base64
+import binascii
+import hashlib
+import io
 import json
+import logging
 import os
 import socket
 import time
 from pathlib import Path
+
+from PIL import Image
 
 from . import errors, store
 from . import spec as specs
 from .service import Service
 from .service.system import installed_version
 from .spec import Text
+
+log = logging.getLogger("pixie.awtrix")
 
 # Every field of a notification or custom app AWTRIX documents: how Pixie honours it ("" : ignored, and why).
 FIELDS = {
@@ -248,7 +257,7 @@ def _looks(body: dict) -> dict:
 
 
 def _notify(service: Service, body: dict) -> None:
-    job = notification(body, preferences(service))
+    job = _with_icon(service, notification(body, preferences(service)))
     specs.parse(job, strict=True)  # refused whole before anything on the panel changes
     if job.get("priority") == "high":
         try:
@@ -256,6 +265,41 @@ def _notify(service: Service, body: dict) -> None:
         except errors.Conflict:
             pass
     service.jobs.submit(job)
+
+
+def _with_icon(service: Service, fields: dict, under: str | None = None) -> dict:
+    """AWTRIX's `icon` as the library has it: a base64 image is kept there under its digest; a name the
+    library lacks (and, without [icons] fetch_url, a LaMetric id) is dropped, as AWTRIX shows no icon."""
+    content = fields[under] if under else fields
+    icon = content.get("icon")
+    if icon is None:
+        return fields
+    library = {info.name for info in service.library.icons()}
+    if icon not in library and (image := _inline_image(icon)) is not None:
+        icon = f"b64-{hashlib.sha256(image).hexdigest()[:16]}"
+        if icon not in library:
+            service.library.put_icon(icon, image)
+        library.add(icon)
+    fetched = icon.isdigit() and service.config.icons.fetch_url
+    if icon not in library and not fetched:
+        log.warning("icon %s: not in the library, shown without it", icon)
+        content = {k: v for k, v in content.items() if k not in ("icon", "icon_mode")}
+        return {**fields, under: content} if under else content
+    content = {**content, "icon": icon}
+    return {**fields, under: content} if under else content
+
+
+def _inline_image(value: str) -> bytes | None:
+    """A base64 image (AWTRIX documents an 8x8 JPEG) as a PNG for the library; None if it is not one."""
+    if len(value) < 32:  # a name or an id, not an image
+        return None
+    try:
+        with Image.open(io.BytesIO(base64.b64decode(value, validate=True))) as image:
+            out = io.BytesIO()
+            image.convert("RGBA").save(out, "PNG")
+            return out.getvalue()
+    except (binascii.Error, ValueError, OSError):
+        return None
 
 
 def _custom(service: Service, name: str, body) -> None:
@@ -278,7 +322,9 @@ def _custom(service: Service, name: str, body) -> None:
         bodies = {f"{name}{i}": b for i, b in enumerate(body)}
     if bodies is None:
         raise errors.Invalid("body must be a JSON object, or a list of them (one app each)")
-    apps = {each: specs.parse_app(custom_app(b, defaults)) for each, b in bodies.items()}  # all, or none
+    apps = {
+        each: specs.parse_app(_with_icon(service, custom_app(b, defaults), "content")) for each, b in bodies.items()
+    }
     for each, app in apps.items():
         service.apps.put(each, app)
 

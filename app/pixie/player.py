@@ -213,6 +213,8 @@ class Player:
         if not store.set_state(self.r, self.v, playback.job_id, State.PLAYING, started=self.clock.time()):
             self.v.delete(store.NOW_PLAYING)
             return False  # canceled while it waited
+        if playback.wakeup and not self._powered():  # lit while it plays, before its canvases are filled
+            self._apply_brightness(self._awake_brightness())
         self._prepare(playback)
         self._save_active(playback)
         log.info("play %s (%s) from frame %d", playback.job_id, playback.priority, playback.index)
@@ -240,11 +242,8 @@ class Player:
             self.rotation.advance()
 
     def _play(self, playback: Playback) -> None:
-        woken = playback.wakeup and not self._powered()
-        if woken:
-            self._apply_brightness(self._awake_brightness())
         outcome = self._frames(playback)
-        if woken:
+        if playback.wakeup:  # back to dark if the panel is off
             self._apply_brightness(self.panel_brightness())
         if outcome == "stopped":
             return  # still listed as active: played again after the restart
