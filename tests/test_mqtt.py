@@ -2,12 +2,15 @@
 from MQTT 3.1.1's terms) reach the appliance's real processes through pixie-mqtt, and its state, job
 events, errors and Home Assistant discovery come back. The panel is the headless STAND-IN."""
 
+import base64
+import io
 import json
 import signal
 import time
 
 import jinja2
 import pytest
+from PIL import Image
 
 from testsupport import servers
 from testsupport.mqtt import Client
@@ -405,6 +408,18 @@ def test_awtrix_topics_notify_make_apps_and_switch_the_power(wall, client):
     wait_for(lambda: wall.request("GET", "/api/v1/power")[1]["on"] is False, what="dark")
     c.publish("awtrix_wall/power", "true")  # AWTRIX takes a bare true as well
     wait_for(lambda: wall.request("GET", "/api/v1/power")[1]["on"] is True, what="lit")
+    assert c.on("awtrix_wall/error") == []
+
+
+def test_awtrix_notify_with_a_base64_icon_draws_it_beside_the_text(wall, client):
+    """AWTRIX's documented alternative to an icon's name: an 8x8 image as base64, here over MQTT."""
+    c = client("awtrix_wall/error")
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), BLUE).save(out, "PNG")
+    mark = len(wall.frames())
+    icon = base64.b64encode(out.getvalue()).decode()
+    c.publish("awtrix_wall/notify", {"text": "Hi", "color": "#FF0000", "icon": icon, "pushIcon": 0, "duration": 1})
+    wait_for(lambda: any({RED, BLUE} <= colors(f) for _, f in wall.frames()[mark:]), what="icon and text together")
     assert c.on("awtrix_wall/error") == []
 
 
