@@ -11,7 +11,6 @@ from ..deps import Auth, Config, Service
 from ..problems import RESPONSES
 
 router = APIRouter(tags=["library"])
-MULTIPART_SLACK = 16 * 1024  # a multipart body's boundaries and headers, beyond the file it carries
 
 
 class Fonts(BaseModel):
@@ -69,7 +68,7 @@ async def put_font(name: str, request: Request, config: Config, service: Service
     """Add a font under `name` (a text job's `font`), or replace it. Refused: a file that is not a font, a
     bitmap font with no glyphs, a built-in font's name (422); over fonts.max_bytes (413); past fonts.max_count
     fonts (409)."""
-    data = await file_request(request, config.fonts.max_bytes + MULTIPART_SLACK)
+    data = await file_request(request, config.web.max_body_bytes)  # read whole: the client hears why
     return await run_in_threadpool(service.library.put_font, name, data)
 
 
@@ -105,7 +104,7 @@ async def put_icon(name: str, request: Request, config: Config, service: Service
     """Add an icon under `name` (a text job's `icon`; AWTRIX's "8x8/8544" form too), or replace it: jobs
     naming it render again. Refused: not an image, taller than the panel, over icons.max_frames (422 or 413);
     over icons.max_bytes (413); past icons.max_count icons (409)."""
-    data = await file_request(request, config.icons.max_bytes + MULTIPART_SLACK)
+    data = await file_request(request, config.web.max_body_bytes)
     return await run_in_threadpool(service.library.put_icon, name, data)
 
 
