@@ -68,6 +68,13 @@ def icon_frames(data: bytes, line_height: int, panel_width: int | None = None) -
     return frames if len(frames) > 1 else [(frames[0][0], STILL_HOLD_US)]
 
 
+def line_icon(spec, assets, line_height: int, panel_width: int) -> IconFrames:
+    """The frames of the icon a text spec names, for a line `line_height` px tall; [] when it names none
+    or `assets` lacks it (an AWTRIX id that could not be fetched: the text plays without it)."""
+    data = assets.icons.get(spec.icon) if spec.icon else None
+    return icon_frames(data, line_height, panel_width) if data else []
+
+
 def slot(icons: IconFrames) -> int:
     """The px an icon takes at the left of a line, its gap included (0: no icon)."""
     return icons[0][0].width + GAP if icons else 0
