@@ -6,7 +6,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from . import fonts
 
@@ -52,7 +52,9 @@ def face(spec, width: int, height: int, now: float) -> tuple[bytes, float | None
 
 
 def _centered(stamp: str, color: str, width: int, height: int) -> bytes:
+    """In the largest bitmap font it fits (crisp digits), as a text job with overflow "shrink" draws it."""
     image = Image.new("RGB", (width, height))
-    face = fonts.font("sans", None, height)
-    ImageDraw.Draw(image).text((width // 2, height // 2), stamp, font=face, fill=color, anchor="mm")
+    parts = [(stamp, color)]
+    face = fonts.fit([parts], width, height)
+    fonts.draw_lines(image, [fonts.runs(parts, face)], face, (0, 0, width, height))
     return image.tobytes()

@@ -5,14 +5,18 @@ import math
 from PIL import Image
 
 from . import faces, media, patterns, text
+from .assets import NONE, Assets
 from .frames import STILL_HOLD_US, Frames
 
 
-def render(spec, data: bytes | None, width: int, height: int, limits, now: float = 0.0) -> Frames:
-    """Frames for one job; `limits` is the [render] config section, `now` a clock's time."""
+def render(
+    spec, data: bytes | None, width: int, height: int, limits, now: float = 0.0, assets: Assets = NONE
+) -> Frames:
+    """Frames for one job; `limits` is the [render] config section, `now` a clock's time, `assets` the
+    library's files it names (uploaded fonts, icons)."""
     kind = spec.kind
     if kind == "text":
-        frames = text.text_frames(spec, width, height)
+        frames = text.text_frames(spec, width, height, assets)
     elif kind in ("image", "animation"):
         image = media.open_media(data, limits)
         frames = media.media_frames(image, spec.fit, width, height, animate=kind == "animation")

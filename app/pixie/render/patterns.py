@@ -31,8 +31,9 @@ def countdown(i: int, n: int, width: int, height: int) -> Image.Image:
     """The built-in demo: the number over a bar that shrinks to zero."""
     image = pattern("gradient", width, height) if i == 0 else Image.new("RGB", (width, height))
     draw = ImageDraw.Draw(image)
-    face = fonts.font("sans", None, height)
-    draw.text((width // 2, height // 2 - 2), str(i), font=face, fill="white", anchor="mm")
+    digits = [(str(i), "white")]
+    face = fonts.fit([digits], width, height - 4)  # above the bar
+    fonts.draw_lines(image, [fonts.runs(digits, face)], face, (0, 0, width, height - 4))
     if i:
         draw.rectangle((0, height - 3, max(0, round(width * i / n) - 1), height - 1), fill=(0, 120, 255))
     return image

@@ -1,36 +1,102 @@
-"""Text: still and centred when it fits, else scrolling through from the right."""
+"""Text: lines of coloured runs placed on the panel (align, valign, offsets), or a strip scrolling through
+from the right; a top_text still above it. The fonts and their fallback are fonts.py's."""
 
 import math
 
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from . import fonts
+from .assets import NONE, Assets
 from .frames import MIN_FRAME_US, STILL_HOLD_US, Frames
 
+Parts = list[tuple[str, str]]  # (text, colour)
 
-def text_frames(spec, width: int, height: int) -> Frames:
-    face = fonts.font(spec.font, spec.size, height)
+
+def text_frames(spec, width: int, height: int, assets: Assets = NONE, left: int = 0) -> Frames:
+    """`left`: px kept free on the left (an icon's box)."""
+    top = 0
+    background = Image.new("RGB", (width, height), spec.background)
+    if spec.top_text:  # the upper half: a still line, as big as fits
+        top = height // 2
+        line = _Block([[(spec.top_text, spec.top_color)]], fonts.face(spec.font, top, assets, spec.size))
+        line.draw(background, left, 0, width - left, top, "center", "middle", spec)
+    area_w, area_h = width - left, height - top
     parts = [(spec.text, spec.color)] if isinstance(spec.text, str) else [(p.text, p.color) for p in spec.text]
-    if spec.font == "pixel":  # a latin-1 bitmap font: other characters show as "?" instead of failing the job
-        parts = [(text.encode("latin-1", "replace").decode("latin-1"), color) for text, color in parts]
-    left, top, right, bottom = face.getbbox("".join(text for text, _ in parts))
-    text_w, text_h = right - left, bottom - top
-    y = (height - text_h) // 2 - top
-    scroll = spec.scroll if spec.scroll is not None else text_w > width
+    lines = _lines(parts)
+    block = _Block(lines, fonts.face(spec.font, area_h // len(lines), assets, spec.size))
+    scroll = (
+        spec.scroll
+        if spec.scroll is not None
+        else (len(lines) == 1 and block.width > area_w and spec.overflow == "clip")
+    )
+    if not scroll and block.width > area_w:
+        if spec.overflow == "shrink":
+            block = _Block(lines, fonts.fit(lines, area_w, area_h, block.face))
+        elif spec.overflow == "wrap":
+            block = _wrapped(lines, block.face, area_w, area_h, auto=spec.font == "auto")
     if not scroll:
-        image = Image.new("RGB", (width, height), spec.background)
-        _draw_parts(ImageDraw.Draw(image), (width - text_w) // 2 - left, y, parts, face)
+        image = background.copy()
+        block.draw(image, left + spec.offset_x, top + spec.offset_y, area_w, area_h, spec.align, spec.valign, spec)
         return [(image.tobytes(), STILL_HOLD_US)]
-    # A strip with a blank panel either side: the text enters right, leaves left.
-    strip = Image.new("RGB", (text_w + 2 * width, height), spec.background)
-    _draw_parts(ImageDraw.Draw(strip), width - left, y, parts, face)
+    # A strip with a blank area either side (and a pixel for an outline): the text enters right, leaves left.
+    strip_w = block.width + 2 * area_w + 2
+    strip = Image.new("RGB", (strip_w, area_h), spec.background)
+    block.draw(strip, area_w + 1, spec.offset_y, block.width, area_h, spec.align, spec.valign, spec)
     step = max(1, math.ceil(spec.speed * MIN_FRAME_US / 1e6))
     hold_us = round(step * 1e6 / spec.speed)
-    return [(strip.crop((x, 0, x + width, height)).tobytes(), hold_us) for x in range(0, text_w + width + 1, step)]
+    frames = []
+    for x in range(0, block.width + area_w + 3, step):
+        image = background.copy()
+        image.paste(strip.crop((x, 0, x + area_w, area_h)), (left, top))
+        frames.append((image.tobytes(), hold_us))
+    return frames
 
 
-def _draw_parts(draw: ImageDraw.ImageDraw, x: float, y: int, parts: list[tuple[str, str]], face) -> None:
-    """Coloured parts of one line, one after another."""
+class _Block:
+    """Lines in one font (and its fallbacks), as wide as the widest."""
+
+    def __init__(self, lines: list[Parts], face: fonts.Face):
+        self.face = face
+        self.runs = [fonts.runs(line, face) for line in lines]
+        self.width = max(fonts.width_of(line) for line in self.runs)
+
+    def draw(self, image, x: int, y: int, w: int, h: int, align: str, valign: str, spec) -> None:
+        fonts.draw_lines(image, self.runs, self.face, (x, y, w, h), align, valign, spec.outline, spec.shadow)
+
+
+def _lines(parts: Parts) -> list[Parts]:
+    """Coloured parts split at each newline."""
+    lines: list[Parts] = [[]]
     for text, color in parts:
-        draw.text((x, y), text, font=face, fill=color)
-        x += face.getlength(text)
+        first, *rest = text.split("\n")
+        lines[-1].append((first, color))
+        lines += [[(line, color)] for line in rest]
+    return lines
+
+
+def _wrapped(lines: list[Parts], face: fonts.Face, width: int, height: int, auto: bool) -> _Block:
+    """The lines broken to fit `width`; "auto" takes the largest font whose wrapped lines fit `height` too."""
+    faces = fonts.by_size()[fonts.by_size().index(face) :] if auto else [face]
+    for f in faces:
+        block = _Block([broken for line in lines for broken in _wrap(line, f, width)], f)
+        if block.face.height * len(block.runs) <= height:
+            break
+    return block
+
+
+def _wrap(line: Parts, face: fonts.Face, width: int) -> list[Parts]:
+    """One line broken into lines that fit, at the last space that fits, else after the last letter that does."""
+    chars = [(ch, color) for text, color in line for ch in text]
+    out = []
+    while chars:
+        n = 1
+        while n < len(chars) and fonts.width_of(fonts.runs(chars[: n + 1], face)) <= width:
+            n += 1
+        if n < len(chars):
+            space = max((i for i in range(1, n + 1) if chars[i][0] == " "), default=0)
+            n = space or n
+        out.append(chars[:n])
+        chars = chars[n:]
+        while chars and chars[0][0] == " ":
+            chars = chars[1:]
+    return out or [line]
