@@ -476,3 +476,32 @@ def test_text_at_a_time_or_in_seconds_is_a_timed_job_the_device_holds(stack, cli
     assert "is not between now and 24 h ahead" in one_error_line(past)
     both = cli("text", "x", "--at", "12:00", "--in", "5", host=stack.url)
     assert both.returncode == 2 and "not allowed with argument" in both.stderr
+
+
+def test_font_and_icon_add_list_and_rm_and_text_and_apps_name_them(stack, cli, tmp_path):
+    font = tmp_path / "5x8.pcf.gz"
+    font.write_bytes(Path("/usr/share/fonts/X11/misc/5x8.pcf.gz").read_bytes())
+    dot = tmp_path / "dot.png"
+    dot.write_bytes(still("PNG", GREEN, (8, 8)))
+    added = ok(cli("font", "add", "tiny", str(font), host=stack.url)).stdout.splitlines()
+    assert added[0].split() == ["NAME", "HEIGHT", "BYTES", "COVERAGE"]
+    assert added[1].split()[:3] == ["tiny", "8", str(font.stat().st_size)] and "Latin" in added[1]
+    listed = ok(cli("font", "list", host=stack.url)).stdout
+    assert "6x13" in listed and "built-in" in listed and "tiny" in listed
+    ok(cli("icon", "add", "8x8/dot", str(dot), host=stack.url))
+    row = ok(cli("icon", "list", host=stack.url)).stdout.splitlines()[1].split()
+    assert row == ["8x8/dot", "8x8", "1", str(dot.stat().st_size)]
+    ok(cli("text", "Hi", "--font", "tiny", "--icon", "8x8/dot", "--duration", "0.3", "--wait", host=stack.url))
+    try:
+        ok(cli("app", "set", "tiny", "--text", "Hi", "--font", "tiny", "--icon", "8x8/dot", host=stack.url))
+        content = stack.request("GET", "/api/v1/apps/tiny")[1]["content"]
+        assert (content["font"], content["icon"]) == ("tiny", "8x8/dot")
+    finally:
+        stack.request("DELETE", "/api/v1/apps/tiny")
+    assert "415 not a PNG, GIF or WebP" in one_error_line(cli("icon", "add", "bad", str(font), host=stack.url))
+    ok(cli("font", "rm", "tiny", host=stack.url))
+    ok(cli("icon", "rm", "8x8/dot", host=stack.url))
+    assert "422 font: no font named 'tiny'" in one_error_line(cli("text", "Hi", "--font", "tiny", host=stack.url))
+    assert "no icon named '8x8/dot'" in one_error_line(cli("text", "Hi", "--icon", "8x8/dot", host=stack.url))
+    assert ok(cli("icon", "list", host=stack.url)).stdout.strip() == "no icons"
+    assert "404 no font named 'tiny'" in one_error_line(cli("font", "rm", "tiny", host=stack.url))

@@ -178,7 +178,7 @@ def submitted(device: Device, args, accepted: dict) -> int:
 
 def cmd_text(device: Device, args) -> int:
     body = {"kind": "text", "text": args.text, "color": args.color, "background": args.background, **play_options(args)}
-    for key in ("font", "size", "speed", "scroll"):
+    for key in ("font", "icon", "size", "speed", "scroll"):
         if getattr(args, key) is not None:
             body[key] = getattr(args, key)
     return submitted(device, args, device.call("POST", "/api/v1/jobs", body)[1])
@@ -349,7 +349,8 @@ def cmd_schedule(device: Device, args) -> int:
 def app_content(args) -> dict:
     """--text, --fill, --clock, --countdown or --file: what the app shows."""
     if args.text is not None:
-        return {"kind": "text", "text": args.text, "color": args.color}
+        looks = {key: getattr(args, key) for key in ("font", "icon") if getattr(args, key)}
+        return {"kind": "text", "text": args.text, "color": args.color, **looks}
     if args.fill is not None:
         return {"kind": "fill", "color": args.fill}
     if args.countdown is not None:
@@ -412,6 +413,37 @@ def schedule_text(app: dict) -> str:
         f"{w['start']}-{w['end']}" + ("" if len(w["days"]) == 7 else " " + ",".join(w["days"])) for w in app["schedule"]
     ]
     return "; ".join(spans) + ("" if app["on_schedule"] else " (closed now)")
+
+
+def cmd_library(device: Device, args) -> int:
+    """`font` or `icon` (args.kind): add, list or rm."""
+    path = f"/api/v1/{args.kind}s"
+    if args.action == "add":
+        file = Path(args.file)
+        try:
+            data = file.read_bytes()
+        except OSError as e:
+            raise Failure(f"cannot read {file}: {_why(e)}") from None
+        entries = [device.call("PUT", f"{path}/{urllib.parse.quote(args.name)}", data, "application/octet-stream")[1]]
+    elif args.action == "rm":
+        device.call("DELETE", f"{path}/{urllib.parse.quote(args.name)}")
+        return 0
+    else:
+        entries = device.get(path)[f"{args.kind}s"]
+    rows = [library_row(args.kind, e) for e in entries]
+    print(table(LIBRARY_COLUMNS[args.kind], rows) if rows else f"no {args.kind}s")
+    return 0
+
+
+LIBRARY_COLUMNS = {"font": ["NAME", "HEIGHT", "BYTES", "COVERAGE"], "icon": ["NAME", "SIZE", "FRAMES", "BYTES"]}
+
+
+def library_row(kind: str, entry: dict) -> list:
+    if kind == "icon":
+        return [entry["name"], f"{entry['width']}x{entry['height']}", entry["frames"], entry["bytes"]]
+    coverage = ", ".join(f"{script} {n}" for script, n in (entry.get("coverage") or {}).items() if n)
+    size = entry["bytes"] if entry.get("bytes") is not None else "built-in"
+    return [entry["name"], entry["height"] or "any", size, coverage or "-"]
 
 
 def cmd_screenshot(device: Device, args) -> int:
@@ -572,7 +604,8 @@ def _sending(sub) -> None:
     text.add_argument("text")
     text.add_argument("-c", "--color", default="#ffffff", help="#rrggbb or a CSS name (default white)")
     text.add_argument("-b", "--background", default="#000000")
-    text.add_argument("--font", choices=("sans", "pixel"))
+    text.add_argument("--font", help="a built-in font (`pixie font list`), auto, sans, or an uploaded one")
+    text.add_argument("--icon", help="an icon of the library, left of the text")
     text.add_argument("--size", type=int, help="font size in pixels (sans)")
     text.add_argument("-s", "--speed", type=float, help="scroll speed, pixels per second (default 32)")
     text.add_argument("--scroll", action=argparse.BooleanOptionalAction, help="default: when wider than the panel")
@@ -650,6 +683,8 @@ def _panel(sub) -> None:
     )
     set_.add_argument("-c", "--color", default="#ffffff", help="the text's or clock's colour (default white)")
     set_.add_argument("--timezone", help="the clock's, e.g. Europe/Berlin (default: the device's)")
+    set_.add_argument("--font", help="for --text: a font's name (`pixie font list`)")
+    set_.add_argument("--icon", help="for --text: an icon of the library, left of the text")
     set_.add_argument("--kind", choices=("image", "animation"), help="for --file; default: by its suffix")
     set_.add_argument("--dwell", type=float, metavar="S", help="seconds on screen (default: a still 5, else once)")
     set_.add_argument("--position", type=int, metavar="N", help="its place in the rotation, from 0 (default: last)")
@@ -666,6 +701,16 @@ def _panel(sub) -> None:
     actions.add_parser("next", help="show the next app now")
     actions.add_parser("previous", help="show the previous app now")
     app.set_defaults(run=cmd_app)
+
+    for kind, formats in (("font", "BDF, PCF (.pcf.gz too), TTF or OTF"), ("icon", "PNG, GIF or WebP")):
+        library = sub.add_parser(kind, help=f"the library's {kind}s, which text names with --{kind}")
+        actions = library.add_subparsers(dest="action", required=True, metavar="ACTION")
+        add = actions.add_parser("add", help=f"upload a {kind} ({formats}), or replace the one of that name")
+        add.add_argument("name")
+        add.add_argument("file")
+        actions.add_parser("list", help=f"the {kind}s" + (", built-in ones first" if kind == "font" else ""))
+        actions.add_parser("rm", help=f"delete a {kind}").add_argument("name")
+        library.set_defaults(run=cmd_library, kind=kind)
 
     screenshot = sub.add_parser("screenshot", help="save what the panel shows now as a PNG")
     screenshot.add_argument("out", help="a file, or - for stdout")
