@@ -472,3 +472,46 @@ def test_a_rotation_is_set_up_from_the_page_and_kept_after_a_reload(stack, on, t
     finally:
         for name in ("hello", "rgb"):
             stack.request("DELETE", f"/api/v1/apps/{name}")
+
+
+def test_an_icon_is_uploaded_previewed_picked_for_a_text_and_deleted_from_the_page(stack, on, tmp_path):
+    font = Path("/usr/share/fonts/X11/misc/5x8.pcf.gz").read_bytes()
+    assert stack.request("PUT", "/api/v1/fonts/tiny", font, {"Content-Type": "application/octet-stream"})[0] == 200
+    view = on(stack)
+    page = view.open()
+    try:
+        fonts = page.locator("#font option").evaluate_all("options => options.map(o => o.value)")
+        assert {"auto", "6x13", "unifont", "tiny"} <= set(fonts) and page.input_value("#font") == "auto"
+        assert page.locator("#icons-empty").is_visible()
+        sun = tmp_path / "sun.gif"
+        sun.write_bytes(animated("GIF", colors=(RED, GREEN), size=(8, 8)))
+        page.fill("#icon-name", "8x8/sun")
+        page.set_input_files("#icon-file", str(sun))
+        page.click("#icon-upload")
+        preview = page.locator("#icons li[data-icon='8x8/sun'] img")
+        preview.wait_for()
+        page.wait_for_function("document.querySelector(\"#icons li[data-icon='8x8/sun'] img\").naturalWidth === 8")
+        assert stack.request("GET", "/api/v1/icons/8x8/sun")[1]["frames"] == 2
+        assert not page.locator("#icons-empty").is_visible()
+
+        page.fill("#text", "Hi")
+        page.select_option("#font", "tiny")
+        page.select_option("#icon", "8x8/sun")
+        with page.expect_request(lambda r: r.url.endswith("/api/v1/jobs") and r.method == "POST") as sent:
+            page.click("#send-text")
+        assert (sent.value.post_data_json["font"], sent.value.post_data_json["icon"]) == ("tiny", "8x8/sun")
+        view.wait_row_state(view.newest_job(kind="text"), "playing")
+
+        page.click("#icons li[data-icon='8x8/sun'] .icon-delete")
+        page.wait_for_selector("#icons li[data-icon='8x8/sun']", state="detached")
+        assert stack.request("GET", "/api/v1/icons")[1]["icons"] == []
+        assert page.locator("#icon option").evaluate_all("options => options.map(o => o.value)") == [""]
+        (tmp_path / "tall.png").write_bytes(still("PNG", RED, (8, 64)))
+        page.fill("#icon-name", "tall")
+        page.set_input_files("#icon-file", str(tmp_path / "tall.png"))
+        page.click("#icon-upload")
+        page.wait_for_selector("#toast.error")
+        assert "64 px tall" in page.locator("#toast").inner_text()
+        view.close(allow_errors=("status of 413",))
+    finally:
+        stack.request("DELETE", "/api/v1/fonts/tiny")

@@ -287,6 +287,8 @@ function textContent() {
     color: $("color").value,
     background: $("background").value,
     speed: parseFloat($("speed").value) || 32,
+    font: $("font").value,
+    ...($("icon").value ? { icon: $("icon").value } : {}),
   };
 }
 
@@ -577,6 +579,66 @@ async function loadNight() {
   }
 }
 
+// ---- the library: fonts and icons --------------------------------------------------------------
+
+// An icon's name may hold one folder ("8x8/8544"): each part escaped, the slash kept.
+const iconPath = (name) => `/api/v1/icons/${name.split("/").map(encodeURIComponent).join("/")}`;
+
+// A <select>'s options, keeping what was chosen if it is still there.
+function picker(select, options, fallback) {
+  const chosen = select.value;
+  select.replaceChildren(...options.map(([value, label]) => el("option", label, { value })));
+  select.value = options.some(([value]) => value === chosen) ? chosen : fallback;
+}
+
+function showIcons(icons) {
+  picker($("icon"), [["", "none"], ...icons.map((i) => [i.name, i.name])], "");
+  $("icons").replaceChildren(
+    ...icons.map((icon) => {
+      const remove = el("button", "Delete", { type: "button", class: "small icon-delete" });
+      remove.addEventListener("click", () =>
+        act(`Delete ${icon.name}`, async () => {
+          await api("DELETE", iconPath(icon.name));
+          await loadLibrary();
+        }),
+      );
+      // The file's hash in the address: a replaced icon is fetched again.
+      const img = el("img", null, { src: `${icon.url}?v=${icon.sha256.slice(0, 12)}`, alt: icon.name });
+      const title = `${icon.width}×${icon.height}, ${icon.frames} frame(s)`;
+      const li = el("li", null, { "data-icon": icon.name, title });
+      li.append(img, el("span", icon.name, { class: "mono" }), remove);
+      return li;
+    }),
+  );
+  $("icons-empty").hidden = icons.length > 0;
+}
+
+async function loadLibrary() {
+  try {
+    const [fonts, icons] = await Promise.all([api("GET", "/api/v1/fonts"), api("GET", "/api/v1/icons")]);
+    const label = (f) => (f.height ? `${f.name} (${f.height} px)` : f.name);
+    picker($("font"), fonts.data.fonts.map((f) => [f.name, label(f)]), "auto");
+    showIcons(icons.data.icons);
+  } catch (e) {
+    // the health badge says when the appliance does not answer
+  }
+}
+
+function setupLibrary() {
+  $("icon-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = $("icon-name").value.trim();
+    const form = new FormData();
+    form.append("file", $("icon-file").files[0]);
+    act(`Upload ${name}`, async () => {
+      await api("PUT", iconPath(name), form);
+      toast(`Icon ${name} uploaded`);
+      $("icon-form").reset();
+      await loadLibrary();
+    });
+  });
+}
+
 // ---- live events -------------------------------------------------------------------------------
 
 // What each kind of the appliance's events changes on the page (missed: anything may have).
@@ -636,6 +698,8 @@ async function start() {
   setupSend();
   setupApps();
   setupNight();
+  setupLibrary();
+  await loadLibrary();
   await loadBrightness();
   await loadApps();
   await loadNight();
