@@ -6,6 +6,7 @@
 #   make molecule-pi3  the same on a Pi-3-shaped arm64 VM (slow: not in CI)
 #   make image-tests   playbooks/image.yml built, read back and booted (root, ~15 min: not in CI)
 #   make lock          re-resolve app/constraints.txt (the app's pinned dependencies; commit it)
+#   make golden        rewrite tests/golden/*.png from the renderers (only when pixels change on purpose)
 # Both install what is missing first (apt packages, then a virtualenv in .venv).
 
 VENV ?= .venv
@@ -23,7 +24,7 @@ APT_PACKAGES := redis-server mosquitto mosquitto-clients python3-venv python3-de
 	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server strace python3-pil \
 	xfonts-base xfonts-unifont
 
-.PHONY: run test bench hardening deps lint pytest molecule molecule-pi3 image-tests lock
+.PHONY: run test bench hardening deps lint pytest molecule molecule-pi3 image-tests lock golden
 
 # molecule/install-deps.sh installs QEMU, debootstrap & co. (apt) and molecule (this venv).
 MOLECULE_VENV ?= $(HOME)/.cache/pixie-molecule/venv
@@ -44,6 +45,11 @@ bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench.rotation
 	$(BIN)/python -m bench.mqtt
 	$(BIN)/python -m bench.events
+
+# Rewrite tests/golden/*.png from what the renderers draw now (testsupport/golden.py): only when pixels
+# change on purpose; look at the pictures before committing them. CI never runs this.
+golden: deps $(BIN)/.installed
+	PIXIE_GOLDEN_UPDATE=1 PATH=$(BIN):$$PATH $(BIN)/pytest -q $$(grep -l assert_golden tests/*.py)
 
 # Bigger fuzz/load runs than the ones `make test` runs in CI.
 hardening: deps $(BIN)/.installed

@@ -173,7 +173,9 @@ class Text(Options):
         " fits; wrap: break it into lines that fit (at spaces where possible)",
     )
     scroll: bool | None = Field(
-        None, description="default: scroll when a one-line text is wider than the panel (a multi-line one does not)"
+        None,
+        description="default: scroll when a one-line text is wider than the panel and overflow is clip (a"
+        " multi-line one does not); offset_x shifts a still text only",
     )
     speed: float = Field(32.0, gt=0, le=MAX_SPEED, description="scroll speed in pixels per second")
     top_text: str | None = Field(
