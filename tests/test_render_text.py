@@ -239,3 +239,14 @@ def test_an_uploaded_font_is_read_for_its_height_and_scripts_and_draws_like_the_
 def test_an_upload_that_is_not_a_font_is_refused_with_a_reason(data, reason):
     with pytest.raises(errors.Invalid, match=reason):
         fonts.open_font(data)
+
+
+def test_a_picture_that_differs_from_its_golden_fails_naming_the_actual_and_a_diff(tmp_path):
+    frame = bytearray(still(font="6x13"))
+    frame[:3] = b"\xff\x00\xff"  # one pixel off
+    with pytest.raises(AssertionError, match="1 pixels differ") as failed:
+        assert_golden(bytes(frame), "text_font_6x13", (W, H), tmp_path)
+    actual, diff = tmp_path / "text_font_6x13.actual.png", tmp_path / "text_font_6x13.diff.png"
+    assert str(actual) in str(failed.value) and str(diff) in str(failed.value)
+    assert Image.open(actual).getpixel((0, 0)) == (255, 0, 255)
+    assert Image.open(diff).getpixel((0, 0)) == (255, 0, 0) and Image.open(diff).getpixel((1, 0)) == (0, 0, 0)
