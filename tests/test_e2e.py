@@ -39,11 +39,18 @@ def test_text_job_shows_its_pixels(stack):
     state = stack.wait_state(job, "done", "failed")
     assert state["state"] == "done", state
     shown = [colors(f) for _, f in frames_since(stack, mark)]
-    # Anti-aliased red text on black: pure red, black, and only shades of red between.
+    # Crisp red text on black: pure red and black, nothing between (a bitmap font, not anti-aliased).
     text = [c for c in shown if RED in c]
     assert text, "the panel never showed the red text"
-    assert BLACK in text[0]
-    assert all(g == b == 0 for r, g, b in text[0])
+    assert text[0] == {RED, BLACK}
+
+
+def test_a_jobs_record_says_which_characters_fell_back_and_which_no_font_has(stack):
+    job = stack.submit(kind="text", text="Tokyo 東京 🙂", font="6x13", top_text="Ж", duration_s=0.3)
+    notes = stack.wait_state(job, "done")["notes"]
+    assert notes["glyphs"] == {"fallback": {"unifont": "東京"}, "missing": "🙂"}
+    plain = stack.submit(kind="text", text="Zażółć gęślą jaźń", font="6x13", duration_s=0.3)
+    assert stack.wait_state(plain, "done").get("notes") is None  # 6x13 has all of Polish
 
 
 def test_animation_plays_its_frames_in_order_with_their_delays(stack):

@@ -24,7 +24,7 @@ from . import config as configuration
 from . import render, store, stream
 from . import spec as specs
 from .playback import play_length
-from .render import kinds
+from .render import fonts, kinds
 from .service import library
 from .vocabulary import Kind, State
 
@@ -140,6 +140,8 @@ def run(kind: str, options: dict) -> dict:
         notes["icon"] = icon_error
         spec = spec.model_copy(update={"icon": None})  # it plays without
     assets = library.assets(r, spec)  # its uploaded font and icon: replacing one renders it again
+    if glyphs := _glyphs(spec, panel.height, assets):
+        notes["glyphs"] = glyphs
     key = store.stream_key(
         store.digest(
             json.dumps(specs.content(spec), sort_keys=True),
@@ -168,6 +170,14 @@ def run(kind: str, options: dict) -> dict:
         r, v, job.id, job.origin, stream=key, frames=frames, duration_s=duration_s, repeat=repeat, **fields
     )
     return {"stream": key, "frames": frames, "cached": cached}
+
+
+def _glyphs(spec, height: int, assets) -> dict:
+    """A text's characters its font lacks: which fallback font drew them, which none could."""
+    if spec.kind != Kind.TEXT:
+        return {}
+    parts = [spec.text] if isinstance(spec.text, str) else [part.text for part in spec.text]
+    return fonts.glyphs("".join([*parts, spec.top_text or ""]), spec.font, height, assets)
 
 
 def media(r, spec) -> bytes | None:
