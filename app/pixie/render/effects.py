@@ -42,10 +42,10 @@ def scroll_step(speed: float) -> tuple[int, int]:
     return step, round(step * 1e6 / speed)
 
 
-def animate(spec, base: Image.Image, line: Line, icons: icon_files.IconFrames, max_frames: int) -> Frames:
+def animate(spec, base: Image.Image, line: Line, icons: icon_files.IconFrames, max_frames: int | None = None) -> Frames:
     """The frames of a text line: `base` is the panel without it (background, still parts), `icons` the
-    icon's frames (icons.icon_frames; empty: none). Uses spec's speed, icon_mode, blink_ms, fade_ms,
-    rainbow, gradient, background."""
+    icon's frames (icons.icon_frames; empty: none), `max_frames` the [render] limit. Uses spec's speed,
+    icon_mode, blink_ms, fade_ms, rainbow, gradient, background."""
     width = base.width
     slot = icon_files.slot(icons)
     text_w = line.image.width
@@ -61,8 +61,10 @@ def animate(spec, base: Image.Image, line: Line, icons: icon_files.IconFrames, m
         length_us = _loop_us(spec, icons)
     changes = _changes(spec, icons, length_us, colors_change=not line.scrolls)  # scrolling: recoloured each step
     times = _timeline(length_us, [_every(step_us, length_us) if line.scrolls else [0], *changes])
-    if len(times) > max_frames:
-        raise errors.TooLarge(f"the text's scroll, icon and effects make {len(times)} frames, more than {max_frames}")
+    if max_frames is not None and len(times) > max_frames:  # before drawing them: each costs a panel's bytes
+        raise errors.TooLarge(
+            f"the text's scroll, icon and effects make {len(times)} frames, more than render.max_frames={max_frames}"
+        )
     colors = _recolor(spec, line) if spec.rainbow or spec.gradient else None
     icon_starts = _starts(icons)
     frames = []
@@ -133,7 +135,7 @@ def letters(ink: Image.Image) -> list[tuple[int, int]]:
 
 def _recolor(spec, line: Line):
     """A function of time: the line with its letters in their colours at that time."""
-    ink = line.ink if line.ink is not None else _not_background(line.image, spec.background)
+    ink = line.ink if line.ink is not None else _not_background(line.image, spec)
     runs = letters(ink)
 
     def at(t_us: int, box: tuple[int, int, int, int]) -> Image.Image:
@@ -150,9 +152,14 @@ def _recolor(spec, line: Line):
     return at
 
 
-def _not_background(image: Image.Image, background: str) -> Image.Image:
-    plain = Image.new("RGB", image.size, background)
-    return ImageChops.difference(image, plain).convert("L").point(lambda v: 255 if v else 0)
+def _not_background(image: Image.Image, spec) -> Image.Image:
+    """The glyphs of a line drawn without a separate ink: what is neither background, outline nor shadow
+    (exact for the crisp bitmap fonts)."""
+    ink = Image.new("L", image.size, 255)
+    for other in {spec.background, spec.outline, spec.shadow} - {None}:
+        differs = ImageChops.difference(image, Image.new("RGB", image.size, other)).point(lambda v: 255 if v else 0)
+        ink = ImageChops.multiply(ink, differs.convert("L").point(lambda v: 255 if v else 0))
+    return ink
 
 
 def _changes(spec, icons, length_us: int, colors_change: bool) -> list[list[int]]:

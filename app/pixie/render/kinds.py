@@ -16,7 +16,7 @@ def render(
     library's files it names (uploaded fonts, icons)."""
     kind = spec.kind
     if kind == "text":
-        frames = text.text_frames(spec, width, height, assets)
+        frames = text.text_frames(spec, width, height, assets, limits.max_frames)
     elif kind in ("image", "animation"):
         image = media.open_media(data, limits)
         frames = media.media_frames(image, spec.fit, width, height, animate=kind == "animation")

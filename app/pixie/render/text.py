@@ -1,23 +1,22 @@
 """Text: lines of coloured runs placed on the panel (align, valign, offsets), or a strip scrolling through
 from the right; a top_text still above it. The fonts and their fallback are fonts.py's."""
 
-import math
-
 from PIL import Image
 
-from . import fonts
+from . import effects, fonts, icons
 from .assets import NONE, Assets
-from .frames import MIN_FRAME_US, STILL_HOLD_US, Frames
+from .frames import Frames
 
 Parts = list[tuple[str, str]]  # (text, colour)
 
 
-def text_frames(spec, width: int, height: int, assets: Assets = NONE, left: int = 0) -> Frames:
-    """`left`: px kept free on the left (an icon's box)."""
-    top = 0
+def text_frames(spec, width: int, height: int, assets: Assets = NONE, max_frames: int | None = None) -> Frames:
+    """The text drawn once; effects.animate places it beside its icon, scrolls it and applies its effects."""
+    top = height // 2 if spec.top_text else 0
+    icon = icons.line_icon(spec, assets, height - top, width)
+    left = icons.slot(icon)  # px kept free on the left: the icon's box
     background = Image.new("RGB", (width, height), spec.background)
     if spec.top_text:  # the upper half: a still line, as big as fits
-        top = height // 2
         line = _Block([[(spec.top_text, spec.top_color)]], fonts.face(spec.font, top, assets, spec.size))
         line.draw(background, left, 0, width - left, top, "center", "middle", spec)
     area_w, area_h = width - left, height - top
@@ -37,19 +36,12 @@ def text_frames(spec, width: int, height: int, assets: Assets = NONE, left: int 
     if not scroll:
         image = background.copy()
         block.draw(image, left + spec.offset_x, top + spec.offset_y, area_w, area_h, spec.align, spec.valign, spec)
-        return [(image.tobytes(), STILL_HOLD_US)]
-    # A strip with a blank area either side (and a pixel for an outline): the text enters right, leaves left.
-    strip_w = block.width + 2 * area_w + 2
-    strip = Image.new("RGB", (strip_w, area_h), spec.background)
-    block.draw(strip, area_w + 1, spec.offset_y, block.width, area_h, spec.align, spec.valign, spec)
-    step = max(1, math.ceil(spec.speed * MIN_FRAME_US / 1e6))
-    hold_us = round(step * 1e6 / spec.speed)
-    frames = []
-    for x in range(0, block.width + area_w + 3, step):
-        image = background.copy()
-        image.paste(strip.crop((x, 0, x + area_w, area_h)), (left, top))
-        frames.append((image.tobytes(), hold_us))
-    return frames
+        line = effects.Line(image.crop((left, top, width, height)), top, scrolls=False)
+    else:  # the text and a pixel either side for an outline: it enters right, leaves left
+        strip = Image.new("RGB", (block.width + 2, area_h), spec.background)
+        block.draw(strip, 1, spec.offset_y, block.width, area_h, spec.align, spec.valign, spec)
+        line = effects.Line(strip, top, scrolls=True)
+    return effects.animate(spec, background, line, icon, max_frames)
 
 
 class _Block:
