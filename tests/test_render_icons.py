@@ -10,7 +10,9 @@ from media import animated, still
 from pixie import errors
 from pixie import spec as specs
 from pixie.config import Icons, Render
-from pixie.render import effects, icons
+from pixie.render import effects, icons, kinds
+from pixie.render.assets import Assets
+from testsupport.golden import assert_golden
 
 ICON_LIMITS = replace(Render(), max_frames=Icons().max_frames)  # as the library checks an upload
 MAGENTA, WHITE = (255, 0, 255), (255, 255, 255)
@@ -144,3 +146,35 @@ def test_a_still_text_with_an_animated_icon_is_one_loop_of_the_icon():
     assert [hold for _, hold in frames] == [200_000, 200_000]
     assert [picture(f).getpixel((0, 4)) for f, _ in frames] == [MAGENTA, WHITE]
     assert all(picture(f).crop((25, 0, 64, 32)).tobytes() == text_line(39).tobytes() for f, _ in frames)
+
+
+# -- through the renderer, with the library's file handed in -------------------------------------------
+
+
+def rendered(**fields):
+    job = specs.parse({"kind": "text", "icon": "sun", **fields})
+    return kinds.render(job, None, 64, 32, Render(), assets=Assets(icons={"sun": pattern_icon()}))
+
+
+def test_a_text_job_draws_its_icon_3x_at_the_left_and_the_text_right_of_it():
+    [(frame, _)] = rendered(text="Hi", color="#ffff00")
+    assert_golden(frame, "icon_beside_still_text", (64, 32))
+    assert (
+        picture(frame).crop((0, 4, 24, 28)).tobytes()
+        == icons.icon_frames(pattern_icon(), 32, 64)[0][0].convert("RGB").tobytes()
+    )
+
+
+@pytest.mark.parametrize("mode", ["fixed", "once", "scroll"])
+def test_a_scrolling_text_job_moves_its_icon_as_its_mode_says(mode):
+    frames = rendered(text="Icons beside text", icon_mode=mode, speed=64)
+    for at in ("first", "middle", "last"):
+        frame = frames[{"first": 0, "middle": len(frames) // 2, "last": -1}[at]][0]
+        assert_golden(frame, f"icon_{mode}_{at}", (64, 32))
+
+
+def test_a_job_naming_an_icon_the_assets_lack_plays_its_text_alone():
+    job = specs.parse({"kind": "text", "text": "Hi", "icon": "gone"})
+    assert kinds.render(job, None, 64, 32, Render()) == kinds.render(
+        specs.parse({"kind": "text", "text": "Hi"}), None, 64, 32, Render()
+    )
