@@ -1,9 +1,12 @@
 """Text effects over time: blink, fade, rainbow and gradient, on a still line and a scrolling one."""
 
+import pytest
 from PIL import Image
 
 from pixie import spec as specs
-from pixie.render import effects
+from pixie.config import Render
+from pixie.render import effects, kinds
+from testsupport.golden import assert_golden
 
 W, H = 64, 32
 WHITE = (255, 255, 255)
@@ -91,3 +94,32 @@ def test_blink_on_a_scrolling_text_turns_it_off_on_time():
             assert t % 500_000 < 250_000
         t += hold
     assert 250_000 in {sum(h for _, h in shown[:i]) for i in range(len(shown))}
+
+
+# -- through the renderer, in the bitmap fonts ---------------------------------------------------------
+
+
+def rendered(**fields):
+    return kinds.render(specs.parse({"kind": "text", "text": "Pixie", **fields}), None, W, H, Render())
+
+
+@pytest.mark.parametrize(
+    "name,fields",
+    [
+        ("effect_rainbow", {"rainbow": True}),
+        ("effect_gradient", {"gradient": ["#ff0000", "#0000ff"]}),
+        ("effect_rainbow_outlined", {"rainbow": True, "outline": "#404040"}),
+    ],
+)
+def test_a_still_text_with_colour_effects_is_a_loop_of_sixteen_frames(name, fields):
+    frames = rendered(**fields)
+    assert [hold for _, hold in frames] == [125_000] * 16
+    assert len({frame for frame, _ in frames}) == 16  # the colours move every frame
+    assert_golden(frames[0][0], name, (W, H))
+    assert_golden(frames[8][0], f"{name}_half_way", (W, H))
+
+
+def test_blink_and_fade_together_are_one_loop_of_both():
+    frames = rendered(blink_ms=400, fade_ms=800)
+    assert sum(hold for _, hold in frames) == 800_000  # blink's period twice, fade's once
+    assert [hold for _, hold in frames] == [50_000] * 16
