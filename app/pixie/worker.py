@@ -165,5 +165,5 @@ def main() -> None:
     from .render import fonts
 
     jobs.settings()
-    fonts.by_size()  # the built-in fonts, loaded once (~40 ms) and shared by every job
+    fonts.face("auto", config.panel.height)  # the default font, loaded once and shared by every job
     rq(args=argv, prog_name="rq")

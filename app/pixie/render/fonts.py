@@ -24,6 +24,12 @@ BUILTIN_DIR = "/usr/share/fonts/X11/misc"
 BUILTIN = {
     name: f"{name}.pcf.gz" for name in ("4x6", "5x7", "5x8", "6x10", "6x13", "7x13", "8x13", "9x15", "9x18", "10x20")
 } | {"unifont": "unifont.pcf.gz"}
+# name -> (height, width) in px, as the names say (unifont: 16 rows, 8 columns a half-width glyph): the
+# order "auto", shrink and the fallback chain take them in, known without loading a font (unifont's
+# glyphs take ~12 MB once loaded; a process loads only the fonts its characters reach).
+NOMINAL = {name: (int(h), int(w)) for name in BUILTIN for w, h in re.findall(r"^(\d+)x(\d+)$", name)} | {
+    "unifont": (16, 8)
+}
 ALIASES = {"pixel": "6x10"}  # "pixel" was Pillow's latin-1 bitmap font: now the crisp built-in of that size
 SANS = "sans"  # the one anti-aliased font: Pillow's own, at the size asked
 LAST_RESORT = "unifont"
@@ -78,7 +84,7 @@ def face(name: str, height: int, assets=None, size: int | None = None) -> Face:
     """The font called `name` for a line `height` px tall; `size` is sans's (and a scalable upload's) size."""
     name = ALIASES.get(name, name)
     if name == "auto":
-        return next((f for f in by_size() if f.height <= height), by_size()[-1])
+        return builtin(next((n for n in by_size() if NOMINAL[n][0] <= height), by_size()[-1]))
     if name in BUILTIN:
         return builtin(name)
     if name == SANS:
@@ -94,37 +100,42 @@ def builtin(name: str) -> Face:
         return _bitmap(name, gzip.decompress(f.read()))
 
 
-@lru_cache(maxsize=1)
-def by_size() -> list[Face]:
-    """The built-ins, largest first (taller, then wider): "auto" takes the first that fits, shrink the next."""
-    return sorted((builtin(name) for name in BUILTIN), key=lambda f: (f.height, f.width("0")), reverse=True)
+@cache
+def by_size() -> list[str]:
+    """The built-ins' names, largest first (taller, then wider): "auto" takes the first that fits, shrink the next."""
+    return sorted(BUILTIN, key=NOMINAL.get, reverse=True)
 
 
 def fit(lines: list[list[tuple[str, str]]], width: int, height: int, start: Face | None = None) -> Face:
     """The largest built-in from `start` (default: the largest whose height fits) in which the lines of
     coloured parts fit the box."""
-    faces = by_size()
-    first = faces.index(start) if start in faces else next((i for i, f in enumerate(faces) if f.height <= height), -1)
+    names = by_size()
+    if start is not None and start.name in BUILTIN:  # an upload can have no built-in's name
+        first = names.index(start.name)
+    else:
+        first = next((i for i, n in enumerate(names) if NOMINAL[n][0] <= height), -1)
+    fitting = (builtin(n) for n in names[first:])
     return next(
-        (
-            f
-            for f in faces[first:]
-            if f.height * len(lines) <= height and all(width_of(runs(ln, f)) <= width for ln in lines)
-        ),
-        faces[-1],
+        (f for f in fitting if f.height * len(lines) <= height and all(width_of(runs(ln, f)) <= width for ln in lines)),
+        builtin(names[-1]),
     )
 
 
-def chain(primary: Face) -> list[Face]:
-    """Where a character comes from: the font chosen, the other built-ins nearest its height, unifont last."""
-    others = [f for f in by_size() if f is not primary and f.name != LAST_RESORT]
-    others.sort(key=lambda f: (abs(f.height - primary.height), f.height))
-    return [primary, *others, builtin(LAST_RESORT)]
+def chain(primary: Face) -> list[Face | str]:
+    """Where a character comes from: the font chosen, the other built-ins nearest its height, unifont last
+    (the built-ins by name: `source` loads one only when a character reaches it)."""
+    others = [n for n in BUILTIN if n not in (primary.name, LAST_RESORT)]
+    others.sort(key=lambda n: (abs(NOMINAL[n][0] - primary.height), NOMINAL[n][0]))
+    return [primary, *others, LAST_RESORT]
 
 
-def source(ch: str, faces: list[Face]) -> Face | None:
+def source(ch: str, faces: list[Face | str]) -> Face | None:
     """The first face of a chain that has `ch` (None: no font has it)."""
-    return next((f for f in faces if f.has(ch)), None)
+    return next((f for f in map(_face, faces) if f.has(ch)), None)
+
+
+def _face(f: Face | str) -> Face:
+    return builtin(f) if isinstance(f, str) else f
 
 
 Run = tuple[Face, str, str]  # a face, the characters it draws, their colour

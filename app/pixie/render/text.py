@@ -68,7 +68,8 @@ def _lines(parts: Parts) -> list[Parts]:
 
 def _wrapped(lines: list[Parts], face: fonts.Face, width: int, height: int, auto: bool) -> _Block:
     """The lines broken to fit `width`; "auto" takes the largest font whose wrapped lines fit `height` too."""
-    faces = fonts.by_size()[fonts.by_size().index(face) :] if auto else [face]
+    names = fonts.by_size()
+    faces = (fonts.builtin(n) for n in names[names.index(face.name) :]) if auto else [face]
     for f in faces:
         block = _Block([broken for line in lines for broken in _wrap(line, f, width)], f)
         if block.face.height * len(block.runs) <= height:
