@@ -38,13 +38,15 @@ test: deps $(BIN)/.installed lint pytest
 # then what reaches the SD card, one AOF against durable + volatile: artifacts/bench/card_writes.json;
 # then the rotation's dwell boundaries and in-place updates against jobs: artifacts/bench/rotation.json;
 # then MQTT's front door against HTTP's (publish to panel, broker restart, PSS): artifacts/bench/mqtt.json;
-# then a job's state changes over the event stream against polling for them: artifacts/bench/events.json.
+# then a job's state changes over the event stream against polling for them: artifacts/bench/events.json;
+# then text in the bitmap fonts (with icons, with fallback) against sans, and the PSS: artifacts/bench/render.json.
 bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.card_writes
 	$(BIN)/python -m bench.rotation
 	$(BIN)/python -m bench.mqtt
 	$(BIN)/python -m bench.events
+	$(BIN)/python -m bench.render
 
 # Rewrite tests/golden/*.png from what the renderers draw now (testsupport/golden.py): only when pixels
 # change on purpose; look at the pictures before committing them. CI never runs this.

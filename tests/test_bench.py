@@ -79,3 +79,14 @@ def test_events_smoke_run_measures_both_figures_beside_polling(tmp_path):
     for per in figures.values():
         assert per["baseline"]["n"] > 0 and per["pixie"]["n"] == per["baseline"]["n"]
     assert "events median" in result.stdout
+
+
+def test_render_smoke_run_puts_each_text_case_beside_its_baseline(tmp_path):
+    result = smoke("bench.render", tmp_path)
+    report = json.loads((tmp_path / "render.json").read_text())
+    assert len(report["figures"]) == 4
+    for per in report["figures"].values():
+        assert per["baseline"]["n"] == per["pixie"]["n"] > 0
+    assert set(report["pss_mb"]) == {"worker", "display"}
+    assert all(mb["after"] > 0 for mb in report["pss_mb"].values())
+    assert "bitmap median" in result.stdout
