@@ -42,6 +42,8 @@ RUN_TIMEOUT_S = int(os.environ.get("PIXIE_FUZZ_TIMEOUT_S", "600"))
 #   use_after_free (a deleted resource must 404) does not apply;
 # - an app's file likewise (and an image or animation app without one is refused), and a full
 #   rotation (display.max_apps) refuses a new app: 422 is a right answer to a schema-valid PUT;
+# - a font or icon upload likewise (not a font, a built-in font's name, a full library: 409), and a
+#   built-in font cannot be deleted (422);
 # - /healthz answers a documented 503 while no render worker runs (during the fuzz, on purpose);
 # - /api/v1/events is a stream that never ends (tests/test_events.py reads it).
 CONFIG = """
@@ -56,6 +58,18 @@ checks.positive_data_acceptance.expected-statuses = [202, 409, 413, 415, 422]
 [[operations]]
 include-name = "PUT /api/v1/apps/{name}"
 checks.positive_data_acceptance.expected-statuses = [200, 413, 415, 422]
+
+[[operations]]
+include-name = "PUT /api/v1/fonts/{name}"
+checks.positive_data_acceptance.expected-statuses = [200, 409, 413, 415, 422]
+
+[[operations]]
+include-name = "DELETE /api/v1/fonts/{name}"
+checks.positive_data_acceptance.expected-statuses = [200, 404, 422]
+
+[[operations]]
+include-name = "PUT /api/v1/icons/{name}"
+checks.positive_data_acceptance.expected-statuses = [200, 409, 413, 415, 422]
 
 [[operations]]
 include-name = "GET /healthz"

@@ -75,7 +75,7 @@ def test_a_bdf_font_is_listed_with_its_height_and_coverage_and_draws_a_text_job(
     assert listed["blocks"] == body
     assert listed["6x13"]["builtin"] and listed["6x13"]["height"] == 13 and listed["auto"]["builtin"]
     assert lib.request("GET", "/api/v1/fonts/blocks")[1] == body
-    status, data, headers = lib.request("GET", "/api/v1/fonts/blocks/file")
+    status, data, headers = lib.request("GET", "/api/v1/fonts/blocks?download=1")
     assert (status, data) == (200, BLOCKS)
 
     in_blocks = played(lib, text="HI", font="blocks")
@@ -118,7 +118,7 @@ def truncated_pcf() -> bytes:
         ("empty", bdf({}), 422, "glyph"),
         ("6x13", BLOCKS, 422, "built-in"),
         ("auto", BLOCKS, 422, "built-in"),
-        ("no%20spaces", BLOCKS, 422, "letters, digits"),
+        ("no%20spaces", BLOCKS, 422, "name"),
     ],
     ids=["png", "truncated-pcf", "5mb-ttf", "bdf-without-glyphs", "builtin-name", "auto", "bad-name"],
 )
@@ -144,7 +144,7 @@ def test_png_gif_and_webp_icons_are_kept_listed_and_served_for_previews(lib, fmt
     status, body, _ = put(lib, "icon", f"8x8/{fmt}", data, f"image/{fmt}")
     assert status == 200, body
     assert (body["format"], body["frames"], body["height"], body["bytes"]) == (fmt, frames, 8, len(data))
-    assert body["url"] == f"/api/v1/icons/8x8/{fmt}/file"
+    assert body["url"] == f"/api/v1/icons/8x8/{fmt}?download=1"
     assert body in lib.request("GET", "/api/v1/icons")[1]["icons"]
     status, served, headers = lib.request("GET", body["url"])
     assert (status, served, headers["Content-Type"]) == (200, data, f"image/{fmt}")

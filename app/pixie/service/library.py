@@ -68,7 +68,7 @@ class IconInfo(BaseModel):
             "examples": [
                 {"name": "8x8/8544", "format": "gif", "content_type": "image/gif", "bytes": 412, "width": 8,
                  "height": 8, "frames": 4, "sha256": "0c1d...", "added": 1767225600.0,
-                 "url": "/api/v1/icons/8x8/8544/file"},
+                 "url": "/api/v1/icons/8x8/8544?download=1"},
             ]
         }
     }  # fmt: skip
@@ -131,7 +131,7 @@ class Library(Area):
     @available
     def put_icon(self, name: str, data: bytes) -> IconInfo:
         """Add an icon, or replace the one of that name: a PNG, GIF or WebP no taller than the panel."""
-        if not (ICON_NAME.match(name) and len(name) <= specs.MAX_NAME_CHARS) or name.endswith("/file"):
+        if not (ICON_NAME.match(name) and len(name) <= specs.MAX_NAME_CHARS):
             raise errors.Invalid(
                 f"icon name {name!r}: letters, digits and _ . : - only (1-64), optionally in a size folder"
                 ' as AWTRIX has them ("8x8/8544")'
@@ -246,7 +246,7 @@ def _builtin(name: str) -> FontInfo:
 
 
 def _icon(name: str, meta: dict) -> IconInfo:
-    return IconInfo(name=name, url=f"/api/v1/icons/{name}/file", **meta)
+    return IconInfo(name=name, url=f"/api/v1/icons/{name}?download=1", **meta)
 
 
 def _font_format(data: bytes) -> tuple[str, str]:

@@ -603,7 +603,7 @@ function showIcons(icons) {
         }),
       );
       // The file's hash in the address: a replaced icon is fetched again.
-      const img = el("img", null, { src: `${icon.url}?v=${icon.sha256.slice(0, 12)}`, alt: icon.name });
+      const img = el("img", null, { src: `${icon.url}&v=${icon.sha256.slice(0, 12)}`, alt: icon.name });
       const title = `${icon.width}×${icon.height}, ${icon.frames} frame(s)`;
       const li = el("li", null, { "data-icon": icon.name, title });
       li.append(img, el("span", icon.name, { class: "mono" }), remove);

@@ -1,16 +1,25 @@
 """The library: fonts and icons uploaded for text jobs to name (add, list, fetch, delete)."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from ...service.library import FontInfo, IconInfo
+from ... import spec as specs
+from ...service.library import FONT_FORMATS, FontInfo, IconInfo
 from ..bodies import file_request
 from ..deps import Auth, Config, Service
 from ..problems import RESPONSES
 
 router = APIRouter(tags=["library"])
+FontName = Annotated[str, Path(min_length=1, max_length=specs.MAX_NAME_CHARS, pattern=specs.NAME_PATTERN)]
+# No pattern in the schema: fuzzers cannot put its folder's "/" in a path segment; the library checks it.
+IconName = Annotated[
+    str,
+    Path(min_length=1, max_length=specs.MAX_NAME_CHARS, description=f"{specs.ICON_PATTERN}, e.g. sun or 8x8/8544"),
+]
 
 
 class Fonts(BaseModel):
@@ -42,7 +51,14 @@ def _file(data: bytes, content_type: str) -> Response:
     return Response(data, media_type=content_type, headers={"Cache-Control": "no-cache"})
 
 
-FILE = {200: {"content": {"application/octet-stream": {}}}, **RESPONSES}
+def _served(*content_types: str) -> dict:
+    """The responses of a route that answers with its details, or (`download`) the file in one of these types."""
+    return {**RESPONSES, 200: {"content": {kind: {} for kind in content_types}}}
+
+
+FONT_FILE = _served(*dict.fromkeys(kind for _, _, kind in FONT_FORMATS), "application/octet-stream")
+ICON_FILE = _served("image/png", "image/gif", "image/webp")
+Download = Annotated[bool, Query(description="the file itself, not its details")]
 
 
 @router.get("/api/v1/fonts", response_model=Fonts, summary="The fonts: built-in, then uploaded")
@@ -52,19 +68,15 @@ def list_fonts(service: Service):
     return Fonts(fonts=service.library.fonts())
 
 
-@router.get("/api/v1/fonts/{name}", response_model=FontInfo, responses=RESPONSES, summary="A font's details")
-def get_font(name: str, service: Service):
-    return service.library.get_font(name)
-
-
-@router.get("/api/v1/fonts/{name}/file", response_class=Response, responses=FILE, summary="An uploaded font's file")
-def font_file(name: str, service: Service):
-    return _file(*service.library.font_file(name))
+@router.get("/api/v1/fonts/{name}", response_model=FontInfo, responses=FONT_FILE, summary="A font, or its file")
+def get_font(name: FontName, service: Service, download: Download = False):
+    """A font's details; with `download`, an uploaded font's file."""
+    return _file(*service.library.font_file(name)) if download else service.library.get_font(name)
 
 
 @router.put("/api/v1/fonts/{name}", response_model=FontInfo, responses=RESPONSES, dependencies=[Auth],
             summary="Upload a font", openapi_extra=_upload_body("BDF, PCF (also gzipped), TTF or OTF"))  # fmt: skip
-async def put_font(name: str, request: Request, config: Config, service: Service):
+async def put_font(name: FontName, request: Request, config: Config, service: Service):
     """Add a font under `name` (a text job's `font`), or replace it. Refused: a file that is not a font, a
     bitmap font with no glyphs, a built-in font's name (422); over fonts.max_bytes (413); past fonts.max_count
     fonts (409)."""
@@ -74,7 +86,7 @@ async def put_font(name: str, request: Request, config: Config, service: Service
 
 @router.delete("/api/v1/fonts/{name}", response_model=Deleted, responses=RESPONSES, dependencies=[Auth],
                summary="Delete an uploaded font")  # fmt: skip
-def delete_font(name: str, service: Service):
+def delete_font(name: FontName, service: Service):
     """Jobs naming it are refused from now on; those already rendered play on."""
     service.library.delete_font(name)
     return Deleted(deleted=name)
@@ -85,22 +97,16 @@ def list_icons(service: Service):
     return Icons(icons=service.library.icons())
 
 
-# Before the icon's own path: "{name:path}" would take ".../file" as part of a name.
-@router.get("/api/v1/icons/{name:path}/file", response_class=Response, responses=FILE, summary="An icon's image")
-def icon_file(name: str, service: Service):
-    """The PNG, GIF or WebP as uploaded (the page's previews)."""
-    return _file(*service.library.icon_file(name))
-
-
-@router.get("/api/v1/icons/{name:path}", response_model=IconInfo, responses=RESPONSES, summary="An icon's details")
-def get_icon(name: str, service: Service):
-    return service.library.get_icon(name)
+@router.get("/api/v1/icons/{name:path}", response_model=IconInfo, responses=ICON_FILE, summary="An icon, or its image")
+def get_icon(name: IconName, service: Service, download: Download = False):
+    """An icon's details; with `download`, the PNG, GIF or WebP as uploaded (the page's previews)."""
+    return _file(*service.library.icon_file(name)) if download else service.library.get_icon(name)
 
 
 @router.put("/api/v1/icons/{name:path}", response_model=IconInfo, responses=RESPONSES, dependencies=[Auth],
             summary="Upload an icon", openapi_extra=_upload_body("PNG, GIF or WebP, at most the panel's height"),
             )  # fmt: skip
-async def put_icon(name: str, request: Request, config: Config, service: Service):
+async def put_icon(name: IconName, request: Request, config: Config, service: Service):
     """Add an icon under `name` (a text job's `icon`; AWTRIX's "8x8/8544" form too), or replace it: jobs
     naming it render again. Refused: not an image, taller than the panel, over icons.max_frames (422 or 413);
     over icons.max_bytes (413); past icons.max_count icons (409)."""
@@ -110,6 +116,6 @@ async def put_icon(name: str, request: Request, config: Config, service: Service
 
 @router.delete("/api/v1/icons/{name:path}", response_model=Deleted, responses=RESPONSES, dependencies=[Auth],
                summary="Delete an icon")  # fmt: skip
-def delete_icon(name: str, service: Service):
+def delete_icon(name: IconName, service: Service):
     service.library.delete_icon(name)
     return Deleted(deleted=name)
