@@ -52,6 +52,7 @@ bench: deps $(BIN)/.installed
 # change on purpose; look at the pictures before committing them. CI never runs this.
 golden: deps $(BIN)/.installed
 	PIXIE_GOLDEN_UPDATE=1 PATH=$(BIN):$$PATH $(BIN)/pytest -q $$(grep -l assert_golden tests/*.py)
+	$(BIN)/python tools/contact_sheet.py
 
 # Bigger fuzz/load runs than the ones `make test` runs in CI.
 hardening: deps $(BIN)/.installed

@@ -1,5 +1,6 @@
 """Text: the spec's layout fields, fonts and their fallback, drawn and compared as pictures."""
 
+import contact_sheet
 import pytest
 from PIL import Image
 
@@ -250,3 +251,11 @@ def test_a_picture_that_differs_from_its_golden_fails_naming_the_actual_and_a_di
     assert str(actual) in str(failed.value) and str(diff) in str(failed.value)
     assert Image.open(actual).getpixel((0, 0)) == (255, 0, 255)
     assert Image.open(diff).getpixel((0, 0)) == (255, 0, 0) and Image.open(diff).getpixel((1, 0)) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("path", sorted(contact_sheet.SHEETS))
+def test_the_readmes_pictures_are_the_goldens_as_they_are_now(path):
+    """docs/text.png and docs/icons.png are laid out from tests/golden/ (make golden rewrites both)."""
+    drawn = contact_sheet.sheet(contact_sheet.SHEETS[path])
+    committed = Image.open(contact_sheet.ROOT / path).convert("RGB")
+    assert committed.size == drawn.size and committed.tobytes() == drawn.tobytes(), f"run make golden: {path}"

@@ -1,0 +1,76 @@
+"""`python tools/contact_sheet.py`: the README's pictures of text and icons, from the golden PNGs.
+
+The golden pictures (tests/golden/, drawn by the renderers and compared pixel
+for pixel by the tests) are what the panel shows; this lays a chosen few out
+as a sheet, each scaled by whole pixels with its caption, so the README shows
+what the project renders, not a drawing. `make golden` runs it after
+rewriting the goldens; tests/test_render_text.py checks the sheet is current.
+"""
+
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from pixie.render import fonts
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+SHEETS = {
+    "docs/text.png": [
+        ("text_font_10x20", 'font "10x20" (clipped)'),
+        ("text_font_6x13", 'font "6x13"'),
+        ("text_font_4x6", 'font "4x6"'),
+        ("text_fallback_cjk_in_6x13", "fallback to unifont"),
+        ("text_outline_shadow", "outline, shadow"),
+        ("text_align_left", 'align "left"'),
+        ("text_align_right", 'align "right"'),
+        ("text_overflow_wrap", 'overflow "wrap"'),
+        ("text_overflow_shrink", 'overflow "shrink"'),
+        ("text_multi_line_parts", "lines, coloured parts"),
+        ("text_top_text", "top_text"),
+        ("text_rtl_hebrew_reversed", "right to left"),
+        ("text_sans_stays_anti_aliased", 'font "sans"'),
+        ("effect_rainbow", "rainbow"),
+        ("effect_gradient", "gradient"),
+        ("text_scroll_middle", "scrolling"),
+    ],
+    "docs/icons.png": [
+        ("icon_beside_still_text", "icon, still text"),
+        ("icon_fixed_first", 'icon_mode "fixed": first'),
+        ("icon_fixed_middle", "... middle"),
+        ("icon_fixed_last", "... last"),
+        ("icon_once_first", 'icon_mode "once": first'),
+        ("icon_once_middle", "... middle"),
+    ],
+}
+SCALE = 4
+COLUMNS = 4
+GAP = 8
+CAPTION_FONT = "6x13"
+
+
+def sheet(entries: list[tuple[str, str]]) -> Image.Image:
+    tiles = [Image.open(GOLDEN / f"{name}.png").convert("RGB") for name, _ in entries]
+    tile_w = max(t.width for t in tiles) * SCALE
+    tile_h = max(t.height for t in tiles) * SCALE
+    caption = fonts.face(CAPTION_FONT, 13)
+    cell_w, cell_h = tile_w + GAP, tile_h + caption.height + 2 * GAP
+    rows = -(-len(tiles) // COLUMNS)
+    out = Image.new("RGB", (COLUMNS * cell_w + GAP, rows * cell_h + GAP), (40, 40, 40))
+    for i, (tile, (_, text)) in enumerate(zip(tiles, entries, strict=True)):
+        x, y = GAP + i % COLUMNS * cell_w, GAP + i // COLUMNS * cell_h
+        out.paste(tile.resize((tile.width * SCALE, tile.height * SCALE), Image.Resampling.NEAREST), (x, y))
+        line = fonts.runs([(text, "#dddddd")], caption)
+        fonts.draw(out, x, y + tile_h + GAP // 2 + caption.ascent, line)
+    return out
+
+
+def main() -> None:
+    for path, entries in SHEETS.items():
+        sheet(entries).save(ROOT / path, optimize=True)
+        print(f"wrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
