@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import io
 import re
+import struct
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -64,6 +65,7 @@ class Face:
     ascent: int  # px from the top to the baseline
     crisp: bool = True  # drawn without anti-aliasing
     scalable: bool = False  # drawn at any size (else at its bitmap strike's only)
+    charset: frozenset[str] | None = None  # a bitmap font's characters, read from its file (else: has() compares)
 
     def has(self, ch: str) -> bool:
         return _has(self, ch)
@@ -211,7 +213,9 @@ def open_font(data: bytes) -> FontInfo:
     """An upload (BDF, PCF, PCF.gz, TTF or OTF) checked: FontError says why it cannot be used."""
     f = _uploaded("upload", data, 16)
     coverage = {
-        script: sum(f.has(chr(c)) for lo, hi in spans for c in range(lo, hi + 1)) for script, spans in SCRIPTS.items()
+        # a space is "present" in any font (has() cannot tell it from a missing glyph): glyphs are the rest
+        script: sum(f.has(chr(c)) for lo, hi in spans for c in range(lo, hi + 1) if not chr(c).isspace())
+        for script, spans in SCRIPTS.items()
     }
     if not any(coverage.values()):
         raise FontError("the font has no glyphs for the letters of any script")
@@ -220,8 +224,45 @@ def open_font(data: bytes) -> FontInfo:
 
 @lru_cache(maxsize=4096)
 def _has(f: Face, ch: str) -> bool:
-    """A glyph the font lacks is drawn as its "missing" glyph, the one of a private-use code point."""
+    """From the font's own table where it has one; else a glyph the font lacks is drawn as its "missing"
+    glyph, the one of a private-use code point (FreeType draws a bitmap font's first glyph for a missing
+    one when it names no default: only the table tells that glyph's own character from a missing one)."""
+    if f.charset is not None:
+        return ch in f.charset
     return ch.isspace() or _ink(f, ch) != _ink(f, NOT_A_CHARACTER)
+
+
+def _charset(data: bytes) -> frozenset[str] | None:
+    """The characters a BDF or PCF file encodes (None for other formats)."""
+    if data.startswith(b"STARTFONT"):
+        return frozenset(chr(int(c)) for c in re.findall(rb"^ENCODING (\d+)", data, re.M) if int(c) < 0x110000)
+    if data.startswith(b"\x01fcp"):
+        try:
+            return _pcf_charset(data)
+        except struct.error:  # a table cut short: FreeType drew it, so compare glyphs instead
+            return None
+    return None
+
+
+PCF_BDF_ENCODINGS = 1 << 5  # the table mapping code points to glyphs (X.Org's PCF format)
+PCF_BYTE_MASK = 1 << 2  # set: the table's numbers are big-endian
+
+
+def _pcf_charset(data: bytes) -> frozenset[str] | None:
+    (count,) = struct.unpack_from("<i", data, 4)
+    for i in range(min(count, 64)):
+        kind, _, _, offset = struct.unpack_from("<4i", data, 8 + 16 * i)
+        if kind != PCF_BDF_ENCODINGS:
+            continue
+        (fmt,) = struct.unpack_from("<i", data, offset)
+        order = ">" if fmt & PCF_BYTE_MASK else "<"
+        lo2, hi2, lo1, hi1, _ = struct.unpack_from(order + "5h", data, offset + 4)
+        cols = hi2 - lo2 + 1
+        glyphs = struct.unpack_from(f"{order}{cols * (hi1 - lo1 + 1)}H", data, offset + 14)
+        return frozenset(
+            chr((lo1 + k // cols) << 8 | (lo2 + k % cols)) for k, glyph in enumerate(glyphs) if glyph != 0xFFFF
+        )
+    return None
 
 
 @lru_cache(maxsize=64)
@@ -283,7 +324,7 @@ def _bitmap(name: str, data: bytes) -> Face:
         except FontError:
             continue
         ascent, descent = font.getmetrics()
-        return Face(name, font, ascent + descent, ascent)
+        return Face(name, font, ascent + descent, ascent, charset=_charset(data))
     raise FontError(f"a bitmap font without a size of at most {MAX_STRIKE} pixels")
 
 
