@@ -103,6 +103,8 @@ def target(redis_server, tmp_path_factory):
         render_max_frames=60,
         render_max_animation_s=10,
         worker_job_timeout_s=20,
+        # the one worker renders every job the fuzz got accepted (on the device systemd restarts it at 500)
+        worker_max_jobs=100_000,
     )
     try:
         appliance.start_web()
