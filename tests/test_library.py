@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from media import animated, multipart, still
+from testsupport.servers import wait_for
 
 PCF = Path("/usr/share/fonts/X11/misc/5x8.pcf.gz")
 RED, BLUE = (255, 0, 0), (0, 0, 255)
@@ -194,6 +195,16 @@ def test_replacing_an_icon_renders_again_the_jobs_that_use_it(lib):
     second = played(lib, text="A", icon="lamp")
     assert has_pixel(first, RED) and not has_pixel(first, BLUE)
     assert has_pixel(second, BLUE) and not has_pixel(second, RED)
+
+
+def test_replacing_an_icon_renders_again_the_apps_that_use_it(lib):
+    assert put(lib, "icon", "sun", icon(RED))[0] == 200
+    app = {"content": {"kind": "text", "text": "A", "icon": "sun"}}
+    assert lib.request("PUT", "/api/v1/apps/weather", app)[0] == 200
+    wait_for(lambda: has_pixel({lib.frames()[-1][1]}, RED), what="the app with its red icon")
+    assert put(lib, "icon", "sun", icon(BLUE))[0] == 200
+    wait_for(lambda: has_pixel({lib.frames()[-1][1]}, BLUE), what="the app with its new, blue icon")
+    assert lib.request("DELETE", "/api/v1/apps/weather")[0] == 200
 
 
 def test_past_max_count_an_upload_is_a_409_and_replacing_is_not(make_appliance):

@@ -101,7 +101,9 @@ class Library(Area):
         info = open_font(data)  # refuses a file that is not a font, and one with no glyphs
         fmt, content_type = _font_format(data)
         meta = {"format": fmt, "content_type": content_type, "height": info.height, "coverage": info.coverage}
-        return FontInfo(name=name, builtin=False, **self._put("font", name, data, meta, self.config.fonts.max_count))
+        stored = self._put("font", name, data, meta, self.config.fonts.max_count)
+        self._render_users("font", name)
+        return FontInfo(name=name, builtin=False, **stored)
 
     @available
     def get_font(self, name: str) -> FontInfo:
@@ -146,7 +148,9 @@ class Library(Area):
             "height": image.height,
             "frames": getattr(image, "n_frames", 1),
         }
-        return _icon(name, self._put("icon", name, data, meta, icons.max_count))
+        stored = self._put("icon", name, data, meta, icons.max_count)
+        self._render_users("icon", name)
+        return _icon(name, stored)
 
     @available
     def get_icon(self, name: str) -> IconInfo:
@@ -178,6 +182,16 @@ class Library(Area):
         if not store.put_library(self.r, kind, name, meta, data, max_count):
             raise errors.Conflict(f"the library holds {max_count} {kind}s ({kind}s.max_count): delete one first")
         return meta
+
+    def _render_users(self, kind: str, name: str) -> None:
+        """The apps drawn with this font or icon render again, as a new version the display swaps in
+        (jobs need nothing: the file's hash is in their render cache's key)."""
+        for app, definition in store.get_apps(self.r).items():
+            if definition["content"].get(kind) == name:
+                stored = {k: v for k, v in definition.items() if k != "rev"}
+                rev = store.put_app(self.r, app, stored, store.get_app_media(self.r, app), {})
+                self.queues.render_app(app, rev, store.RECORD_TTL_S)
+                log.info("app %s rev %d renders again: its %s %s was replaced", app, rev, kind, name)
 
     def _meta(self, kind: str, name: str) -> dict:
         meta = store.library_meta(self.r, kind, name)
