@@ -175,6 +175,15 @@ def test_worker_unit_options(render):
     assert values(s, "Service", "RestartSec") == ["7"]
 
 
+def test_workers_reach_the_network_only_with_an_icon_fetch_url(defaults, render):
+    out, _ = defaults
+    assert values(unit(out / "rqworker@.service"), "Service", "IPAddressDeny") == ["any"]
+    url = "https://icons.example.org/{id}"
+    out = render({"pixie_common_icons_fetch_url": url})
+    assert "IPAddressDeny" not in dict(unit(out / "rqworker@.service")["Service"]), "it fetches icons"
+    assert tomllib.loads((out / "pixie.toml").read_text())["icons"]["fetch_url"] == url
+
+
 @pytest.mark.parametrize(
     "name, user", [("pixie-web.service", "pixie"), ("pixie-display.service", "root"), ("pixie-mqtt.service", "pixie")]
 )
@@ -198,6 +207,8 @@ CONTRACT_KEYS = {
     "redis": {"url"},
     "web": {"host", "port", "token", "max_body_bytes"},
     "awtrix": {"enabled", "user", "mqtt_prefix"},
+    "fonts": {"max_bytes", "max_count"},
+    "icons": {"max_bytes", "max_count", "max_frames", "fetch_url"},
     "panel": {
         "rows",
         "cols",
@@ -258,6 +269,8 @@ def test_pixie_toml_has_the_contract_keys_and_no_secrets(render, tmp_path):
         "ca_file": "",
     }
     assert config["awtrix"] == {"enabled": True, "user": "pixie", "mqtt_prefix": "awtrix_pixie-1"}
+    assert config["fonts"] == {"max_bytes": 2 * 1024 * 1024, "max_count": 32}
+    assert config["icons"] == {"max_bytes": 256 * 1024, "max_count": 500, "max_frames": 64, "fetch_url": ""}
     text = (out / "pixie.toml").read_text()
     for secret in ("redis_password", "api_token", "mqtt_password"):
         assert (tmp_path / "credentials" / secret).read_text().strip() not in text

@@ -82,6 +82,8 @@ BAD = [
     ("pixie_app", {"pixie_app_display_cpu_affinity": "0-3"}, "pixie_app_display_cpu_affinity"),
     ("pixie_app", {"pixie_app_web_cpu_affinity": "3"}, "pixie_app_web_cpu_affinity"),
     ("pixie_app", {"pixie_app_panel_pwm_bits": 12}, "pixie_app_panel_pwm_bits"),
+    ("pixie_app", {"pixie_app_icons_max_frames": 0}, "pixie_app_icons_max_frames"),
+    ("pixie_app", {"pixie_app_fonts_max_bytes": -1}, "pixie_app_fonts_max_bytes"),
     ("pixie_app", {"pixie_app_mqtt_cpu_affinity": "0-3"}, "pixie_app_mqtt_cpu_affinity"),
     ("pixie_common", {"pixie_common_mqtt_broker": "external"}, "pixie_common_mqtt_host"),
     ("pixie_common", {"pixie_common_mqtt_host": "192.168.1.9"}, "pixie_common_mqtt_host"),
