@@ -399,7 +399,7 @@ def test_an_icon_the_library_lacks_is_left_out_and_the_notification_plays(stack)
 
 @pytest.fixture
 def icon_service():
-    """A STAND-IN for LaMetric's icon service: /icons/<id> answers a GIF for 4242, 404 otherwise."""
+    """A STAND-IN for LaMetric's icon service: /icons/<id> answers a PNG for 4242, garbage for 666, else 404."""
 
     class Icons(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - http.server's name
@@ -410,6 +410,11 @@ def icon_service():
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+            elif self.path == "/icons/666":
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.end_headers()
+                self.wfile.write(b"<html>not an icon</html>")
             else:
                 self.send_error(404)
 
@@ -435,6 +440,10 @@ def test_a_lametric_id_is_fetched_once_into_the_library_and_a_failed_fetch_is_no
     post(appliance, "/api/notify", {"text": "Hi", "icon": "77", "color": [0, 255, 0], "duration": 1})
     job = appliance.wait_state(newest_job(appliance)["id"], "done", timeout=30)
     assert "77" in job["notes"]["icon"] and "404" in job["notes"]["icon"]
+    post(appliance, "/api/notify", {"text": "Hi", "icon": "666", "color": [0, 255, 0], "duration": 1})
+    job = appliance.wait_state(newest_job(appliance)["id"], "done", timeout=30)
+    assert "666" in job["notes"]["icon"] and "PNG, GIF or WebP" in job["notes"]["icon"]
+    assert appliance.request("GET", "/api/v1/icons/666")[0] == 404  # garbage is not kept
 
 
 def test_text_options_topText_textOffset_and_center_move_the_text(stack):
