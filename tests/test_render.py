@@ -11,8 +11,6 @@ from pixie import spec as specs
 from pixie import stream
 from pixie.config import Render
 from pixie.render import faces, kinds
-from pixie.render.frames import MIN_FRAME_US, STILL_HOLD_US
-from pixie.render.media import DEFAULT_GIF_DELAY_MS
 
 W, H = 64, 32
 LIMITS = Render()
@@ -24,7 +22,7 @@ def pixels(frame: bytes) -> Image.Image:
 
 def test_static_text_is_one_centered_frame():
     [(frame, hold)] = kinds.render(specs.parse({"kind": "text", "text": "Hi", "color": "red"}), None, W, H, LIMITS)
-    assert hold == STILL_HOLD_US
+    assert hold == 1_000_000  # a still is held a second at a time
     image = pixels(frame)
     box = image.getbbox()
     assert box is not None
@@ -38,16 +36,31 @@ def test_long_text_scrolls_in_from_the_right_and_out_to_the_left():
     job = specs.parse({"kind": "text", "text": "a long message that cannot fit", "speed": 30})
     frames = kinds.render(job, None, W, H, LIMITS)
     assert len(frames) > W
-    assert all(hold == round(1e6 / 30) for _, hold in frames)
+    assert {hold for _, hold in frames} == {33_333}  # 30 px/s: a pixel every 1/30 s
     assert pixels(frames[0][0]).getbbox() is None  # starts blank
     assert pixels(frames[-1][0]).getbbox() is None  # ends blank
     assert any(pixels(f).getbbox() for f, _ in frames[1:-1])
 
 
-def test_fast_scroll_steps_more_than_a_pixel_to_stay_under_60_fps():
-    job = specs.parse({"kind": "text", "text": "fast text scrolling by", "speed": 240})
-    frames = kinds.render(job, None, W, H, LIMITS)
-    assert all(hold >= MIN_FRAME_US for _, hold in frames)
+def shifted_left(before: bytes, after: bytes, px: int) -> bool:
+    """Whether `after` is `before` moved `px` pixels to the left (what came in at the right edge aside)."""
+    return pixels(before).crop((px, 0, W, H)) == pixels(after).crop((0, 0, W - px, H))
+
+
+@pytest.mark.parametrize(
+    "speed,px,hold_us",
+    [
+        (32, 1, 31_250),  # 32 px/s: a pixel every 1/32 s
+        (240, 4, 16_667),  # 240 px/s: 4 px every 1/60 s, not 240 frames a second
+    ],
+)
+def test_a_scroll_moves_at_its_speed_at_most_60_frames_a_second(speed, px, hold_us):
+    frames = kinds.render(
+        specs.parse({"kind": "text", "text": "text scrolling by", "speed": speed}), None, W, H, LIMITS
+    )
+    assert {hold for _, hold in frames} == {hold_us}
+    assert len(frames) > W // px
+    assert all(shifted_left(a, b, px) for (a, _), (b, _) in zip(frames, frames[1:], strict=False))
 
 
 @pytest.mark.parametrize(
@@ -73,9 +86,13 @@ def test_animation_keeps_its_frame_delays(fmt):
     assert [hold for _, hold in frames] == [120_000] * 3
 
 
-def test_gif_without_delays_plays_at_browser_speed():
-    frames = kinds.render(specs.parse({"kind": "animation", "blob": "0" * 64}), animated(delay_ms=0), W, H, LIMITS)
-    assert {hold for _, hold in frames} == {DEFAULT_GIF_DELAY_MS * 1000}
+@pytest.mark.parametrize("delay_ms,hold_us", [(0, 100_000), (10, 100_000), (20, 20_000)])
+def test_a_gif_without_a_usable_delay_plays_at_browser_speed(delay_ms, hold_us):
+    # Browsers play a GIF frame whose delay is 0 or 1 hundredth of a second for 100 ms.
+    frames = kinds.render(
+        specs.parse({"kind": "animation", "blob": "0" * 64}), animated(delay_ms=delay_ms), W, H, LIMITS
+    )
+    assert {hold for _, hold in frames} == {hold_us}
 
 
 def test_fill_clear_pattern_demo():
