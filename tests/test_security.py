@@ -2,6 +2,7 @@
 the API token's comparison. (Secrets kept out of argv: tests/test_config.py;
 out of the rendered units and pixie.toml: tests/roles/test_hardening.py.)"""
 
+import base64
 import inspect
 import urllib.error
 
@@ -97,8 +98,43 @@ def test_token_is_compared_in_constant_time():
     assert "== token" not in source and "!= token" not in source
 
 
-@pytest.mark.parametrize("given", ["", "s3cret", "s3cret-token-", "S3CRET-TOKEN", "Bearer s3cret-token", "s3crét"])
-def test_near_miss_tokens_are_refused(guarded, given):
-    status, body, _ = guarded.request("POST", "/api/v1/jobs", {"kind": "clear"}, token=given)
-    assert status == 401, (given, body)
-    assert guarded.r.llen("rq:queue:default") == 0
+TOKEN = "s3cret-token"  # the guarded appliance's
+NEAR_MISSES = [
+    "",
+    "s3cret-tokem",  # the last byte differs
+    "s3cret-toke",  # a prefix
+    "s3cret",
+    "s3cret-token-",  # the token and one more character
+    "S3CRET-TOKEN",
+    "s3crét",
+    "Bearer s3cret-token",
+]
+# A call that queues one render job, per scheme: the API's Bearer, and AWTRIX's Basic auth on its own paths.
+CALLS = {
+    "Bearer": ("/api/v1/jobs", {"kind": "clear"}, lambda token: f"Bearer {token}"),
+    "Basic": (
+        "/api/notify",
+        {"text": "hi"},
+        lambda token: "Basic " + base64.b64encode(f"pixie:{token}".encode()).decode(),
+    ),
+}
+
+
+def post_with(appliance, scheme: str, token: str) -> int:
+    path, body, authorization = CALLS[scheme]
+    return appliance.request("POST", path, body, headers={"Authorization": authorization(token)}, token="")[0]
+
+
+@pytest.mark.parametrize("scheme", CALLS)
+@pytest.mark.parametrize("given", NEAR_MISSES)
+def test_near_miss_tokens_are_refused(guarded, scheme, given):
+    queued = guarded.r.llen("rq:queue:default")
+    assert post_with(guarded, scheme, given) == 401
+    assert guarded.r.llen("rq:queue:default") == queued
+
+
+@pytest.mark.parametrize("scheme", CALLS)
+def test_the_right_token_is_let_in(guarded, scheme):
+    queued = guarded.r.llen("rq:queue:default")
+    assert post_with(guarded, scheme, TOKEN) in (200, 202)
+    assert guarded.r.llen("rq:queue:default") == queued + 1
