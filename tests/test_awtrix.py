@@ -7,6 +7,7 @@ import http.server
 import io
 import json
 import re
+import statistics
 import threading
 import urllib.error
 import urllib.request
@@ -496,3 +497,151 @@ def test_an_empty_object_deletes_like_an_empty_body_and_an_empty_list_changes_no
     assert get(stack, "/api/loop") == {"keep": 0}
     post(stack, "/api/custom?name=keep", {})
     assert get(stack, "/api/loop") == {}
+
+
+# -- AWTRIX features the README promises, read from the panel's frames ------------------------------------
+
+# Wider than the 64-pixel panel in the default font: it scrolls in from the right edge.
+LONG = "PIXIE SCROLLS THIS IN"
+# AWTRIX 3's calls the README's table says Pixie does not offer (404).
+NOT_OFFERED = ("moodlight", "apps", "reorder", "doupdate", "erase", "resetSettings", "r2d2")
+
+
+def green_xs(frame: bytes, width: int = 64) -> list[int]:
+    return [i // 3 % width for i in range(0, len(frame), 3) if frame[i : i + 3] == bytes(GREEN)]
+
+
+def last_text_frame(stack, body: dict) -> bytes:
+    """The last frame of a still green notification's text (AWTRIX's fields in `body`)."""
+    mark = len(stack.frames())
+    post(stack, "/api/notify", {"color": [0, 255, 0], "noScroll": True, "duration": 1, **body})
+    stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
+    return [frame for _, frame in stack.frames()[mark:] if GREEN in colours(frame)][-1]
+
+
+def test_text_case_0_follows_the_uppercase_setting_1_forces_upper_case_2_shows_as_sent(stack):
+    upper, lower = (
+        last_text_frame(stack, {"text": "ABC", "textCase": 2}),
+        last_text_frame(stack, {"text": "abc", "textCase": 2}),
+    )
+    assert upper != lower
+    assert last_text_frame(stack, {"text": "abc"}) == upper  # textCase 0, and UPPERCASE is on by default
+    post(stack, "/api/settings", {"UPPERCASE": False})
+    assert last_text_frame(stack, {"text": "abc", "textCase": 0}) == lower
+    assert last_text_frame(stack, {"text": "abc", "textCase": 1}) == upper
+
+
+def scroll_speed(stack, body: dict) -> float:
+    """px/s at which a notification's text moves in from the right edge: its left edge's column against
+    the swap times of the frames, until it reaches the left edge."""
+    mark = len(stack.frames())
+    post(stack, "/api/notify", {"text": LONG, "color": [0, 255, 0], "duration": 3, **body})
+    stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
+    times, lefts = [], []
+    for ns, frame in stack.frames()[mark:]:
+        if xs := green_xs(frame):
+            if min(xs) <= 1:
+                break
+            times.append(ns / 1e9)
+            lefts.append(min(xs))
+    assert len(times) >= 10, lefts
+    return -statistics.linear_regression(times, lefts).slope
+
+
+def test_scroll_speed_and_the_sspeed_setting_are_percentages_of_32_px_per_second(stack):
+    # The display keeps each frame's time against a deadline of its own: a busy machine delays a swap,
+    # not the scroll's pace, so a speed is measured well within 15 %.
+    for body, expected in (({}, 32), ({"scrollSpeed": 50}, 16), ({"scrollSpeed": 200}, 64)):
+        assert 0.85 * expected <= scroll_speed(stack, body) <= 1.15 * expected, body
+    post(stack, "/api/settings", {"SSPEED": 50})
+    assert get(stack, "/api/settings")["SSPEED"] == 50
+    assert 0.85 * 16 <= scroll_speed(stack, {}) <= 1.15 * 16
+
+
+def test_repeat_minus_one_plays_for_the_duration(stack):
+    post(stack, "/api/notify", {"text": LONG * 3, "repeat": -1, "duration": 2})  # once through takes 10 s
+    job = stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
+    assert 1.9 <= job["finished"] - job["started"] <= 3.5
+
+
+def test_atime_is_the_dwell_of_custom_apps_sent_without_a_duration(stack):
+    post(stack, "/api/custom?name=before", {"text": "a"})
+    assert stack.request("GET", "/api/v1/apps/before")[1]["dwell_s"] == 7  # AWTRIX's documented default
+    post(stack, "/api/settings", {"ATIME": 12})
+    assert get(stack, "/api/settings")["ATIME"] == 12
+    post(stack, "/api/custom?name=after", {"text": "b"})
+    post(stack, "/api/custom?name=own", {"text": "c", "duration": 3})
+    dwells = {app["name"]: app["dwell_s"] for app in stack.request("GET", "/api/v1/apps")[1]["apps"]}
+    assert dwells == {"before": 7, "after": 12, "own": 3}
+
+
+def test_matp_switches_the_matrix_off_and_on(stack):
+    post(stack, "/api/notify", {"background": "#FF0000", "hold": True})
+    stack.wait_state(newest_job(stack)["id"], "playing", timeout=30)
+    wait_for(lambda: colours(stack.frames()[-1][1]) == {RED}, timeout=10, what="red on the panel")
+    post(stack, "/api/settings", {"MATP": False})
+    assert (get(stack, "/api/settings")["MATP"], get(stack, "/api/stats")["matrix"]) == (False, False)
+    assert stack.request("GET", "/api/v1/state")[1]["power"] is False
+    wait_for(lambda: colours(stack.frames()[-1][1]) == {(0, 0, 0)}, timeout=10, what="the panel dark")
+    post(stack, "/api/settings", {"MATP": True})
+    assert get(stack, "/api/stats")["matrix"] is True
+    wait_for(lambda: colours(stack.frames()[-1][1]) == {RED}, timeout=10, what="red again")
+    post(stack, "/api/notify/dismiss")
+
+
+def test_a_fading_indicator_rises_from_dark_to_full_and_back_over_its_fade_time(stack):
+    post(stack, "/api/notify", {"background": "#000000", "hold": True})
+    stack.wait_state(newest_job(stack)["id"], "playing", timeout=30)
+    mark = len(stack.frames())
+    post(stack, "/api/indicator1", {"color": [255, 0, 0], "fade": 1000})
+
+    def levels() -> list[tuple[float, int]]:
+        """(swap time, red level of the corner) at each change of it."""
+        out = []
+        for ns, frame in stack.frames()[mark:]:
+            red = pixel(frame, 63, 0)[0]
+            if not out or out[-1][1] != red:
+                out.append((ns / 1e9, red))
+        return out
+
+    def dark_full_dark():
+        seen = [red for _, red in levels()]
+        dark = seen.index(0) if 0 in seen else len(seen)
+        full = seen.index(255, dark) if 255 in seen[dark:] else len(seen)
+        return 0 in seen[full:] and (dark, full, seen.index(0, full))
+
+    dark, full, again = wait_for(dark_full_dark, timeout=20, what="the corner dark, full, dark")
+    shown = levels()
+    rise, fall = [red for _, red in shown[dark : full + 1]], [red for _, red in shown[full : again + 1]]
+    assert rise == sorted(rise) and fall == sorted(fall, reverse=True), (rise, fall)
+    assert len(set(rise) - {0, 255}) >= 3, rise  # through levels between, not a blink
+    assert 0.7 <= shown[full][0] - shown[dark][0] <= 1.4, shown  # fades in over its 1000 ms
+    assert 0.7 <= shown[again][0] - shown[full][0] <= 1.4, shown  # and out again
+    post(stack, "/api/indicator1", b"")
+    post(stack, "/api/notify/dismiss")
+
+
+@pytest.mark.parametrize("name", NOT_OFFERED)
+def test_calls_pixie_does_not_offer_are_404_and_change_nothing(stack, name):
+    post(stack, "/api/custom?name=kept", {"text": "k"})
+    post(stack, "/api/settings", {"ATIME": 9})
+    for method in ("GET", "POST"):
+        assert call(stack, method, f"/api/{name}", {"brightness": 170, "kelvin": 2300})[0] == 404, method
+    assert get(stack, "/api/loop") == {"kept": 0}
+    assert get(stack, "/api/settings")["ATIME"] == 9
+
+
+def test_the_readme_says_which_calls_are_not_offered():
+    row = next(line for line in README.read_text().splitlines() if "not offered (404)" in line)
+    assert sorted(re.findall(r"`(\w+)`", row.split("|")[1])) == sorted(NOT_OFFERED)
+
+
+def test_with_awtrix_disabled_its_paths_are_404_and_pixies_api_works(make_appliance):
+    appliance = make_appliance(awtrix_enabled=False)
+    appliance.start_web()
+    for method, path in (("POST", "/api/notify"), ("POST", "/api/custom?name=x"), ("GET", "/api/stats"),
+                         ("GET", "/api/settings"), ("POST", "/api/power")):  # fmt: skip
+        assert call(appliance, method, path, {"text": "x", "power": False})[0] == 404, path
+    assert appliance.request("GET", "/api/v1/state")[1]["power"] is True
+    job = appliance.submit(kind="fill", color="red")
+    assert [j["id"] for j in appliance.request("GET", "/api/v1/jobs")[1]["jobs"]] == [job]
