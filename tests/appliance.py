@@ -27,11 +27,12 @@ def fresh_database(redis_url: str) -> str:
 class Appliance:
     """One appliance: its own Redis database, web port, workers and display."""
 
-    def __init__(self, redis_url: str, tmp: Path, token: str = "", **settings):
+    def __init__(self, redis_url: str, tmp: Path, token: str = "", volatile_redis: str = "", **settings):
         self.redis_url = fresh_database(redis_url)
         self.r = redis.Redis.from_url(self.redis_url)
-        # The volatile state in a database of its own, as the device keeps it in a Redis of its own.
-        self.volatile_url = fresh_database(redis_url)
+        # The volatile state in a database of its own, as the device keeps it in a Redis of its own
+        # (`volatile_redis`: another server's, to stop one without the other).
+        self.volatile_url = fresh_database(volatile_redis or redis_url)
         self.v = redis.Redis.from_url(self.volatile_url)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
