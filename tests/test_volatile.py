@@ -9,11 +9,25 @@ import time
 from contextlib import contextmanager
 
 from media import animated
+from pixie import store
 from pixie.config import Worker
 from testsupport import servers
+from testsupport.mqtt import Client
 from testsupport.servers import wait_for
 
 VOLATILE = (b"pixie:display:heartbeat", b"pixie:display:screen", b"pixie:display:now", b"pixie:display:ctl")
+
+
+def _beat_since(appliance, t: float, workers: int) -> bool:
+    """Every one of the `workers` render workers has said it is alive at `t` or later: a beat is
+    the end of a maintenance round (worker.py), in the volatile Redis."""
+    beats = appliance.v.zrange(store.WORKERS, 0, -1, withscores=True)
+    return len(beats) == workers and min(when for _, when in beats) >= t
+
+
+def _frames_recorded(appliance) -> int:
+    """The frames the display swapped so far (a record is a frame and its little header)."""
+    return appliance.record.stat().st_size // (64 * 32 * 3) if appliance.record.exists() else 0
 
 
 def _stream_keys(r) -> list[bytes]:
@@ -79,10 +93,17 @@ def test_an_idle_appliance_and_a_looping_animation_change_nothing_in_the_durable
         appliance.start_worker("1", "--with-scheduler")
         appliance.start_worker("2")
         appliance.start_display()
+        bridge = Client(port, "pixie/den/#")
+        started = time.time()
         appliance.start_mqtt()
-        time.sleep(3)  # past the workers' first maintenance, the bridge connected
+        # What starting writes is over: the bridge online with its state out, each worker a round past
+        # its first maintenance.
+        bridge.wait(lambda: [m.payload for m in bridge.on("pixie/den/availability")] == [b"online"], "online")
+        bridge.wait(lambda: bridge.on("pixie/den/state"), "the bridge's state")
+        wait_for(lambda: _beat_since(appliance, started + 1, workers=2), what="the workers' first maintenance")
         with _changes(appliance) as idle:
-            time.sleep(6)
+            quiet = time.time()
+            wait_for(lambda: _beat_since(appliance, quiet + 5, workers=2), what="five maintenance rounds idle")
         assert idle == []
         assert appliance.request("GET", "/healthz")[1]["workers"] == 2, "the workers are alive all the same"
         gif = base64.b64encode(animated(delay_ms=20)).decode()
@@ -91,10 +112,12 @@ def test_an_idle_appliance_and_a_looping_animation_change_nothing_in_the_durable
             appliance.wait_state(job, "playing")
         assert (f"pixie:job:{job}", "hset") in accepted, "a change is seen"
         with _changes(appliance) as playing:
-            time.sleep(3)
+            swapped = _frames_recorded(appliance)
+            wait_for(lambda: _frames_recorded(appliance) >= swapped + 100, what="100 frames swapped")
         assert appliance.state(job)["state"] == "playing"
         assert playing == []
         assert appliance.procs["mqtt"].poll() is None, "the bridge ran all along"
+        bridge.close()
     finally:
         broker.terminate()
         broker.wait(10)
