@@ -4,7 +4,9 @@ Playwright) against real appliances on the headless STAND-IN panel.
 Screenshots of the page are saved under artifacts/ (git-ignored)."""
 
 import base64
+import math
 import shutil
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +29,8 @@ FLAGS = [
     "--disable-sync",
 ]
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
+PREVIEW = "/api/v1/screen.png"  # fetched 250 ms after the last answer (app.js's PREVIEW_MS), all along
+STATUS_READS = ("/api/v1/jobs", "/api/v1/queue", "/healthz", "/api/v1/state", "/api/v1/apps")
 
 # The colour at the centre of every LED of the preview canvas (drawn one round LED per panel pixel).
 LED_COLORS = """() => {
@@ -73,6 +77,33 @@ class Page:
         self.page.goto(self.appliance.url + "/")
         self.page.wait_for_selector("body[data-ready='1']")
         return self.page
+
+    def count(self, *paths: str) -> int:
+        """The requests the page made so far to any of `paths`."""
+        return sum(any(path in url for path in paths) for url in self.requests)
+
+    def until(self, predicate, what: str, timeout: float = 30):
+        """Until predicate() holds, taking in the page's requests meanwhile (its preview makes one at
+        least every 250 ms, so there is always one to wait for)."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
+            self.page.wait_for_event("request", timeout=timeout * 1000)
+
+    def page_time(self, seconds: float) -> None:
+        """`seconds` of the page's own time, counted in its preview's fetches: a window a busy machine
+        stretches, never shortens, and in which the page's timers ran."""
+        until = self.count(PREVIEW) + math.ceil(seconds / 0.25)
+        self.until(lambda: self.count(PREVIEW) >= until, f"{seconds} s of the page's preview fetches")
+
+    def settled(self, *paths: str) -> int:
+        """How many requests the page made to `paths`, once that stays the same for a second of its time."""
+        for _ in range(30):
+            before = self.count(*paths)
+            self.page_time(1)
+            if self.count(*paths) == before:
+                return before
+        raise AssertionError(f"the page kept reading {paths}")
 
     def leds(self) -> set[tuple[int, int, int]]:
         return {tuple(int(v) for v in c.split(",")) for c in self.page.evaluate(LED_COLORS)}
@@ -164,23 +195,25 @@ def test_the_page_follows_the_appliance_by_its_events_not_by_polling(make_applia
     view = on(appliance)
     page = view.open()
     page.wait_for_selector("#health.good")
-    reads = ("/api/v1/jobs", "/api/v1/queue", "/healthz", "/api/v1/state", "/api/v1/apps")
 
-    def status_reads() -> int:
-        return sum(any(path in url for path in reads) for url in view.requests)
+    def opening_read() -> bool:  # the stream's opening asks for the status and the apps again
+        since_open = view.requests[view.requests.index(appliance.url + "/api/v1/events") :]
+        return all(
+            any(path in url for url in since_open)
+            for path in ("/healthz", "/api/v1/queue", "/api/v1/jobs", "/api/v1/apps")
+        )
 
-    page.wait_for_timeout(500)  # the reads the stream's opening asked for
-    quiet = status_reads()
-    page.wait_for_timeout(3500)  # the old polling read the status every 1.5 s
-    assert status_reads() == quiet, "the page read the status while nothing happened"
+    view.until(opening_read, "the reads the stream's opening asked for")
+    quiet = view.count(*STATUS_READS)
+    view.page_time(3.5)  # the old polling read the status every 1.5 s
+    assert view.count(*STATUS_READS) == quiet, "the page read the status while nothing happened"
     job = appliance.submit(kind="fill", color="red", duration_s=1)  # not from the page: it hears of it
     view.wait_row_state(job, "playing")
     view.wait_row_state(job, "done")
-    page.wait_for_timeout(500)
-    moved = status_reads()
+    moved = view.settled(*STATUS_READS)  # the reads the job's events asked for
     assert moved > quiet
-    page.wait_for_timeout(3500)
-    assert status_reads() == moved, "the page read the status after the job had ended"
+    view.page_time(3.5)
+    assert view.count(*STATUS_READS) == moved, "the page read the status after the job had ended"
     assert [url for url in view.requests if "/api/v1/events" in url] == [appliance.url + "/api/v1/events"]
     view.close()
 
@@ -189,9 +222,8 @@ def test_an_unchanged_panel_costs_304s_not_pngs(stack, on):
     view = on(stack)
     page = view.open()
     statuses = []
-    page.on("response", lambda r: "/api/v1/screen.png" in r.url and statuses.append(r.status))
-    page.wait_for_timeout(2000)
-    assert len(statuses) >= 4, statuses  # a few a second
+    page.on("response", lambda r: PREVIEW in r.url and statuses.append(r.status))
+    view.until(lambda: len(statuses) >= 8, "8 answers to the preview")
     assert statuses.count(304) >= len(statuses) - 1, statuses
     view.close()
 
