@@ -6,84 +6,122 @@ import base64
 import io
 import json
 import signal
-import time
 
 import jinja2
 import pytest
 from PIL import Image
 
+from pixie import spec as specs
+from pixie.config import Render
+from pixie.render import kinds
 from testsupport import servers
 from testsupport.mqtt import Client
 from testsupport.servers import wait_for
 
 RED, BLUE, WHITE, BLACK = (255, 0, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
 MAX_BYTES = 65536
-# Home Assistant's MQTT discovery options, per platform, as its integration pages document them
-# (light: the default schema): (required, allowed). Every config also has the common ones.
-COMMON = {"name", "unique_id", "availability_topic", "device", "origin", "qos", "entity_category", "icon"}
+# Home Assistant's MQTT discovery options and their types, per platform, as its integration pages document
+# them in their `{% configuration %}` blocks (home-assistant/home-assistant.io, source/_integrations/
+# light.mqtt.markdown (the default schema), notify.mqtt, text.mqtt, select.mqtt, button.mqtt, sensor.mqtt and
+# mqtt.markdown's `origin`): (required, {option: type}). The docs' type names, as Python types:
+STRING = TEMPLATE = ICON = str
+INTEGER, BOOLEAN, LIST, MAP = int, bool, list, dict
+COMMON = {
+    "name": STRING,
+    "unique_id": STRING,
+    "availability_topic": STRING,
+    "device": MAP,
+    "origin": MAP,
+    "qos": INTEGER,
+    "entity_category": STRING,
+    "icon": ICON,
+}
 PLATFORMS = {
     "light": (
         {"command_topic"},
         {
-            "command_topic",
-            "state_topic",
-            "state_value_template",
-            "brightness_command_topic",
-            "brightness_state_topic",
-            "brightness_value_template",
-            "brightness_scale",
-            "payload_on",
-            "payload_off",
-            "optimistic",
-            "retain",
-            "on_command_type",
+            "command_topic": STRING,
+            "state_topic": STRING,
+            "state_value_template": TEMPLATE,
+            "brightness_command_topic": STRING,
+            "brightness_state_topic": STRING,
+            "brightness_value_template": TEMPLATE,
+            "brightness_scale": INTEGER,
+            "payload_on": STRING,
+            "payload_off": STRING,
+            "optimistic": BOOLEAN,
+            "retain": BOOLEAN,
+            "on_command_type": STRING,
         },
     ),
-    "notify": ({"command_topic"}, {"command_topic", "command_template", "retain"}),
+    "notify": ({"command_topic"}, {"command_topic": STRING, "command_template": TEMPLATE, "retain": BOOLEAN}),
     "text": (
         {"command_topic"},
         {
-            "command_topic",
-            "command_template",
-            "max",
-            "min",
-            "mode",
-            "pattern",
-            "state_topic",
-            "value_template",
-            "retain",
+            "command_topic": STRING,
+            "command_template": TEMPLATE,
+            "max": INTEGER,
+            "min": INTEGER,
+            "mode": STRING,
+            "pattern": STRING,
+            "state_topic": STRING,
+            "value_template": TEMPLATE,
+            "retain": BOOLEAN,
         },
     ),
     "select": (
         {"command_topic", "options"},
-        {"command_topic", "command_template", "options", "state_topic", "value_template", "optimistic", "retain"},
+        {
+            "command_topic": STRING,
+            "command_template": TEMPLATE,
+            "options": LIST,
+            "state_topic": STRING,
+            "value_template": TEMPLATE,
+            "optimistic": BOOLEAN,
+            "retain": BOOLEAN,
+        },
     ),
-    "button": ({"command_topic"}, {"command_topic", "payload_press", "device_class", "retain"}),
+    "button": (
+        {"command_topic"},
+        {"command_topic": STRING, "payload_press": STRING, "device_class": STRING, "retain": BOOLEAN},
+    ),
     "sensor": (
         {"state_topic"},
         {
-            "state_topic",
-            "value_template",
-            "unit_of_measurement",
-            "state_class",
-            "device_class",
-            "suggested_display_precision",
+            "state_topic": STRING,
+            "value_template": TEMPLATE,
+            "unit_of_measurement": STRING,
+            "state_class": STRING,
+            "device_class": STRING,
+            "suggested_display_precision": INTEGER,
         },
     ),
 }
-DEVICE_KEYS = {
-    "identifiers",
-    "connections",
-    "name",
-    "manufacturer",
-    "model",
-    "sw_version",
-    "hw_version",
-    "configuration_url",
-    "suggested_area",
-    "via_device",
-    "serial_number",
+DEVICE = {
+    "identifiers": (STRING, LIST),
+    "connections": LIST,
+    "name": STRING,
+    "manufacturer": STRING,
+    "model": STRING,
+    "sw_version": STRING,
+    "hw_version": STRING,
+    "configuration_url": STRING,
+    "suggested_area": STRING,
+    "via_device": STRING,
+    "serial_number": STRING,
 }
+ORIGIN = {"name": STRING, "sw_version": STRING, "support_url": STRING}
+
+
+def mistyped(config: dict, documented: dict) -> list[str]:
+    """The options of `config` its documentation lacks, or of another type than it says: exactly that type
+    (JSON's true is not an integer); a list, of strings."""
+
+    def typed(value, expected) -> bool:
+        types = expected if isinstance(expected, tuple) else (expected,)
+        return type(value) in types and (type(value) is not list or all(type(item) is str for item in value))
+
+    return [key for key, value in config.items() if key not in documented or not typed(value, documented[key])]
 
 
 def colors(frame: bytes) -> set:
@@ -171,9 +209,12 @@ def test_a_command_sent_again_with_its_id_makes_no_second_job(wall, client):
     c.publish("pixie/wall/notify", command)
     first = c.wait(lambda: [i for i, s in job_states(c).items() if "done" in s], "the job done")[0]
     c.publish("pixie/wall/notify", command)  # as a broker re-delivers it after a reconnect
-    c.publish("pixie/wall/notify", command).wait_for_publish(5)
-    time.sleep(1.5)
-    assert list(job_states(c)) == [first]
+    c.publish("pixie/wall/notify", command)
+    # The bridge carries out one topic's commands in the order sent (MQTT 3.1.1, 4.6): once the next
+    # command's job is there, the two before it were handled.
+    c.publish("pixie/wall/notify", {**command, "id": "kitchen-timer-43", "name": "next-command"})
+    after = c.wait(lambda: [i for i in job_states(c) if i != first], "the next command's job")
+    assert [wall.state(i)["name"] for i in after] == ["next-command"]
     assert job_states(c)[first].count("queued") == 1
     status, jobs, _ = wall.request("GET", "/api/v1/jobs?limit=100")
     assert [j["id"] for j in jobs["jobs"]].count(first) == 1
@@ -278,20 +319,43 @@ def test_discovery_configs_follow_home_assistants_documented_options(wall, clien
     unique_ids = [config["unique_id"] for config in configs.values()]
     assert len(set(unique_ids)) == len(unique_ids)
     for topic, config in configs.items():
-        required, allowed = PLATFORMS[topic.split("/")[1]]
+        required, documented = PLATFORMS[topic.split("/")[1]]
         assert required <= set(config), topic
-        assert set(config) <= allowed | COMMON, (topic, set(config) - allowed - COMMON)
-        assert set(config["device"]) <= DEVICE_KEYS and config["device"]["identifiers"] == ["pixie_wall"]
+        assert mistyped(config, documented | COMMON) == [], topic
+        assert config.get("qos", 0) in (0, 1, 2), topic
+        assert mistyped(config["device"], DEVICE) == [] and config["device"]["identifiers"] == ["pixie_wall"]
+        assert mistyped(config["origin"], ORIGIN) == [] and config["origin"]["name"] == "Pixie"
         assert config["availability_topic"] == "pixie/wall/availability"
-        assert config["origin"]["name"] == "Pixie"
+    text = configs["homeassistant/text/wall/text/config"]
+    assert 0 <= text.get("min", 0) <= text["max"] <= 255  # text.mqtt: "maximum is 255"
 
 
-def test_a_device_works_from_discovery_alone(wall, client):
-    """What Home Assistant does with the configs, done here: publish to their command topics, read
-    the state back through their templates."""
-    configs = {t.split("/")[1] + "/" + t.split("/")[3]: d for t, d in discovered(_retained(client)).items()}
-    light = configs["light/panel"]
-    c = client(light["state_topic"], "pixie/wall/jobs/+")
+def entities(client) -> dict[str, dict]:
+    """The retained discovery configs, by `<component>/<object id>`: what Home Assistant reads."""
+    return {t.split("/")[1] + "/" + t.split("/")[3]: d for t, d in discovered(_retained(client)).items()}
+
+
+def _retained(client) -> Client:
+    c = client("homeassistant/+/wall/+/config")
+    c.wait(lambda: len(discovered(c)) >= 9, "the retained configs")
+    return c
+
+
+def last_state(c: Client) -> dict:
+    return (c.json_on("pixie/wall/state") or [{}])[-1]
+
+
+def app_on_state(c: Client, name: str) -> None:
+    c.wait(lambda: last_state(c).get("app") == name, f"the state: {name} showing")
+
+
+# What Home Assistant does with the configs, done here: publish to their command topics, read the
+# state back through their templates.
+
+
+def test_home_assistants_light_switches_and_dims_the_panel(wall, client):
+    light = entities(client)["light/panel"]
+    c = client(light["state_topic"])
 
     def light_state():
         states = c.json_on(light["state_topic"])
@@ -302,37 +366,121 @@ def test_a_device_works_from_discovery_alone(wall, client):
     c.publish(light["command_topic"], light["payload_on"])
     c.publish(light["brightness_command_topic"], "55")
     c.wait(lambda: light_state() == "ON", "the light on")
-    value_json = c.wait(lambda: (s := c.json_on(light["state_topic"])[-1])["brightness"] == 55 and s, "55")
+    value_json = c.wait(lambda: (s := last_state(c))["brightness"] == 55 and s, "55")
     assert template(light["brightness_value_template"], value_json=value_json) == "55"
     c.publish(light["brightness_command_topic"], "100")
-
-    notify = configs["notify/message"]
-    c.publish(notify["command_topic"], template(notify["command_template"], value='Hello "HA"'))
-    done = c.wait(lambda: [i for i, s in job_states(c).items() if "done" in s], "the message shown")[0]
-    assert wall.state(done)["kind"] == "text"
-    sensor = configs["sensor/now_playing"]
-    assert template(sensor["value_template"], value_json=c.json_on(sensor["state_topic"])[-1])
-
-    # The text entity's `max` is what Pixie takes: Home Assistant sends up to it and refuses longer itself.
-    longest = configs["text/text"]["max"]
-    job = json.loads(template(configs["text/text"]["command_template"], value="x" * longest))
-    assert wall.request("POST", "/api/v1/jobs", job)[0] == 202
-    assert wall.request("POST", "/api/v1/jobs", {**job, "text": "x" * (longest + 1)})[0] == 422
+    c.wait(lambda: last_state(c)["brightness"] == 100, "100 again")
 
 
-def _retained(client) -> Client:
-    c = client("homeassistant/+/wall/+/config")
-    c.wait(lambda: len(discovered(c)) >= 9, "the retained configs")
-    return c
+def test_home_assistants_notify_and_text_show_their_text(wall, client):
+    configs = entities(client)
+    c = client("pixie/wall/jobs/+")
+    try:
+        for entity, text in (("notify/message", 'Hello "HA"'), ("text/text", "Hi")):
+            config = configs[entity]
+            drawn = kinds.render(specs.parse({"kind": "text", "text": text}), None, 64, 32, Render())[0][0]
+            mark = len(wall.frames())
+            c.publish(config["command_topic"], template(config["command_template"], value=text))
+            wait_for(lambda m=mark, d=drawn: d in [f for _, f in wall.frames()[m:]], what=f"{text} on the panel")
+
+        # The text entity's `max` is what Pixie takes: Home Assistant sends up to it and refuses longer itself.
+        longest = configs["text/text"]["max"]
+        job = json.loads(template(configs["text/text"]["command_template"], value="x" * longest))
+        status, accepted, _ = wall.request("POST", "/api/v1/jobs", job)
+        assert status == 202
+        wall.request("DELETE", f"/api/v1/jobs/{accepted['id']}")
+        assert wall.request("POST", "/api/v1/jobs", {**job, "text": "x" * (longest + 1)})[0] == 422
+    finally:
+        for job_id in job_states(c):
+            wall.request("DELETE", f"/api/v1/jobs/{job_id}")
+
+
+def test_home_assistants_sensors_read_the_state(wall, client):
+    configs = entities(client)
+    c = client("pixie/wall/state")
+    job = wall.submit(kind="fill", color="white", duration_s=30)
+    expected = {"now_playing": "fill job", "waiting": "0", "health": "ok"}
+
+    def readings():
+        state = last_state(c)
+        return state and {
+            name: template(configs[f"sensor/{name}"]["value_template"], value_json=state) for name in expected
+        }
+
+    try:
+        c.wait(lambda: readings() == expected, f"the sensors reading {expected}")
+    finally:
+        wall.request("DELETE", f"/api/v1/jobs/{job}")
+
+
+@pytest.fixture
+def three_apps(wall):
+    """Three apps in the rotation, each on screen long enough that only a command moves it on."""
+    names = ["one", "two", "three"]
+    for name, colour in zip(names, ("red", "lime", "blue"), strict=True):
+        app = {"content": {"kind": "fill", "color": colour}, "dwell_s": 300}
+        assert wall.request("PUT", f"/api/v1/apps/{name}", app)[0] == 200
+    wait_for(lambda: all(a["rendered"] for a in wall.request("GET", "/api/v1/apps")[1]["apps"]), what="apps rendered")
+    yield names
+    for name in names:
+        wall.request("DELETE", f"/api/v1/apps/{name}")
+
+
+def test_rotation_next_previous_and_the_next_button_move_through_the_apps(wall, client, three_apps):
+    button = entities(client)["button/next"]
+    c = client("pixie/wall/state")
+    at = three_apps.index(c.wait(lambda: last_state(c).get("app") in three_apps and last_state(c)["app"], "an app"))
+    after = three_apps[(at + 1) % 3]
+    c.publish("pixie/wall/rotation/next", "")
+    app_on_state(c, after)
+    c.publish("pixie/wall/rotation/previous", "")
+    app_on_state(c, three_apps[at])
+    c.publish(button["command_topic"], button["payload_press"])
+    app_on_state(c, after)
+    assert wall.request("GET", "/api/v1/apps")[1]["showing"] == after
+
+
+def test_home_assistants_select_pins_an_app_and_none_unpins_it(wall, client, three_apps):
+    c = client("pixie/wall/state", "homeassistant/select/wall/pinned/config")
+    select = c.wait(
+        lambda: (
+            (configs := c.json_on("homeassistant/select/wall/pinned/config"))
+            and set(three_apps) <= set(configs[-1]["options"])
+            and configs[-1]
+        ),
+        "the apps offered",
+    )
+    assert select["state_topic"] == "pixie/wall/state"
+
+    def selected():
+        state = last_state(c)
+        return state and template(select["value_template"], value_json=state)
+
+    c.publish(select["command_topic"], "three")
+    c.wait(lambda: selected() == "three", "three selected")
+    app_on_state(c, "three")
+    assert wall.request("GET", "/api/v1/apps")[1]["pinned"] == "three"
+    c.publish(select["command_topic"], "none")
+    c.wait(lambda: selected() == "none", "none selected")
+    assert wall.request("GET", "/api/v1/apps")[1]["pinned"] is None
+
+
+def test_home_assistants_dismiss_button_ends_the_job_on_the_panel(wall, client):
+    button = entities(client)["button/dismiss"]
+    job = wall.submit(kind="fill", color="white", duration_s=30)
+    wall.wait_state(job, "playing")
+    client().publish(button["command_topic"], button["payload_press"])
+    assert wall.wait_state(job, "canceled", "done", timeout=10)["state"] == "canceled"
 
 
 def test_home_assistant_coming_online_gets_the_configs_again(wall, client):
     c = _retained(client)
     seen = len(c.messages)
+    retained = discovered(c)
     c.publish("homeassistant/status", "online")
-    again = c.wait(lambda: [m for m in c.messages[seen:] if m.topic.endswith("/config")], "the configs again")
-    assert len({m.topic for m in again}) >= 1
-    c.wait(lambda: len({m.topic for m in c.messages[seen:]}) >= 9, "all of them")
+    c.wait(lambda: {m.topic for m in c.messages[seen:]} == set(retained), "every config again")
+    assert all(not m.retain for m in c.messages[seen:])  # sent anew, not the broker's retained copies
+    assert discovered(c) == retained
 
 
 def test_one_publish_to_a_group_reaches_every_panel_of_it(wall, broker, make_appliance, client):
@@ -362,10 +510,10 @@ def test_a_broker_restart_loses_and_doubles_no_command(make_appliance, tmp_path)
         wait_for(lambda: appliance.v.exists("pixie:display:heartbeat"), what="display")
         sender = Client(port, client_id="porch-sender", clean=False)
         wait_for(lambda: sender.client.is_connected(), what="sender")
-        time.sleep(1)  # the bridge subscribed: its session keeps what comes while it is away from here on
+        online(port, "porch")  # published after its SUBSCRIBE: its session keeps what comes from here on
 
-        def command(n: int) -> dict:
-            return {"kind": "fill", "color": "red", "duration_s": 0.05, "id": f"restart-{n}"}
+        def command(n: int, **fields) -> dict:
+            return {"kind": "fill", "color": "red", "duration_s": 0.05, "id": f"restart-{n}", **fields}
 
         for n in range(10):
             sender.publish("pixie/porch/notify", command(n)).wait_for_publish(5)
@@ -375,15 +523,16 @@ def test_a_broker_restart_loses_and_doubles_no_command(make_appliance, tmp_path)
         wait_for(lambda: sender.client.is_connected(), what="the sender back")
         for n in range(5, 15):  # 5..9 again: as a sender re-delivers after a reconnect
             sender.publish("pixie/porch/notify", command(n)).wait_for_publish(5)
+        # One more, sent last: a re-delivery of any before it reaches the bridge first (MQTT 3.1.1, 4.6).
+        sender.publish("pixie/porch/notify", command(15, name="last")).wait_for_publish(5)
         r = appliance.r
 
-        def done_jobs():
-            records = [r.hget(k, "state") for k in r.scan_iter("pixie:job:*")]
-            return len(records) == 15 and all(s == b"done" for s in records) and records
+        def records():
+            return [r.hmget(k, "name", "state") for k in r.scan_iter("pixie:job:*")]
 
-        wait_for(done_jobs, what="15 jobs done", timeout=60)
-        time.sleep(1)
-        assert len(list(r.scan_iter("pixie:job:*"))) == 15
+        wait_for(lambda: [b"last", b"done"] in records(), what="the last command's job done", timeout=60)
+        wait_for(lambda: all(state == b"done" for _, state in records()), what="every job done", timeout=60)
+        assert len(records()) == 16
     finally:
         if sender:
             sender.close()
