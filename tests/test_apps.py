@@ -221,8 +221,9 @@ def test_a_countdown_app_shows_a_new_face_each_second_until_its_time(stack):
             last = frame
     ticks = changes[1:]  # the first was on screen before the mark
     assert len(ticks) >= 2, changes
-    assert all(abs(t - round(t)) < 0.25 for t in ticks), [t % 1 for t in ticks]  # at the whole seconds
-    assert max(ticks) < to + 0.25  # 00:00 stays
+    # README: a countdown's face changes within 0.5 s after each whole second, never before it.
+    assert all(t % 1 < 0.5 for t in ticks), [t % 1 for t in ticks]
+    assert max(ticks) < to + 0.5  # 00:00 stays
 
 
 def wall(epoch: float) -> str:
@@ -245,8 +246,10 @@ def test_an_app_shows_only_while_its_window_is_open(stack):
     shown = runs(stack, mark)
     blue = [(since, to) for since, to, c in shown if c == BLUE]
     assert len(blue) == 1, shown
-    assert opens - 0.05 <= blue[0][0] <= opens + 0.5 + 0.3, blue[0][0] - opens  # at red's next dwell boundary
-    assert closes - 0.05 <= blue[-1][1] <= closes + 0.3, blue[-1][1] - closes  # off at once when it closes, mid-dwell
+    # README: a window opens and closes within 1 s of its time, never before it; the app comes on at
+    # red's next dwell boundary after the opening, and goes off at once when it closes, mid-dwell.
+    assert opens <= blue[0][0] <= opens + 0.5 + 1, blue[0][0] - opens
+    assert closes <= blue[-1][1] <= closes + 1, blue[-1][1] - closes
     assert solid(stack.frames()[-1][1]) == RED
 
 
@@ -262,7 +265,7 @@ def test_an_app_not_put_again_within_its_lifetime_deletes_itself(stack):
     wait_for(lambda: time.time() > again["expires"] + 1.5, timeout=10, what="its lifetime over")
     shown = runs(stack, mark)
     assert BLUE in [c for _, _, c in shown], shown
-    assert max(to for _, to, c in shown if c == BLUE) <= again["expires"] + 0.3  # the display dropped it itself
+    assert max(to for _, to, c in shown if c == BLUE) <= again["expires"] + 1  # the display dropped it itself
     assert stack.request("GET", "/api/v1/apps/fleeting")[0] == 404
     assert [a["name"] for a in stack.request("GET", "/api/v1/apps")[1]["apps"]] == ["stays"]
 

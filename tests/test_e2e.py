@@ -5,6 +5,7 @@ import base64
 import hashlib
 import io
 import signal
+import statistics
 import time
 from datetime import datetime, timedelta
 
@@ -27,6 +28,12 @@ def colors(frame: bytes) -> set[tuple[int, int, int]]:
 def solid(frame: bytes):
     found = colors(frame)
     return found.pop() if len(found) == 1 else None
+
+
+def idle(stack) -> bool:
+    view = stack.request("GET", "/api/v1/queue")[1]
+    busy = sum(count["queued"] + count["started"] for count in view["queues"].values())
+    return not busy and not view["ready"] and not view["now_playing"]
 
 
 def frames_since(stack, mark: int) -> list[tuple[int, bytes]]:
@@ -62,10 +69,12 @@ def test_animation_plays_its_frames_in_order_with_their_delays(stack):
     sequence = [c for _, c in played if c in (RED, GREEN, BLUE)]
     assert sequence == [RED, GREEN, BLUE, RED, GREEN, BLUE]
     first = next(i for i, (_, c) in enumerate(played) if c == RED)
-    gaps_ms = [(played[i + 1][0] - played[i][0]) / 1e6 for i in range(first, first + 5)]
-    # Never early; late only by scheduling noise (pacing itself is measured by the benchmarks).
-    assert min(gaps_ms) > 75, gaps_ms
-    assert sorted(gaps_ms)[len(gaps_ms) // 2] < 110, gaps_ms
+    # Each frame against its time, counted from the first's (the display keeps a deadline per frame, so a
+    # late swap does not move the next): README: never before it; late by scheduling noise only (the
+    # benchmarks measure the pacing itself).
+    late_ms = [(played[first + k][0] - played[first][0]) / 1e6 - 80 * k for k in range(1, 6)]
+    assert min(late_ms) > -5, late_ms
+    assert statistics.median(late_ms) < 25, late_ms
 
 
 def test_high_priority_preempts_low_which_resumes(stack):
@@ -246,11 +255,11 @@ def test_a_timed_job_plays_at_its_time_and_a_canceled_one_never(stack):
     assert stack.request("DELETE", f"/api/v1/jobs/{canceled}")[1]["state"] == "canceled"
     assert abs(stack.state(timed)["at"] - (t0 + 8)) < 1.5
     assert stack.wait_state(timed, "done", timeout=20)["state"] == "done"
-    time.sleep(1)  # past the canceled one's time too
+    wait_for(lambda: idle(stack), what="nothing queued, rendering, waiting or playing")  # past the canceled one's time
     shown = [(ns / 1e9, solid(f)) for ns, f in frames_since(stack, mark)]
     first = next(t for t, c in shown if c == magenta)
     due = datetime.fromisoformat(datetime.now().strftime("%Y-%m-%dT") + at).timestamp()
-    assert due - 0.05 <= first <= due + 1.0, first - due  # T ± 1 s: never early, within a second
+    assert due <= first <= due + 2, first - due  # README: within 2 s of its time, never before it
     assert cyan not in {c for _, c in shown}
     assert stack.state(canceled)["state"] == "canceled"
     log = (stack.processes.log_dir / "worker1.log").read_text()
