@@ -148,6 +148,41 @@ def test_a_night_mode_window_dims_the_panel_while_open_then_the_base_returns(sta
         stack.request("DELETE", f"/api/v1/jobs/{job}")
 
 
+def test_a_night_mode_fade_moves_the_panels_brightness_over_its_minutes(stack):
+    """A 2-minute fade from 100 % to 0 that began a minute ago: the panel is half way, and dims on."""
+    percent = {(255 * b // 100,) * 3: b for b in range(101)}  # white at b %, as the stand-in applies it
+    assert stack.request("PUT", "/api/v1/brightness", {"brightness": 100})[0] == 200  # the base
+    job = stack.submit(kind="fill", color="white", duration_s=60)
+    stack.wait_state(job, "playing")
+    opens = (datetime.now().astimezone() - timedelta(seconds=60)).replace(microsecond=0)  # the device's time
+    closes = opens + timedelta(minutes=30)
+    window = {"start": opens.strftime("%H:%M:%S"), "end": closes.strftime("%H:%M:%S"), "brightness": 0, "fade_min": 2}
+
+    def due(t: float) -> float:
+        return 100 * (1 - (t - opens.timestamp()) / 120)
+
+    def dimmed() -> list[tuple[float, int]]:
+        """(swap time, brightness) of the frames since the fade began to show."""
+        swaps = [(ns / 1e9, percent.get(solid(f))) for ns, f in frames_since(stack, mark)]
+        return [(t, b) for t, b in swaps if b is not None and b < 100]
+
+    def off_the_fade() -> list[tuple[float, int]]:
+        """The frames not as bright as the fade said at their swap, or up to 5 s before (the display looks
+        each second, later on a busy machine): (seconds into the window, brightness)."""
+        return [(round(t - opens.timestamp(), 1), b) for t, b in dimmed() if not due(t) - 1 <= b <= due(t - 5) + 1]
+
+    mark = len(stack.frames())
+    try:
+        assert stack.request("PUT", "/api/v1/schedule", {"windows": [window]})[0] == 200
+        first = wait_for(lambda: dimmed(), timeout=10, what="the fade on the panel")[0][1]
+        assert off_the_fade() == []  # about half way, a minute into two
+        wait_for(lambda: dimmed()[-1][1] <= first - 3, timeout=20, what="the fade dimming on")
+        assert off_the_fade() == []
+    finally:
+        stack.request("PUT", "/api/v1/schedule", {"windows": []})
+        stack.request("DELETE", f"/api/v1/jobs/{job}")
+
+
 def test_screen_png_shows_what_plays(stack):
     job = stack.submit(kind="fill", color="#00ff00", duration_s=3)
     stack.wait_state(job, "playing")
