@@ -102,13 +102,18 @@ class Load:
                 try:
                     conn.request("DELETE", f"/api/v1/jobs/{answer['id']}")
                     resp = conn.getresponse()
-                    resp.read()
-                    if resp.status == 200:
-                        with self.lock:
-                            self.canceled.append(answer["id"])
-                except (OSError, http.client.HTTPException):
+                    raw = resp.read()
+                except (OSError, http.client.HTTPException) as e:
                     conn.close()
                     conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                    with self.lock:
+                        self.errors.append(f"DELETE {type(e).__name__}: {e}")
+                    continue
+                with self.lock:
+                    if resp.status == 200:
+                        self.canceled.append(answer["id"])
+                    elif resp.status != 409:  # 409: it had ended already
+                        self.errors.append(f"{resp.status}: {raw[:200].decode(errors='replace')} (DELETE)")
         conn.close()
 
     def run(self, deadline_s: float) -> float:
@@ -235,11 +240,11 @@ def test_redis_sigkill_mid_load_loses_no_accepted_job(tmp_path):
                 else:
                     appliance.start_worker(name.removeprefix("worker"))
         print(f"\nRedis SIGKILLed after {accepted_before_kill} accepted jobs; " + load.figures(load.wall))
-        # The outage is answered 503. About one run in six a client also sees its connection reset
-        # while Redis dies (cause not found yet): tolerated, one per client at most, as a client retries.
-        resets = [e for e in load.errors if e.startswith("ConnectionResetError")]
-        transient = [e for e in load.errors if not e.startswith("503") and e not in resets]
-        assert not transient and len(resets) <= clients, (transient + resets)[:10]
+        # The outage is answered 503, and only that: no reset, no 500. (A reset seen here once was a DELETE
+        # meeting a worker that ended its job, answered 500, after which uvicorn closed the connection and the
+        # client's next POST on it was reset: see test_service_jobs' cancel meeting a worker.)
+        transient = [e for e in load.errors if not e.startswith("503")]
+        assert not transient, transient[:10]
         account(appliance, load.accepted, timeout=240, in_doubt=clients)
         logs = tmp_path.glob("logs-*/worker*.log")
         recovered = sum(log.read_text().count("was lost between its queue and a worker") for log in logs)

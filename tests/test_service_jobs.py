@@ -4,6 +4,9 @@ queues, no worker (what it queues stays queued). Every front door gets exactly t
 import base64
 
 import pytest
+from rq.executions import Execution
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
 
 from media import animated, png_bomb, still
 from pixie import errors, store
@@ -54,6 +57,21 @@ def test_cancel_a_waiting_job_then_it_has_ended(service):
         service.jobs.cancel(job.id)
     with pytest.raises(errors.Conflict, match="only a failed job"):
         service.jobs.requeue(job.id)
+
+
+def test_cancel_meeting_a_worker_that_takes_and_ends_the_job_is_no_error(service):
+    """The instant a DELETE can meet under load: RQ says the job started and its worker has just ended the
+    execution (its record gone, its id still listed). rq 3.0's cancel() raised ValueError there: a 500,
+    after which uvicorn closed the connection and the client's next request on it was reset."""
+    accepted = service.jobs.submit({"kind": "clear"})
+    job = Job.fetch(accepted.id, connection=service.r, serializer=JSONSerializer)
+    with service.r.pipeline() as p:
+        execution = Execution.create(job, ttl=60, pipeline=p)
+        job.set_status(JobStatus.STARTED, pipeline=p)
+        p.execute()
+    service.r.delete(execution.key)
+    Queues(service.r).cancel(accepted.id)
+    assert job.get_status() == JobStatus.STARTED  # the worker has it: nothing to take off a queue
 
 
 def test_a_named_job_replaces_the_one_before_it(service):

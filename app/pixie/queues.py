@@ -96,12 +96,15 @@ class Queues:
         return state, lines[-1] if lines else "failed in the render worker"
 
     def cancel(self, job_id: str) -> None:
-        """Take a job no worker has started off its queue (gone, or canceled meanwhile: nothing to do)."""
+        """Take a job no worker has started off its queue (gone, canceled or taken by a worker meanwhile:
+        nothing to do; the caller's record says canceled, and a render that finishes anyway is not shown)."""
         job = self._fetch(job_id)
         if job is not None:
             try:
                 job.cancel()
-            except InvalidJobOperation:
+            # ValueError: rq 3.0's "Execution … not found in Redis", when a worker took the job since it was
+            # read and ended it while cancel() listed its executions. Either way cancel() committed nothing.
+            except (InvalidJobOperation, ValueError):
                 pass
 
     def requeue(self, job_id: str) -> bool:
