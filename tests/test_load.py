@@ -22,6 +22,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from appliance import Appliance
 from testsupport.servers import free_port, redis_server, wait_for
 
@@ -145,20 +147,21 @@ def account(appliance, accepted: list[str], timeout: float, in_doubt: int = 0) -
     before its reply reached the web process): at most one per client in flight when Redis is killed."""
     r = appliance.r
     pending = set(accepted)
-    deadline = time.monotonic() + timeout
     states: dict[str, dict] = {}
-    while pending and time.monotonic() < deadline:
+
+    def all_ended() -> bool:
         for job_id in list(pending):
             status, body, _ = appliance.request("GET", f"/api/v1/jobs/{job_id}")
             assert status == 200, f"accepted job {job_id} is lost: {status} {body}"
             if body["state"] in ENDED:
                 states[job_id] = body
                 pending.discard(job_id)
-        if pending:
-            time.sleep(0.5)
-    assert not pending, (
-        f"{len(pending)} accepted jobs never ended, e.g. {[appliance.state(i) for i in list(pending)[:3]]}"
-    )
+        return not pending
+
+    try:
+        wait_for(all_ended, what="every accepted job ended", timeout=timeout, interval=0.5)
+    except TimeoutError:
+        pytest.fail(f"{len(pending)} accepted jobs never ended, e.g. {[appliance.state(i) for i in list(pending)[:3]]}")
     failed = {i: s["reason"] for i, s in states.items() if s["state"] == "failed"}
     assert all(failed.values()), f"failed without a reason: {[i for i, why in failed.items() if not why]}"
     records = sum(1 for _ in r.scan_iter("pixie:job:*", count=1000))
@@ -226,7 +229,9 @@ def test_redis_sigkill_mid_load_loses_no_accepted_job(tmp_path):
         accepted_before_kill = len(load.accepted)
         server.send_signal(signal.SIGKILL)
         server.wait(10)
-        time.sleep(1.0)
+        # Down until requests have met the outage (a 503 each), however slowly the clients go.
+        wait_for(lambda: load.statuses.get(503, 0) >= clients or not runner.is_alive(), what="503s from the outage")
+        assert load.statuses.get(503), "no request met the outage: the load ended before Redis was killed"
         server, _ = redis_server(data, *settings, port=port)  # back from its append-only file
         runner.join(LOAD_DEADLINE_S + 60)
         # systemd's part: bring back whatever died with Redis.
