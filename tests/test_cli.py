@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from media import animated, still
+from testsupport.output import Lines
 from testsupport.servers import free_port, wait_for
 
 GREEN = (0, 255, 0)
@@ -264,15 +265,16 @@ def test_wait_reports_a_failed_job_and_requeue_sends_it_round_again(make_applian
     waiting = subprocess.Popen(
         [str(PIXIE), "--host", appliance.url, "wait", job, "--until", "done", "--wait-timeout", "30"],
         env={**os.environ, "HOME": str(cli.home)},
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
-    first = waiting.stderr.readline()  # it is following the job before any worker exists
+    stderr = Lines(waiting.stderr)
+    stderr.until(lambda _: True, "its first line")  # it is following the job before any worker exists
     appliance.start_worker("1")
-    _, stderr = waiting.communicate(timeout=60)
-    assert waiting.returncode == 1
-    *progress, error = [first, *stderr.splitlines()]
+    assert waiting.wait(60) == 1
+    stderr.rest()
+    *progress, error = stderr.text().splitlines()
     assert error == f"pixie: job {job} failed: ValueError: the uploaded file has expired; send it again"
     assert progress[0].startswith(f"{job[:8]} queued") and progress[-1].startswith(f"{job[:8]} failed"), progress
     listed = ok(cli("jobs", "--state", "failed", host=appliance.url)).stdout

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from testsupport.mqtt import Client
+from testsupport.output import Lines
 from testsupport.servers import answers, free_port, wait_for
 
 BIN = Path(sys.executable).parent
@@ -31,13 +32,12 @@ def test_pixie_local_runs_the_whole_appliance_and_its_mqtt_door(tmp_path):
     }
     argv = [str(BIN / "pixie-local"), "--backend", "headless", "--workers", "1", "--state", str(tmp_path / "state")]
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True)
+    output = Lines(proc.stdout)
     try:
         api = f"http://127.0.0.1:{ports['web']}"
-        wait_for(lambda: answers(f"{api}/healthz"), what="a healthy appliance", timeout=60)
-        lines = []
-        while not any(line.startswith("  MQTT:") for line in lines):
-            lines.append(proc.stdout.readline())
-        printed = next(line for line in lines if line.startswith("  MQTT:"))
+        wait_for(lambda: proc.poll() is not None or answers(f"{api}/healthz"), what="a healthy appliance", timeout=60)
+        assert proc.poll() is None, f"pixie-local exited ({proc.returncode}); it printed:\n{''.join(output.rest())}"
+        printed = output.until(lambda line: line.startswith("  MQTT:"), "its MQTT line")
         topic = re.search(r"-t (\S+)", printed).group(1)
         assert topic == "pixie/desk/notify" and f"-p {ports['mqtt']}" in printed
         c = Client(ports["mqtt"], "pixie/desk/jobs/+")
