@@ -18,7 +18,6 @@ import hashlib
 import http.server
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,20 +30,16 @@ from ansible_collections.pixie.appliance.plugins.module_utils.partitions import 
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "roles"))  # not a package: its helpers by name
+import cloud_init_schema  # noqa: E402
 from make_fixture_repo import make_fixture_repo  # noqa: E402
 
 from testsupport.ansible import PlaybookRun, ansible_playbook  # noqa: E402
+from testsupport.tools import require  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 MAKE_IMAGE = HERE / "make-synthetic-image.sh"
 IMAGE_NAME = "ubuntu-24.04.3-preinstalled-server-arm64+raspi.img.xz"
 TEST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP8fIhuGd70s3ukEyHiD7R1IwScDHBiNZQFZa34uoHeQ pixie-test"
-
-
-def need(*commands: str) -> None:
-    missing = [c for c in commands if not shutil.which(c)]
-    if missing:
-        pytest.skip(f"missing tools {missing} (apt-get install mtools fdisk xz-utils dosfstools e2fsprogs)")
 
 
 def run_playbook(playbook: str, tmp: Path, extra: dict, *args: str, timeout: int = 1800) -> PlaybookRun:
@@ -83,7 +78,7 @@ class Server:
 
 
 def make_release(out: Path, minimal: bool) -> Path:
-    need("sfdisk", "mkfs.vfat", "mke2fs", "mcopy", "xz")
+    require("sfdisk", "mkfs.vfat", "mke2fs", "mcopy", "xz")
     cmd = [str(MAKE_IMAGE), *(["--minimal"] if minimal else []), str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
     if proc.returncode != 0:
@@ -113,21 +108,11 @@ def minimal_release(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def cloud_init_schemas() -> Path:
-    """cloud-init's own JSON schemas (cloudinit/config/schemas/), from the distro's cloud-init package,
-    unpacked into the test cache but not installed: its services would configure the controller at boot."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    cache = Path(os.environ.get("PIXIE_IMAGE_TEST_CACHE") or f"{base}/pixie-image-test") / "cloud-init"
-    pattern = "*/usr/lib/python3/dist-packages/cloudinit/config/schemas"
-    if not list(cache.glob(pattern)):
-        need("apt-get", "dpkg-deb")
-        with tempfile.TemporaryDirectory() as work:
-            proc = subprocess.run(["apt-get", "download", "cloud-init"], cwd=work, capture_output=True, text=True)
-            if proc.returncode != 0:
-                pytest.skip(f"cloud-init cannot be downloaded here: {proc.stderr.strip()[-300:]}")
-            deb = next(Path(work).glob("cloud-init_*.deb"))
-            cache.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(cache / deb.stem)], check=True)
-    return sorted(cache.glob(pattern))[-1]
+    """cloud_init_schema.py's folder of cloud-init's schemas (.ci/run fetches it before the tests)."""
+    try:
+        return cloud_init_schema.schemas()
+    except RuntimeError as e:
+        pytest.fail(f"{e}: the schema check needs cloud-init's package (python3 {cloud_init_schema.__file__})")
 
 
 @contextlib.contextmanager
@@ -181,8 +166,12 @@ def sha256(path: Path) -> str:
 def unpack(xz: Path, image: Path) -> None:
     """image.yml's .img.xz back into a sparse .img (the image is mostly free space)."""
     unxz = subprocess.Popen(["xz", "-dc", str(xz)], stdout=subprocess.PIPE)
-    subprocess.run(["dd", f"of={image}", "bs=4M", "conv=sparse", "status=none"], stdin=unxz.stdout, check=True)
-    assert unxz.wait() == 0
+    try:
+        dd = ["dd", f"of={image}", "bs=4M", "conv=sparse", "status=none"]
+        subprocess.run(dd, stdin=unxz.stdout, check=True, timeout=1800)
+    finally:
+        unxz.stdout.close()  # a dd that failed leaves xz no reader: it ends on SIGPIPE instead of blocking
+    assert unxz.wait(60) == 0
 
 
 def debugfs(image: Path, offset: int, size: int, request: str) -> str:

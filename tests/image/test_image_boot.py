@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -48,6 +47,7 @@ from image_support import (
 )
 
 import apiprobe
+from testsupport.tools import require
 
 pytestmark = [pytest.mark.slow, pytest.mark.root]  # ~12 min: the roles in the chroot, then a boot under TCG
 
@@ -94,9 +94,8 @@ def until(what: str, timeout: float, probe):
 @pytest.fixture(scope="module")
 def baked(module_tmp):
     """image.yml's output from the stand-in, unpacked to a sparse .img: (folder, image path)."""
-    for tool in ("qemu-system-aarch64", "ssh", "ssh-keygen", "xz", "debugfs"):
-        if not shutil.which(tool):
-            pytest.skip(f"{tool} not installed")
+    require("xz", "debugfs")
+    require("qemu-system-aarch64", "ssh", "ssh-keygen", by="`molecule/install-deps.sh`")
     tmp, base = module_tmp, molecule_base()
     values = dict(
         converge_vars(tmp),

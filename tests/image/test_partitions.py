@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 
@@ -11,13 +10,15 @@ import pytest
 from ansible_collections.pixie.appliance.plugins.module_utils import partitions
 from image_support import REPO
 
-pytestmark = pytest.mark.skipif(not shutil.which("sfdisk"), reason="needs sfdisk (fdisk)")
+from testsupport.tools import require
+
 MODULE = "ansible_collections.pixie.appliance.plugins.module_utils.partitions"
 # Ubuntu's raspi layout, small: FAT system-boot, then writable to the end of 16 MiB.
 PI_LAYOUT = "label: dos\nunit: sectors\nstart=2048, size=8192, type=c, bootable\nstart=10240, type=83\n"
 
 
 def sfdisk_image(path, script: str, mib: int = 16):
+    require("sfdisk")
     with open(path, "wb") as f:
         f.truncate(mib << 20)
     subprocess.run(["sfdisk", "--quiet", str(path)], input=script, text=True, check=True)

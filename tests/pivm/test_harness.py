@@ -5,7 +5,6 @@ Run: pytest tests/pivm   (needs sfdisk, and mtools + dosfstools for the FAT test
 
 from __future__ import annotations
 
-import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -18,8 +17,20 @@ from pivm import PivmError, hostenv
 from pivm.disk import boot_partition_offset, fat_read, fat_write
 from pivm.firmware import kernel_cmdline, parse_config_txt, read_firmware
 from pivm.vm import nocloud_seed
+from testsupport.tools import require
 
-needs_sfdisk = pytest.mark.skipif(not shutil.which("sfdisk"), reason="needs sfdisk (fdisk)")
+needs_sfdisk = pytest.mark.usefixtures("sfdisk")
+
+
+@pytest.fixture
+def sfdisk():
+    require("sfdisk")
+
+
+@pytest.fixture
+def fat_tools():
+    require("mkfs.vfat", "mcopy")
+
 
 REPO = Path(__file__).resolve().parents[2]
 UBUNTU_CMDLINE = (
@@ -97,7 +108,7 @@ def test_mbr_rejects_non_fat_first_partition(tmp_path):
 
 
 @needs_sfdisk
-@pytest.mark.skipif(not (shutil.which("mkfs.vfat") and shutil.which("mcopy")), reason="needs dosfstools + mtools")
+@pytest.mark.usefixtures("fat_tools")
 def test_firmware_read_and_seed_write_through_mtools(tmp_path):
     disk = tmp_path / "disk.img"
     start = 2048

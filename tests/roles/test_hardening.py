@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,16 +19,18 @@ from test_templates import render_templates, unit, values
 from test_validation import validation_play
 
 from pixie import config as configuration
+from testsupport.tools import require
 
 MAX_EXPOSURE = 4.0
 
 
 def exposure(path: Path) -> tuple[float, str]:
-    tool = shutil.which("systemd-analyze")
-    if not tool:
-        pytest.skip("systemd-analyze not installed (apt-get install systemd)")
+    require("systemd-analyze")
     proc = subprocess.run(
-        [tool, "security", "--offline=true", "--no-pager", str(path)], capture_output=True, text=True, timeout=60
+        ["systemd-analyze", "security", "--offline=true", "--no-pager", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     found = re.search(r"Overall exposure level for \S+: (\d+\.\d+) (\w+)", proc.stdout)
     assert found, f"no exposure figure from systemd-analyze security:\n{proc.stdout}{proc.stderr}"

@@ -21,11 +21,13 @@ import pytest
 from roles_support import ROLES, role_defaults, role_tasks, run_playbook, vars_file
 
 from testsupport.servers import free_port, wait_for
+from testsupport.tools import require
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("mosquitto") or Path("/usr/sbin/mosquitto").exists()) or not shutil.which("mosquitto_sub"),
-    reason="mosquitto or mosquitto-clients not installed (apt-get install mosquitto mosquitto-clients)",
-)
+
+@pytest.fixture(autouse=True)
+def broker_tools():
+    require("mosquitto", "mosquitto_sub", "mosquitto_pub")
+
 
 DEVICE = "pixie-1"
 ADMIN = {"name": "admin", "password": "admin-password-123", "topics": ["readwrite pixie/#", "read homeassistant/#"]}

@@ -18,7 +18,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 def distro_pillow() -> str:
     done = subprocess.run([SYSTEM_PYTHON, "-c", "import PIL; print(PIL.__version__)"], capture_output=True, text=True)
     if done.returncode != 0:
-        pytest.skip("python3-pil is not installed: run `make deps`")
+        pytest.fail(f"python3-pil is not installed: `make deps` installs it ({done.stderr.strip()})", pytrace=False)
     return done.stdout.strip()
 
 

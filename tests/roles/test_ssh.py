@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from roles_support import role_defaults, run_playbook, vars_file
 
+from testsupport.tools import require
+
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
 
@@ -48,8 +50,7 @@ def play(tmp_path: Path, values: dict) -> list[dict]:
 
 
 def effective(main: str) -> dict[str, str]:
-    if not Path(SSHD).exists():
-        pytest.skip("sshd not installed (apt-get install openssh-server): the drop-in was written but not read")
+    require("sshd")
     if not Path("/run/sshd").is_dir():  # made by systemd-tmpfiles where sshd runs; sshd -T insists on it
         Path("/run/sshd").mkdir(mode=0o755)
     proc = subprocess.run([SSHD, "-T", "-f", main], capture_output=True, text=True, timeout=30)

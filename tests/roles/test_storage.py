@@ -8,12 +8,13 @@ restart, no remount, no swapoff), and the unit folders point at an empty scratch
 from __future__ import annotations
 
 import configparser
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from roles_support import role_defaults, run_playbook, vars_file
+
+from testsupport.tools import require
 
 # Ubuntu 24.04's raspi image, plus a swap partition and a swap file.
 UBUNTU_FSTAB = (
@@ -181,25 +182,24 @@ def test_journald_dropin(tmp_path):
 
 def test_journald_reads_the_dropin(tmp_path):
     """systemd-analyze cat-config shows the drop-in as journald would merge it."""
-    tool = shutil.which("systemd-analyze")
-    if not tool:
-        pytest.skip("systemd-analyze not installed (apt-get install systemd)")
+    require("systemd-analyze")
     values = scratch(tmp_path)
     root = tmp_path / "root"
     values["pixie_storage_journald_dropin"] = str(root / "etc/systemd/journald.conf.d/pixie.conf")
     assert run(tmp_path, values).rc == 0
     proc = subprocess.run(
-        [tool, "cat-config", f"--root={root}", "systemd/journald.conf"], capture_output=True, text=True, timeout=60
+        ["systemd-analyze", "cat-config", f"--root={root}", "systemd/journald.conf"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     assert "Storage=volatile" in proc.stdout and "pixie.conf" in proc.stdout
 
 
 def _apt(path: str) -> dict[str, str]:
-    tool = shutil.which("apt-config")
-    if not tool:
-        pytest.skip("apt-config not installed: the periodic file was written but not parsed by apt")
-    proc = subprocess.run([tool, "-c", path, "dump"], capture_output=True, text=True, timeout=60)
+    require("apt-config", by="apt (which `make deps` runs)")
+    proc = subprocess.run(["apt-config", "-c", path, "dump"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     out = {}
     for line in proc.stdout.splitlines():

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import configparser
 import os
-import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -17,6 +16,7 @@ import yaml
 from roles_support import ROLES, role_defaults, run_playbook, vars_file
 
 from testsupport.servers import free_port, redis_server
+from testsupport.tools import require
 
 TEMPLATES = {
     "pixie_workers": ["rqworker@.service.j2"],
@@ -125,17 +125,14 @@ def values(sections, section, key):
 
 
 def systemd_verify(path: Path):
-    """Run systemd-analyze verify; returns None when it cannot run here."""
-    tool = shutil.which("systemd-analyze")
-    if not tool:
-        return None
-    return subprocess.run([tool, "verify", "--man=no", str(path)], capture_output=True, text=True, timeout=60)
+    require("systemd-analyze")
+    return subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", str(path)], capture_output=True, text=True, timeout=60
+    )
 
 
 def assert_verified(path: Path):
     proc = systemd_verify(path)
-    if proc is None:
-        pytest.skip("systemd-analyze not installed (apt-get install systemd): unit syntax not verified")
     assert proc.returncode == 0 and proc.stdout.strip() == "" and proc.stderr.strip() == "", (
         f"systemd-analyze verify {path.name}:\n{proc.stdout}{proc.stderr}"
     )
@@ -333,9 +330,8 @@ def test_redis_config_runs_a_protected_persistent_server(defaults, tmp_path):
     assert directives["maxmemory-policy"] == "noeviction"
     assert directives["maxmemory"] == "128mb"
 
-    cli = shutil.which("redis-cli")
-    if not (shutil.which("redis-server") and cli):
-        pytest.skip("redis-server not installed: the rendered config was checked but not run")
+    require("redis-server", "redis-cli")
+    cli = "redis-cli"
     port = free_port()
     data = tmp_path / "redis-data"
     data.mkdir()
@@ -435,8 +431,7 @@ def test_admin_rq_env_file(defaults):
 
 
 def test_motd_names_the_api_and_its_health(render):
-    if not shutil.which("curl"):
-        pytest.skip("curl not installed: the banner's health line cannot run")
+    require("curl")
     port = free_port()  # nothing listens there
     out = render({"pixie_common_web_port": port})
     proc = subprocess.run(["sh", str(out / "motd-pixie.sh")], capture_output=True, text=True, timeout=30)
