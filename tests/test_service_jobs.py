@@ -4,13 +4,16 @@ queues, no worker (what it queues stays queued). Every front door gets exactly t
 import base64
 
 import pytest
+from rq import Queue
 from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from media import animated, png_bomb, still
-from pixie import errors, store
+from pixie import errors, recovery, store
 from pixie.queues import Queues
+from pixie.vocabulary import State
+from pixie.worker import Worker
 
 
 def test_a_job_is_queued_with_its_record_and_its_rq_job(service):
@@ -93,3 +96,19 @@ def test_recent_jobs_newest_first_filtered_by_state(service):
     assert [j.id for j in service.jobs.recent(10)] == ids[::-1]
     assert [j.id for j in service.jobs.recent(10, "canceled")] == [ids[1]]
     assert [j.id for j in service.jobs.recent(1)] == [ids[2]]
+
+
+def test_a_job_rq_retries_is_queued_again_where_recovery_watches_it(service):
+    """A render that fails is retried once by rq; had its worker (or Redis) died as it took it again, the
+    job was in no queue and no longer in the set recovery sweeps: lost for good."""
+    accepted = service.jobs.submit({"kind": "clear"})
+    queue = Queue("default", connection=service.r, serializer=JSONSerializer)
+    assert queue.pop_job_id() == accepted.id  # a worker takes it and starts rendering
+    store.set_state(service.r, service.v, accepted.id, State.RENDERING)
+    job = Job.fetch(accepted.id, connection=service.r, serializer=JSONSerializer)
+    job.set_status(JobStatus.STARTED)
+    worker = Worker([queue], connection=service.r, serializer=JSONSerializer)
+    worker.handle_job_failure(job, queue, exc_string="Traceback ...\nValueError: boom")
+    assert service.jobs.status(accepted.id).state == "queued"
+    assert queue.pop_job_id() == accepted.id  # taken again, and its worker dies before starting it
+    assert recovery.lost(service.r) == {accepted.id: "default"}

@@ -124,7 +124,8 @@ def _volatile_url(config) -> str:
 
 
 # A state change that never leaves a terminal state (a job canceled while it
-# rendered stays canceled) and, with a score, queues the job for display.
+# rendered stays canceled) and, with a score, queues the job for display; a
+# job queued again (rq retrying it) is watched by recovery again.
 # KEYS: record, READY, QUEUED; ARGV: state, now, score or "", ttl, field, value...
 _SET_STATE = f"""
 local current = redis.call('HGET', KEYS[1], 'state')
@@ -135,6 +136,8 @@ redis.call('HSET', KEYS[1], 'state', ARGV[1], 'updated', ARGV[2], unpack(ARGV, 5
 local job_id = string.sub(KEYS[1], {len(RECORD) + 1})
 if ARGV[1] ~= '{State.QUEUED}' then
   redis.call('SREM', KEYS[3], job_id)
+else
+  redis.call('SADD', KEYS[3], job_id)
 end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 if ARGV[3] ~= '' then

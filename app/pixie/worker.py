@@ -16,6 +16,7 @@ import redis
 from rq import worker_registration
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.group import Group
+from rq.job import JobStatus
 from rq.utils import missing_keys, now
 from rq.worker import SimpleWorker
 
@@ -82,9 +83,15 @@ class Worker(SimpleWorker):
             super().clean_group_registries()
 
     def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", execution=None):
-        """rq's, then the event the display's own failures send too (render_app's have no job record)."""
+        """rq's, then the event the display's own failures send too (render_app's have no job record); a job
+        rq retries is queued again, where recovery watches it (a worker or Redis dying as it is taken again
+        would otherwise leave it in no queue for good)."""
         super().handle_job_failure(job, queue, started_job_registry, exc_string, execution)
-        if self.connection.exists(store.record_key(job.id)):
+        if not self.connection.exists(store.record_key(job.id)):
+            return
+        if job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.SCHEDULED):
+            store.set_state(self.connection, self.volatile, job.id, State.QUEUED)
+        else:
             lines = exc_string.strip().splitlines()
             store.job_event(self.volatile, job.id, State.FAILED, lines[-1] if lines else None)
 
