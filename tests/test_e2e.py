@@ -58,6 +58,12 @@ def test_a_jobs_record_says_which_characters_fell_back_and_which_no_font_has(sta
     assert notes["glyphs"] == {"fallback": {"unifont": "東京"}, "missing": "🙂"}
     plain = stack.submit(kind="text", text="Zażółć gęślą jaźń", font="6x13", duration_s=0.3)
     assert stack.wait_state(plain, "done").get("notes") is None  # 6x13 has all of Polish
+    # an app's state says the same of its render
+    app = {"content": {"kind": "text", "text": "雨 🙂", "font": "6x13"}, "enabled": False}
+    assert stack.request("PUT", "/api/v1/apps/rain", app)[0] == 200
+    state = wait_for(lambda: (a := stack.request("GET", "/api/v1/apps/rain")[1])["rendered"] and a, what="rendered")
+    assert state["notes"] == {"glyphs": {"fallback": {"unifont": "雨"}, "missing": "🙂"}}
+    assert stack.request("DELETE", "/api/v1/apps/rain")[0] == 200
 
 
 def test_animation_plays_its_frames_in_order_with_their_delays(stack):

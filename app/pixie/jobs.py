@@ -101,7 +101,8 @@ def render_app(name: str, rev: int) -> dict:
             f" {others // 1024} KiB of display.apps_max_bytes ({budget // 1024} KiB)"
         )
         return _app_failed(v, name, rev, reason)
-    if store.put_app_frames(v, name, rev, blob):
+    notes = {"glyphs": glyphs} if (glyphs := _glyphs(spec, panel.height, assets)) else None
+    if store.put_app_frames(v, name, rev, blob, notes):
         store.send(v, apps=name, now=definition["now"])
     return {"frames": len(rendered)}
 

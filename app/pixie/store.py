@@ -473,14 +473,15 @@ def get_app_media(r: redis.Redis, name: str) -> bytes | None:
 _PUT_APP_FRAMES = """
 local current = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
 if tonumber(ARGV[1]) <= current then return 0 end
-redis.call('HSET', KEYS[1], 'rev', ARGV[1], 'stream', ARGV[2])
+redis.call('HSET', KEYS[1], 'rev', ARGV[1], 'stream', ARGV[2], 'notes', ARGV[3])
 redis.call('HDEL', KEYS[1], 'failed_rev', 'error')
 return 1
 """
 
 
-def put_app_frames(v: redis.Redis, name: str, rev: int, blob: bytes) -> bool:
-    return bool(v.eval(_PUT_APP_FRAMES, 1, app_frames_key(name), rev, blob))
+def put_app_frames(v: redis.Redis, name: str, rev: int, blob: bytes, notes: dict | None = None) -> bool:
+    """`notes`: what the render drew otherwise than asked (a job's record has the same)."""
+    return bool(v.eval(_PUT_APP_FRAMES, 1, app_frames_key(name), rev, blob, json.dumps(notes) if notes else ""))
 
 
 def app_frames(v: redis.Redis, names: list[str]) -> dict[str, tuple[int, bytes]]:
@@ -498,19 +499,24 @@ class AppRender:
     size: int = 0  # their bytes
     failed_rev: int = 0  # the newest version that could not be rendered, and why
     error: str | None = None
+    notes: dict | None = None  # what its render drew otherwise than asked (fallback glyphs)
 
 
 def app_renders(v: redis.Redis, names: list[str]) -> dict[str, AppRender]:
     """What each of these apps has rendered, without its frames."""
     with v.pipeline(transaction=False) as p:
         for name in names:
-            p.hmget(app_frames_key(name), "rev", "failed_rev", "error")
+            p.hmget(app_frames_key(name), "rev", "failed_rev", "error", "notes")
             p.hstrlen(app_frames_key(name), "stream")
         found = p.execute()
     return {
-        name: AppRender(int(rev or 0), size, int(failed or 0), error.decode() if error else None)
-        for name, (rev, failed, error), size in zip(names, found[0::2], found[1::2], strict=True)
+        name: AppRender(int(rev or 0), size, int(failed or 0), _text(error), json.loads(notes) if notes else None)
+        for name, (rev, failed, error, notes), size in zip(names, found[0::2], found[1::2], strict=True)
     }
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode() if value else None
 
 
 def put_app_error(v: redis.Redis, name: str, rev: int, reason: str) -> None:

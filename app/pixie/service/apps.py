@@ -27,6 +27,9 @@ class AppState(BaseModel):
     expires: float | None = Field(None, description="with a lifetime: when it deletes itself unless put again")
     lifetime_mode: str = "delete"
     stale: bool = Field(False, description="its lifetime ended and it is kept, in a red frame (lifetime_mode mark)")
+    notes: dict | None = Field(
+        None, description="what its render drew otherwise than asked: characters from a fallback font or none (glyphs)"
+    )
     rev: int = Field(description="its version: every change takes a higher number")
     rendered: bool = Field(description="this version's frames are ready (until then the previous ones show)")
     error: str | None = Field(None, description="why this version could not be rendered (the previous frames show)")
@@ -178,6 +181,7 @@ class Apps(Area):
             stale=apps.stale(definition, now),
             rendered=rendered.rev >= definition["rev"],
             error=rendered.error if rendered.failed_rev >= definition["rev"] else None,
+            notes=rendered.notes if rendered.rev >= definition["rev"] else None,
             changed=changed,
             **fields,
         )
