@@ -532,10 +532,8 @@ def test_an_icon_is_uploaded_previewed_picked_for_a_text_and_deleted_from_the_pa
         with page.expect_request(lambda r: r.url.endswith("/api/v1/jobs") and r.method == "POST") as sent:
             page.click("#send-text")
         assert (sent.value.post_data_json["font"], sent.value.post_data_json["icon"]) == ("tiny", "8x8/sun")
-        job = view.newest_job(kind="text")
-        # played: its row says so (a loaded machine may show it only once it is done)
-        rows = ", ".join(f"#jobs tr[data-job='{job}'][data-state='{state}']" for state in ("playing", "done"))
-        page.wait_for_selector(rows, timeout=60_000)
+        # played with its font and icon (the rows' states: test_the_page_follows_the_appliance_by_its_events...)
+        assert stack.wait_state(view.newest_job(kind="text"), "done", timeout=60)["state"] == "done"
 
         page.click("#icons li[data-icon='8x8/sun'] .icon-delete")
         page.wait_for_selector("#icons li[data-icon='8x8/sun']", state="detached")
