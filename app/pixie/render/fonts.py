@@ -7,11 +7,13 @@ them across jobs). Text is laid out without libraqm (Layout.BASIC), so a frame i
 drawn: Hebrew and Arabic runs are reversed to read right to left, Arabic letters unjoined.
 """
 
+import array
 import gzip
 import hashlib
 import io
 import re
 import struct
+import sys
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -65,7 +67,7 @@ class Face:
     ascent: int  # px from the top to the baseline
     crisp: bool = True  # drawn without anti-aliasing
     scalable: bool = False  # drawn at any size (else at its bitmap strike's only)
-    charset: frozenset[str] | None = None  # a bitmap font's characters, read from its file (else: has() compares)
+    charset: "Charset | None" = None  # a bitmap font's characters, read from its file (else: has() compares)
 
     def has(self, ch: str) -> bool:
         return _has(self, ch)
@@ -232,23 +234,45 @@ def _has(f: Face, ch: str) -> bool:
     return ch.isspace() or _ink(f, ch) != _ink(f, NOT_A_CHARACTER)
 
 
-def _charset(data: bytes) -> frozenset[str] | None:
+@dataclass(frozen=True)
+class Charset:
+    """Code points as a bitmap: 8 KB for the whole BMP (Unifont's 57,000 characters as Python strings
+    would take ~4 MB in every process that draws with it)."""
+
+    bits: bytes
+
+    def __contains__(self, ch: str) -> bool:
+        cp = ord(ch)
+        return cp >> 3 < len(self.bits) and bool(self.bits[cp >> 3] & 1 << (cp & 7))
+
+    @classmethod
+    def of(cls, code_points) -> "Charset":
+        bits = bytearray()
+        for cp in code_points:
+            if cp >> 3 >= len(bits):
+                bits.extend(bytes((cp >> 3) + 1 - len(bits)))
+            bits[cp >> 3] |= 1 << (cp & 7)
+        return cls(bytes(bits))
+
+
+def _charset(data: bytes) -> Charset | None:
     """The characters a BDF or PCF file encodes (None for other formats)."""
     if data.startswith(b"STARTFONT"):
-        return frozenset(chr(int(c)) for c in re.findall(rb"^ENCODING (\d+)", data, re.M) if int(c) < 0x110000)
+        return Charset.of(int(c) for c in re.findall(rb"^ENCODING (\d+)", data, re.M) if int(c) < 0x110000)
     if data.startswith(b"\x01fcp"):
         try:
             return _pcf_charset(data)
-        except struct.error:  # a table cut short: FreeType drew it, so compare glyphs instead
+        except (struct.error, ValueError):  # a table cut short: FreeType drew it, so compare glyphs instead
             return None
     return None
 
 
 PCF_BDF_ENCODINGS = 1 << 5  # the table mapping code points to glyphs (X.Org's PCF format)
 PCF_BYTE_MASK = 1 << 2  # set: the table's numbers are big-endian
+NO_GLYPH = 0xFFFF
 
 
-def _pcf_charset(data: bytes) -> frozenset[str] | None:
+def _pcf_charset(data: bytes) -> Charset | None:
     (count,) = struct.unpack_from("<i", data, 4)
     for i in range(min(count, 64)):
         kind, _, _, offset = struct.unpack_from("<4i", data, 8 + 16 * i)
@@ -257,11 +281,11 @@ def _pcf_charset(data: bytes) -> frozenset[str] | None:
         (fmt,) = struct.unpack_from("<i", data, offset)
         order = ">" if fmt & PCF_BYTE_MASK else "<"
         lo2, hi2, lo1, hi1, _ = struct.unpack_from(order + "5h", data, offset + 4)
-        cols = hi2 - lo2 + 1
-        glyphs = struct.unpack_from(f"{order}{cols * (hi1 - lo1 + 1)}H", data, offset + 14)
-        return frozenset(
-            chr((lo1 + k // cols) << 8 | (lo2 + k % cols)) for k, glyph in enumerate(glyphs) if glyph != 0xFFFF
-        )
+        cols, start = hi2 - lo2 + 1, offset + 14
+        glyphs = array.array("H", data[start : start + 2 * cols * (hi1 - lo1 + 1)])  # no object per entry
+        if order != ("<" if sys.byteorder == "little" else ">"):
+            glyphs.byteswap()
+        return Charset.of((lo1 + k // cols) << 8 | (lo2 + k % cols) for k, g in enumerate(glyphs) if g != NO_GLYPH)
     return None
 
 
