@@ -95,12 +95,17 @@ class Appliance:
         return body
 
     def wait_state(self, job_id: str, *states: str, timeout=30.0, interval=0.05) -> dict:
-        return wait_for(
-            lambda: (s := self.state(job_id))["state"] in states and s,
-            timeout=timeout,
-            interval=interval,
-            what=f"{job_id} {states}",
-        )
+        seen = {}
+
+        def reached():
+            seen.update(self.state(job_id))
+            return seen["state"] in states and seen
+
+        try:
+            return wait_for(reached, timeout=timeout, interval=interval, what=f"{job_id} {states}")
+        except TimeoutError as e:  # what it was stuck in, and what else was playing, say why
+            now = self.request("GET", "/api/v1/jobs?limit=5")[1]["jobs"]
+            raise TimeoutError(f"{e}; last seen {seen}; the newest jobs {now}") from None
 
     def frames(self) -> list[tuple[int, bytes]]:
         from pixie.stream import read_recording

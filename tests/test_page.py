@@ -114,14 +114,14 @@ class Page:
     def wait_row_state(self, job_id: str, state: str, timeout=20_000):
         self.page.wait_for_selector(f"#jobs tr[data-job='{job_id}'][data-state='{state}']", timeout=timeout)
 
-    def newest_job(self, **expected) -> str:
-        """The id of the newest job the API knows, once it matches `expected` (what the page just sent)."""
-
-        def newest():
-            jobs = self.appliance.request("GET", "/api/v1/jobs?limit=1")[1]["jobs"]
-            return jobs and all(jobs[0].get(k) == v for k, v in expected.items()) and jobs[0]["id"]
-
-        return wait_for(newest, timeout=10, what=f"a new job {expected}")
+    def send(self, button: str) -> str:
+        """Clicks `button` and returns the id of the job its POST created: from the response itself, since the
+        newest job the API lists may still be an earlier test's while the request is on its way."""
+        with self.page.expect_response(
+            lambda r: r.url.endswith("/api/v1/jobs") and r.request.method == "POST" and r.status == 202
+        ) as created:
+            self.page.click(button)
+        return created.value.json()["id"]
 
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
@@ -165,9 +165,8 @@ def test_send_text_the_job_plays_then_is_done_and_the_preview_shows_it(stack, on
     page.fill("#text", "Hi!")
     page.fill("#color", "#ff0000")
     page.fill("#duration", "3")
-    page.click("#send-text")
+    job = view.send("#send-text")
     page.wait_for_selector("#toast.show:has-text('Queued')")
-    job = view.newest_job(kind="text")
     view.wait_row_state(job, "playing")
     # The same pixels the panel shows: red text on black, in the preview.
     wait_for(lambda: RED in view.leds(), timeout=5, what="red text in the preview")
@@ -246,8 +245,7 @@ def test_upload_a_gif_by_drag_and_drop_and_a_still_with_the_file_picker(stack, o
     page.wait_for_selector("#thumb", state="visible")  # once the browser has decoded it (slow under load)
     page.select_option("#priority", "high")
     page.fill("#duration", "3")
-    page.click("#send-file")
-    job = view.newest_job(kind="animation", priority="high")
+    job = view.send("#send-file")
     seen = set()
 
     def frames_in_preview():
@@ -264,8 +262,7 @@ def test_upload_a_gif_by_drag_and_drop_and_a_still_with_the_file_picker(stack, o
     page.select_option("#fit", "fill")
     page.select_option("#priority", "default")
     page.fill("#duration", "1")
-    page.click("#send-file")
-    job = view.newest_job(kind="image")
+    job = view.send("#send-file")
     wait_for(lambda: view.leds() == {BLUE}, timeout=10, what="the blue still in the preview")
     view.wait_row_state(job, "done")
     view.close()
@@ -349,8 +346,7 @@ def test_cancel_a_queued_job_and_requeue_a_failed_one(make_appliance, on, tmp_pa
     assert "no render worker is running" in page.locator("#workers").inner_text()
 
     page.fill("#text", "never shown")
-    page.click("#send-text")
-    queued = view.newest_job(kind="text")
+    queued = view.send("#send-text")
     view.wait_row_state(queued, "queued")
     view.row(queued).locator("button[data-action='cancel']").click()
     view.wait_row_state(queued, "canceled")
@@ -361,8 +357,7 @@ def test_cancel_a_queued_job_and_requeue_a_failed_one(make_appliance, on, tmp_pa
     png.write_bytes(still("PNG", color=GREEN, size=(64, 32)))
     page.set_input_files("#file", str(png))
     page.fill("#duration", "2")
-    page.click("#send-file")
-    failing = view.newest_job(kind="image")
+    failing = view.send("#send-file")
     appliance.r.delete(store.blob_key(store.put_blob(appliance.r, png.read_bytes())))
     appliance.start_worker("1")
     view.wait_row_state(failing, "failed")
@@ -396,8 +391,7 @@ def test_with_a_token_the_page_asks_once_and_keeps_it(make_appliance, on):
 
     page.fill("#token", "s3cret")
     page.click("#token-save")
-    page.click("#send-text")
-    job = view.newest_job(kind="text")
+    job = view.send("#send-text")
     assert appliance.state(job)["state"] == "queued"
     assert page.evaluate("localStorage.getItem('pixie.token')") == "s3cret"
 
@@ -530,10 +524,10 @@ def test_an_icon_is_uploaded_previewed_picked_for_a_text_and_deleted_from_the_pa
         page.select_option("#font", "tiny")
         page.select_option("#icon", "8x8/sun")
         with page.expect_request(lambda r: r.url.endswith("/api/v1/jobs") and r.method == "POST") as sent:
-            page.click("#send-text")
+            job = view.send("#send-text")
         assert (sent.value.post_data_json["font"], sent.value.post_data_json["icon"]) == ("tiny", "8x8/sun")
         # played with its font and icon (the rows' states: test_the_page_follows_the_appliance_by_its_events...)
-        assert stack.wait_state(view.newest_job(kind="text"), "done", timeout=60)["state"] == "done"
+        assert stack.wait_state(job, "done", timeout=60)["state"] == "done"
 
         page.click("#icons li[data-icon='8x8/sun'] .icon-delete")
         page.wait_for_selector("#icons li[data-icon='8x8/sun']", state="detached")
