@@ -242,7 +242,7 @@ def _looks(body: dict) -> dict:
         looks["valign"] = "top"
     if offset := _number(body, "textOffset", 0):
         looks["offset_x"] = int(offset)
-    if body.get("center", True) is not True and not _flag(body, "center"):
+    if "center" in body and not _flag(body, "center"):
         looks["align"] = "left"
     for key, field in (("blinkText", "blink_ms"), ("fadeText", "fade_ms")):
         if ms := _number(body, key, 0):
@@ -267,26 +267,20 @@ def _notify(service: Service, body: dict) -> None:
     service.jobs.submit(job)
 
 
-def _with_icon(service: Service, fields: dict, under: str | None = None) -> dict:
+def _with_icon(service: Service, content: dict) -> dict:
     """AWTRIX's `icon` as the library has it: a base64 image is kept there under its digest; a name the
     library lacks (and, without [icons] fetch_url, a LaMetric id) is dropped, as AWTRIX shows no icon."""
-    content = fields[under] if under else fields
     icon = content.get("icon")
-    if icon is None:
-        return fields
-    library = {info.name for info in service.library.icons()}
-    if icon not in library and (image := _inline_image(icon)) is not None:
+    if icon is None or service.library.has_icon(icon):
+        return content
+    if (image := _inline_image(icon)) is not None:
         icon = f"b64-{hashlib.sha256(image).hexdigest()[:16]}"
-        if icon not in library:
+        if not service.library.has_icon(icon):
             service.library.put_icon(icon, image)
-        library.add(icon)
-    fetched = icon.isdigit() and service.config.icons.fetch_url
-    if icon not in library and not fetched:
+    elif not (icon.isdigit() and service.config.icons.fetch_url):
         log.warning("icon %s: not in the library, shown without it", icon)
-        content = {k: v for k, v in content.items() if k not in ("icon", "icon_mode")}
-        return {**fields, under: content} if under else content
-    content = {**content, "icon": icon}
-    return {**fields, under: content} if under else content
+        return {k: v for k, v in content.items() if k not in ("icon", "icon_mode")}
+    return {**content, "icon": icon}
 
 
 def _inline_image(value: str) -> bytes | None:
@@ -322,9 +316,8 @@ def _custom(service: Service, name: str, body) -> None:
         bodies = {f"{name}{i}": b for i, b in enumerate(body)}
     if bodies is None:
         raise errors.Invalid("body must be a JSON object, or a list of them (one app each)")
-    apps = {
-        each: specs.parse_app(_with_icon(service, custom_app(b, defaults), "content")) for each, b in bodies.items()
-    }
+    apps = {each: custom_app(b, defaults) for each, b in bodies.items()}
+    apps = {each: specs.parse_app({**a, "content": _with_icon(service, a["content"])}) for each, a in apps.items()}
     for each, app in apps.items():
         service.apps.put(each, app)
 

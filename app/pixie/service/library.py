@@ -165,6 +165,10 @@ class Library(Area):
         self._delete("icon", name)
 
     @available
+    def has_icon(self, name: str) -> bool:
+        return bool(self.r.hexists(store.LIBRARY["icon"], name))
+
+    @available
     def icons(self) -> list[IconInfo]:
         return [_icon(name, meta) for name, meta in sorted(store.library(self.r, "icon").items())]
 
