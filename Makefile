@@ -39,7 +39,8 @@ test: deps $(BIN)/.installed lint pytest
 # then the rotation's dwell boundaries and in-place updates against jobs: artifacts/bench/rotation.json;
 # then MQTT's front door against HTTP's (publish to panel, broker restart, PSS): artifacts/bench/mqtt.json;
 # then a job's state changes over the event stream against polling for them: artifacts/bench/events.json;
-# then text in the bitmap fonts (with icons, with fallback) against sans, and the PSS: artifacts/bench/render.json.
+# then text in the bitmap fonts (with icons, with fallback) against sans, and the PSS: artifacts/bench/render.json;
+# then the README's timing promises (timed jobs, windows, countdown ticks) on the panel: artifacts/bench/timing.json.
 bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.card_writes
@@ -47,6 +48,7 @@ bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench.mqtt
 	$(BIN)/python -m bench.events
 	$(BIN)/python -m bench.render
+	$(BIN)/python -m bench.timing
 
 # Rewrite tests/golden/*.png from what the renderers draw now (testsupport/golden.py): only when pixels
 # change on purpose; look at the pictures before committing them. CI never runs this.

@@ -82,8 +82,9 @@ class Stack:
             proc.terminate()
             proc.wait(30)
         for i in range(self.workers + 1, n + 1):
-            if self.name == "pixie":  # as shipped: the unit runs workers at Nice=5, below the display
-                self.processes.start(f"worker{i}", "/usr/bin/nice", "-n", "5", str(BIN / "pixie-worker"), str(i))
+            if self.name == "pixie":  # as shipped: workers at Nice=5, below the display; the first schedules
+                argv = ["-n", "5", str(BIN / "pixie-worker"), str(i), *(["--with-scheduler"] if i == 1 else [])]
+                self.processes.start(f"worker{i}", "/usr/bin/nice", *argv)
             else:  # the original appliance's stock forking worker
                 argv = ["worker", "-w", "rq.worker.Worker", "--serializer", "json", "high", "default", "low"]
                 self.processes.start(f"worker{i}", "rq", *argv)

@@ -90,3 +90,13 @@ def test_render_smoke_run_puts_each_text_case_beside_its_baseline(tmp_path):
     assert set(report["pss_mb"]) == {"worker", "display"}
     assert all(mb["after"] > 0 for mb in report["pss_mb"].values())
     assert "bitmap median" in result.stdout
+
+
+def test_timing_smoke_run_measures_each_promise_beside_a_client_on_time(tmp_path):
+    result = smoke("bench.timing", tmp_path)
+    figures = json.loads((tmp_path / "timing.json").read_text())["figures"]
+    promises = ("timed_job", "window_open", "window_close", "countdown_tick")
+    assert set(figures) == {f"{promise}_late_ms" for promise in promises}
+    for per in figures.values():
+        assert per["baseline"]["n"] > 0 and per["pixie"]["n"] > 0
+    assert "a client doing the same" in result.stdout
