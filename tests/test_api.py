@@ -4,6 +4,8 @@ check that bad requests never disturb them."""
 
 import base64
 import io
+import re
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -111,7 +113,7 @@ def test_legacy_queue_endpoint(api):
 
 BAD_JSON_JOBS = [
     ({"kind": "text", "text": "x" * 201}, "at most 200 characters"),
-    ({"kind": "hologram"}, "does not match any of the expected tags"),
+    ({"kind": "hologram"}, "kind must be one of"),
     ({"text": "no kind"}, "kind"),
     ({"kind": "text", "text": "hi", "priority": "urgent"}, "priority"),
     ({"kind": "text", "text": "hi", "duration_s": -1}, "duration_s"),
@@ -196,6 +198,47 @@ def test_brightness(api):
         assert status == 422
         assert "brightness" in body["error"]
     assert api.request("GET", "/api/v1/brightness")[1] == {"brightness": 40}
+
+
+KINDS = "text, image, animation, fill, clear, pattern, demo, clock or countdown"
+# What a person who got it wrong reads: one sentence naming the field and what it takes (not a regular
+# expression, the list of 101 allowed values, or the validation library's words).
+SENTENCES = [
+    ("PUT", "/api/v1/brightness", {"brightness": 101}, "brightness must be 0..100, got 101"),
+    ("PUT", "/api/v1/brightness", {"brightness": "high"}, 'brightness must be 0..100, got "high"'),
+    (
+        "PUT",
+        "/api/v1/schedule",
+        {"windows": [{"start": "25:00", "end": "07:00", "brightness": 0}]},
+        'windows.0.start must be a time of day (HH:MM or HH:MM:SS, 00:00 to 23:59)… got "25:00"',
+    ),
+    ("POST", "/api/v1/jobs", {"kind": "sparkles"}, f'kind must be one of {KINDS}, got "sparkles"'),
+    ("POST", "/api/v1/jobs", {"text": "no kind"}, f"kind must be one of {KINDS}"),
+    (
+        "PUT",
+        "/api/v1/apps/glitter",
+        {"content": {"kind": "sparkles"}},
+        f'content.kind must be one of {KINDS}, got "sparkles"',
+    ),
+]
+
+
+@pytest.mark.parametrize("method,path,body,sentence", SENTENCES, ids=[s[3].split(" must")[0] for s in SENTENCES])
+def test_a_refusal_is_one_sentence_naming_the_field_and_what_it_takes(api, method, path, body, sentence):
+    """`…`: what the sentence goes on to say there (a window's time may be the sun's too)."""
+    status, answer, _ = api.request(method, path, body)
+    head, _, tail = sentence.partition("…")
+    assert status == 422 and answer["error"].startswith(head) and answer["error"].endswith(tail), answer
+    assert len(answer["error"]) < 250 and "\n" not in answer["error"] and "^" not in answer["error"], answer
+
+
+def test_the_kinds_a_refusal_names_are_the_kinds_the_readme_documents(api):
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    table = readme[readme.index("| kind | fields |") :].split("\n\n")[0]
+    documented = re.findall(r"^\| `(\w+)` \|", table, re.M)
+    error = api.request("POST", "/api/v1/jobs", {"kind": "sparkles"})[1]["error"]
+    named = re.split(r", | or ", error.removeprefix("kind must be one of ").removesuffix(', got "sparkles"'))
+    assert sorted(named) == sorted(documented), (error, documented)
 
 
 def test_night_mode_schedule_is_read_and_replaced(api):

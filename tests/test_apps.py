@@ -310,7 +310,10 @@ BAD_APPS = [
     ({"content": {"kind": "fill", "color": "red"}, "position": -1}, "position: Input should be greater than"),
     ({"content": {"kind": "fill", "color": "red"}, "enabled": 1}, "enabled: Input should be a valid boolean"),
     ({"content": {"kind": "fill", "color": "red"}, "speed": 3}, "speed: Extra inputs are not permitted"),
-    ({"content": {"kind": "bogus"}}, "content: Input tag 'bogus' found"),
+    (
+        {"content": {"kind": "bogus"}},
+        "content.kind must be one of text, image, animation, fill, clear, pattern, demo, clock",
+    ),
     ({"content": {"kind": "text", "text": ""}}, "content.text: String should have at least 1 character"),
     ({"content": {"kind": "fill", "color": "nope"}}, "content.color: Value error, not a colour"),
     ({"content": {"kind": "fill", "color": "red", "priority": "high"}}, "content.priority: an app has no priority"),
@@ -322,7 +325,10 @@ BAD_APPS = [
     ({"content": {"kind": "clock", "format": "13h"}}, "content.format: Input should be '24h' or '12h'"),
     ({"content": {"kind": "countdown", "to": "soon"}}, "content.to: Value error, not an ISO 8601 date-time"),
     ({"content": {"kind": "countdown"}}, "content.to: Field required"),
-    ({"content": {"kind": "clear"}, "schedule": [{"start": "25:00", "end": "07:00"}]}, "schedule.0.start: String"),
+    (
+        {"content": {"kind": "clear"}, "schedule": [{"start": "25:00", "end": "07:00"}]},
+        "schedule.0.start must be a time of day",
+    ),
     ({"content": {"kind": "clear"}, "schedule": [{"start": "07:00"}]}, "schedule.0.end: Field required"),
     (
         {"content": {"kind": "clear"}, "schedule": [{"start": "07:00", "end": "08:00", "days": ["mon", "mon"]}]},

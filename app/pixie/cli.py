@@ -652,7 +652,8 @@ def _following(sub) -> None:
 
 def _panel(sub) -> None:
     brightness = sub.add_parser("brightness", help="show or set the brightness, 0..100")
-    brightness.add_argument("value", nargs="?", type=int, choices=range(0, 101), metavar="N")
+    # No choices here: the device says what it takes in one sentence (argparse would list all 101).
+    brightness.add_argument("value", nargs="?", type=int, metavar="N")
     brightness.set_defaults(run=cmd_brightness)
 
     power = sub.add_parser("power", help="show or switch the panel on or off (off: dark, jobs go on unseen)")

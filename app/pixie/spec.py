@@ -1,6 +1,7 @@
 """What a display job may ask for: one schema for the HTTP API and for jobs
 enqueued directly by other projects (`pixie.jobs.show_text(text=...)`)."""
 
+import json
 from datetime import datetime, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,8 +17,10 @@ from pydantic import (
     Tag,
     TypeAdapter,
     ValidationError,
+    WrapValidator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from . import errors
 from .schedule import DAYS
@@ -72,10 +75,36 @@ def _moment(value):
     raise ValueError(f"not an ISO 8601 date-time or a time of day (HH:MM[:SS]): {value!r}")
 
 
+def _shown(value) -> str:
+    """A refused value as JSON writes it, cut short."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def worded(message: str) -> WrapValidator:
+    """Any refusal of the type it annotates as `message` (a phrase starting "must", then "got <value>"):
+    pydantic's own quotes a regular expression, or only the bound that was crossed."""
+
+    def check(value, handler):
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError("worded", f"{message}, got {{value}}", {"value": _shown(value)}) from None
+
+    return WrapValidator(check)
+
+
 Color = Annotated[str, Field(max_length=32, examples=["#ff8800", "red"]), AfterValidator(color)]
-Percent = Annotated[int, Field(ge=BRIGHTNESS[0], le=BRIGHTNESS[1]), BeforeValidator(_json_integer)]
+Percent = Annotated[
+    int,
+    Field(ge=BRIGHTNESS[0], le=BRIGHTNESS[1]),
+    BeforeValidator(_json_integer),
+    worded(f"must be {BRIGHTNESS[0]}..{BRIGHTNESS[1]}"),
+]
 WallTime = Annotated[
-    str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", examples=["22:30"], description="HH:MM[:SS]")
+    str,
+    Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", examples=["22:30"], description="HH:MM[:SS]"),
+    worded("must be a time of day (HH:MM or HH:MM:SS, 00:00 to 23:59)"),
 ]
 # Plain strings in the schema (strict JSON validation takes "high", not only Priority.HIGH).
 PriorityName = Literal[tuple(p.value for p in PRIORITIES)]
@@ -398,8 +427,15 @@ def describe(error: dict) -> str:
     # The union's tag, not a field (a text job's `text` is one): at the top, or under an app's content.
     loc = tuple(p for i, p in enumerate(loc) if not (p in KINDS and loc[i - 1 : i] in ((), ("content",))))
     loc = tuple(p for p in loc if p not in TEXT_FORMS)  # a text's form: a tag, not a field
+    msg = error["msg"]
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):  # JobSpec's kind: the one tagged union
+        loc, tag = (*loc, "kind"), error.get("ctx", {}).get("tag")
+        msg = f"must be one of {', '.join(KINDS[:-1])} or {KINDS[-1]}" + (f", got {_shown(tag)}" if tag else "")
     where = ".".join(str(p) for p in loc)
-    return f"{where}: {error['msg']}" if where else error["msg"]
+    if not where:
+        return msg
+    # A phrase starting "must" reads as a sentence with its field: "brightness must be 0..100, got 101".
+    return f"{where} {msg}" if msg.startswith("must ") else f"{where}: {msg}"
 
 
 def parse(
@@ -413,7 +449,7 @@ def _validated(validate, data, strict: bool):
     try:
         return validate(data, strict=strict)
     except ValidationError as e:
-        raise SpecError(e.errors(include_url=False, include_context=False, include_input=False)) from None
+        raise SpecError(e.errors(include_url=False, include_input=False)) from None
 
 
 def content(spec: Options) -> dict:

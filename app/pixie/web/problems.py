@@ -59,7 +59,9 @@ def install(app: FastAPI, routers: list[APIRouter]) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_, exc: RequestValidationError):
-        return JSONResponse({"error": specs.SpecError(list(exc.errors())).args[0]}, status_code=422)
+        # A JSON body's fields are named as they are in it ("brightness", not "body.brightness").
+        found = [{**e, "loc": e["loc"][1:] if e["loc"][:1] == ("body",) else e["loc"]} for e in exc.errors()]
+        return JSONResponse({"error": specs.SpecError(found).args[0]}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
