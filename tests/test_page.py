@@ -227,6 +227,26 @@ def test_an_unchanged_panel_costs_304s_not_pngs(stack, on):
     view.close()
 
 
+def test_the_jobs_card_says_loading_until_the_first_list_arrives(make_appliance, on):
+    appliance = make_appliance()  # a fresh one: no jobs at all
+    appliance.start_web()
+    view = on(appliance)
+    held = []  # the page's reads of the job list, held back: what the card says meanwhile
+    view.page.route(lambda url: "/api/v1/jobs?" in url, lambda route: held.append(route))
+    view.page.goto(appliance.url + "/")
+    view.page.wait_for_selector("body[data-ready='1']")
+    view.until(lambda: held, "the page's first read of the jobs")
+    empty = view.page.locator("#jobs-empty")
+    assert empty.is_visible() and empty.inner_text() == "Loading jobs…"
+    view.page.unroute_all()  # the held reads (and every later one) go through
+    view.page.wait_for_function("document.getElementById('jobs-empty').textContent === 'No jobs yet.'")
+    assert empty.is_visible()
+    job = appliance.submit(kind="clear")
+    view.wait_row_state(job, "queued")
+    assert not empty.is_visible()
+    view.close(allow_errors=("503",))  # /healthz: no worker runs
+
+
 def test_upload_a_gif_by_drag_and_drop_and_a_still_with_the_file_picker(stack, on, tmp_path):
     view = on(stack)
     page = view.open()

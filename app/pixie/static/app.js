@@ -234,6 +234,7 @@ const ACTIONS = {
 
 function showJobs(jobs) {
   state.jobs = jobs;
+  $("jobs-empty").textContent = "No jobs yet."; // it said "Loading jobs…" until this first list
   $("jobs-empty").hidden = jobs.length > 0;
   $("jobs").tBodies[0].replaceChildren(
     ...jobs.map((job) => {
