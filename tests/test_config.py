@@ -27,6 +27,16 @@ def test_file_then_environment(tmp_path):
     assert (config.web.host, config.web.token) == ("0.0.0.0", "t")
 
 
+def test_a_location_is_unset_by_default_and_read_from_the_file_or_the_environment(tmp_path):
+    assert configuration.load(tmp_path / "absent.toml", environ={}).location.place is None
+    path = tmp_path / "pixie.toml"
+    path.write_text("[location]\nlatitude = 69.649\nlongitude = 18\n")
+    assert configuration.load(path, environ={}).location.place == (69.649, 18.0)
+    sydney = {"PIXIE_LOCATION_LATITUDE": "-33.869", "PIXIE_LOCATION_LONGITUDE": "151.2"}
+    moved = configuration.load(path, environ=sydney)
+    assert moved.location.place == (-33.869, 151.2)
+
+
 def test_config_path_from_environment(tmp_path):
     path = tmp_path / "other.toml"
     path.write_text("[display]\nbackend = 'headless'\n")
@@ -42,6 +52,10 @@ def test_config_path_from_environment(tmp_path):
         ("[display]\nbackend = 'hologram'\n", {}, "display.backend"),
         ("[pannel]\nrows = 32\n", {}, "unknown section"),
         ("[panel]\nrow = 32\n", {}, "unknown key"),
+        ("[location]\nlatitude = 91.0\nlongitude = 0.0\n", {}, r"location.latitude must be -90..90, got 91.0"),
+        ("", {"PIXIE_LOCATION_LATITUDE": "52.5"}, "location.latitude and location.longitude: set both or neither"),
+        ("", {"PIXIE_LOCATION_LATITUDE": "N", "PIXIE_LOCATION_LONGITUDE": "0"}, "PIXIE_LOCATION_LATITUDE: expected"),
+        ("[location]\nlatitude = 0\nlongitude = -180.5\n", {}, "location.longitude must be -180..180"),
     ],
 )
 def test_bad_settings_name_themselves(tmp_path, text, env, message):
@@ -99,7 +113,7 @@ def test_the_role_and_the_app_allow_the_same_values():
     bounds: dict[str, dict[str, int]] = {}
     for check in yaml.safe_load((ROLE / "tasks" / "validate.yml").read_text()):
         for line in check.get("ansible.builtin.assert", {}).get("that", []):
-            for variable, op, number in re.findall(r"(pixie_app_\w+) \| int (>=|<=) (\d+)", line):
+            for variable, op, number in re.findall(r"(pixie_app_\w+) \| (?:int|float) (>=|<=) (-?\d+)", line):
                 bounds.setdefault(variable, {})[op] = int(number)
     settings = _role_settings()
     for name, allowed in configuration.CHOICES.items():

@@ -52,8 +52,8 @@ def current(r: redis.Redis, v: redis.Redis, now: float) -> dict[str, dict]:
     return definitions
 
 
-def on_schedule(definition: dict, now: datetime) -> bool:
-    return schedule.is_open(schedule.parse(definition.get("schedule", [])), now)
+def on_schedule(definition: dict, now: datetime, place: schedule.Place | None) -> bool:
+    return schedule.is_open(schedule.parse(definition.get("schedule", []), place), now)
 
 
 def local(now: float) -> datetime:
@@ -68,7 +68,14 @@ class Loaded:
 
 
 def rotation(
-    r: redis.Redis, v: redis.Redis, panel, default_dwell_s: float, now: float, known: dict[str, Entry] | None = None
+    r: redis.Redis,
+    v: redis.Redis,
+    panel,
+    default_dwell_s: float,
+    now: float,
+    known: dict[str, Entry] | None = None,
+    *,
+    place: schedule.Place | None,
 ) -> Loaded:
     """The rotation as stored at `now` (the older frames of an app whose newest are missing play
     meanwhile; a clock shows the time `now`). The pin is store.pinned's. The frames of the `known`
@@ -84,7 +91,7 @@ def rotation(
     for name, definition in enabled:
         if renders[name].rev < definition["rev"]:
             missing[name] = definition["rev"]
-        if windows := schedule.parse(definition.get("schedule", [])):
+        if windows := schedule.parse(definition.get("schedule", []), place):
             if (boundary := schedule.next_boundary(windows, when)) is not None:
                 moments.append(boundary.timestamp())
         if renders[name].rev and schedule.is_open(windows, when):

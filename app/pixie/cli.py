@@ -18,6 +18,7 @@ import json
 import mimetypes
 import os
 import queue
+import re
 import sys
 import threading
 import time
@@ -304,22 +305,28 @@ def cmd_power(device: Device, args) -> int:
     return 0
 
 
+# A window's start or end, loosely (the device checks it): where START-END splits when START has an offset.
+_WINDOW_TIME = re.compile(r"[0-9:]+|sun(rise|set)([+-][0-9hms]+)?")
+
+
 def time_window(text: str) -> dict:
-    """START-END, e.g. 07:00-09:30 (the device checks the times)."""
-    try:
-        start, end = text.split("-")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not START-END, e.g. 07:00-09:30") from None
+    """START-END, e.g. 07:00-09:30 or sunset-30m-sunrise (the device checks the times)."""
+    splits = [(text[:i], text[i + 1 :]) for i, c in enumerate(text) if c == "-"]
+    if not splits:
+        raise argparse.ArgumentTypeError(f"{text!r} is not START-END, e.g. 07:00-09:30 or sunset-30m-sunrise")
+    start, end = next((s for s in splits if all(_WINDOW_TIME.fullmatch(t) for t in s)), splits[0])
     return {"start": start, "end": end}
 
 
 def night_window(text: str) -> dict:
-    """START-END=BRIGHTNESS, e.g. 22:30-07:00=0."""
+    """START-END=BRIGHTNESS, e.g. 22:30-07:00=0 or sunset-sunrise+30m=10."""
     try:
         span, brightness = text.split("=")
         return time_window(span) | {"brightness": int(brightness)}
     except (ValueError, argparse.ArgumentTypeError):
-        raise argparse.ArgumentTypeError(f"{text!r} is not START-END=BRIGHTNESS, e.g. 22:30-07:00=0") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not START-END=BRIGHTNESS, e.g. 22:30-07:00=0 or sunset-sunrise+30m=10"
+        ) from None
 
 
 def days_option(args) -> dict:
@@ -664,7 +671,9 @@ def _panel(sub) -> None:
     actions = schedule.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("show", help="the windows, the brightness now and the next change")
     set_ = actions.add_parser("set", help="replace the windows (none: night mode off)")
-    set_.add_argument("windows", nargs="*", type=night_window, metavar="START-END=BRIGHTNESS")
+    set_.add_argument("windows", nargs="*", type=night_window, metavar="START-END=BRIGHTNESS",
+                      help="local times HH:MM[:SS], or sunrise or sunset with an offset (sunset-30m, sunrise+1h15m)"
+                      " at the device's location, e.g. 22:30-07:00=0 or sunset-30m-sunrise=10")  # fmt: skip
     set_.add_argument("--days", help="the days the windows start on, e.g. mon,tue,fri (default: every day)")
     set_.add_argument("--fade", type=int, default=0, metavar="MIN", help="minutes to reach the window's brightness")
     schedule.set_defaults(run=cmd_schedule)
@@ -690,7 +699,8 @@ def _panel(sub) -> None:
     set_.add_argument("--dwell", type=float, metavar="S", help="seconds on screen (default: a still 5, else once)")
     set_.add_argument("--position", type=int, metavar="N", help="its place in the rotation, from 0 (default: last)")
     set_.add_argument("--window", action="append", type=time_window, metavar="START-END",
-                      help="show it only from START to END, local time (repeat for more; default: always)")  # fmt: skip
+                      help="show it only from START to END, local time or sunrise/sunset with an offset, e.g. "
+                      "sunrise+1h-sunset (repeat for more; default: always)")  # fmt: skip
     set_.add_argument("--days", help="the days its windows start on, e.g. mon,tue,fri (default: every day)")
     set_.add_argument("--lifetime", type=float, metavar="S", help="delete it when not set again within S seconds")
     set_.add_argument("--disabled", action="store_true", help="keep it out of the rotation for now")

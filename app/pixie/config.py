@@ -9,6 +9,7 @@ import ipaddress
 import os
 import re
 import tomllib
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,8 @@ RANGES = {
     "web.port": (1, 65535),
     "mqtt.port": (1, 65535),
     "mqtt.keepalive_s": (5, 3600),
+    "location.latitude": (-90, 90),
+    "location.longitude": (-180, 180),
 }
 # A topic level of pixie's own (no MQTT wildcards or separators).
 TOPIC_LEVEL = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -198,6 +201,18 @@ class Awtrix:
 
 
 @dataclass
+class Location:
+    # Where the device is, in degrees (north and east positive): night mode's and the apps' windows at
+    # sunrise or sunset take the sun's times here. Unset: such windows are refused.
+    latitude: float | None = None
+    longitude: float | None = None
+
+    @property
+    def place(self) -> tuple[float, float] | None:
+        return None if self.latitude is None else (self.latitude, self.longitude)
+
+
+@dataclass
 class Config:
     redis: Redis = field(default_factory=Redis)
     web: Web = field(default_factory=Web)
@@ -209,6 +224,7 @@ class Config:
     awtrix: Awtrix = field(default_factory=Awtrix)
     fonts: Fonts = field(default_factory=Fonts)
     icons: Icons = field(default_factory=Icons)
+    location: Location = field(default_factory=Location)
 
 
 def _coerce(name: str, value, kind):
@@ -226,6 +242,13 @@ def _coerce(name: str, value, kind):
         return kind(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{name}: expected {kind.__name__}, got {value!r}") from None
+
+
+def _kind(f: dataclasses.Field, default) -> type:
+    """A setting's type: its default's, or for one unset by default (None) the type besides None."""
+    if default is not None:
+        return type(default)
+    return next(t for t in typing.get_args(f.type) if t is not type(None))
 
 
 def load(path: str | os.PathLike | None = None, environ=None) -> Config:
@@ -246,10 +269,11 @@ def load(path: str | os.PathLike | None = None, environ=None) -> Config:
         for f in dataclasses.fields(section):
             env_name = f"PIXIE_{section_field.name}_{f.name}".upper()
             name = f"{section_field.name}.{f.name}"
+            kind = _kind(f, getattr(section, f.name))
             if env_name in environ:
-                setattr(section, f.name, _coerce(env_name, environ[env_name], type(getattr(section, f.name))))
+                setattr(section, f.name, _coerce(env_name, environ[env_name], kind))
             elif f.name in given:
-                setattr(section, f.name, _coerce(name, given[f.name], type(getattr(section, f.name))))
+                setattr(section, f.name, _coerce(name, given[f.name], kind))
     validate(config)
     return config
 
@@ -259,7 +283,7 @@ def validate(config: Config) -> None:
         if (value := _setting(config, name)) not in allowed:
             raise ConfigError(f"{name} must be one of {allowed}, got {value!r}")
     for name, (low, high) in RANGES.items():
-        if not low <= (value := _setting(config, name)) <= high:
+        if (value := _setting(config, name)) is not None and not low <= value <= high:
             raise ConfigError(f"{name} must be {low}..{high}, got {value!r}")
     checks = [
         (config.panel.cols % 8 == 0, f"panel.cols must be a multiple of 8, got {config.panel.cols}"),
@@ -272,6 +296,10 @@ def validate(config: Config) -> None:
         (config.mqtt.max_payload_bytes > 0, "mqtt.max_payload_bytes must be positive"),
         (config.fonts.max_bytes > 0 and config.icons.max_bytes > 0, "fonts.max_bytes, icons.max_bytes: positive"),
         (config.icons.max_frames > 0, "icons.max_frames must be positive"),
+        (
+            (config.location.latitude is None) == (config.location.longitude is None),
+            "location.latitude and location.longitude: set both or neither",
+        ),
     ]
     for ok, message in checks:
         if not ok:

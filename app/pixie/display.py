@@ -126,7 +126,9 @@ class Watcher:
         """The apps' frames to the player; on a first load, a render of any app whose frames are missing."""
         r, v = self.player.r, self.player.v
         config = self.config
-        loaded = apps.rotation(r, v, config.panel, config.display.default_duration_s, time.time(), self.apps)
+        loaded = apps.rotation(
+            r, v, config.panel, config.display.default_duration_s, time.time(), self.apps, place=config.location.place
+        )
         self.apps = {entry.name: entry for entry in loaded.entries}
         self.apps_change_at = loaded.changes_at
         self.player.commands.put(Apps(loaded.entries, at_once, store.pinned(r), refresh))

@@ -407,7 +407,8 @@ class Player:
     def _awake_brightness(self) -> int:
         """What night mode says, whether the panel is switched on or not (a wakeup job lights it so)."""
         try:
-            return schedule.now_brightness(store.brightness_settings(self.r), self.config.panel.brightness)
+            settings = store.brightness_settings(self.r)
+            return schedule.now_brightness(settings, self.config.panel.brightness, self.config.location.place)
         except redis.RedisError:
             return self.config.panel.brightness
 

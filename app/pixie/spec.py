@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from . import errors
-from .schedule import DAYS
+from .schedule import BOUND_FORMS, DAYS, Bound
 from .vocabulary import KINDS, PRIORITIES, Kind, Priority
 
 MAX_TEXT_CHARS = 200
@@ -75,6 +75,11 @@ def _moment(value):
     raise ValueError(f"not an ISO 8601 date-time or a time of day (HH:MM[:SS]): {value!r}")
 
 
+def _window_time(value: str) -> str:
+    Bound.parse(value)  # ValueError: what is wrong
+    return value
+
+
 def _shown(value) -> str:
     """A refused value as JSON writes it, cut short."""
     text = json.dumps(value, ensure_ascii=False, default=str)
@@ -101,10 +106,14 @@ Percent = Annotated[
     BeforeValidator(_json_integer),
     worded(f"must be {BRIGHTNESS[0]}..{BRIGHTNESS[1]}"),
 ]
-WallTime = Annotated[
+WindowTime = Annotated[
     str,
-    Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", examples=["22:30"], description="HH:MM[:SS]"),
-    worded("must be a time of day (HH:MM or HH:MM:SS, 00:00 to 23:59)"),
+    Field(max_length=32, examples=["22:30", "sunset-30m"], description=f"{BOUND_FORMS} (the sun's at the device)"),
+    AfterValidator(_window_time),
+    worded(
+        "must be a time of day (HH:MM or HH:MM:SS, 00:00 to 23:59), or sunrise or sunset with an offset of at"
+        " most 12h (sunset-30m, sunrise+1h15m)"
+    ),
 ]
 # Plain strings in the schema (strict JSON validation takes "high", not only Priority.HIGH).
 PriorityName = Literal[tuple(p.value for p in PRIORITIES)]
@@ -289,12 +298,13 @@ class Clock(Options):
 
 
 class TimeWindow(BaseModel):
-    """From `start` to `end` (local time; an end not after the start is the next day's: equal is 24 h)."""
+    """From `start` to `end` (local time, or the day's sunrise or sunset with an offset; an end not after the
+    start is the next day's: equal is 24 h)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    start: WallTime
-    end: WallTime
+    start: WindowTime
+    end: WindowTime
     days: list[Literal[DAYS]] = Field(
         default_factory=lambda: list(DAYS),
         min_length=1,

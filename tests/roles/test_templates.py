@@ -15,6 +15,7 @@ import pytest
 import yaml
 from roles_support import ROLES, role_defaults, run_playbook, vars_file
 
+from pixie import config as configuration
 from testsupport.servers import free_port, redis_server
 from testsupport.tools import require
 
@@ -493,6 +494,13 @@ def test_mqtt_with_an_external_broker(render):
     assert (config["username"], config["groups"], config["discovery_prefix"]) == ("hall-display", [], "")
     assert _env(out / "pixie.env")["PIXIE_MQTT_PASSWORD"] == "from-the-vault-1234"
     assert_verified(out / "pixie-mqtt.service")
+
+
+def test_a_location_is_written_only_when_given_and_read_back_by_the_app(defaults, render):
+    assert "location" not in tomllib.loads((defaults[0] / "pixie.toml").read_text())
+    out = render({"pixie_app_location_latitude": 69.649, "pixie_app_location_longitude": "18.956"})
+    assert tomllib.loads((out / "pixie.toml").read_text())["location"] == {"latitude": 69.649, "longitude": 18.956}
+    assert configuration.load(out / "pixie.toml", environ={}).location.place == (69.649, 18.956)
 
 
 def test_mqtt_off(render):

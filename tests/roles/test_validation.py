@@ -85,6 +85,22 @@ BAD = [
     ("pixie_app", {"pixie_app_icons_max_frames": 0}, "pixie_app_icons_max_frames"),
     ("pixie_app", {"pixie_app_fonts_max_bytes": -1}, "pixie_app_fonts_max_bytes"),
     ("pixie_app", {"pixie_app_mqtt_cpu_affinity": "0-3"}, "pixie_app_mqtt_cpu_affinity"),
+    ("pixie_app", {"pixie_app_location_latitude": 52.5}, "pixie_app_location_longitude"),
+    (
+        "pixie_app",
+        {"pixie_app_location_latitude": 91, "pixie_app_location_longitude": 0},
+        "pixie_app_location_latitude",
+    ),
+    (
+        "pixie_app",
+        {"pixie_app_location_latitude": 0, "pixie_app_location_longitude": 181},
+        "pixie_app_location_longitude",
+    ),
+    (
+        "pixie_app",
+        {"pixie_app_location_latitude": "north", "pixie_app_location_longitude": 0},
+        "pixie_app_location_latitude",
+    ),
     ("pixie_common", {"pixie_common_mqtt_broker": "external"}, "pixie_common_mqtt_host"),
     ("pixie_common", {"pixie_common_mqtt_host": "192.168.1.9"}, "pixie_common_mqtt_host"),
     ("pixie_common", {"pixie_common_mqtt_broker": "cloud"}, "pixie_common_mqtt_broker"),

@@ -6,7 +6,7 @@ import time
 
 from pydantic import BaseModel, Field
 
-from .. import apps, errors, store
+from .. import apps, errors, schedule, store
 from .. import spec as specs
 from ..render.media import open_media
 from . import library
@@ -73,6 +73,7 @@ class Apps(Area):
         if not (APP_NAME.match(name) and len(name) <= specs.MAX_NAME_CHARS):
             raise errors.Invalid(f"app name {name!r}: letters, digits and _ . : - only (1-64)")
         library.check(self.r, self.config, app.content)
+        schedule.check_place([w.model_dump() for w in app.schedule], self.config.location.place, "schedule")
         now = time.time()
         existing = apps.current(self.r, self.v, now)
         if name not in existing and len(existing) >= self.config.display.max_apps:
@@ -166,15 +167,14 @@ class Apps(Area):
         self._apps_changed(name)
         return self.rotation()
 
-    @staticmethod
     def _app_state(
-        name: str, definition: dict, rendered: store.AppRender, now: float, changed: bool | None = None
+        self, name: str, definition: dict, rendered: store.AppRender, now: float, changed: bool | None = None
     ) -> AppState:
         fields = {k: definition[k] for k in ("content", "dwell_s", "enabled", "position", "rev")}
         return AppState(
             name=name,
             schedule=definition.get("schedule", []),
-            on_schedule=apps.on_schedule(definition, apps.local(now)),
+            on_schedule=apps.on_schedule(definition, apps.local(now), self.config.location.place),
             lifetime_s=definition.get("lifetime_s"),
             expires=apps.expires(definition),
             lifetime_mode=definition.get("lifetime_mode", "delete"),

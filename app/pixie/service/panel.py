@@ -47,7 +47,8 @@ class Panel(Area):
     @available
     def brightness(self) -> int:
         """What the panel shows now: night mode's window, a manual change, or the base brightness."""
-        return schedule.now_brightness(store.brightness_settings(self.r), self.config.panel.brightness)
+        settings = store.brightness_settings(self.r)
+        return schedule.now_brightness(settings, self.config.panel.brightness, self.config.location.place)
 
     @available
     def set_brightness(self, value: int) -> int:
@@ -56,7 +57,7 @@ class Panel(Area):
             raise errors.Invalid(f"brightness must be {BRIGHTNESS[0]}..{BRIGHTNESS[1]}, got {value}")
         _, windows, _ = store.brightness_settings(self.r)
         now = schedule.local_now()
-        run = schedule.open_run(schedule.parse(windows), now)
+        run = schedule.open_run(schedule.parse(windows, self.config.location.place), now)
         if run is None:
             self.r.set(store.BRIGHTNESS, value)
         else:
@@ -67,12 +68,13 @@ class Panel(Area):
     @available
     def night_mode(self) -> NightModeState:
         settings = store.brightness_settings(self.r)
-        windows = schedule.parse(settings[1])
+        place = self.config.location.place
+        windows = schedule.parse(settings[1], place)
         now = schedule.local_now()
         return NightModeState(
             timezone=schedule.zone_name(),
             windows=settings[1],
-            brightness=schedule.now_brightness(settings, self.config.panel.brightness, now),
+            brightness=schedule.now_brightness(settings, self.config.panel.brightness, place, now),
             window_open=schedule.open_run(windows, now) is not None,
             next_change=schedule.next_boundary(windows, now),
         )
@@ -80,6 +82,7 @@ class Panel(Area):
     @available
     def set_night_mode(self, night: specs.NightMode) -> NightModeState:
         windows = [w.model_dump() for w in night.windows]
+        schedule.check_place(windows, self.config.location.place, "windows")
         with self.r.pipeline() as p:
             p.set(store.NIGHT_MODE, json.dumps(windows))
             p.delete(store.MANUAL_BRIGHTNESS)  # it was held against the old windows

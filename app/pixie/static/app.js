@@ -368,6 +368,14 @@ function scheduleText(windows) {
   return windows.map((w) => `${w.start}-${w.end}${w.days.length === 7 ? "" : ` ${w.days.join(",")}`}`).join("; ");
 }
 
+// A start or end, loosely: where START-END splits when START has an offset (sunset-30m-sunrise).
+const WINDOW_TIME = /^([0-9:]+|sun(rise|set)([+-][0-9hms]+)?)$/;
+
+function splitSpan(span) {
+  const splits = [...span.matchAll(/-/g)].map((m) => [span.slice(0, m.index), span.slice(m.index + 1)]);
+  return splits.find((pair) => pair.every((t) => WINDOW_TIME.test(t))) || splits[0] || [span];
+}
+
 // The line back to windows; the appliance checks the times and days.
 function parseSchedule(text) {
   return text
@@ -376,8 +384,8 @@ function parseSchedule(text) {
     .filter(Boolean)
     .map((part) => {
       const [span, days] = part.split(/\s+/, 2);
-      const [start, end] = span.split("-");
-      if (!end) throw new Error(`${part}: not START-END, e.g. 07:00-09:30`);
+      const [start, end] = splitSpan(span);
+      if (!end) throw new Error(`${part}: not START-END, e.g. 07:00-09:30 or sunrise-sunset`);
       return { start, end, ...(days ? { days: days.split(",") } : {}) };
     });
 }
@@ -527,8 +535,9 @@ function nightRow(w = { start: "22:00", end: "07:00", brightness: 0, days: DAYS,
     return wrap;
   };
   row.append(
-    field("From", el("input", null, { type: "time", class: "night-start", value: w.start, required: "" })),
-    field("to", el("input", null, { type: "time", class: "night-end", value: w.end, required: "" })),
+    // a time of day, or sunrise/sunset with an offset (sunset-30m): text, not type=time
+    field("From", el("input", null, { class: "night-start", value: w.start, required: "", placeholder: "sunset-30m" })),
+    field("to", el("input", null, { class: "night-end", value: w.end, required: "", placeholder: "07:00" })),
     field("brightness %", el("input", null, { type: "number", class: "night-brightness", min: 0, max: 100 })),
     field("fade min", el("input", null, { type: "number", class: "night-fade", min: 0, max: 180 })),
   );
