@@ -152,12 +152,12 @@ def many_apps(stack: Stack, sizes: dict) -> tuple[dict, dict[str, list[float]]]:
     time.sleep(2)  # the display's watcher loads them
     memory["pixie"] = stack.memory()["display"]["pss_mb"]
     panel = SimpleNamespace(width=W, height=H)
-    known = {e.name: e for e in apps.rotation(stack.r, stack.v, panel, 5.0, time.time()).entries}
+    known = {e.name: e for e in apps.rotation(stack.r, stack.v, panel, 5.0, time.time(), place=None).entries}
     samples = {"baseline": [], "pixie": []}
     for _ in range(sizes["reloads"]):
         for config, last in (("baseline", None), ("pixie", known)):
             t0 = time.perf_counter()
-            loaded = apps.rotation(stack.r, stack.v, panel, 5.0, time.time(), last)
+            loaded = apps.rotation(stack.r, stack.v, panel, 5.0, time.time(), last, place=None)
             samples[config].append((time.perf_counter() - t0) * 1000)
             assert len(loaded.entries) == sizes["apps"]
     delete_apps(stack)
