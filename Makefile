@@ -1,5 +1,7 @@
 # Pixie's two commands, on a fresh Debian/Ubuntu machine:
-#   make run    the whole appliance locally on an emulated panel (no Pi needed)
+#   make run    the whole appliance locally on an emulated panel (no Pi needed), all on loopback
+#               (PIXIE_DISPLAY_EMULATOR_HOST=0.0.0.0 make run: the emulated panel for the network too)
+#   make reset-state   forget make run's jobs, apps and settings (~/.local/state/pixie, shared by every clone)
 #   make test   every check CI runs
 #   make bench  the benchmarks (not part of test: speed is measured, not asserted)
 #   make molecule      site.yml converged, verified and faulted in a booted x86_64 VM (CI runs it after test)
@@ -24,13 +26,17 @@ APT_PACKAGES := redis-server mosquitto mosquitto-clients python3-venv python3-de
 	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server strace python3-pil \
 	xfonts-base xfonts-unifont
 
-.PHONY: run test bench hardening deps lint pytest molecule molecule-pi3 image-tests lock golden
+.PHONY: run reset-state test bench hardening deps lint pytest molecule molecule-pi3 image-tests lock golden
 
 # molecule/install-deps.sh installs QEMU, debootstrap & co. (apt) and molecule (this venv).
 MOLECULE_VENV ?= $(HOME)/.cache/pixie-molecule/venv
 
 run: deps $(BIN)/.installed
 	$(BIN)/pixie-local
+
+# Refused while make run runs (its Redis answers).
+reset-state: $(BIN)/.installed
+	$(BIN)/pixie-local --reset-state
 
 test: deps $(BIN)/.installed lint pytest
 

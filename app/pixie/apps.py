@@ -79,7 +79,8 @@ def rotation(
 ) -> Loaded:
     """The rotation as stored at `now` (the older frames of an app whose newest are missing play
     meanwhile; a clock shows the time `now`). The pin is store.pinned's. The frames of the `known`
-    entries (the last load's) are taken again where their version has not changed, not fetched."""
+    entries (the last load's) are taken again where their version and live values have not changed,
+    not fetched."""
     known = known or {}
     definitions = current(r, v, now)
     when = local(now)
@@ -97,14 +98,20 @@ def rotation(
         if renders[name].rev and schedule.is_open(windows, when):
             playable.append((name, definition))
     fetched = store.app_frames(
-        v, [name for name, _ in playable if name not in known or known[name].rev != renders[name].rev]
+        v,
+        [
+            name
+            for name, _ in playable
+            if name not in known or (known[name].rev, known[name].live) != (renders[name].rev, renders[name].live)
+        ],
     )
     for name, definition in playable:
         if name in fetched:
-            parsed = unpack(fetched[name][1])
-            rev, frames, holds = fetched[name][0], parsed.frames, parsed.hold_us
+            rev, live, blob = fetched[name]
+            parsed = unpack(blob)
+            frames, holds = parsed.frames, parsed.hold_us
         elif name in known:
-            rev, frames, holds = known[name].rev, known[name].frames, known[name].holds
+            rev, live, frames, holds = known[name].rev, known[name].live, known[name].frames, known[name].holds
         else:
             continue  # deleted meanwhile
         if definition["content"]["kind"] in FACES:
@@ -115,5 +122,5 @@ def rotation(
         if stale(definition, now):
             frames = [indicators.stale(frame, panel.width, panel.height) for frame in frames]
         dwell = definition["dwell_s"] or (default_dwell_s if len(frames) == 1 else None)
-        entries.append(Entry(name, rev, frames, holds, dwell))
+        entries.append(Entry(name, rev, frames, holds, dwell, live))
     return Loaded(entries, missing, min(moments, default=None))

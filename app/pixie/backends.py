@@ -10,6 +10,8 @@
 All three take pre-filled canvases and show one per swap.
 """
 
+import functools
+import logging
 import os
 import time
 
@@ -23,10 +25,32 @@ def open_backend(config):
     if kind == "headless":
         return Headless(config.panel, config.display.record_path)
     if kind == "emulator":
-        import RGBMatrixEmulator as module
-    else:
-        import rgbmatrix as module
-    return Matrix(module, config.panel)
+        import RGBMatrixEmulator
+
+        matrix = Matrix(RGBMatrixEmulator, config.panel)
+        _emulator_page(matrix, config.display.emulator_host, config.display.emulator_port)
+        return matrix
+    import rgbmatrix
+
+    return Matrix(rgbmatrix, config.panel)
+
+
+def _emulator_page(matrix: "Matrix", host: str, port: int) -> None:
+    """RGBMatrixEmulator's browser adapter (0.20): its page on `host`:`port`, its log without chatter. It
+    listens on every address, with no setting for that: its server, one per process and started with the
+    first canvas, is made here first and told `host`."""
+    from RGBMatrixEmulator.adapters.browser_adapter.adapter import BrowserAdapter
+    from RGBMatrixEmulator.adapters.browser_adapter.server import Server
+
+    logging.getLogger("RGBME").propagate = False  # it prints its records itself: not each twice
+    logging.getLogger("tornado.access").setLevel(logging.WARNING)  # a line per request to its page: errors only
+    options = matrix.matrix.options
+    if not issubclass(options.display_adapter, BrowserAdapter):
+        return
+    options.browser.port = port
+    adapter = options.display_adapter.get_instance(*options.screen.screen_size, options)
+    app = Server(adapter).instance.app
+    app.listen = functools.partial(app.listen, address=host or None)
 
 
 class Matrix:

@@ -40,6 +40,7 @@ RANGES = {
     "panel.pwm_lsb_nanoseconds": (50, 3000),
     "panel.brightness": (0, 100),
     "web.port": (1, 65535),
+    "display.emulator_port": (1, 65535),
     "mqtt.port": (1, 65535),
     "mqtt.keepalive_s": (5, 3600),
     "location.latitude": (-90, 90),
@@ -111,6 +112,10 @@ class Display:
     # volatile Redis all of them): 48 MiB is 8,192 frames of 64x32. A render that would pass it
     # fails with a reason, and the app keeps its previous frames.
     apps_max_bytes: int = 48 * 1024 * 1024
+    # The emulator back-end's page (RGBMatrixEmulator's browser adapter, what `make run` shows): where it
+    # listens. Loopback unless asked: "0.0.0.0" shows it to the network ("" on every address, IPv6 too).
+    emulator_host: str = "127.0.0.1"
+    emulator_port: int = 8888
 
 
 @dataclass

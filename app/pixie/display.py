@@ -9,7 +9,8 @@ and the live preview, blinks and fades the indicators, applies night mode
 clock once a minute, sends the events of what the panel shows and
 how bright it is (store.event), and loads the rotation again whenever it
 changes by itself (a clock app's next minute, a countdown's next second,
-an app's window opening or closing, an app's lifetime ending).
+an app's window opening or closing, an app's lifetime ending) or an app's
+live values were drawn again (new frames of the same version, swapped in at once).
 """
 
 import json
@@ -66,7 +67,7 @@ class Watcher:
 
     def tick(self) -> None:
         put = self.player.commands.put
-        ready = changed = at_once = False
+        ready = changed = at_once = refresh = False
         v = self.player.v
         for command in store.take_commands(v, WATCH_INTERVAL_S):
             if "dismiss" in command:
@@ -84,12 +85,15 @@ class Watcher:
             if "indicators" in command:
                 self.indicators = store.indicators(v)
             ready = ready or "ready" in command
-            changed = changed or "apps" in command
+            refresh = refresh or bool(command.get("refresh"))  # an app's live values: the same version
+            changed = changed or ("apps" in command and not command.get("refresh"))
             at_once = at_once or bool(command.get("now"))
         if not self.apps_loaded:
             self.indicators = store.indicators(v)
         if changed or not self.apps_loaded:
             self.load_apps(at_once)
+        elif refresh:
+            self.load_apps(refresh=True)
         rank = store.top_rank(self.player.r)
         if rank is not None and (ready or rank != self.reported_rank):
             put(NewWork(rank))

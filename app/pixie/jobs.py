@@ -21,7 +21,7 @@ import time
 from rq import get_current_job
 
 from . import config as configuration
-from . import render, store, stream
+from . import live, render, store, stream
 from . import spec as specs
 from .playback import play_length
 from .render import fonts, kinds
@@ -78,15 +78,22 @@ def demo(**options) -> dict:
 def render_app(name: str, rev: int) -> dict:
     """A rotation app's frames, for the display to swap in; skipped when the app has changed since
     (its newer version has a render of its own on the way: of many quick updates, only the last renders)."""
-    r = get_current_job().connection
+    return draw_app(get_current_job().connection, name, rev)
+
+
+def draw_app(r, name: str, rev: int | None = None) -> dict:
+    """render_app's work, for version `rev` (None: the app's current one, as a render worker draws an
+    app again whose live values changed, worker.py). Its placeholders show the values there are now."""
     definition = store.get_apps(r).get(name)
-    if definition is None or definition["rev"] != rev:
+    if definition is None or (rev is not None and definition["rev"] != rev):
         return {"skipped": "superseded"}
+    rev = definition["rev"]
     config = settings()
     spec = specs.parse(definition["content"])
     media_bytes = store.get_app_media(r, name) if isinstance(spec, specs.Media) else None
     panel = config.panel
     v = volatile(r)
+    spec, seq = _filled(v, spec, definition["content"])
     assets = library.assets(r, spec)
     try:
         rendered = kinds.render(spec, media_bytes, panel.width, panel.height, config.render, time.time(), assets=assets)
@@ -102,9 +109,26 @@ def render_app(name: str, rev: int) -> dict:
         )
         return _app_failed(v, name, rev, reason)
     notes = {"glyphs": glyphs} if (glyphs := _glyphs(spec, panel.height, assets)) else None
-    if store.put_app_frames(v, name, rev, blob, notes):
+    stored = store.put_app_frames(v, name, rev, blob, notes, seq)
+    if stored == store.NEW_VERSION:
         store.send(v, apps=name, now=definition["now"])
+    elif stored == store.NEW_VALUES:  # swapped in at once, the app keeping its place in its dwell
+        store.send(v, apps=name, refresh=True)
+        store.event(v, "apps", name=name, live=seq)
     return {"frames": len(rendered)}
+
+
+def _filled(v, spec, content: dict) -> tuple:
+    """The spec with its placeholders showing the topics' values now, and LIVE_SEQ as read (0: none).
+    Not validated again: the values may make a text longer than one may be written."""
+    topics = live.topics(content)
+    if not topics:
+        return spec, 0
+    values, seq = store.live_values(v, topics)
+    changes = live.filled(content, values)
+    if isinstance(changes.get("text"), list):
+        changes["text"] = [specs.TextPart.model_construct(**part) for part in changes["text"]]
+    return spec.model_copy(update=changes), seq
 
 
 def _app_failed(v, name: str, rev: int, reason: str) -> dict:

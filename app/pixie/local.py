@@ -6,11 +6,14 @@ N render workers, the display process on an emulated panel (STAND-IN for
 the LED panel: RGBMatrixEmulator in a browser tab, or `headless`) and the
 MQTT bridge, with the distribution's mosquitto on loopback unless a broker
 answers at the configured host and port. The same entry points systemd runs
-on the Pi; Ctrl-C stops them all.
+on the Pi; one that exits is started again, as systemd does there; Ctrl-C
+stops them all. What it keeps (jobs, apps, settings) is in --state:
+`--reset-state` removes it.
 """
 
 import argparse
 import importlib.util
+import ipaddress
 import json
 import os
 import shutil
@@ -19,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -28,8 +32,36 @@ from . import config as configuration
 from .display import RESTART_EXIT
 
 BIN = Path(sys.executable).parent
-EMULATOR_PORT = 8888
 VOLATILE_URL = "redis://127.0.0.1:6380/0"
+STATE = Path.home() / ".local" / "state" / "pixie"
+# A process that exits is started again after a delay that doubles, up to the last, while it keeps
+# exiting within STEADY_S of its start (systemd's Restart=always on the device, without its fixed 3 s).
+RESTART_DELAYS_S = (1, 30)
+STEADY_S = 60
+# RGBMatrixEmulator's settings, read from the display's working directory: every key its version (0.20)
+# knows (it warns, twice, for each one missing) and only warnings (its info lines name a wrong address).
+EMULATOR_SETTINGS = {
+    "display_adapter": "browser",
+    "allow_adapter_fallback": False,
+    "pixel_size": 12,
+    "pixel_style": "square",
+    "pixel_outline": 0,
+    "pixel_glow": 6,
+    "icon_path": None,
+    "emulator_title": None,
+    "log_level": "warning",
+    "browser": {
+        "_comment": "pixie-local's; the display sets the port and the address from [display] emulator_*",
+        "port": 8888,
+        "target_fps": 30,
+        "fps_display": False,
+        "quality": 70,
+        "image_border": True,
+        "debug_text": False,
+        "image_format": "JPEG",
+        "open_immediately": False,
+    },
+}
 
 
 class Processes:
@@ -40,11 +72,16 @@ class Processes:
         self.env = env
         self.log_dir = log_dir
         self.procs: dict[str, subprocess.Popen] = {}
+        self.commands: dict[str, tuple] = {}  # how each was started, to start it again
+        self.started: dict[str, float] = {}
+        self.delays: dict[str, float] = {}  # the delay before each is started again next
+        self.due: dict[str, float] = {}  # when each that exited is started again
 
     def start(self, name: str, program: str, *args: str, cwd: Path | None = None) -> subprocess.Popen:
         out = open(self.log_dir / f"{name}.log", "ab") if self.log_dir else None  # noqa: SIM115 - the child keeps it
         path = program if os.sep in program else str(BIN / program)
         self.procs[name] = subprocess.Popen([path, *args], env=self.env, cwd=cwd, stdout=out, stderr=out)
+        self.commands[name], self.started[name] = (program, args, cwd), time.monotonic()
         return self.procs[name]
 
     def start_appliance(self, workers: int, cwd: Path | None = None, scheduler: bool = True) -> None:
@@ -56,6 +93,28 @@ class Processes:
 
     def exited(self) -> list[str]:
         return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+    def restart_exited(self) -> None:
+        """Starts again what exited, as systemd does on the device, with a line saying so: the display at
+        once when it asked to be (AWTRIX's reboot), anything else after a delay (RESTART_DELAYS_S)."""
+        now = time.monotonic()
+        for name in self.exited():
+            if name in self.due:
+                continue
+            code = self.procs[name].returncode
+            if name == "display" and code == RESTART_EXIT:
+                self.due[name] = now
+                continue
+            first, last = RESTART_DELAYS_S
+            delay = self.delays.get(name, first) if now - self.started[name] < STEADY_S else first
+            self.delays[name], self.due[name] = min(2 * delay, last), now + delay
+            how = f"signal {-code}" if code < 0 else f"code {code}"
+            print(f"pixie-local: {name} exited ({how}); starting it again in {delay} s", file=sys.stderr, flush=True)
+        for name, at in list(self.due.items()):
+            if at <= now:
+                del self.due[name]
+                program, args, cwd = self.commands[name]
+                self.start(name, program, *args, cwd=cwd)
 
     def stop(self) -> None:
         for proc in reversed(self.procs.values()):
@@ -133,8 +192,9 @@ def start_broker(host: str, port: int, state: Path) -> tuple[subprocess.Popen | 
     if not binary:
         return None, False
     # Anonymous, but on loopback only: the device's broker (pixie_mqtt) has a user per device and ACLs.
+    # Errors and warnings only: a line per client connecting and leaving is nothing a person acts on.
     conf = state / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nlog_type error\nlog_type warning\n")
     proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, start_new_session=True)
     for _ in range(100):
         try:
@@ -151,20 +211,86 @@ def emulator_available() -> bool:
     return importlib.util.find_spec("RGBMatrixEmulator") is not None
 
 
+def reset_state(url: str, state: Path) -> None:
+    """`make reset-state`: removes `state`, where make run's Redis keeps jobs, apps and settings. Refused while
+    a Redis answers at `url`: make run's own, still running, or one make run did not start, which then holds
+    them itself."""
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.ConnectionError:
+        shutil.rmtree(state, ignore_errors=True)
+        print(f"pixie-local: removed {state}; the next make run starts empty")
+        return
+    sys.exit(
+        f"pixie-local: a Redis answers at {url}: stop make run first. If it is not running, that Redis is not"
+        f" its own and holds make run's jobs, apps and settings itself (not {state}): `redis-cli -u {url}"
+        " flushdb` empties that database, if nothing else uses it."
+    )
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:  # a name
+        return None
+
+
+def _url_host(host: str) -> str:
+    """A host to put in a URL for a server listening on `host` (every address: this machine's loopback)."""
+    address = _address(host)
+    return "127.0.0.1" if not host or (address and address.is_unspecified) else host
+
+
+def _loopback(host: str) -> bool:
+    address = _address(host)
+    return host == "localhost" or bool(address and address.is_loopback)
+
+
+def banner(config, backend: str, broker: bool, state: str, healthy: bool) -> str:
+    """What a person needs, the page first."""
+    api = f"http://{_url_host(config.web.host)}:{config.web.port}"
+    lines = ["", "Pixie is running." if healthy else "Pixie is starting (not healthy yet: see above, or /healthz)."]
+    lines += [f"  Page:  {api}/", f"  API:   {api}/docs  (health: {api}/healthz)"]
+    if backend == "emulator":
+        host, port = config.display.emulator_host, config.display.emulator_port
+        seen = "this machine only" if _loopback(host) else "on the network too"
+        lines.append(f"  Panel: http://{_url_host(host)}:{port}  (emulated: no LED panel here; {seen})")
+    example = '{"kind": "text", "text": "Hello"}'
+    lines.append(f"  Try:   curl -X POST {api}/api/v1/jobs -H 'Content-Type: application/json' -d '{example}'")
+    mqtt = config.mqtt
+    if broker:
+        topic = f"{mqtt.prefix}/{mqtt.device}/notify"
+        lines.append(f"  MQTT:  mosquitto_pub -h {mqtt.host} -p {mqtt.port} -t {topic} -m '{example}'")
+    else:
+        lines.append("  MQTT:  off (no broker: apt-get install mosquitto, or set PIXIE_MQTT_HOST/PORT)")
+    lines += [f"  State: {state}", "  Ctrl-C stops everything.", ""]
+    return "\n".join(lines)
+
+
+def healthy(api: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api}/healthz", timeout=1):  # noqa: S310 - http, built above
+            return True
+    except OSError:
+        return False
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=("emulator", "headless"), help="default: emulator when installed")
     parser.add_argument("--workers", type=int, default=2, help="render workers (default 2)")
-    parser.add_argument("--state", type=Path, default=Path.home() / ".local" / "state" / "pixie")
+    parser.add_argument("--state", type=Path, default=STATE, help=f"what it keeps (default {STATE})")
+    parser.add_argument("--reset-state", action="store_true", help="remove --state (refused while it runs)")
     args = parser.parse_args()
     backend = args.backend or ("emulator" if emulator_available() else "headless")
     os.environ.setdefault("PIXIE_DISPLAY_BACKEND", backend)
     config = configuration.load()
+    if args.reset_state:
+        return reset_state(config.redis.url, args.state)
     args.state.mkdir(parents=True, exist_ok=True)
-    if backend == "emulator":
-        # RGBMatrixEmulator reads its settings from the working directory.
-        settings = {"display_adapter": "browser", "pixel_size": 12, "allow_adapter_fallback": False}
-        settings["browser"] = {"port": EMULATOR_PORT, "target_fps": 30, "open_immediately": False}
+    if backend == "emulator":  # RGBMatrixEmulator reads its settings from the working directory
+        settings = {**EMULATOR_SETTINGS, "browser": {**EMULATOR_SETTINGS["browser"]}}
+        settings["browser"]["port"] = config.display.emulator_port
         (args.state / "emulator_config.json").write_text(json.dumps(settings, indent=2))
 
     volatile_url = config.redis.volatile_url or VOLATILE_URL
@@ -178,19 +304,10 @@ def main() -> None:
     if reachable:
         processes.env["PIXIE_MQTT_ENABLED"] = "1"
         processes.start("mqtt", "pixie-mqtt")
-
-    api = f"http://{config.web.host}:{config.web.port}"
-    print(f"\nPixie is running.\n  API:   {api}/docs  (health: {api}/healthz)")
-    if backend == "emulator":
-        print(f"  Panel: http://127.0.0.1:{EMULATOR_PORT}  (emulated: no LED panel here)")
-    example = '{"kind": "text", "text": "Hello"}'
-    print(f"  Try:   curl -X POST {api}/api/v1/jobs -H 'Content-Type: application/json' -d '{example}'")
-    if reachable:
-        topic = f"{mqtt.prefix}/{mqtt.device}/notify"
-        print(f"  MQTT:  mosquitto_pub -h {mqtt.host} -p {mqtt.port} -t {topic} -m '{example}'")
+    if own_redis[0]:
+        state = f"{args.state}  (jobs, apps, settings; make reset-state forgets them)"
     else:
-        print("  MQTT:  off (no broker: apt-get install mosquitto, or set PIXIE_MQTT_HOST/PORT)")
-    print("  Ctrl-C stops everything.\n", flush=True)
+        state = f"the Redis at {config.redis.url}, which make run did not start"
 
     stopping = False
 
@@ -200,16 +317,15 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    # The banner once the appliance answers healthy: after the processes' start-up lines, not under them.
+    api, shown, deadline = f"http://{_url_host(config.web.host)}:{config.web.port}", False, time.monotonic() + 60
     while not stopping:
         time.sleep(0.2)
-        if processes.procs["display"].poll() == RESTART_EXIT:  # asked to restart (AWTRIX's reboot)
-            processes.start("display", "pixie-display", cwd=args.state)
-        if processes.exited():
-            break
-    died = processes.exited()
+        processes.restart_exited()
+        if not shown and ((ok := healthy(api)) or time.monotonic() > deadline):
+            print(banner(config, backend, reachable, state, ok), flush=True)
+            shown = True
     processes.stop()
     for server in filter(None, [*own_redis, broker]):
         server.terminate()
         server.wait(10)
-    if died and not stopping:
-        sys.exit(f"pixie-local: stopped because {', '.join(died)} exited")

@@ -67,7 +67,9 @@ class Apps:
     entries: list[Entry]
     at_once: bool = False
     pinned: str | None = None
-    refresh: bool = False  # the rotation changed by itself: new faces of the same versions are redrawn at once
+    # the rotation changed by itself, or an app's live values were drawn again: new faces of the same
+    # versions are swapped in at once
+    refresh: bool = False
 
 
 @dataclass(frozen=True)

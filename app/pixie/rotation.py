@@ -24,6 +24,7 @@ class Entry:
     frames: list[bytes]
     holds: list[int]
     dwell_s: float | None
+    live: int = 0  # the live values its frames show (store.LIVE_SEQ): new ones are the same version
 
 
 class Rotation:

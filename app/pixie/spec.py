@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from . import errors
+from . import errors, live
 from .schedule import BOUND_FORMS, DAYS, Bound
 from .vocabulary import KINDS, PRIORITIES, Kind, Priority
 
@@ -390,11 +390,16 @@ class App(BaseModel):
                     "schedule": [{"start": "07:00", "end": "08:30", "days": ["mon", "tue", "wed", "thu", "fri"]}],
                     "lifetime_s": 300,
                 },
+                {"content": {"kind": "text", "text": "{{home/outside/temperature|round:1|default:?}} °C"}},
             ]
         },
     )
 
-    content: JobSpec = Field(description="what it shows: a job's fields, without priority, duration_s, repeat or name")
+    content: JobSpec = Field(
+        description="what it shows: a job's fields, without priority, duration_s, repeat or name; in a text,"
+        " `{{topic}}` or `{{topic|filter|...}}` shows that MQTT topic's last value (filters: json:$.path,"
+        " round:N, upper, lower, default:TEXT)"
+    )
     dwell_s: float | None = Field(
         None,
         gt=0,
@@ -421,6 +426,19 @@ class App(BaseModel):
         if given := [f for f in JOB_ONLY if f in self.content.model_fields_set]:
             field = given[0]
             raise ValueError(f"content.{field}: an app has no {field} (its dwell_s and position say how it rotates)")
+        return self
+
+    @model_validator(mode="after")
+    def _placeholders(self):
+        """Its text's {{topic}} placeholders (live.py), shown with the topics' values; a job's text is literal.
+        A refusal names the field it is in, as a field's own validation does."""
+        try:
+            live.check(self.content.model_dump(include={"text", "top_text"}))
+        except live.Invalid as e:
+            # under its kind, the union's tag, as pydantic places a field of the content's
+            loc = ("content", self.content.kind, *(int(p) if p.isdigit() else p for p in e.field.split(".") if p))
+            error = PydanticCustomError("placeholder", "{reason}", {"reason": e.reason})
+            raise ValidationError.from_exception_data("App", [{"type": error, "loc": loc, "input": None}]) from None
         return self
 
 

@@ -69,6 +69,14 @@ EVENTS_MAX = 1000
 # The panel's indicators (AWTRIX's three corner pixels): number -> JSON {color, blink_ms, fade_ms}.
 INDICATORS = "pixie:display:indicators"
 AWTRIX_MESSAGES = "pixie:awtrix:messages"  # AWTRIX commands received since the volatile Redis started
+# Live data in apps (live.py): the last value of each topic the enabled apps name (the MQTT bridge
+# writes them), a counter every change of one moves on (an app's frames say which values they show),
+# the topics the broker refused to subscribe to (topic -> why), and the apps whose values changed
+# (a list the render workers take from: no job in the durable Redis per value).
+LIVE_VALUES = "pixie:live:values"
+LIVE_SEQ = "pixie:live:seq"
+LIVE_REFUSED = "pixie:live:refused"
+LIVE_RENDERS = "pixie:live:renders"
 # Ready-queue scores: rank * RANK_SCALE + arrival sequence.
 RANK_SCALE = 1e13
 
@@ -469,33 +477,44 @@ def get_app_media(r: redis.Redis, name: str) -> bytes | None:
     return r.get(app_media_key(name))
 
 
-# Older renders finishing late never replace newer frames.
+# Older renders finishing late never replace newer frames: a newer version, or the same one with newer
+# live values (LIVE_SEQ when read). 1: a new version; 2: new values of the same; 0: refused.
 _PUT_APP_FRAMES = """
-local current = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
-if tonumber(ARGV[1]) <= current then return 0 end
-redis.call('HSET', KEYS[1], 'rev', ARGV[1], 'stream', ARGV[2], 'notes', ARGV[3])
+local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
+local live = tonumber(redis.call('HGET', KEYS[1], 'live') or '0')
+local new_rev, new_live = tonumber(ARGV[1]), tonumber(ARGV[4])
+if new_rev < rev or (new_rev == rev and new_live <= live) then return 0 end
+redis.call('HSET', KEYS[1], 'rev', ARGV[1], 'stream', ARGV[2], 'notes', ARGV[3], 'live', ARGV[4])
 redis.call('HDEL', KEYS[1], 'failed_rev', 'error')
+if new_rev == rev then return 2 end
 return 1
 """
+NEW_VERSION, NEW_VALUES = 1, 2
 
 
-def put_app_frames(v: redis.Redis, name: str, rev: int, blob: bytes, notes: dict | None = None) -> bool:
-    """`notes`: what the render drew otherwise than asked (a job's record has the same)."""
-    return bool(v.eval(_PUT_APP_FRAMES, 1, app_frames_key(name), rev, blob, json.dumps(notes) if notes else ""))
+def put_app_frames(v: redis.Redis, name: str, rev: int, blob: bytes, notes: dict | None = None, live: int = 0) -> int:
+    """`notes`: what the render drew otherwise than asked (a job's record has the same); `live`: the
+    LIVE_SEQ of the values it shows. NEW_VERSION, NEW_VALUES or 0 (older than what it has)."""
+    return v.eval(_PUT_APP_FRAMES, 1, app_frames_key(name), rev, blob, json.dumps(notes) if notes else "", live)
 
 
-def app_frames(v: redis.Redis, names: list[str]) -> dict[str, tuple[int, bytes]]:
-    """The rendered (rev, stream) of each of these apps that has frames."""
+def app_frames(v: redis.Redis, names: list[str]) -> dict[str, tuple[int, int, bytes]]:
+    """The rendered (rev, live, stream) of each of these apps that has frames."""
     with v.pipeline(transaction=False) as p:
         for name in names:
-            p.hmget(app_frames_key(name), "rev", "stream")
+            p.hmget(app_frames_key(name), "rev", "live", "stream")
         found = p.execute()
-    return {name: (int(rev), blob) for name, (rev, blob) in zip(names, found, strict=True) if rev and blob}
+    return {
+        name: (int(rev), int(live or 0), blob)
+        for name, (rev, live, blob) in zip(names, found, strict=True)
+        if rev and blob
+    }
 
 
 @dataclass(frozen=True)
 class AppRender:
     rev: int = 0  # the version its frames are of (0: none yet)
+    live: int = 0  # the live values they show (LIVE_SEQ when read; 0: none)
     size: int = 0  # their bytes
     failed_rev: int = 0  # the newest version that could not be rendered, and why
     error: str | None = None
@@ -506,12 +525,14 @@ def app_renders(v: redis.Redis, names: list[str]) -> dict[str, AppRender]:
     """What each of these apps has rendered, without its frames."""
     with v.pipeline(transaction=False) as p:
         for name in names:
-            p.hmget(app_frames_key(name), "rev", "failed_rev", "error", "notes")
+            p.hmget(app_frames_key(name), "rev", "live", "failed_rev", "error", "notes")
             p.hstrlen(app_frames_key(name), "stream")
         found = p.execute()
     return {
-        name: AppRender(int(rev or 0), size, int(failed or 0), _text(error), json.loads(notes) if notes else None)
-        for name, (rev, failed, error, notes), size in zip(names, found[0::2], found[1::2], strict=True)
+        name: AppRender(
+            int(rev or 0), int(live or 0), size, int(failed or 0), _text(error), json.loads(notes) if notes else None
+        )
+        for name, (rev, live, failed, error, notes), size in zip(names, found[0::2], found[1::2], strict=True)
     }
 
 
@@ -522,6 +543,73 @@ def _text(value: bytes | None) -> str | None:
 def put_app_error(v: redis.Redis, name: str, rev: int, reason: str) -> None:
     """Version `rev` of an app could not be rendered (its older frames, if any, stay)."""
     v.hset(app_frames_key(name), mapping={"failed_rev": rev, "error": reason})
+
+
+# -- live data in apps (volatile) ----------------------------------------------------------------
+
+# A topic's value, if it changed: LIVE_SEQ moves on with it. KEYS: LIVE_VALUES, LIVE_SEQ; ARGV: topic, value.
+_PUT_LIVE_VALUE = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('INCR', KEYS[2])
+"""
+
+
+def put_live_value(v: redis.Redis, topic: str, value: str) -> bool:
+    """Keep a topic's last value; True if it changed."""
+    return bool(v.eval(_PUT_LIVE_VALUE, 2, LIVE_VALUES, LIVE_SEQ, topic, value))
+
+
+def live_values(v: redis.Redis, topics: list[str]) -> tuple[dict[str, str], int]:
+    """These topics' values (those that have one), and LIVE_SEQ as they were read."""
+    with v.pipeline() as p:  # MULTI: the counter of these very values
+        p.hmget(LIVE_VALUES, topics)
+        p.get(LIVE_SEQ)
+        found, seq = p.execute()
+    return {t: value.decode() for t, value in zip(topics, found, strict=True) if value is not None}, int(seq or 0)
+
+
+def live_refused(v: redis.Redis, topics: list[str]) -> dict[str, str]:
+    """Of these topics, those the broker refused to subscribe to, and why."""
+    found = v.hmget(LIVE_REFUSED, topics) if topics else []
+    return {t: reason.decode() for t, reason in zip(topics, found, strict=True) if reason is not None}
+
+
+def live_subscribed(v: redis.Redis, refused: dict[str, str], granted: list[str]) -> None:
+    """The broker's answer to subscriptions: these topics `refused` (topic -> why), these `granted`."""
+    with v.pipeline() as p:
+        if refused:
+            p.hset(LIVE_REFUSED, mapping=refused)
+        if granted:
+            p.hdel(LIVE_REFUSED, *granted)
+        p.execute()
+
+
+def drop_live(v: redis.Redis, topics: list[str]) -> None:
+    """No app reads these topics any more: their values and refusals go."""
+    if topics:
+        with v.pipeline() as p:
+            p.hdel(LIVE_VALUES, *topics)
+            p.hdel(LIVE_REFUSED, *topics)
+            p.execute()
+
+
+# Ask for an app's render unless it is asked for already. KEYS: LIVE_RENDERS; ARGV: the app's name.
+_ASK_LIVE_RENDER = """
+if redis.call('LPOS', KEYS[1], ARGV[1]) then return 0 end
+return redis.call('RPUSH', KEYS[1], ARGV[1])
+"""
+
+
+def ask_live_render(v: redis.Redis, name: str) -> None:
+    """An app's live values changed: a render worker renders it again (worker.py)."""
+    v.eval(_ASK_LIVE_RENDER, 1, LIVE_RENDERS, name)
+
+
+def take_live_render(v: redis.Redis, wait_s: float) -> str | None:
+    """The next app whose live values changed, waiting up to `wait_s` for one."""
+    taken = v.blpop([LIVE_RENDERS], timeout=wait_s)
+    return taken[1].decode() if taken else None
 
 
 def pinned(r: redis.Redis) -> str | None:

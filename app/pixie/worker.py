@@ -10,6 +10,7 @@ import os
 import secrets
 import socket
 import sys
+import threading
 import time
 
 import redis
@@ -39,7 +40,36 @@ class Worker(SimpleWorker):
     record of it only when that would expire (once a `--worker-ttl`), and
     lets rq's registry maintenance, which takes a lock (a write) even with
     nothing to clean, run only when a read shows it has work.
+
+    Beside rq's loop, a thread draws again the apps whose live values changed
+    (store.LIVE_RENDERS, in the volatile Redis: a job per value in the durable
+    one would reach the card), one render at a time with rq's jobs.
     """
+
+    LIVE_WAIT_S = 1  # how soon the live thread sees a stop
+
+    def bootstrap(self, *args, **kwargs):
+        super().bootstrap(*args, **kwargs)
+        self.rendering = threading.Lock()  # a render at a time: a font's FreeType face is not thread-safe
+        threading.Thread(target=self.draw_live, name="live", daemon=True).start()
+
+    def execute_job(self, job, queue):
+        with self.rendering:
+            return super().execute_job(job, queue)
+
+    def draw_live(self) -> None:
+        while not self._stop_requested:
+            try:
+                name = store.take_live_render(self.volatile, self.LIVE_WAIT_S)
+                if name is not None:
+                    with self.rendering:
+                        outcome = jobs.draw_app(self.connection, name)
+                    self.log.debug("worker %s: live values of app %s: %s", self.name, name, outcome)
+            except redis.RedisError as e:
+                self.log.warning("worker %s: live values: redis unavailable (%s)", self.name, e)
+                time.sleep(self.LIVE_WAIT_S)
+            except Exception:  # a bug in one render must not end the others
+                self.log.exception("worker %s: live values: render failed", self.name)
 
     @property
     def dequeue_timeout(self) -> int:

@@ -7,7 +7,8 @@ that gets them again from the broker) and answers a refusal on
 (store.event) and publishes each job's state changes on `jobs/<id>` and the
 panel's state, retained, on `state` whenever it changed. Each (re)connection
 publishes the birth message, the discovery configs and the state again; the
-will says `offline` when the bridge is gone.
+will says `offline` when the bridge is gone. It also subscribes to the topics
+the apps' placeholders show (values.py), following the apps as they change.
 """
 
 import json
@@ -23,6 +24,7 @@ from .. import awtrix, errors, store
 from .. import config as configuration
 from ..service import Service
 from . import commands, discovery
+from .values import Values
 
 log = logging.getLogger("pixie.mqtt")
 EVENT_WAIT_MS = 1000
@@ -42,7 +44,14 @@ class Bridge:
         self.state: dict | None = None  # the last published
         self.discovered: list[str] | None = None  # the apps the last discovery offered
         self.current_app: str | None = None  # the last AWTRIX stats/currentApp
+        self.filters = [f"{home}/{topic}" for home in self.homes for topic in commands.TOPICS]
+        if self.awtrix:
+            self.filters += [f"{self.awtrix}/{topic}" for topic in awtrix.MQTT_TOPICS]
+        if self.mqtt.discovery_prefix:
+            self.filters.append(f"{self.mqtt.discovery_prefix}/status")
         self.client = self._client()
+        interval_s = config.apps.live_min_interval_s
+        self.values = Values(self.client, service.r, service.v, interval_s, self.filters, self.mqtt.readable_topics)
 
     def _client(self) -> paho.Client:
         # A persistent session (clean_session false) under a fixed id: QoS 1 commands sent while the
@@ -63,6 +72,7 @@ class Bridge:
         client.on_connect = self._connected
         client.on_disconnect = self._disconnected
         client.on_message = self._message
+        client.on_subscribe = lambda _client, _userdata, mid, codes, _properties: self.values.subscribed(mid, codes)
         return client
 
     # -- the broker --------------------------------------------------------------------------------
@@ -86,12 +96,8 @@ class Bridge:
             log.warning("broker %s:%d refused the connection: %s", self.mqtt.host, self.mqtt.port, reason)
             return
         log.info("connected to %s:%d as %s", self.mqtt.host, self.mqtt.port, self.base)
-        topics = [(f"{home}/{topic}", 1) for home in self.homes for topic in commands.TOPICS]
-        if self.awtrix:
-            topics += [(f"{self.awtrix}/{topic}", 1) for topic in awtrix.MQTT_TOPICS]
-        if self.mqtt.discovery_prefix:
-            topics.append((f"{self.mqtt.discovery_prefix}/status", 1))
-        client.subscribe(topics)
+        client.subscribe([(f, 1) for f in self.filters])
+        self.values.subscribe()  # their retained values come again
         client.publish(f"{self.base}/availability", "online", qos=1, retain=True)
         self.announce()
 
@@ -101,14 +107,16 @@ class Bridge:
 
     def _message(self, client, _userdata, message) -> None:
         try:
+            self.values.received(message.topic, message.payload)
+            home = next((h for h in self.homes if message.topic.startswith(f"{h}/")), None)
             if message.topic == f"{self.mqtt.discovery_prefix}/status":
                 if message.payload == b"online":  # Home Assistant (re)started: tell it again
                     self.announce()
             elif self.awtrix and message.topic.startswith(f"{self.awtrix}/"):
                 self._command(message, self.awtrix, self._awtrix)
-            else:
-                home = next(h for h in self.homes if message.topic.startswith(f"{h}/"))
+            elif home is not None:
                 self._command(message, home, self._pixie)
+            # else an app's value, or a topic no app shows any more (the persistent session kept it)
         finally:
             if message.qos:
                 client.ack(message.mid, message.qos)
@@ -198,24 +206,34 @@ class Bridge:
         """Job events out as they come; the state again after any event, and every STATE_EVERY_S."""
         v = self.service.v
         last = None
+        lost = False  # Redis was unavailable
         next_state = 0.0
         while not self.stopped.is_set():
             try:
                 if last is None:
                     last = store.last_event_id(v)
+                    self.values.follow()
+                    if lost:  # a volatile Redis that restarted lost the values: the retained ones come again
+                        self.values.subscribe()
+                    lost = False
                 events = store.events_after(v, last, EVENT_WAIT_MS)
             except redis.RedisError as e:
                 log.warning("events: redis unavailable (%s)", e)
+                lost = True
                 last = None  # a volatile Redis that restarted has a new stream: from its end
                 self.publish_state()
                 self.stopped.wait(1)
                 continue
+            apps_changed = False
             for event_id, kind, data in events:
                 last = event_id
                 if kind == "job":
                     self.client.publish(f"{self.base}/jobs/{data['id']}", json.dumps(data), qos=1)
+                apps_changed = apps_changed or (kind == "apps" and "live" not in data)  # live: new values drawn
             periodic = time.monotonic() >= next_state
-            if events or periodic:
+            if apps_changed or periodic:  # periodic: an app whose lifetime ended is gone without an event
+                self.values.follow()
+            if [e for e in events if not (e[1] == "apps" and "live" in e[2])] or periodic:
                 next_state = time.monotonic() + STATE_EVERY_S if periodic else next_state
                 self.publish_state()
                 if periodic:

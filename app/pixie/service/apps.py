@@ -6,13 +6,23 @@ import time
 
 from pydantic import BaseModel, Field
 
-from .. import apps, errors, schedule, store
+from .. import apps, errors, live, schedule, store
 from .. import spec as specs
 from ..render.media import open_media
 from . import library
 from .core import Area, available, log
 
 APP_NAME = re.compile(specs.NAME_PATTERN)
+
+
+class LiveValue(BaseModel):
+    """One of a text's placeholders (live data: the last value of an MQTT topic)."""
+
+    placeholder: str = Field(description="as written in the text, braces and all")
+    topic: str
+    value: str | None = Field(description="the topic's last value, as received (null: none yet)")
+    shows: str = Field(description="what the placeholder shows for it")
+    error: str | None = Field(None, description="why the device gets no value of it (the broker refused it)")
 
 
 class AppState(BaseModel):
@@ -33,6 +43,9 @@ class AppState(BaseModel):
     rev: int = Field(description="its version: every change takes a higher number")
     rendered: bool = Field(description="this version's frames are ready (until then the previous ones show)")
     error: str | None = Field(None, description="why this version could not be rendered (the previous frames show)")
+    live: list[LiveValue] = Field(
+        default_factory=list, description="its text's {{topic}} placeholders, each with its topic's value now"
+    )
     changed: bool | None = Field(None, description="answering a PUT: false if the app was already so")
 
 
@@ -49,7 +62,8 @@ class Apps(Area):
         now = time.time()
         ordered = apps.ordered(apps.current(self.r, self.v, now))
         renders = store.app_renders(self.v, [name for name, _ in ordered])
-        listed = [self._app_state(name, d, renders[name], now) for name, d in ordered]
+        values = self._values([d for _, d in ordered])
+        listed = [self._app_state(name, d, renders[name], now, values) for name, d in ordered]
         showing = (store.get_json(self.v, store.HEARTBEAT) or {}).get("app")
         playable = [a.name for a in listed if a.enabled and a.on_schedule]
         pinned = store.pinned(self.r)
@@ -63,7 +77,8 @@ class Apps(Area):
         definition = apps.current(self.r, self.v, now).get(name)
         if definition is None:
             raise errors.NotFound(f"no app {name}")
-        return self._app_state(name, definition, store.app_renders(self.v, [name])[name], now)
+        rendered = store.app_renders(self.v, [name])[name]
+        return self._app_state(name, definition, rendered, now, self._values([definition]))
 
     @available
     def put(self, name: str, app: specs.App) -> AppState:
@@ -100,7 +115,7 @@ class Apps(Area):
             rendered = store.app_renders(self.v, [name])[name]
             if rendered.failed_rev >= stored["rev"]:  # it may fit now: try again (nothing to write)
                 self.queues.render_app(name, stored["rev"], store.RECORD_TTL_S)
-            return self._app_state(name, stored, rendered, now, changed=False)
+            return self._app_state(name, stored, rendered, now, self._values([stored]), changed=False)
         definition.update(now=app.now, updated=now)
         rev = store.put_app(self.r, name, definition, media, apps.make_room(others, position))
         if not app.enabled:
@@ -108,7 +123,15 @@ class Apps(Area):
         self.queues.render_app(name, rev, store.RECORD_TTL_S)
         store.event(self.v, "apps", name=name)  # the display hears of it once it is rendered
         log.info("app %s rev %d saved", name, rev)
-        return self._app_state(name, {**definition, "rev": rev}, store.AppRender(), now, changed=True)
+        values = self._values([definition])
+        return self._app_state(name, {**definition, "rev": rev}, store.AppRender(), now, values, changed=True)
+
+    def _values(self, definitions: list[dict]) -> tuple[dict[str, str], dict[str, str]]:
+        """The values of the topics these apps show, and those the broker refused (with why)."""
+        topics = list(dict.fromkeys(t for d in definitions for t in live.topics(d["content"])))
+        if not topics:
+            return {}, {}
+        return store.live_values(self.v, topics)[0], store.live_refused(self.v, topics)
 
     def _apps_changed(self, name: str) -> None:
         """The display loads the rotation again; listeners hear of it."""
@@ -168,9 +191,17 @@ class Apps(Area):
         return self.rotation()
 
     def _app_state(
-        self, name: str, definition: dict, rendered: store.AppRender, now: float, changed: bool | None = None
+        self,
+        name: str,
+        definition: dict,
+        rendered: store.AppRender,
+        now: float,
+        values: tuple[dict[str, str], dict[str, str]],
+        changed: bool | None = None,
     ) -> AppState:
         fields = {k: definition[k] for k in ("content", "dwell_s", "enabled", "position", "rev")}
+        got, refused = values
+        placeholders = live.placeholders(definition["content"])
         return AppState(
             name=name,
             schedule=definition.get("schedule", []),
@@ -182,6 +213,16 @@ class Apps(Area):
             rendered=rendered.rev >= definition["rev"],
             error=rendered.error if rendered.failed_rev >= definition["rev"] else None,
             notes=rendered.notes if rendered.rev >= definition["rev"] else None,
+            live=[
+                LiveValue(
+                    placeholder=p.source,
+                    topic=p.topic,
+                    value=got.get(p.topic),
+                    shows=live.show(p, got.get(p.topic)),
+                    error=refused.get(p.topic),
+                )
+                for p in placeholders
+            ],
             changed=changed,
             **fields,
         )

@@ -1,0 +1,135 @@
+"""Live data's placeholders (pixie.live), pure: how `{{topic|filter...}}` parses, what each filter
+shows, and what an app refuses (spec.parse_app, the rule HTTP, MQTT, the CLI and the inventory share)."""
+
+import pytest
+
+from pixie import live
+from pixie import spec as specs
+
+
+def placeholder(source: str) -> live.Placeholder:
+    (found,) = live.parse(source)
+    return found
+
+
+def test_a_text_parses_into_literal_parts_and_placeholders():
+    parts = live.parse("Out {{home/outside/temp}} °C, in {{ home/in|round:1 }}")
+    assert parts[0] == "Out " and parts[2] == " °C, in "
+    assert (parts[1].topic, parts[1].filters) == ("home/outside/temp", ())
+    assert (parts[3].topic, parts[3].filters) == ("home/in", (("round", "1"),))
+    assert parts[3].source == "{{ home/in|round:1 }}"
+    assert live.parse("no placeholder, a lone }} and { braces }") == ["no placeholder, a lone }} and { braces }"]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("{{home/temp", "the {{ at character 1 is not closed by }}"),
+        ("ok {{a}} then {{b", "the {{ at character 15 is not closed"),
+        ("{{a {{b}}", "the {{ at character 1 is not closed"),
+        ("{{}}", "no topic"),
+        ("{{ |upper}}", "no topic"),
+        ("{{home/+/temp}}", "no MQTT wildcards"),
+        ("{{home/#}}", "no MQTT wildcards"),
+        ("{{a|bold}}", "unknown filter 'bold' (the filters: json, round, upper, lower, default)"),
+        ("{{a|upper:1}}", "upper takes no argument"),
+        ("{{a|round}}", "round needs an argument"),
+        ("{{a|round:x}}", "round takes a number of decimals, 0-6"),
+        ("{{a|round:7}}", "round takes a number of decimals, 0-6"),
+        ("{{a|default:}}", "default needs an argument"),
+        ("{{a|json:watts}}", "a json path starts with $"),
+        ("{{a|json:$.a..b}}", "json path '$.a..b': .key or [index] expected at character 4"),
+        ("{{a|json:$[x]}}", ".key or [index] expected at character 2"),
+    ],
+)
+def test_a_malformed_placeholder_is_refused_saying_what_and_where(text, reason):
+    with pytest.raises(ValueError) as refused:
+        live.parse(text)
+    assert reason in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("source", "value", "shows"),
+    [
+        ("{{t}}", "21.46", "21.46"),
+        ("{{t}}", None, "–"),
+        ("{{t}}", "", "–"),
+        ("{{t|default:n/a}}", None, "n/a"),
+        ("{{t|round:0}}", "21.46", "21"),
+        ("{{t|round:1}}", "21.46", "21.5"),
+        ("{{t|round:0}}", "-0.4", "0"),
+        ("{{t|round:2}}", "7", "7.00"),
+        ("{{t|round:1}}", "unavailable", "unavailable"),
+        ("{{t|round:1}}", "nan", "nan"),
+        ("{{t|upper}}", "on", "ON"),
+        ("{{t|lower}}", "OFF", "off"),
+        ("{{t|json:$.watts|round:0}}", '{"watts": 1234.56, "volts": 230}', "1235"),
+        ("{{t|json:$.a.b[1]}}", '{"a": {"b": ["x", "y"]}}', "y"),
+        ("{{t|json:$[0]}}", "[true, 2]", "true"),
+        ("{{t|json:$.a}}", '{"a": {"b": 1}}', '{"b":1}'),
+        ("{{t|json:$.state}}", '{"state": "Zuhause"}', "Zuhause"),
+        ("{{t|json:$.missing|default:?}}", '{"a": 1}', "?"),
+        ("{{t|json:$.a|default:?}}", '{"a": null}', "?"),
+        ("{{t|json:$[5]}}", "[1]", "–"),
+        ("{{t|json:$.a}}", "not json", "–"),
+        ("{{t|default:off|upper}}", None, "OFF"),
+        ("{{t|upper|default:none}}", None, "none"),
+        ("{{t}}", "x" * 100, "x" * live.MAX_SHOWN),
+    ],
+)
+def test_each_filter_shows_the_value_as_documented(source, value, shows):
+    assert live.show(placeholder(source), value) == shows
+
+
+def test_a_text_is_filled_from_the_values_there_are():
+    text = "{{home/temp|round:1}} °C, {{home/door|upper|default:?}} {{home/temp}}"
+    assert live.fill(text, {"home/temp": "19.04"}) == "19.0 °C, ? 19.04"
+
+
+def test_an_apps_fields_with_placeholders_are_its_text_its_parts_and_its_top_line():
+    content = {
+        "kind": "text",
+        "text": [{"text": "{{a}} and ", "color": "#ff0000"}, {"text": "{{b|upper}}", "color": "#00ff00"}],
+        "top_text": "{{a}}",
+    }
+    assert live.texts(content) == {"text.0.text": "{{a}} and ", "text.1.text": "{{b|upper}}", "top_text": "{{a}}"}
+    assert live.topics(content) == ["a", "b"]
+    assert [p.source for p in live.placeholders(content)] == ["{{a}}", "{{b|upper}}"]
+    changes = live.filled(content, {"a": "1", "b": "on"})
+    assert changes == {
+        "text": [{"text": "1 and ", "color": "#ff0000"}, {"text": "ON", "color": "#00ff00"}],
+        "top_text": "1",
+    }
+    assert content["text"][0]["text"] == "{{a}} and "  # the definition itself is left as it is
+    assert live.topics({"kind": "fill", "color": "red"}) == []
+
+
+def app(**content) -> dict:
+    return {"content": {"kind": "text", **content}}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (app(text="{{home/temp"), "content.text: the {{ at character 1 is not closed by }}"),
+        (app(text="{{home/temp|bold}} °C"), "content.text: {{home/temp|bold}}: unknown filter 'bold'"),
+        (app(text="{{home/#}}"), "content.text: {{home/#}}: a topic, not a filter: no MQTT wildcards"),
+        (app(text="{{p|json:watts}}"), "content.text: {{p|json:watts}}: a json path starts with $"),
+        (app(text="x", top_text="{{a|round:9}}"), "content.top_text: {{a|round:9}}: round takes"),
+        (
+            app(text=[{"text": "ok", "color": "red"}, {"text": "{{a", "color": "red"}]),
+            "content.text.1.text: the {{ at character 1 is not closed",
+        ),
+        (app(text="".join(f"{{{{t{i}}}}}" for i in range(9))), "content: 9 topics in placeholders; at most 8"),
+    ],
+)
+def test_an_app_with_a_bad_placeholder_is_refused_naming_the_field(body, reason):
+    with pytest.raises(specs.SpecError) as refused:
+        specs.parse_app(body)
+    assert str(refused.value).startswith(reason), str(refused.value)
+
+
+def test_an_app_with_good_placeholders_is_taken_as_written_and_a_jobs_text_is_literal():
+    text = "{{sensors/power|json:$.watts|round:0|default:–}} W"
+    assert specs.parse_app(app(text=text)).content.text == text
+    assert specs.parse({"kind": "text", "text": "{{not a placeholder"}).text == "{{not a placeholder"
