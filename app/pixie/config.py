@@ -43,11 +43,14 @@ RANGES = {
     "display.emulator_port": (1, 65535),
     "mqtt.port": (1, 65535),
     "mqtt.keepalive_s": (5, 3600),
+    "apps.live_min_interval_s": (0, 3600),
     "location.latitude": (-90, 90),
     "location.longitude": (-180, 180),
 }
 # A topic level of pixie's own (no MQTT wildcards or separators).
 TOPIC_LEVEL = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# An MQTT topic filter: levels of text or "+", "#" only last (roles/pixie_common checks the same).
+TOPIC_FILTER = re.compile(r"#|(\+|[^/+#\s]*)(/(\+|[^/+#\s]*))*(/#)?")
 
 
 class ConfigError(ValueError):
@@ -192,6 +195,17 @@ class Mqtt:
     # Largest command payload: JSON and small icons (bigger files go over HTTP), which keeps the
     # bridge's memory small (pixie_app_mqtt_memory_max).
     max_payload_bytes: int = 1024 * 1024
+    # Topic filters the broker lets the device read, besides its own topics: an app's {{topic}}
+    # placeholder outside them is not subscribed to, and its state says why. "#": the broker decides
+    # (a subscription it refuses is reported as it answers). The device's own broker: its ACL's list.
+    readable_topics: list[str] = field(default_factory=lambda: ["#"])
+
+
+@dataclass
+class Apps:
+    # An app whose {{topic}} placeholders' values change is drawn again at most once in this many
+    # seconds (the first change at once, the last of a burst at the interval's end); 0: each change.
+    live_min_interval_s: float = 1.0
 
 
 @dataclass
@@ -226,6 +240,7 @@ class Config:
     worker: Worker = field(default_factory=Worker)
     render: Render = field(default_factory=Render)
     mqtt: Mqtt = field(default_factory=Mqtt)
+    apps: Apps = field(default_factory=Apps)
     awtrix: Awtrix = field(default_factory=Awtrix)
     fonts: Fonts = field(default_factory=Fonts)
     icons: Icons = field(default_factory=Icons)
@@ -316,6 +331,9 @@ def validate(config: Config) -> None:
         for value in values:
             if not TOPIC_LEVEL.fullmatch(value):
                 raise ConfigError(f"{name}: {value!r} is not a topic level of letters, digits, _ or - (1-64)")
+    for topic_filter in mqtt.readable_topics:
+        if not (0 < len(topic_filter) <= 256 and TOPIC_FILTER.fullmatch(topic_filter)):
+            raise ConfigError(f"mqtt.readable_topics: {topic_filter!r} is not an MQTT topic filter (e.g. home/#)")
     for network in config.web.allow:
         try:
             ipaddress.ip_network(network, strict=False)
