@@ -145,7 +145,7 @@ def test_a_hold_notification_stays_until_dismissed(stack):
     job_id = newest_job(stack)["id"]
     stack.wait_state(job_id, "playing", timeout=30)
     post(stack, "/api/notify/dismiss")
-    assert stack.wait_state(job_id, "canceled", timeout=10)["reason"] == "canceled"
+    assert stack.wait_state(job_id, "canceled", timeout=10)["reason"] == "dismissed"
 
 
 def test_stack_false_replaces_the_notification_on_the_panel(stack):

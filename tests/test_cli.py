@@ -139,6 +139,16 @@ def test_status_is_a_readable_table_of_health_queues_and_workers(stack, cli):
         assert any(line.split()[:1] == [worker["name"]] for line in lines), (worker, out)
 
 
+def test_status_says_which_app_of_the_rotation_is_on_screen(stack, cli):
+    app = {"content": {"kind": "fill", "color": "lime"}, "dwell_s": 300}
+    assert stack.request("PUT", "/api/v1/apps/greenery", app)[0] == 200
+    try:
+        wait_for(lambda: stack.request("GET", "/api/v1/apps")[1]["showing"] == "greenery", what="the app on screen")
+        assert "Now playing: app greenery" in ok(cli("status", host=stack.url)).stdout.splitlines()
+    finally:
+        stack.request("DELETE", "/api/v1/apps/greenery")
+
+
 def test_status_of_an_appliance_without_workers_says_unhealthy_and_exits_1(idle, cli):
     result = cli("status", host=idle.url)
     assert result.returncode == 1
@@ -245,6 +255,14 @@ def test_cancel_a_queued_job_by_id_prefix_then_again_is_a_409(idle, cli):
         one_error_line(cli("cancel", "ffffffffffff", host=idle.url))
         == "pixie: no recent job starts with 'ffffffffffff'"
     )
+
+
+def test_a_canceled_job_says_canceled_once_in_jobs(idle, cli):
+    job = job_id(ok(cli("text", "never shown", host=idle.url)))
+    ok(cli("cancel", job, host=idle.url))
+    rows = [line.split() for line in ok(cli("jobs", "-n", "50", host=idle.url)).stdout.splitlines()]
+    (row,) = [r for r in rows if r[0] == job]
+    assert row.count("canceled") == 1, row
 
 
 def test_cancel_dismisses_a_playing_job(stack, cli):

@@ -2,6 +2,7 @@
 
 import dataclasses
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,11 @@ def test_a_location_is_unset_by_default_and_read_from_the_file_or_the_environmen
     assert moved.location.place == (-33.869, 151.2)
 
 
+def test_home_assistant_names_the_device_by_its_host_name_unless_told(tmp_path):
+    assert configuration.load(tmp_path / "absent.toml", environ={}).mqtt.name == socket.gethostname()
+    assert configuration.load(tmp_path / "absent.toml", environ={"PIXIE_MQTT_NAME": "Hall"}).mqtt.name == "Hall"
+
+
 def test_config_path_from_environment(tmp_path):
     path = tmp_path / "other.toml"
     path.write_text("[display]\nbackend = 'headless'\n")
@@ -52,6 +58,7 @@ def test_config_path_from_environment(tmp_path):
         ("[display]\nbackend = 'hologram'\n", {}, "display.backend"),
         ("[pannel]\nrows = 32\n", {}, "unknown section"),
         ("[panel]\nrow = 32\n", {}, "unknown key"),
+        ("[mqtt]\nname = ' '\n", {}, "mqtt.name must not be empty"),
         ("[location]\nlatitude = 91.0\nlongitude = 0.0\n", {}, r"location.latitude must be -90..90, got 91.0"),
         ("", {"PIXIE_LOCATION_LATITUDE": "52.5"}, "location.latitude and location.longitude: set both or neither"),
         ("", {"PIXIE_LOCATION_LATITUDE": "N", "PIXIE_LOCATION_LONGITUDE": "0"}, "PIXIE_LOCATION_LATITUDE: expected"),
@@ -79,7 +86,10 @@ def test_worker_command_keeps_the_password_out_of_argv(tmp_path):
 
 # The role writes pixie.toml from pixie_app_<section>_<key>; where the device wants another value
 # than a laptop running `make run`, the difference is deliberate and listed here with its reason.
-DEVICE_DIFFERS = {"web.host": "the device serves the LAN; a laptop only itself"}
+DEVICE_DIFFERS = {
+    "web.host": "the device serves the LAN; a laptop only itself",
+    "mqtt.name": "the host's name either way: the inventory's on the device, the system's for make run",
+}
 ROLE = Path(__file__).parents[1] / "roles" / "pixie_app"
 
 

@@ -3,9 +3,12 @@ from MQTT 3.1.1's terms) reach the appliance's real processes through pixie-mqtt
 events, errors and Home Assistant discovery come back. The panel is the headless STAND-IN."""
 
 import base64
+import importlib.metadata
 import io
 import json
+import re
 import signal
+from datetime import datetime, timedelta
 
 import jinja2
 import pytest
@@ -20,10 +23,11 @@ from testsupport.servers import wait_for
 
 RED, BLUE, WHITE, BLACK = (255, 0, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
 MAX_BYTES = 65536
+ENTITIES = 12  # the discovery configs a device publishes
 # Home Assistant's MQTT discovery options and their types, per platform, as its integration pages document
 # them in their `{% configuration %}` blocks (home-assistant/home-assistant.io, source/_integrations/
-# light.mqtt.markdown (the default schema), notify.mqtt, text.mqtt, select.mqtt, button.mqtt, sensor.mqtt and
-# mqtt.markdown's `origin`): (required, {option: type}). The docs' type names, as Python types:
+# light.mqtt.markdown (the default schema), notify.mqtt, text.mqtt, select.mqtt, switch.mqtt, button.mqtt,
+# sensor.mqtt and mqtt.markdown's `origin`): (required, {option: type}). The docs' type names, as Python types:
 STRING = TEMPLATE = ICON = str
 INTEGER, BOOLEAN, LIST, MAP = int, bool, list, dict
 COMMON = {
@@ -79,6 +83,21 @@ PLATFORMS = {
             "value_template": TEMPLATE,
             "optimistic": BOOLEAN,
             "retain": BOOLEAN,
+        },
+    ),
+    "switch": (
+        {"command_topic"},
+        {
+            "command_topic": STRING,
+            "state_topic": STRING,
+            "value_template": TEMPLATE,
+            "payload_on": STRING,
+            "payload_off": STRING,
+            "state_on": STRING,
+            "state_off": STRING,
+            "optimistic": BOOLEAN,
+            "retain": BOOLEAN,
+            "device_class": STRING,
         },
     ),
     "button": (
@@ -140,6 +159,16 @@ def template(source: str, **values) -> str:
     return env.from_string(source).render(**values)
 
 
+def selected_option(select: dict, state: dict) -> str | None:
+    """The option Home Assistant's MQTT select shows for a state (homeassistant/components/mqtt/select.py):
+    the rendered value; None ("unknown") for `none` in any case; a value not among the options is refused."""
+    value = template(select["value_template"], value_json=state)
+    if value.lower() == "none":
+        return None
+    assert value in select["options"], f"Home Assistant refuses {value!r}: not one of {select['options']}"
+    return value
+
+
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory):
     proc, port = servers.mosquitto(tmp_path_factory.mktemp("mosquitto"))
@@ -163,7 +192,12 @@ def wall(redis_server, broker, tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("wall")
     appliance = mqtt_appliance(
-        lambda **s: Appliance(redis_server, tmp, **s), broker, "wall", "kitchen", mqtt_max_payload_bytes=MAX_BYTES
+        lambda **s: Appliance(redis_server, tmp, **s),
+        broker,
+        "wall",
+        "kitchen",
+        mqtt_max_payload_bytes=MAX_BYTES,
+        mqtt_name="Kitchen Wall",
     )
     appliance.start_web()
     online(broker, "wall")
@@ -231,7 +265,7 @@ def test_apps_are_put_and_deleted_and_the_select_offers_them(wall, client):
     )
     c.publish("pixie/wall/pin/set", "greeting")
     c.wait(lambda: any(s["pinned"] == "greeting" for s in c.json_on("pixie/wall/state")), "pinned")
-    c.publish("pixie/wall/pin/set", "none")
+    c.publish("pixie/wall/pin/set", "")
     c.wait(lambda: c.json_on("pixie/wall/state")[-1]["pinned"] is None, "unpinned")
     c.publish("pixie/wall/apps/greeting", "")
     wait_for(lambda: wall.request("GET", "/api/v1/apps/greeting")[0] == 404, what="the app deleted")
@@ -314,7 +348,7 @@ def discovered(c: Client) -> dict[str, dict]:
 
 def test_discovery_configs_follow_home_assistants_documented_options(wall, client):
     c = client("homeassistant/+/wall/+/config")
-    configs = c.wait(lambda: len(discovered(c)) >= 9 and discovered(c), "the retained configs")
+    configs = c.wait(lambda: len(discovered(c)) >= ENTITIES and discovered(c), "the retained configs")
     assert {topic.split("/")[1] for topic in configs} == set(PLATFORMS)
     unique_ids = [config["unique_id"] for config in configs.values()]
     assert len(set(unique_ids)) == len(unique_ids)
@@ -324,6 +358,7 @@ def test_discovery_configs_follow_home_assistants_documented_options(wall, clien
         assert mistyped(config, documented | COMMON) == [], topic
         assert config.get("qos", 0) in (0, 1, 2), topic
         assert mistyped(config["device"], DEVICE) == [] and config["device"]["identifiers"] == ["pixie_wall"]
+        assert config["device"]["name"] == "Kitchen Wall"  # [mqtt] name: entities read "Kitchen Wall Panel"
         assert mistyped(config["origin"], ORIGIN) == [] and config["origin"]["name"] == "Pixie"
         assert config["availability_topic"] == "pixie/wall/availability"
     text = configs["homeassistant/text/wall/text/config"]
@@ -337,7 +372,7 @@ def entities(client) -> dict[str, dict]:
 
 def _retained(client) -> Client:
     c = client("homeassistant/+/wall/+/config")
-    c.wait(lambda: len(discovered(c)) >= 9, "the retained configs")
+    c.wait(lambda: len(discovered(c)) >= ENTITIES, "the retained configs")
     return c
 
 
@@ -440,7 +475,7 @@ def test_rotation_next_previous_and_the_next_button_move_through_the_apps(wall, 
     assert wall.request("GET", "/api/v1/apps")[1]["showing"] == after
 
 
-def test_home_assistants_select_pins_an_app_and_none_unpins_it(wall, client, three_apps):
+def test_home_assistants_select_pins_an_app_and_its_no_pin_option_shows_and_unpins(wall, client, three_apps):
     c = client("pixie/wall/state", "homeassistant/select/wall/pinned/config")
     select = c.wait(
         lambda: (
@@ -451,18 +486,39 @@ def test_home_assistants_select_pins_an_app_and_none_unpins_it(wall, client, thr
         "the apps offered",
     )
     assert select["state_topic"] == "pixie/wall/state"
+    apps = [a["name"] for a in wall.request("GET", "/api/v1/apps")[1]["apps"]]
+    (no_pin,) = [option for option in select["options"] if option not in apps]
 
     def selected():
         state = last_state(c)
-        return state and template(select["value_template"], value_json=state)
+        return state and selected_option(select, state)
 
     c.publish(select["command_topic"], "three")
     c.wait(lambda: selected() == "three", "three selected")
     app_on_state(c, "three")
     assert wall.request("GET", "/api/v1/apps")[1]["pinned"] == "three"
-    c.publish(select["command_topic"], "none")
-    c.wait(lambda: selected() == "none", "none selected")
+    c.publish(select["command_topic"], no_pin)
+    c.wait(lambda: selected() == no_pin, f"{no_pin} selected, not unknown")
     assert wall.request("GET", "/api/v1/apps")[1]["pinned"] is None
+    assert not re.match(specs.NAME_PATTERN, no_pin)  # never an app's name
+
+
+def test_an_app_called_none_is_pinned_from_home_assistants_select(wall, client, three_apps):
+    c = client("homeassistant/select/wall/pinned/config")
+    assert wall.request("PUT", "/api/v1/apps/none", {"content": {"kind": "fill", "color": "red"}})[0] == 200
+    try:
+        select = c.wait(
+            lambda: (
+                (configs := c.json_on("homeassistant/select/wall/pinned/config"))
+                and "none" in configs[-1]["options"]
+                and configs[-1]
+            ),
+            "the app none offered",
+        )
+        c.publish(select["command_topic"], "none")  # the option, as Home Assistant sends it
+        wait_for(lambda: wall.request("GET", "/api/v1/apps")[1]["pinned"] == "none", what="none pinned")
+    finally:
+        wall.request("DELETE", "/api/v1/apps/none")
 
 
 def test_home_assistants_dismiss_button_ends_the_job_on_the_panel(wall, client):
@@ -471,6 +527,89 @@ def test_home_assistants_dismiss_button_ends_the_job_on_the_panel(wall, client):
     wall.wait_state(job, "playing")
     client().publish(button["command_topic"], button["payload_press"])
     assert wall.wait_state(job, "canceled", "done", timeout=10)["state"] == "canceled"
+
+
+def test_a_dismissed_job_publishes_one_end_and_its_record_gives_the_events_reason(wall, client):
+    button = entities(client)["button/dismiss"]
+    c = client("pixie/wall/jobs/+")
+    dismissed = []
+    for _ in range(3):  # the service and the display both end a dismissed job, in either order
+        job = wall.submit(kind="fill", color="white", duration_s=30)
+        wall.wait_state(job, "playing")
+        c.publish(button["command_topic"], button["payload_press"])
+        wall.wait_state(job, "canceled")
+        dismissed.append(job)
+    # The display ends a dismissed job before it plays the next: once the next is done, every end was told.
+    after = wall.submit(kind="fill", color="black", duration_s=0.1)
+    c.wait(lambda: "done" in job_states(c).get(after, []), "the next job done")
+    for job in dismissed:
+        ends = [e for e in c.json_on(f"pixie/wall/jobs/{job}") if e["state"] == "canceled"]
+        assert len(ends) == 1, ends
+        assert ends[0].get("reason") == wall.state(job)["reason"] == "dismissed"
+
+
+def test_home_assistants_text_shows_the_last_text_sent_after_a_restart_too(wall, client):
+    text = entities(client)["text/text"]
+    c = client("pixie/wall/jobs/+")
+    sent = "Tea's ready, 23 °C"
+    c.publish(text["command_topic"], template(text["command_template"], value=sent))
+    job = c.wait(lambda: list(job_states(c)), "the text's job")[0]
+    try:
+        # Home Assistant started afresh: the retained state gives the text entity its value.
+        later = client(text["state_topic"])
+        value = later.wait(lambda: later.json_on(text["state_topic"]), "the retained state")[-1]
+        shown = template(text["value_template"], value_json=value)
+        assert shown == sent
+        assert text.get("min", 0) <= len(shown) <= text["max"]  # text.mqtt: a state must fit min and max
+    finally:
+        wall.request("DELETE", f"/api/v1/jobs/{job}")
+
+
+def _window_around_now(brightness: int) -> dict:
+    """A night-mode window open now: from an hour ago to an hour ahead, in the appliance's local time."""
+    start, end = (datetime.now().astimezone() + timedelta(hours=h) for h in (-1, 1))
+    return {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}", "brightness": brightness}
+
+
+def test_home_assistants_switch_turns_night_mode_off_and_on_keeping_its_windows(wall, client):
+    switch = entities(client)["switch/night_mode"]
+    c = client(switch["state_topic"])
+    base = c.wait(lambda: last_state(c), "the state")["brightness"]
+    windows = [_window_around_now(10)]
+
+    def switched(on: bool):
+        state = last_state(c)
+        expected = (switch.get("state_on", switch["payload_on"]), 10) if on else (switch["payload_off"], base)
+        return (template(switch["value_template"], value_json=state), state["brightness"]) == expected
+
+    assert wall.request("PUT", "/api/v1/schedule", {"windows": windows})[0] == 200
+    try:
+        c.wait(lambda: switched(True), "night mode on: dimmed to 10")
+        c.publish(switch["command_topic"], switch["payload_off"])
+        c.wait(lambda: switched(False), f"night mode off: {base} again")
+        night = wall.request("GET", "/api/v1/schedule")[1]
+        assert (night["enabled"], night["window_open"]) == (False, False)
+        assert [w["start"] for w in night["windows"]] == [windows[0]["start"]]  # kept
+        c.publish(switch["command_topic"], switch["payload_on"])
+        c.wait(lambda: switched(True), "night mode on again: 10")
+    finally:
+        wall.request("PUT", "/api/v1/schedule", {"windows": []})
+
+
+def test_home_assistants_sensors_read_the_app_on_screen_and_the_version(wall, client, three_apps):
+    configs = entities(client)
+    app, version = configs["sensor/app"], configs["sensor/version"]
+    c = client("pixie/wall/state")
+    c.publish("pixie/wall/pin/set", "two")
+    try:
+        state = c.wait(lambda: (s := last_state(c)).get("app") == "two" and s, "two on screen")
+        assert template(app["value_template"], value_json=state) == "two"
+        assert template(version["value_template"], value_json=state) == importlib.metadata.version("pixie")
+        assert version["entity_category"] == "diagnostic"
+        no_app = template(app["value_template"], value_json={**state, "app": None})
+        assert no_app != "None" and not re.match(specs.NAME_PATTERN, no_app)  # a state, never an app's name
+    finally:
+        c.publish("pixie/wall/pin/set", "")
 
 
 def test_home_assistant_coming_online_gets_the_configs_again(wall, client):

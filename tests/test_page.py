@@ -372,6 +372,7 @@ def test_cancel_a_queued_job_and_requeue_a_failed_one(make_appliance, on, tmp_pa
     view.wait_row_state(queued, "canceled")
     assert appliance.state(queued)["state"] == "canceled"
     assert view.row(queued).locator("button").count() == 0
+    assert view.row(queued).locator(".reason").count() == 0  # "canceled" once, no reason repeating it
 
     png = tmp_path / "green.png"
     png.write_bytes(still("PNG", color=GREEN, size=(64, 32)))
@@ -390,6 +391,7 @@ def test_cancel_a_queued_job_and_requeue_a_failed_one(make_appliance, on, tmp_pa
     wait_for(lambda: view.leds() == {GREEN}, timeout=5, what="the requeued job in the preview")
     view.row(failing).locator("button[data-action='dismiss']").click()
     view.wait_row_state(failing, "canceled")
+    assert view.row(failing).locator(".reason").inner_text() == "dismissed"
     view.close(allow_errors=("503",))  # /healthz while no worker ran
 
 
@@ -507,6 +509,7 @@ def test_a_rotation_is_set_up_from_the_page_and_kept_after_a_reload(stack, on, t
         assert [rows.nth(i).get_attribute("data-app") for i in range(rows.count())] == ["rgb", "hello"]
         assert not page.locator("#apps tr[data-app='hello'] .app-enabled").is_checked()
         assert "rgb is pinned" in page.locator("#apps-now").inner_text()
+        page.wait_for_function("document.getElementById('now-playing').textContent === 'Playing: app rgb'")
         view.screenshot("rotation.png")
         page.click("#apps tr[data-app='hello'] .app-delete")
         page.wait_for_selector("#apps tr[data-app='hello']", state="detached")

@@ -54,12 +54,23 @@ def test_a_file_decides_between_image_and_animation(service):
 def test_cancel_a_waiting_job_then_it_has_ended(service):
     job = service.jobs.submit({"kind": "clear"})
     canceled = service.jobs.cancel(job.id)
-    assert (canceled.state, canceled.reason) == ("canceled", "canceled")
+    assert (canceled.state, canceled.reason) == ("canceled", None)  # it never showed: nothing more to say
     assert Queues(service.r).by_priority["default"].get_job_ids() == []
     with pytest.raises(errors.Conflict, match="already ended"):
         service.jobs.cancel(job.id)
     with pytest.raises(errors.Conflict, match="only a failed job"):
         service.jobs.requeue(job.id)
+
+
+def test_a_job_ended_twice_keeps_the_first_end_and_tells_it_once(service):
+    """A dismissal is ended by the service and by the display, in either order: one record, one event."""
+    job = service.jobs.submit({"kind": "clear"}).id
+    last = store.last_event_id(service.v)
+    assert store.set_state(service.r, service.v, job, State.CANCELED, reason="dismissed")
+    assert not store.set_state(service.r, service.v, job, State.CANCELED, reason="replaced by another")
+    ends = [data for _, kind, data in store.events_after(service.v, last, 10) if kind == "job"]
+    assert ends == [{"id": job, "state": "canceled", "reason": "dismissed"}]
+    assert service.jobs.status(job).reason == "dismissed"
 
 
 def test_cancel_meeting_a_worker_that_takes_and_ends_the_job_is_no_error(service):

@@ -41,3 +41,17 @@ def test_a_brightness_set_in_a_window_holds_until_it_closes_and_keeps_the_base(s
     assert service.r.get(store.BRIGHTNESS) == b"80"  # the base is what shows once the window closes
     assert 3500 < service.r.ttl(store.MANUAL_BRIGHTNESS) < 3700  # it expires as the window closes
     assert service.panel.set_night_mode(NightMode(windows=[])).brightness == 80
+
+
+def test_night_mode_off_keeps_its_windows_and_on_again_applies_them(service):
+    service.panel.set_brightness(80)
+    windows = [_around_now(10)]
+    service.panel.set_night_mode(NightMode(windows=windows))
+    off = service.panel.set_night_mode_on(False)
+    assert (off.enabled, off.brightness, off.window_open, off.next_change) == (False, 80, False, None)
+    assert [w.start for w in off.windows] == [windows[0]["start"]]
+    assert service.panel.state().night_mode is False
+    assert store.take_commands(service.r, 0.1)[-1] == {"brightness": 80}
+    on = service.panel.set_night_mode_on(True)
+    assert (on.enabled, on.brightness, service.panel.state().night_mode) == (True, 10, True)
+    assert service.panel.set_night_mode(NightMode(windows=windows, enabled=False)).brightness == 80

@@ -222,6 +222,8 @@ def cmd_status(device: Device, args) -> int:
         job = device.get(f"/api/v1/jobs/{now['id']}", ok=(200, 404))
         kind = job.get("kind") if isinstance(job, dict) else None
         print(f"Now playing: {kind or 'job'} {now['id']} ({now.get('priority', '?')})")
+    elif view.get("app"):
+        print(f"Now playing: app {view['app']}")
     else:
         print("Now playing: nothing")
     print(f"Brightness: {brightness} %")
@@ -544,7 +546,7 @@ def follow(device: Device, job_id: str, timeout: float, until: str = "playing") 
     if state == "failed":
         raise Failure(f"job {job_id} failed: {job.get('reason') or 'no reason given'}")
     if state == "canceled":
-        raise Failure(f"job {job_id} was canceled: {job.get('reason') or 'canceled'}")
+        raise Failure(f"job {job_id} was canceled" + (f" ({job['reason']})" if job.get("reason") else ""))
     print(state)
     return 0
 

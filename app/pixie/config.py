@@ -8,6 +8,7 @@ import dataclasses
 import ipaddress
 import os
 import re
+import socket
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -186,6 +187,9 @@ class Mqtt:
     username: str = ""
     password: str = ""  # a secret: PIXIE_MQTT_PASSWORD in the environment
     device: str = "pixie"
+    # The device's name in Home Assistant (its entities read "<name> Panel"): any text; by default
+    # the host name as given, not the device's topic level.
+    name: str = field(default_factory=socket.gethostname)
     groups: list[str] = field(default_factory=list)
     prefix: str = "pixie"
     discovery_prefix: str = "homeassistant"  # empty: no Home Assistant discovery
@@ -314,6 +318,7 @@ def validate(config: Config) -> None:
         (config.render.cache_max_bytes > 0, "render.cache_max_bytes must be positive"),
         (config.display.apps_max_bytes > 0, "display.apps_max_bytes must be positive"),
         (config.mqtt.max_payload_bytes > 0, "mqtt.max_payload_bytes must be positive"),
+        (config.mqtt.name.strip() != "", "mqtt.name must not be empty"),
         (config.fonts.max_bytes > 0 and config.icons.max_bytes > 0, "fonts.max_bytes, icons.max_bytes: positive"),
         (config.icons.max_frames > 0, "icons.max_frames must be positive"),
         (

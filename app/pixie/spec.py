@@ -359,6 +359,7 @@ class NightMode(BaseModel):
     )
 
     windows: list[NightWindow] = Field(default_factory=list, max_length=MAX_WINDOWS)
+    enabled: bool = Field(True, description="false: off, the windows kept for turning it on again")
 
 
 JobSpec = Annotated[

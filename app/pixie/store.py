@@ -34,6 +34,7 @@ ACTIVE = "pixie:display:active"
 CLAIMED = "pixie:display:claimed"
 BRIGHTNESS = "pixie:brightness"  # the base brightness, shown outside night-mode windows
 NIGHT_MODE = "pixie:night"  # night mode's windows (JSON), schedule.py reads them
+NIGHT_MODE_OFF = "pixie:night:off"  # set: night mode is off, its windows kept for turning it on again
 # A brightness set while a window is open: [value, set at]; it expires as that window closes.
 MANUAL_BRIGHTNESS = "pixie:brightness:manual"
 # Recent job ids scored by arrival, newest kept: what `GET /api/v1/jobs` lists.
@@ -58,6 +59,7 @@ CONTROL = "pixie:display:ctl"
 HEARTBEAT = "pixie:display:heartbeat"
 NOW_PLAYING = "pixie:display:now"
 SCREEN = "pixie:display:screen"
+LAST_TEXT = "pixie:text:last"  # the last text job's text (Home Assistant's text entity shows it)
 SCHEDULER_WAKE = "pixie:scheduler:wake"  # a timed job was accepted: the scheduler looks again
 # Render workers -> when each last said it is alive (worker.py): /healthz's and the overview's
 # "alive", so that rq's own worker records in the durable Redis can go a day without a write.
@@ -132,13 +134,15 @@ def _volatile_url(config) -> str:
 
 
 # A state change that never leaves a terminal state (a job canceled while it
-# rendered stays canceled) and, with a score, queues the job for display; a
+# rendered stays canceled; ended twice, as a dismissal is by the service and
+# the display, only the first counts: one record, one event) and, with a
+# score, queues the job for display; a
 # job queued again (rq retrying it) is watched by recovery again.
 # KEYS: record, READY, QUEUED; ARGV: state, now, score or "", ttl, field, value...
 _SET_STATE = f"""
 local current = redis.call('HGET', KEYS[1], 'state')
 if {" or ".join(f"current == '{state}'" for state in TERMINAL)} then
-  return current
+  return false
 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'updated', ARGV[2], unpack(ARGV, 5))
 local job_id = string.sub(KEYS[1], {len(RECORD) + 1})
@@ -404,9 +408,24 @@ def take_commands(v: redis.Redis, wait_s: float) -> list[dict]:
 
 
 def brightness_settings(r: redis.Redis) -> tuple[int | None, list[dict], list | None]:
-    """The base brightness (None: the config's), night mode's windows, a manual change in a window."""
-    base, night, manual = r.mget(BRIGHTNESS, NIGHT_MODE, MANUAL_BRIGHTNESS)
-    return (int(base) if base else None, json.loads(night) if night else [], json.loads(manual) if manual else None)
+    """The base brightness (None: the config's), night mode's windows (none while it is off), a manual
+    change in a window."""
+    base, night, manual, off = r.mget(BRIGHTNESS, NIGHT_MODE, MANUAL_BRIGHTNESS, NIGHT_MODE_OFF)
+    windows = json.loads(night) if night and not off else []
+    return (int(base) if base else None, windows, json.loads(manual) if manual else None)
+
+
+def night_mode(r: redis.Redis) -> tuple[list[dict], bool]:
+    """Night mode's windows, kept while it is off, and whether it is on."""
+    night, off = r.mget(NIGHT_MODE, NIGHT_MODE_OFF)
+    return (json.loads(night) if night else [], not off)
+
+
+def showing(v: redis.Redis) -> tuple[str | None, str | None]:
+    """What the display's heartbeat says is on the panel: the job, and the rotation's app (on screen,
+    or under the job); neither while the display is silent."""
+    heartbeat = get_json(v, HEARTBEAT) or {}
+    return heartbeat.get("playing"), heartbeat.get("app")
 
 
 def powered(r: redis.Redis) -> bool:

@@ -228,6 +228,7 @@ CONTRACT_KEYS = {
         "port",
         "username",
         "device",
+        "name",
         "groups",
         "prefix",
         "discovery_prefix",
@@ -260,6 +261,7 @@ def test_pixie_toml_has_the_contract_keys_and_no_secrets(render, tmp_path):
         "port": 1883,
         "username": "pixie-1",
         "device": "pixie-1",
+        "name": "localhost",  # the inventory host name, as given
         "groups": ["displays"],
         "prefix": "pixie",
         "discovery_prefix": "homeassistant",
@@ -509,19 +511,20 @@ def test_mqtt_off(render):
     assert "PIXIE_MQTT_PASSWORD" not in _env(out / "pixie.env")
 
 
-def test_mqtt_device_defaults_to_the_host_name_as_a_topic_level(tmp_path):
+def test_mqtt_device_defaults_to_the_host_name_as_a_topic_level_and_its_name_to_the_host_name(tmp_path):
     values_ = {"pixie_common_credentials_dir": str(tmp_path / "credentials")}
+    show = "{{ pixie_common_mqtt_device }} / {{ pixie_app_mqtt_name }}"
     play = [
         {
             "hosts": "localhost",
             "gather_facts": False,
-            "vars_files": role_defaults("pixie_common") + [vars_file(tmp_path, values_)],
-            "tasks": [{"name": "Show the device", "ansible.builtin.debug": {"msg": "{{ pixie_common_mqtt_device }}"}}],
+            "vars_files": role_defaults("pixie_common", "pixie_app") + [vars_file(tmp_path, values_)],
+            "tasks": [{"name": "Show the device", "ansible.builtin.debug": {"msg": show}}],
         }
     ]
-    result = run_playbook(tmp_path, play, extra_vars={"inventory_hostname": "pixie.hall #2"})
+    result = run_playbook(tmp_path, play, extra_vars={"inventory_hostname": "Pixie.hall #2"})
     assert result.rc == 0, result
-    assert result.result("Show the device")["msg"] == "pixie-hall--2"
+    assert result.result("Show the device")["msg"] == "Pixie-hall--2 / Pixie.hall #2"
 
 
 def test_broker_dropin_caps_it_and_keeps_it_off_the_refresh_cpu(defaults):

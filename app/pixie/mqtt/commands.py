@@ -10,6 +10,7 @@ import json
 from .. import errors
 from .. import spec as specs
 from ..service import Service
+from .discovery import NO_APP
 
 # The commands a device (and each group) subscribes to, as topic filters under its prefix.
 TOPICS = (
@@ -21,6 +22,7 @@ TOPICS = (
     "rotation/next",
     "rotation/previous",
     "pin/set",
+    "night_mode/set",
 )
 ON, OFF = ("ON", "on", "true", "1"), ("OFF", "off", "false", "0")  # Home Assistant's payload_on/off first
 
@@ -41,20 +43,22 @@ def run(service: Service, command: str, payload: bytes) -> dict:
         case ["brightness", "set"]:
             return {"brightness": service.panel.set_brightness(_integer(text, "brightness"))}
         case ["power", "set"]:
-            return {"power": service.panel.set_power(_switch(text))}
+            return {"power": service.panel.set_power(_switch(text, "power"))}
         case ["dismiss"]:  # empty (a Home Assistant button's press): the job on the panel; else that job
             jobs = service.jobs
             return (jobs.cancel(text) if text else jobs.dismiss_playing()).model_dump(include={"id", "state"})
         case ["rotation", "next" | "previous" as way]:
             service.apps.skip(1 if way == "next" else -1)
             return {"rotation": way}
-        case ["pin", "set"]:  # an app's name; empty or "none" unpins (a Home Assistant select's options)
-            if text and text != "none":
+        case ["pin", "set"]:  # an app's name; empty or NO_APP unpins (a Home Assistant select's options)
+            if text and text != NO_APP:
                 return {"pinned": service.apps.pin(text).pinned}
             pinned = service.apps.rotation().pinned
             if pinned:
                 service.apps.unpin(pinned)
             return {"pinned": None}
+        case ["night_mode", "set"]:
+            return {"night_mode": service.panel.set_night_mode_on(_switch(text, "night_mode")).enabled}
     raise errors.NotFound(f"no command {command!r}; the commands: {', '.join(TOPICS)}")
 
 
@@ -82,7 +86,7 @@ def _integer(text: str, what: str) -> int:
         raise errors.Invalid(f"{what}: expected a whole number, got {text[:40]!r}") from None
 
 
-def _switch(text: str) -> bool:
+def _switch(text: str, what: str) -> bool:
     if text in ON or text in OFF:
         return text in ON
-    raise errors.Invalid(f"power: expected ON or OFF, got {text[:40]!r}")
+    raise errors.Invalid(f"{what}: expected ON or OFF, got {text[:40]!r}")

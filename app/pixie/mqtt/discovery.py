@@ -3,16 +3,21 @@
 One config per entity on `<discovery_prefix>/<component>/<device>/<object>/config`
 (retained), each with the same device block and availability, following
 Home Assistant's MQTT discovery documentation (light's default schema,
-notify, text, select, button, sensor). The entities only send the bridge's
-own commands and read its retained `state`: nothing here is a second API.
+notify, text, select, switch, button, sensor). The entities only send the
+bridge's own commands and read its retained `state`: nothing here is a
+second API.
 """
 
-from importlib.metadata import version
-
 from .. import config as configuration
+from ..service.system import installed_version
 from ..spec import MAX_TEXT_CHARS
 
 STATE = "{{ value_json.%s }}"
+# "No app" in the pinned app's select and the app sensor. Not `none`: Home Assistant's select reads
+# a state of none (any case) as "no current option", and an app may be called none; an app's name
+# (spec.NAME_PATTERN) never has parentheses.
+NO_APP = "(none)"
+APP_STATE = "{{ value_json.%s or '" + NO_APP + "' }}"
 # A notify or text entity's message is a text job (HA's Jinja has `to_json`).
 TEXT_JOB = '{"kind": "text", "text": {{ value | to_json }}}'
 
@@ -46,14 +51,26 @@ def configs(mqtt: configuration.Mqtt, panel: configuration.Panel, apps: list[str
             "command_template": TEXT_JOB,
             "max": MAX_TEXT_CHARS,  # what a text job takes: Home Assistant refuses longer before sending
             "mode": "text",
+            "state_topic": f"{base}/state",
+            "value_template": "{{ value_json.text or '' }}",  # the last text sent; empty before any
             "qos": 1,
         },
         ("select", "pinned"): {
             "name": "Pinned app",
             "command_topic": f"{base}/pin/set",
             "state_topic": f"{base}/state",
-            "value_template": "{{ value_json.pinned or 'none' }}",
-            "options": ["none", *apps],
+            "value_template": APP_STATE % "pinned",
+            "options": [NO_APP, *apps],
+            "qos": 1,
+        },
+        ("switch", "night_mode"): {
+            "name": "Night mode",
+            "command_topic": f"{base}/night_mode/set",
+            "state_topic": f"{base}/state",
+            "value_template": "{{ 'ON' if value_json.night_mode else 'OFF' }}",
+            "payload_on": "ON",
+            "payload_off": "OFF",
+            "entity_category": "config",
             "qos": 1,
         },
         ("button", "next"): {
@@ -73,6 +90,11 @@ def configs(mqtt: configuration.Mqtt, panel: configuration.Panel, apps: list[str
             "state_topic": f"{base}/state",
             "value_template": STATE % "now_playing",
         },
+        ("sensor", "app"): {
+            "name": "App on screen",
+            "state_topic": f"{base}/state",
+            "value_template": APP_STATE % "app",
+        },
         ("sensor", "waiting"): {
             "name": "Waiting jobs",
             "state_topic": f"{base}/state",
@@ -86,11 +108,18 @@ def configs(mqtt: configuration.Mqtt, panel: configuration.Panel, apps: list[str
             "value_template": STATE % "health",
             "entity_category": "diagnostic",
         },
+        # A sensor, not an `update` entity: Pixie knows the version it runs, not a newer one.
+        ("sensor", "version"): {
+            "name": "Version",
+            "state_topic": f"{base}/state",
+            "value_template": STATE % "version",
+            "entity_category": "diagnostic",
+        },
     }
-    software = version("pixie")
+    software = installed_version()
     device = {
         "identifiers": [f"pixie_{mqtt.device}"],
-        "name": mqtt.device,
+        "name": mqtt.name,
         "manufacturer": "Pixie",
         "model": f"LED matrix {panel.width}x{panel.height}",
         "sw_version": software,

@@ -64,7 +64,7 @@ class Apps(Area):
         renders = store.app_renders(self.v, [name for name, _ in ordered])
         values = self._values([d for _, d in ordered])
         listed = [self._app_state(name, d, renders[name], now, values) for name, d in ordered]
-        showing = (store.get_json(self.v, store.HEARTBEAT) or {}).get("app")
+        showing = store.showing(self.v)[1]
         playable = [a.name for a in listed if a.enabled and a.on_schedule]
         pinned = store.pinned(self.r)
         following = playable[(playable.index(showing) + 1) % len(playable)] if showing in playable else None

@@ -112,6 +112,8 @@ class Jobs(Area):
             store.wake_scheduler(self.v)
         log.info("accepted %s job %s (%s)%s", spec.kind, job_id, spec.priority, f" {spec.name!r}" if spec.name else "")
         state = State.QUEUED if at is None else State.SCHEDULED
+        if isinstance(spec, specs.Text):  # before the event, whose state (MQTT's) carries it
+            self.v.set(store.LAST_TEXT, spec.text if isinstance(spec.text, str) else "".join(p.text for p in spec.text))
         store.job_event(self.v, job_id, state)
         return Accepted(id=job_id, url=f"/api/v1/jobs/{job_id}", state=state)
 
@@ -169,17 +171,20 @@ class Jobs(Area):
 
     @available
     def cancel(self, job_id: str, replaced_by: str | None = None) -> JobStatus:
-        """Cancel a job that waits, dismiss one that plays."""
+        """Cancel a job that waits, dismiss one that plays. Its reason: what replaced it, or "dismissed"
+        from the display; none for a job that never showed (its state says it all)."""
         current = self.status(job_id)
         if current.state in TERMINAL:
             raise errors.Conflict(f"job {job_id} has already ended ({current.state})")
-        if current.state in (State.QUEUED, State.SCHEDULED):
-            self.queues.cancel(job_id)
-        elif current.state in ON_DISPLAY and not store.unready(self.r, job_id):
-            # The display has it (playing, or waiting under a preempting job).
-            store.send(self.v, dismiss=job_id)
-        reason = f"replaced by {replaced_by}" if replaced_by else "canceled"
-        store.set_state(self.r, self.v, job_id, State.CANCELED, reason=reason, finished=time.time())
+        # The display has it (playing, or waiting under a preempting job) unless it was still ready.
+        shown = current.state in ON_DISPLAY and not store.unready(self.r, job_id)
+        reason = f"replaced by {replaced_by}" if replaced_by else "dismissed" if shown else None
+        # Ended here first, then told: the display, ending it too, finds it ended (no second event).
+        if store.set_state(self.r, self.v, job_id, State.CANCELED, reason=reason, finished=time.time()):
+            if current.state in (State.QUEUED, State.SCHEDULED):
+                self.queues.cancel(job_id)
+            elif shown:
+                store.send(self.v, dismiss=job_id)
         return self.status(job_id)
 
     @available

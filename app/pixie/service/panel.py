@@ -11,7 +11,7 @@ from .. import apps, errors, schedule, store
 from .. import spec as specs
 from ..spec import BRIGHTNESS
 from .core import Area, Core, available
-from .system import System
+from .system import System, installed_version
 
 INDICATORS = (1, 2, 3)  # top right, right, bottom right
 
@@ -19,6 +19,7 @@ INDICATORS = (1, 2, 3)  # top right, right, bottom right
 class NightModeState(BaseModel):
     timezone: str = Field(description="the device's time zone, which the windows' times are in")
     windows: list[specs.NightWindow]
+    enabled: bool = Field(description="false: night mode is off, its windows kept (none applies)")
     brightness: int = Field(description="the brightness the panel has now")
     window_open: bool = Field(description="a window decides the brightness now")
     next_change: datetime | None = Field(None, description="when a window opens or closes next")
@@ -36,6 +37,9 @@ class PanelState(BaseModel):
     apps: list[str] = Field(description="the apps, in rotation order")
     waiting: int = Field(description="accepted jobs not yet on the panel (timed ones too)")
     health: str = Field(description="ok, or what is wrong")
+    night_mode: bool = Field(description="night mode is on (its windows apply)")
+    text: str | None = Field(None, description="the last text job's text, since the volatile Redis started")
+    version: str = Field(description="the installed Pixie's version")
 
 
 class Panel(Area):
@@ -71,9 +75,11 @@ class Panel(Area):
         place = self.config.location.place
         windows = schedule.parse(settings[1], place)
         now = schedule.local_now()
+        kept, enabled = store.night_mode(self.r)
         return NightModeState(
             timezone=schedule.zone_name(),
-            windows=settings[1],
+            windows=kept,
+            enabled=enabled,
             brightness=schedule.now_brightness(settings, self.config.panel.brightness, place, now),
             window_open=schedule.open_run(windows, now) is not None,
             next_change=schedule.next_boundary(windows, now),
@@ -86,6 +92,18 @@ class Panel(Area):
         with self.r.pipeline() as p:
             p.set(store.NIGHT_MODE, json.dumps(windows))
             p.delete(store.MANUAL_BRIGHTNESS)  # it was held against the old windows
+            p.execute()
+        return self.set_night_mode_on(night.enabled)
+
+    @available
+    def set_night_mode_on(self, on: bool) -> NightModeState:
+        """Night mode on or off; its windows are kept either way."""
+        with self.r.pipeline() as p:
+            if on:
+                p.delete(store.NIGHT_MODE_OFF)
+            else:
+                p.set(store.NIGHT_MODE_OFF, 1)
+            p.delete(store.MANUAL_BRIGHTNESS)  # it was held against windows that applied before
             p.execute()
         self._tell_display()
         return self.night_mode()
@@ -137,8 +155,7 @@ class Panel(Area):
 
     @available
     def state(self) -> PanelState:
-        heartbeat = store.get_json(self.v, store.HEARTBEAT) or {}
-        job_id, app = heartbeat.get("playing"), heartbeat.get("app")
+        job_id, app = store.showing(self.v)
         if job_id:
             record = store.get(self.r, job_id)
             now_playing = " ".join(filter(None, [record.get("kind", "a"), "job", record.get("name")]))
@@ -159,6 +176,9 @@ class Panel(Area):
             apps=[name for name, _ in apps.ordered(apps.current(self.r, self.v, time.time()))],
             waiting=waiting,
             health="ok" if health["ok"] else _trouble(health),
+            night_mode=store.night_mode(self.r)[1],
+            text=(text := self.v.get(store.LAST_TEXT)) and text.decode(),
+            version=installed_version(),
         )
 
     def _tell_display(self) -> int:

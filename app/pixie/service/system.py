@@ -12,12 +12,14 @@ from .core import Area, available
 class System(Area):
     @available
     def overview(self) -> dict:
-        """Per queue its counts, the render workers, what waits for the panel and what plays."""
+        """Per queue its counts, the render workers, what waits for the panel, the job that plays and
+        the rotation's app on the panel (or under the job)."""
         return {
             "queues": self.queues.counts(),
             "workers": self.queues.workers(self._workers_alive()),
             "ready": [m.decode() for m in self.r.zrange(store.READY, 0, -1)],
             "now_playing": store.get_json(self.v, store.NOW_PLAYING),
+            "app": store.showing(self.v)[1],
         }
 
     def _workers_alive(self) -> list[str]:

@@ -215,7 +215,9 @@ function showQueue(view) {
   const playing = now && state.jobs.find((j) => j.id === now.id);
   $("now-playing").textContent = now
     ? `Playing: ${playing ? describe(playing) : "job"} ${now.id.slice(0, 8)} (${now.priority})`
-    : "Nothing playing.";
+    : view.app
+      ? `Playing: app ${view.app}`
+      : "Nothing playing.";
   $("now-playing").dataset.job = now ? now.id : "";
 }
 
