@@ -31,6 +31,8 @@ def broker_tools():
 
 DEVICE = "pixie-1"
 ADMIN = {"name": "admin", "password": "admin-password-123", "topics": ["readwrite pixie/#", "read homeassistant/#"]}
+READABLE = ["home/#", "homeassistant/sensor/+/state"]  # what its apps' live values come from
+SENSORS = {"name": "sensors", "password": "sensors-password-123", "topics": ["write #"]}  # publishes values
 PASSWORD_TASK = "Write the broker's password file (only the users whose line does not verify)"
 
 
@@ -46,12 +48,13 @@ def broker_play(tmp_path: Path, overrides: dict) -> list[dict]:
         "pixie_common_credentials_dir": str(tmp_path / "credentials"),
         "pixie_common_mqtt_device": DEVICE,
         "pixie_common_mqtt_groups": ["displays", "hall"],
+        "pixie_common_mqtt_readable_topics": READABLE,
         "pixie_mqtt_config": str(conf_d / "pixie.conf"),
         "pixie_mqtt_password_file": str(tmp_path / "pixie.passwd"),
         "pixie_mqtt_acl_file": str(tmp_path / "pixie.acl"),
         "pixie_mqtt_owner": getpass.getuser(),
         "pixie_mqtt_group": grp.getgrgid(os.getgid()).gr_name,
-        "pixie_mqtt_users": [ADMIN],
+        "pixie_mqtt_users": [ADMIN, SENSORS],
         **overrides,
     }
     return [
@@ -160,12 +163,16 @@ def test_the_rendered_files(broker):
         "topic read pixie/group/hall/#",
         f"topic write homeassistant/+/{DEVICE}/#",
         "topic read homeassistant/status",
+        "topic read home/#",
+        "topic read homeassistant/sensor/+/state",
         "user admin",
         "topic readwrite pixie/#",
         "topic read homeassistant/#",
+        "user sensors",
+        "topic write #",
     ]
     lines = (tmp / "pixie.passwd").read_text().splitlines()
-    assert [line.split(":")[0] for line in lines] == [DEVICE, "admin"]
+    assert [line.split(":")[0] for line in lines] == [DEVICE, "admin", "sensors"]
     assert all(line.split(":", 1)[1].startswith("$7$101$") for line in lines)
     assert broker.password not in (tmp / "pixie.passwd").read_text()
     for name in ("pixie.passwd", "pixie.acl"):
@@ -262,3 +269,14 @@ def test_the_password_check_changes_nothing_in_check_mode(broker):
     )
     assert result.rc == 0, result
     assert (tmp / "pixie.passwd").read_text() == before
+
+
+def test_the_device_reads_the_topics_of_its_live_values_and_no_others(broker):
+    sensors = (SENSORS["name"], SENSORS["password"])
+    for topic in ("home/outside/temperature", "homeassistant/sensor/power/state"):
+        got = broker.sub(DEVICE, topic, lambda topic=topic: broker.pub(sensors, topic, "21.5"))
+        assert got.stdout.strip() == f"{topic} 21.5", got
+    # mosquitto's acl_file grants such a subscription and withholds the messages (hence the bridge's own list)
+    for topic in ("garden/temperature", "homeassistant/sensor/power/attributes"):
+        got = broker.sub(DEVICE, topic, lambda topic=topic: broker.pub(sensors, topic, "9"))
+        assert got.stdout.strip() == "", got

@@ -222,6 +222,7 @@ CONTRACT_KEYS = {
     "display": {"backend", "idle", "record_path"},
     "worker": {"worker_class", "max_jobs", "job_timeout_s"},
     "render": {"cache_max_bytes", "max_frames"},
+    "apps": {"live_min_interval_s"},
     "mqtt": {
         "enabled",
         "host",
@@ -234,6 +235,7 @@ CONTRACT_KEYS = {
         "discovery_prefix",
         "tls",
         "ca_file",
+        "readable_topics",
     },
 }
 
@@ -267,7 +269,9 @@ def test_pixie_toml_has_the_contract_keys_and_no_secrets(render, tmp_path):
         "discovery_prefix": "homeassistant",
         "tls": False,
         "ca_file": "",
+        "readable_topics": [],  # the local broker's ACL: nothing besides its own topics
     }
+    assert config["apps"] == {"live_min_interval_s": 1.0}
     assert config["awtrix"] == {"enabled": True, "user": "pixie", "mqtt_prefix": "awtrix_pixie-1"}
     assert config["fonts"] == {"max_bytes": 2 * 1024 * 1024, "max_count": 32}
     assert config["icons"] == {"max_bytes": 256 * 1024, "max_count": 500, "max_frames": 64, "fetch_url": ""}
@@ -494,6 +498,7 @@ def test_mqtt_with_an_external_broker(render):
         "/etc/ssl/certs/home-ca.pem",
     )
     assert (config["username"], config["groups"], config["discovery_prefix"]) == ("hall-display", [], "")
+    assert config["readable_topics"] == ["#"], "an external broker's own ACL decides what the device may read"
     assert _env(out / "pixie.env")["PIXIE_MQTT_PASSWORD"] == "from-the-vault-1234"
     assert_verified(out / "pixie-mqtt.service")
 
