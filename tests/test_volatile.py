@@ -139,3 +139,38 @@ def test_a_worker_that_stops_or_dies_leaves_healthz(make_appliance):
     silent_max_s = Worker(maintenance_interval_s=1, job_timeout_s=5).silent_max_s
     wait_for(lambda: workers() == 0, what="a killed worker gone", timeout=silent_max_s + 10)
     assert appliance.request("GET", "/healthz")[0] == 503
+
+
+def test_live_values_and_the_renders_they_cause_change_nothing_in_the_durable_redis(make_appliance, tmp_path):
+    """An app showing an MQTT topic's value (live data): each new value is kept in the volatile Redis
+    and drawn again by a render worker (asked through the volatile Redis, not an RQ job): the durable
+    Redis sees the app's definition once, and nothing per value."""
+    broker, port = servers.mosquitto(tmp_path)
+    sender = None
+    try:
+        appliance = make_appliance(mqtt_enabled="1", mqtt_port=port, mqtt_device="den", apps_live_min_interval_s=0)
+        appliance.start_web()
+        appliance.start_worker("1")
+        appliance.start_display()
+        appliance.start_mqtt()
+        sender = Client(port)
+        body = {"content": {"kind": "text", "text": "{{den/temp}}"}}
+        assert appliance.request("PUT", "/api/v1/apps/temp", body)[0] == 200
+        sender.publish("den/temp", "0", retain=True).wait_for_publish(10)  # there whenever the bridge subscribes
+        wait_for(lambda: appliance.v.hget(store.LIVE_VALUES, "den/temp") == b"0", what="the first value")
+        with _changes(appliance) as changed:
+            for value in range(1, 6):
+                frame = appliance.v.hget(store.app_frames_key("temp"), "live")
+                sender.publish("den/temp", str(value)).wait_for_publish(10)
+                wait_for(
+                    lambda frame=frame: appliance.v.hget(store.app_frames_key("temp"), "live") != frame,
+                    what=f"value {value} drawn",
+                )
+        assert changed == []
+        assert appliance.request("GET", "/api/v1/apps/temp")[1]["live"][0]["value"] == "5"
+    finally:
+        if sender:
+            sender.publish("den/temp", "", retain=True).wait_for_publish(10)
+            sender.close()
+        broker.terminate()
+        broker.wait(10)
