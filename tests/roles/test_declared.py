@@ -145,6 +145,28 @@ def test_an_app_the_device_refuses_fails_naming_it_and_the_others_are_put(run_pl
     assert TOKEN not in result.stdout
 
 
+def test_a_declared_app_with_live_values_is_written_unsafe_and_put_as_written(run_play, device, apps, tmp_path):
+    """An inventory's text with {{topic}} placeholders, tagged !unsafe as the role's defaults say (else
+    Ansible would template the braces itself): put with its placeholders intact; a bad one fails the
+    run naming the app and the field, as the API does."""
+    inventory = tmp_path / "apps.yml"
+    inventory.write_text(
+        "pixie_app_apps:\n"
+        '  temp: {content: {kind: text, text: !unsafe "{{home/temp|round:1}} °C"}}\n'
+        '  bad: {content: {kind: text, text: !unsafe "{{home/temp|bold}}"}}\n'
+    )
+    plays = [{**PLAYS[0], "vars_files": [*PLAYS[0]["vars_files"], str(inventory)]}]
+    port = int(device.url.rsplit(":", 1)[1])
+    token = {"pixie_common_web_port": port, "pixie_common_web_token_enabled": True, "pixie_common_web_token": TOKEN}
+    result = run_play(plays, extra_vars=token)
+    assert result.rc != 0
+    message = result.result("Say why the device refused an app")["msg"]
+    assert message.startswith("pixie_app_apps.bad: content.text: {{home/temp|bold}}: unknown filter 'bold'"), message
+    assert set(apps()) == {"temp"}
+    assert apps()["temp"]["content"]["text"] == "{{home/temp|round:1}} °C"
+    assert apps()["temp"]["live"][0]["topic"] == "home/temp"
+
+
 def test_a_check_run_against_a_device_without_its_api_yet_skips_what_it_cannot_ask(run_play):
     nothing_there = {"pixie_common_web_port": free_port(), "pixie_app_apps": {"a": {"content": {"kind": "clear"}}}}
     result = run_play(PLAYS, extra_vars={**nothing_there, "pixie_app_night_mode": []}, check=True)
