@@ -488,6 +488,21 @@ def test_app_sets_lists_skips_and_removes_rotation_apps(stack, cli, tmp_path):
             stack.request("DELETE", f"/api/v1/apps/{name}")
 
 
+def test_app_set_takes_a_text_with_live_values_and_says_what_is_wrong_with_a_bad_one(stack, cli):
+    try:
+        ok(cli("app", "set", "temp", "--text", "{{home/temp}} °C", host=stack.url))
+        app = stack.request("GET", "/api/v1/apps/temp")[1]
+        assert (app["content"]["text"], app["live"][0]["topic"], app["live"][0]["shows"]) == (
+            "{{home/temp}} °C",
+            "home/temp",
+            "–",
+        )
+        refused = one_error_line(cli("app", "set", "temp", "--text", "{{home/temp °C", host=stack.url))
+        assert refused == "pixie: 422 content.text: the {{ at character 1 is not closed by }}", refused
+    finally:
+        stack.request("DELETE", "/api/v1/apps/temp")
+
+
 def test_text_at_a_time_or_in_seconds_is_a_timed_job_the_device_holds(stack, cli):
     later = ok(cli("text", "Stand up", "--in", "600", host=stack.url))
     job = job_id(later)
