@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from media import animated, still
+from testsupport import servers
+from testsupport.mqtt import Client
 from testsupport.servers import wait_for
 
 CHROMIUM = "/usr/bin/chromium"
@@ -521,6 +523,43 @@ def test_a_rotation_is_set_up_from_the_page_and_kept_after_a_reload(stack, on, t
     finally:
         for name in ("hello", "rgb"):
             stack.request("DELETE", f"/api/v1/apps/{name}")
+
+
+def test_an_apps_placeholders_show_with_their_values_which_follow_without_disturbing_an_edit(
+    make_appliance, on, tmp_path
+):
+    broker, port = servers.mosquitto(tmp_path)
+    sender = None
+    try:
+        appliance = make_appliance(mqtt_enabled="1", mqtt_port=port, mqtt_device="page")
+        appliance.start_web()
+        appliance.start_worker("1")
+        appliance.start_display()
+        appliance.start_mqtt()
+        body = {"content": {"kind": "text", "text": "{{home/temp|round:1}} °C"}}
+        assert appliance.request("PUT", "/api/v1/apps/temp", body)[0] == 200
+        view = on(appliance)
+        page = view.open()
+        live = page.locator("#apps tr[data-app='temp'] .live")
+        page.wait_for_function("document.querySelector(\"#apps tr[data-app='temp'] .live\").textContent.includes('–')")
+        assert live.inner_text() == "{{home/temp|round:1}} = –"
+        dwell = page.locator("#apps tr[data-app='temp'] .app-dwell")
+        dwell.fill("7")  # being edited (not yet changed) as the value comes
+        sender = Client(port)
+        sender.publish("home/temp", "21.46", retain=True).wait_for_publish(10)
+        page.wait_for_function(
+            "document.querySelector(\"#apps tr[data-app='temp'] .live\").textContent.includes('21.5')"
+        )
+        assert live.inner_text() == "{{home/temp|round:1}} = 21.5"
+        assert dwell.input_value() == "7", "the row was built again under the edit"
+        assert view.errors == []
+        view.close()
+    finally:
+        if sender:
+            sender.publish("home/temp", "", retain=True).wait_for_publish(10)
+            sender.close()
+        broker.terminate()
+        broker.wait(10)
 
 
 def test_an_icon_is_uploaded_previewed_picked_for_a_text_and_deleted_from_the_page(stack, on, tmp_path):

@@ -401,7 +401,9 @@ function appRow(app, rotation) {
   const tr = el("tr", null, { "data-app": app.name, draggable: "true" });
   tr.append(el("td", null, { class: "mark" }));
   tr.append(el("td", app.name, { class: "mono" }));
-  tr.append(el("td", app.rendered ? app.content.kind : `${app.content.kind} (rendering)`));
+  const kind = el("td", app.rendered ? app.content.kind : `${app.content.kind} (rendering)`);
+  kind.append(el("div", null, { class: "live mono" }));
+  tr.append(kind);
   const dwell = el("input", null, { type: "number", class: "app-dwell", min: 0.1, max: 3600, step: 0.1 });
   dwell.placeholder = "auto";
   dwell.value = app.dwell_s ?? "";
@@ -458,18 +460,26 @@ function appRow(app, rotation) {
 }
 
 function showApps(rotation) {
-  // The rows are built again only when the apps changed: not under a drag or an edit, each poll.
-  const key = JSON.stringify([rotation.apps, rotation.pinned]);
+  // The rows are built again only when the apps changed: not under a drag or an edit, each poll; nor
+  // when only their live values did (those are written into their rows below).
+  const apps = rotation.apps.map((app) => ({ ...app, live: app.live.map((p) => p.placeholder) }));
+  const key = JSON.stringify([apps, rotation.pinned]);
   if (key !== state.appsKey) {
     state.appsKey = key;
     $("apps").tBodies[0].replaceChildren(...rotation.apps.map((app) => appRow(app, rotation)));
   }
   state.apps = rotation;
   $("apps-empty").hidden = rotation.apps.length > 0;
-  for (const tr of $("apps").tBodies[0].rows) {
+  for (const [i, tr] of [...$("apps").tBodies[0].rows].entries()) {
     const name = tr.dataset.app;
     tr.classList.toggle("showing", name === rotation.showing);
     tr.cells[0].textContent = name === rotation.pinned ? "📌" : name === rotation.showing ? "▶" : "";
+    // Its text's placeholders, each with what it shows now (or why the device gets no value of it).
+    tr.querySelector(".live").replaceChildren(
+      ...rotation.apps[i].live.map((p) =>
+        el("div", `${p.placeholder} = ${p.shows}${p.error ? ` ⚠ ${p.error}` : ""}`, { class: p.error ? "error" : "" }),
+      ),
+    );
   }
   const parts = [rotation.showing ? `Showing ${rotation.showing}` : "Nothing from the rotation on screen"];
   if (rotation.next) parts.push(`next ${rotation.next}`);
