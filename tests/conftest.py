@@ -58,3 +58,12 @@ def service(redis_server, tmp_path):
     """The service in-process over a fresh database, with the default config."""
     config = configuration.load(tmp_path / "absent.toml", environ={})
     return Service(redis.Redis.from_url(fresh_database(redis_server)), config)
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    """A real mosquitto, anonymous clients allowed, for a module's tests: its port."""
+    proc, port = servers.mosquitto(tmp_path_factory.mktemp("mosquitto"))
+    yield port
+    proc.terminate()
+    proc.wait(10)

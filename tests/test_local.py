@@ -19,20 +19,8 @@ BIN = Path(sys.executable).parent
 
 
 def test_pixie_local_runs_the_whole_appliance_and_its_mqtt_door(tmp_path):
-    ports = {name: free_port() for name in ("redis", "volatile", "web", "mqtt")}
-    env = {
-        **os.environ,
-        "PIXIE_CONFIG": str(tmp_path / "absent.toml"),
-        "PIXIE_REDIS_URL": f"redis://127.0.0.1:{ports['redis']}/0",
-        "PIXIE_REDIS_VOLATILE_URL": f"redis://127.0.0.1:{ports['volatile']}/0",
-        "PIXIE_WEB_PORT": str(ports["web"]),
-        "PIXIE_MQTT_PORT": str(ports["mqtt"]),
-        "PIXIE_MQTT_DEVICE": "desk",
-        "PYTHONUNBUFFERED": "1",
-    }
-    argv = [str(BIN / "pixie-local"), "--backend", "headless", "--workers", "1", "--state", str(tmp_path / "state")]
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True)
-    output = Lines(proc.stdout)
+    env, ports = local_env(tmp_path)
+    proc, output = local(env, tmp_path / "state", "--backend", "headless", "--workers", "1")
     try:
         api = f"http://127.0.0.1:{ports['web']}"
         wait_for(lambda: proc.poll() is not None or answers(f"{api}/healthz"), what="a healthy appliance", timeout=60)

@@ -169,14 +169,6 @@ def selected_option(select: dict, state: dict) -> str | None:
     return value
 
 
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    proc, port = servers.mosquitto(tmp_path_factory.mktemp("mosquitto"))
-    yield port
-    proc.terminate()
-    proc.wait(10)
-
-
 def mqtt_appliance(make, port: int, device: str, *groups: str, **settings):
     appliance = make(mqtt_enabled="1", mqtt_port=port, mqtt_device=device, mqtt_groups=",".join(groups), **settings)
     appliance.start_worker("1")

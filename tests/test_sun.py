@@ -15,7 +15,6 @@ import astral.sun
 import pytest
 
 from pixie import schedule
-from testsupport import servers
 from testsupport.mqtt import Client
 from testsupport.servers import wait_for
 
@@ -94,14 +93,6 @@ def test_night_mode_and_the_apps_switch_as_the_sun_sets(make_appliance, tmp_path
     night = stack.request("GET", "/api/v1/schedule")[1]
     assert (night["window_open"], night["brightness"]) == (True, 20)
     print(f"switched {changed[0] - sets.timestamp():.3f} s after sunset, dimmed {dimmed[0] - sets.timestamp():.3f} s")
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    proc, port = servers.mosquitto(tmp_path_factory.mktemp("mosquitto"))
-    yield port
-    proc.terminate()
-    proc.wait(10)
 
 
 @pytest.fixture(scope="module")
