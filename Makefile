@@ -46,7 +46,8 @@ test: deps $(BIN)/.installed lint pytest
 # then MQTT's front door against HTTP's (publish to panel, broker restart, PSS): artifacts/bench/mqtt.json;
 # then a job's state changes over the event stream against polling for them: artifacts/bench/events.json;
 # then text in the bitmap fonts (with icons, with fallback) against sans, and the PSS: artifacts/bench/render.json;
-# then the README's timing promises (timed jobs, windows, countdown ticks) on the panel: artifacts/bench/timing.json.
+# then the README's timing promises (timed jobs, windows, countdown ticks) on the panel: artifacts/bench/timing.json;
+# then live data in apps, a value to the panel against a text job, and coalescing: artifacts/bench/live.json.
 bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.card_writes
@@ -55,6 +56,7 @@ bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench.events
 	$(BIN)/python -m bench.render
 	$(BIN)/python -m bench.timing
+	$(BIN)/python -m bench.live
 
 # Rewrite tests/golden/*.png from what the renderers draw now (testsupport/golden.py): only when pixels
 # change on purpose; look at the pictures before committing them. CI never runs this.

@@ -100,3 +100,14 @@ def test_timing_smoke_run_measures_each_promise_beside_a_client_on_time(tmp_path
     for per in figures.values():
         assert per["baseline"]["n"] > 0 and per["pixie"]["n"] > 0
     assert "a client doing the same" in result.stdout
+
+
+def test_live_smoke_run_measures_a_value_to_the_panel_beside_a_text_job_and_coalescing(tmp_path):
+    result = smoke("bench.live", tmp_path)
+    report = json.loads((tmp_path / "live.json").read_text())
+    per = report["figures"]["value_to_panel_ms"]
+    assert per["baseline"]["n"] > 0 and per["pixie"]["n"] == per["baseline"]["n"]
+    coalesced, each = report["coalescing"]["interval 1 s"], report["coalescing"]["interval 0 s"]
+    assert coalesced["values"] == each["values"] > 0
+    assert 1 <= coalesced["renders"] < each["renders"] <= each["values"]  # the interval saves renders
+    assert "renders" in result.stdout
