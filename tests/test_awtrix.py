@@ -184,6 +184,14 @@ def test_a_custom_app_takes_its_duration_position_and_lifetime(stack):
     assert list(get(stack, "/api/loop")) == ["solar", "first"]
 
 
+def test_a_custom_apps_placeholder_keeps_its_topic_under_the_uppercase_setting(stack):
+    post(stack, "/api/custom?name=temp", {"text": "out {{home/outside/temp}}"})
+    app = stack.request("GET", "/api/v1/apps/temp")[1]
+    assert app["content"]["text"] == "OUT {{home/outside/temp|upper}}"  # the topic as sent, its value in capitals
+    assert [p["topic"] for p in app["live"]] == ["home/outside/temp"]
+    post(stack, "/api/custom?name=temp", b"")
+
+
 def test_next_previous_and_switch_move_through_the_loop(stack):
     for name, colour in (("a", "#FF0000"), ("b", "#00FF00"), ("c", "#0000FF")):
         post(stack, f"/api/custom?name={name}", {"background": colour, "duration": 60})

@@ -86,6 +86,13 @@ def test_a_text_is_filled_from_the_values_there_are():
     assert live.fill(text, {"home/temp": "19.04"}) == "19.0 °C, ? 19.04"
 
 
+def test_capitals_leave_a_placeholders_topic_as_written_and_show_its_value_in_capitals():
+    # AWTRIX's UPPERCASE setting on a custom app's text (awtrix.content)
+    assert live.upper("out {{home/temp|round:0}} °c") == "OUT {{home/temp|round:0|upper}} °C"
+    assert live.fill(live.upper("{{home/door}}"), {"home/door": "open"}) == "OPEN"
+    assert live.upper("{{unclosed") == "{{UNCLOSED"  # refused as the app is put, as it would be anyway
+
+
 def test_an_apps_fields_with_placeholders_are_its_text_its_parts_and_its_top_line():
     content = {
         "kind": "text",

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import errors, store
+from . import errors, live, store
 from . import spec as specs
 from .service import Service
 from .service.system import installed_version
@@ -182,7 +182,7 @@ def notification(body: dict, preferences: dict) -> dict:
 
 def custom_app(body: dict, preferences: dict) -> dict:
     """A custom app's fields as a Pixie app."""
-    app = {"content": content(body, preferences)}
+    app = {"content": content(body, preferences, placeholders=True)}
     dwell = _number(body, "duration", preferences["ATIME"])
     if dwell > 0:
         app["dwell_s"] = dwell
@@ -195,8 +195,9 @@ def custom_app(body: dict, preferences: dict) -> dict:
     return app
 
 
-def content(body: dict, preferences: dict) -> dict:
-    """What a notification or app shows: its text (in its colours), or its background alone."""
+def content(body: dict, preferences: dict, placeholders: bool = False) -> dict:
+    """What a notification or app shows: its text (in its colours), or its background alone. An app's
+    text may hold {{topic}} placeholders (live.py), as AWTRIX's may: capitals leave their topics be."""
     background = _color(body.get("background"), "background")
     text = body.get("text")
     if text in (None, "", []):
@@ -204,11 +205,12 @@ def content(body: dict, preferences: dict) -> dict:
     case = _number(body, "textCase", 0)
     upper = case == 1 or (case == 0 and preferences["UPPERCASE"])
     color = _color(body.get("color"), "color") or _color(preferences["TCOL"], "TCOL")
+    capitals = live.upper if placeholders else str.upper
     if isinstance(text, str):
-        shown = text.upper() if upper else text
+        shown = capitals(text) if upper else text
     elif isinstance(text, list) and all(isinstance(f, dict) for f in text):
         shown = [
-            {"text": f["t"].upper() if upper else f["t"], "color": _color(f.get("c"), "text.c") or color}
+            {"text": capitals(f["t"]) if upper else f["t"], "color": _color(f.get("c"), "text.c") or color}
             for f in text
             if isinstance(f.get("t"), str) and f["t"]
         ]

@@ -138,6 +138,16 @@ def _apply(source: str, name: str, argument: str | None, value: str) -> str | No
     return json.dumps(found, ensure_ascii=False, separators=(",", ":"))
 
 
+def upper(text: str) -> str:
+    """The text in capitals, its placeholders' topics as written (each shows its value in capitals);
+    a malformed placeholder is left for the app's validation to name."""
+    try:
+        parts = parse(text)
+    except ValueError:
+        return text.upper()
+    return "".join(p.upper() if isinstance(p, str) else p.source[: -len(CLOSE)] + "|upper" + CLOSE for p in parts)
+
+
 def fill(text: str, values: dict[str, str]) -> str:
     """The text with each placeholder showing its topic's value from `values` (topic -> value)."""
     return "".join(p if isinstance(p, str) else show(p, values.get(p.topic)) for p in parse(text))
