@@ -4,12 +4,21 @@ import io
 import struct
 import zlib
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 
 def still(fmt: str = "PNG", color=(255, 0, 0), size=(128, 64)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, fmt)
+    return out.getvalue()
+
+
+def disc_icon(color=(255, 255, 0), size=8) -> bytes:
+    """A PNG icon: a disc of `color` on a transparent ground."""
+    image = Image.new("RGBA", (size, size))
+    ImageDraw.Draw(image).ellipse((0, 0, size - 1, size - 1), fill=(*color, 255))
+    out = io.BytesIO()
+    image.save(out, "PNG")
     return out.getvalue()
 
 

@@ -34,6 +34,7 @@ class Line:
     top: int  # the panel row the line starts at
     scrolls: bool
     ink: Image.Image | None = None  # L: the glyphs alone (no outline, shadow); None: what is not background
+    mask: Image.Image | None = None  # L: what of the line covers the panel below (a chart); None: all of it
 
 
 def scroll_step(speed: float) -> tuple[int, int]:
@@ -80,11 +81,12 @@ def animate(spec, base: Image.Image, line: Line, icons: icon_files.IconFrames, m
             if level < 1:
                 under = panel.crop((left, line.top, left + text.width, line.top + text.height))
                 text = Image.blend(under, text, level)
-            panel.paste(text, (left, line.top))
+            panel.paste(text, (left, line.top), line.mask.crop(box) if line.mask else None)
         if icons:
             icon = icons[bisect.bisect_right(icon_starts, t % icon_starts[-1]) - 1][0]
             icon_x = {"fixed": 0, "once": x - slot, "scroll": min(0, width - x - slot, x - slot)}[mode]
-            panel.paste(icon, (icon_x, line.top + (line.image.height - icon.height) // 2), icon)
+            # centred on the rows below line.top: a progress bar under the line stands beside the icon
+            panel.paste(icon, (icon_x, line.top + (base.height - line.top - icon.height) // 2), icon)
         frames.append((panel.tobytes(), until - t))
     return frames
 

@@ -11,7 +11,7 @@ from PIL import Image, ImageSequence
 
 from .. import errors
 from . import media
-from .frames import STILL_HOLD_US
+from .frames import STILL_HOLD_US, Frames
 
 # The most of the panel's width an icon is scaled to: the text keeps the rest (AWTRIX's 8 px of 32 is a
 # quarter; 3/8 lets an 8x8 icon fill 24 rows of a 64x32 panel).
@@ -75,6 +75,24 @@ def line_icon(spec, assets, line_height: int, panel_width: int) -> IconFrames:
     return icon_frames(data, line_height, panel_width) if data else []
 
 
+def width(icons: IconFrames) -> int:
+    """The icon's width in px (0: no icon)."""
+    return icons[0][0].width if icons else 0
+
+
 def slot(icons: IconFrames) -> int:
     """The px an icon takes at the left of a line, its gap included (0: no icon)."""
-    return icons[0][0].width + GAP if icons else 0
+    return width(icons) + GAP if icons else 0
+
+
+def over(image: Image.Image, icons: IconFrames) -> Frames:
+    """A still picture with the icon at its left, centred up and down: a frame per icon frame, each held
+    as long as that one is (no icon: the picture alone)."""
+    if not icons:
+        return [(image.tobytes(), STILL_HOLD_US)]
+    frames = []
+    for icon, hold in icons:
+        frame = image.copy()
+        frame.paste(icon, (0, (image.height - icon.height) // 2), icon)
+        frames.append((frame.tobytes(), hold))
+    return frames
