@@ -200,7 +200,7 @@ def test_brightness(api):
     assert api.request("GET", "/api/v1/brightness")[1] == {"brightness": 40}
 
 
-KINDS = "text, image, animation, fill, clear, pattern, demo, clock or countdown"
+KINDS = "text, image, animation, fill, clear, pattern, demo, clock, countdown, draw, progress or chart"
 # What a person who got it wrong reads: one sentence naming the field and what it takes (not a regular
 # expression, the list of 101 allowed values, or the validation library's words).
 SENTENCES = [
@@ -307,7 +307,10 @@ def test_openapi_documents_the_job_kinds(api):
     body = schema["paths"]["/api/v1/jobs"]["post"]["requestBody"]["content"]
     assert {"application/json", "multipart/form-data", "image/png"} <= set(body)
     mapping = schema["components"]["schemas"]["JobSpec"]["discriminator"]["mapping"]
-    assert set(mapping) == {"text", "image", "animation", "fill", "clear", "pattern", "demo", "clock", "countdown"}
+    assert set(mapping) == {
+        *("text", "image", "animation", "fill", "clear", "pattern", "demo", "clock", "countdown"),
+        *("draw", "progress", "chart"),
+    }
 
 
 def test_queue_view_lists_queues_and_counts(api):

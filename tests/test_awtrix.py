@@ -29,8 +29,7 @@ DOCUMENTED_FIELDS = (
 ).split()
 # What Pixie promises not to draw (yet, or ever: no speaker, no other AWTRIX devices).
 NOT_HONOURED = (
-    "sound rtttl loopSound bar line autoscale barBC progress progressC progressBC draw clients effect"
-    " effectSettings overlay"
+    "sound rtttl loopSound bar line autoscale barBC progress progressC progressBC clients effect effectSettings overlay"
 ).split()
 RED, GREEN = (255, 0, 0), (0, 255, 0)
 # /api/stats's fields, as AWTRIX's getStats() sends them.
@@ -131,6 +130,40 @@ def test_the_docs_rainbow_example_scrolls_through_in_many_hues(stack):
     assert len(pure) >= 6, pure
 
 
+# docs/api.md's "Drawing Instructions" example: a red circle, a blue rectangle and the text "Hello" in green.
+DRAW_EXAMPLE = {
+    "draw": [{"dc": [28, 4, 3, "#FF0000"]}, {"dr": [20, 4, 4, 4, "#0000FF"]}, {"dt": [0, 0, "Hello", "#00FF00"]}]
+}
+
+
+def drawing_example() -> bytes:
+    """The example as test_render_draw draws it, in Pixie's words (its golden picture)."""
+    return Image.open(Path(__file__).parent / "golden" / "draw_awtrix_example.png").convert("RGB").tobytes()
+
+
+def test_the_docs_drawing_example_draws_its_circle_rectangle_and_text_on_the_panel(stack):
+    mark = len(stack.frames())
+    post(stack, "/api/notify", DRAW_EXAMPLE)
+    job = stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
+    assert job["kind"] == "draw" and 4.5 <= job["finished"] - job["started"] <= 6.5  # a notification's 5 s
+    assert drawing_example() in [frame for _, frame in stack.frames()[mark:]]
+
+
+def test_a_drawing_is_drawn_over_the_text_in_any_colour_form(stack):
+    body = {
+        "text": "Hi",
+        "color": [0, 0, 255],
+        "duration": 1,
+        "draw": [{"dp": [0, 0, [255, 0, 0]]}, {"dp": [1, 0, "00FF00"]}],
+    }
+    body["draw"].append({"db": [2, 0, 2, 1, [0xFFFF00, "#FF00FF"]]})
+    mark = len(stack.frames())
+    post(stack, "/api/notify", body)
+    stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
+    drawn = [f for _, f in stack.frames()[mark:] if (0, 0, 255) in colours(f)]
+    assert drawn and all(f[:12] == bytes([255, 0, 0, 0, 255, 0, 255, 255, 0, 255, 0, 255]) for f in drawn)
+
+
 def test_a_gradient_runs_from_one_colour_to_the_other(stack):
     mark = len(stack.frames())
     post(stack, "/api/notify", {"text": "IIIIIIII", "gradient": ["#FF0000", [0, 0, 255]], "noScroll": True})
@@ -160,7 +193,7 @@ def test_stack_false_replaces_the_notification_on_the_panel(stack):
 
 def test_fields_pixie_does_not_draw_are_ignored_and_the_rest_applies(stack):
     ignored = {field: 1 for field in NOT_HONOURED}
-    ignored.update(sound="alarm", draw=[{"dp": [0, 0, "#FF0000"]}], bar=[1, 2, 3], effect="Matrix")
+    ignored.update(sound="alarm", bar=[1, 2, 3], effect="Matrix")
     mark = len(stack.frames())
     post(stack, "/api/notify", {**ignored, "text": "ok", "color": [0, 255, 0], "duration": 1})
     stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
@@ -320,6 +353,13 @@ def test_sound_and_rtttl_succeed_without_a_sound(stack):
         ("/api/sleep", {"sleep": -1}, 422, "sleep"),
         ("/api/settings", {"BRI": 300}, 422, "BRI"),
         ("/api/indicator2", {"color": [1, 2]}, 422, "color"),
+        ("/api/notify", {"draw": [{"dx": [0, 0, "#FF0000"]}]}, 422, "draw.0.dx: no such drawing command"),
+        ("/api/notify", {"draw": [{"dl": [0, 0, 5, "#FF0000"]}]}, 422, "draw.0.dl: expected [x0, y0, x1, y1, cl]"),
+        ("/api/notify", {"draw": [{"dp": [0, "0", "#FF0000"]}]}, 422, "draw.0.dp.y: expected a number"),
+        ("/api/notify", {"draw": [{"db": [0, 0, 100, 100, [0] * 10_000]}]}, 422, "draw.0.db.bmp: at most 4096"),
+        ("/api/notify", {"draw": [{}] * 10**6}, 422, "draw: at most 256 drawing commands"),
+        ("/api/custom?name=art", {"draw": [{"dc": [0, 0, -1, "#FF0000"]}]}, 422, "content.draw.0.r"),
+        ("/api/custom?name=art", {"text": "x", "draw": [{"dfc": [0, 0, 1, "nope"]}]}, 422, "draw.0.dfc.cl"),
     ],
 )
 def test_bad_payloads_are_refused_with_a_reason_and_nothing_is_queued(stack, path, body, status, reason):

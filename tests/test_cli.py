@@ -2,6 +2,7 @@
 appliances over HTTP; plus the API calls it and the page stand on."""
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -27,9 +28,10 @@ def cli(tmp_path):
     base = {k: v for k, v in os.environ.items() if not k.startswith("PIXIE_") and k != "XDG_CONFIG_HOME"}
     base["HOME"] = str(home)
 
-    def run(*args: str, host: str | None = None, env: dict | None = None, timeout=90) -> subprocess.CompletedProcess:
+    def run(*args: str, host: str | None = None, env: dict | None = None, timeout=90, stdin: str | None = None):
         argv = [str(PIXIE), *(["--host", host] if host else []), *args]
-        return subprocess.run(argv, env={**base, **(env or {})}, capture_output=True, text=True, timeout=timeout)
+        env = {**base, **(env or {})}
+        return subprocess.run(argv, env=env, input=stdin, capture_output=True, text=True, timeout=timeout)
 
     run.home = home
     return run
@@ -96,6 +98,39 @@ def test_push_a_still_with_fit_and_name(stack, cli, tmp_path):
     job = job_id(ok(cli("push", str(png), "--fit", "fill", "--duration", "0.2", "--name", "photo", host=stack.url)))
     final = stack.wait_state(job, "done", "failed")
     assert (final["state"], final["kind"], final["name"]) == ("done", "image", "photo")
+
+
+def test_draw_sends_a_files_primitives_or_stdins_and_they_play(stack, cli, tmp_path):
+    path = tmp_path / "art.json"
+    path.write_text(json.dumps([{"op": "filled_rect", "x": 0, "y": 0, "w": 64, "h": 32, "color": "#00ff00"}]))
+    mark = len(stack.frames())
+    ok(cli("draw", str(path), "-d", "1", "--wait", host=stack.url))
+    wait_for(lambda: any(f == bytes([0, 255, 0]) * 64 * 32 for _, f in stack.frames()[mark:]), what="green")
+    mark = len(stack.frames())
+    drawing = json.dumps([{"op": "pixel", "x": 63, "y": 31, "color": "red"}])
+    ok(cli("draw", "-", "-b", "#000080", "-d", "1", "--wait", host=stack.url, stdin=drawing))
+    navy_red = bytes([0, 0, 128]) * (64 * 32 - 1) + bytes([255, 0, 0])
+    wait_for(lambda: any(f == navy_red for _, f in stack.frames()[mark:]), what="navy with a red corner")
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("[{", "pixie: art.json is not JSON: "),
+        (
+            '{"op": "pixel"}',
+            'pixie: art.json: expected a JSON list of primitives, e.g. [{"op": "pixel", "x": 0, "y": 0}]',
+        ),
+        (
+            '[{"op": "circle", "x": 0, "y": 0, "r": -1}]',
+            "pixie: 422 draw.0.r: Input should be greater than or equal to 0",
+        ),
+    ],
+)
+def test_draw_with_a_bad_file_fails_with_the_reason(idle, cli, tmp_path, content, message):
+    (tmp_path / "art.json").write_text(content)
+    result = cli("draw", str(tmp_path / "art.json"), host=idle.url)
+    assert one_error_line(result).replace(str(tmp_path) + "/", "").startswith(message)
 
 
 def test_clear_is_a_high_priority_clear_job(stack, cli):

@@ -9,6 +9,7 @@ import json
 import re
 import signal
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import jinja2
 import pytest
@@ -700,6 +701,21 @@ def test_awtrix_notify_with_a_base64_icon_draws_it_beside_the_text(wall, client)
     icon = base64.b64encode(out.getvalue()).decode()
     c.publish("awtrix_wall/notify", {"text": "Hi", "color": "#FF0000", "icon": icon, "pushIcon": 0, "duration": 1})
     wait_for(lambda: any({RED, BLUE} <= colors(f) for _, f in wall.frames()[mark:]), what="icon and text together")
+    assert c.on("awtrix_wall/error") == []
+
+
+def test_awtrix_custom_app_with_the_docs_drawing_example_shows_it(wall, client):
+    """docs/api.md's drawing example as a custom app over MQTT: on the panel exactly as test_render_draw's
+    golden picture of it (a red circle, a blue rectangle, "Hello" in green)."""
+    c = client("awtrix_wall/error")
+    golden = Image.open(Path(__file__).parent / "golden" / "draw_awtrix_example.png").convert("RGB").tobytes()
+    mark = len(wall.frames())
+    drawing = [{"dc": [28, 4, 3, "#FF0000"]}, {"dr": [20, 4, 4, 4, "#0000FF"]}, {"dt": [0, 0, "Hello", "#00FF00"]}]
+    c.publish("awtrix_wall/custom/drawing", {"draw": drawing})
+    try:
+        wait_for(lambda: any(f == golden for _, f in wall.frames()[mark:]), timeout=30, what="the drawing")
+    finally:
+        c.publish("awtrix_wall/custom/drawing", "")
     assert c.on("awtrix_wall/error") == []
 
 

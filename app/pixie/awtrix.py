@@ -16,7 +16,9 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
+import reprlib
 import socket
 import time
 from pathlib import Path
@@ -59,14 +61,19 @@ FIELDS = {
     "sound": "",
     "rtttl": "",
     "loopSound": "",
-    "bar": "",
-    "line": "",
-    "autoscale": "",
-    "barBC": "",
-    "progress": "",
-    "progressC": "",
-    "progressBC": "",
-    "draw": "",
+    "bar": "a `chart` (`style: bar`) in `color`, right of the icon, the panel's height; under the text, or alone"
+    " (the `chart` kind); at most one value a column of it",
+    "line": "a `chart` (`style: line`), as `bar`; with `bar` too: refused (Pixie draws one chart)",
+    "autoscale": "default: from 0 (or the least value) to the greatest; `false`: the values are rows of AWTRIX's 8"
+    " (`min: 0, max: 8`, scaled to the panel)",
+    "barBC": "`bar_background` (black: none)",
+    "progress": "`progress` (0..100; -1: none): a bar on the panel's bottom eighth under the text, from the icon's"
+    " right edge; without a text, the `progress` kind",
+    "progressC": "`progress_color` (default green)",
+    "progressBC": "`progress_bg` (default white)",
+    "draw": "`draw`: `dp` pixel, `dl` line, `dr` rectangle, `df` filled rectangle (x, y, w, h), `dc` circle, `dfc`"
+    " filled circle (x, y, radius), `dt` text (its top-left corner, the 4x6 font), `db` bitmap (24-bit colours,"
+    " row by row) on the panel's coordinates, clipped at its edges; over the text, or alone",
     "lifetimeMode": "app: 1 keeps the stale app, inside a red frame (`lifetime_mode: mark`); 0 deletes it",
     "wakeup": "notification: `wakeup`: a panel switched off lights up while it plays",
     "clients": "",
@@ -76,9 +83,7 @@ FIELDS = {
 }
 # Why the ignored ones are: the README's table says it per group.
 IGNORED_WHY = {
-    "charts, progress bars, drawing and effects: not built yet": (
-        "bar line autoscale barBC progress progressC progressBC draw effect effectSettings overlay"
-    ).split(),
+    "charts, progress bars and effects: not built yet": ("effect effectSettings overlay").split(),
     "no buzzer or speaker on a HUB75 panel": ["sound", "rtttl", "loopSound"],
     "no other AWTRIX devices to forward to": ["clients"],
 }
@@ -196,15 +201,22 @@ def custom_app(body: dict, preferences: dict) -> dict:
 
 
 def content(body: dict, preferences: dict, placeholders: bool = False) -> dict:
-    """What a notification or app shows: its text (in its colours), or its background alone. An app's
-    text may hold {{topic}} placeholders (live.py), as AWTRIX's may: capitals leave their topics be."""
+    """What a notification or app shows: its text (in its colours) with its drawing over it, or its drawing
+    or background alone. An app's text may hold {{topic}} placeholders (live.py), as AWTRIX's may: capitals
+    leave their topics be."""
     background = _color(body.get("background"), "background")
+    drawing = _drawing(body.get("draw"), _color(preferences["TCOL"], "TCOL"))
     text = body.get("text")
+    chart, progress = _chart(body, preferences), _progress(body)
+    if text in (None, "", []) and (chart or progress):
+        return _graphic(body, chart, progress, drawing, background)
     if text in (None, "", []):
+        if drawing:
+            return {"kind": "draw", "draw": drawing, "background": background or "#000000"}
         return {"kind": "fill", "color": background or "#000000"}
     case = _number(body, "textCase", 0)
     upper = case == 1 or (case == 0 and preferences["UPPERCASE"])
-    color = _color(body.get("color"), "color") or _color(preferences["TCOL"], "TCOL")
+    color = _text_color(body, preferences)
     capitals = live.upper if placeholders else str.upper
     if isinstance(text, str):
         shown = capitals(text) if upper else text
@@ -216,15 +228,69 @@ def content(body: dict, preferences: dict, placeholders: bool = False) -> dict:
         ]
     else:
         raise errors.Invalid('text: expected a string or fragments [{"t": text, "c": colour}]')
-    job = {"kind": "text", "text": shown, "color": color, **_looks(body)}
+    job = {"kind": "text", "text": shown, "color": color, **_looks(body), **progress}
+    if chart:
+        job["chart"] = chart
     if background:
         job["background"] = background
+    if drawing:
+        job["draw"] = drawing
     if _flag(body, "noScroll"):
         job["scroll"] = False
     percent = _number(body, "scrollSpeed", preferences["SSPEED"])
     if percent > 0 and percent != 100:
         job["speed"] = min(BASE_SPEED * percent / 100, specs.MAX_SPEED)
     return job
+
+
+def _text_color(body: dict, preferences: dict) -> str:
+    return _color(body.get("color"), "color") or _color(preferences["TCOL"], "TCOL")
+
+
+def _chart(body: dict, preferences: dict) -> dict | None:
+    """AWTRIX's `bar` or `line` with `autoscale` and `barBC`, as a chart's fields (in the text's colour,
+    as AWTRIX draws it)."""
+    given = [key for key in ("bar", "line") if body.get(key) not in (None, [])]
+    if not given:
+        return None
+    if len(given) == 2:
+        raise errors.Invalid("bar, line: give one of them (Pixie draws one chart)")
+    style = given[0]
+    values = body[style]
+    if not isinstance(values, list):
+        raise errors.Invalid(f"{style}: expected a list of numbers, got {values!r}")
+    chart = {"style": style, "values": values, "color": _text_color(body, preferences)}
+    if "autoscale" in body and not _flag(body, "autoscale"):
+        chart |= {"min": 0, "max": 8}  # the values are rows of AWTRIX's 8
+    elif style == "line" and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        chart["min"] = min(0, *values)  # AWTRIX scales a line from 0 too; the spec refuses what is not a number
+    background = _color(body.get("barBC"), "barBC")
+    if style == "bar" and background not in (None, "#000000"):  # AWTRIX draws no black column
+        chart["bar_background"] = background
+    return chart
+
+
+def _progress(body: dict) -> dict:
+    """AWTRIX's `progress` (-1: none), `progressC` and `progressBC`, as a text's fields; AWTRIX reads the
+    percentage as an integer (40.7: 40), and the spec refuses one outside 0..100."""
+    percent = _number(body, "progress", -1)
+    if percent == -1:
+        return {}
+    fields = {"progress": int(percent)}
+    for key, field in (("progressC", "progress_color"), ("progressBC", "progress_bg")):
+        if (color := _color(body.get(key), key)) is not None:
+            fields[field] = color
+    return fields
+
+
+def _graphic(body: dict, chart: dict | None, progress: dict, drawing, background: str | None) -> dict:
+    """A chart or a progress bar without a text: the chart or progress kind, beside the icon."""
+    if sum(map(bool, (chart, progress, drawing))) > 1:
+        raise errors.Invalid("bar, line, progress, draw: without a text Pixie shows one of them, not several")
+    job = {"kind": "chart", **chart} if chart else {"kind": "progress", **progress}
+    if isinstance(icon := body.get("icon"), str) and icon:
+        job["icon"] = icon
+    return job | {"background": background or "#000000"}
 
 
 # pushIcon: 0 the icon stays; 1 it moves with the text and is gone; 2 it moves with the text and comes
@@ -256,6 +322,77 @@ def _looks(body: dict) -> dict:
             raise errors.Invalid("gradient: expected two colours")
         looks["gradient"] = [_color(end, "gradient") for end in ends]
     return looks
+
+
+# AWTRIX's drawing commands (its docs/api.md, "Drawing Instructions"): Pixie's primitive, and the command's
+# values in order, as AWTRIX names them.
+DRAW_COMMANDS = {
+    "dp": ("pixel", "x y cl"),
+    "dl": ("line", "x0 y0 x1 y1 cl"),
+    "dr": ("rect", "x y w h cl"),
+    "df": ("filled_rect", "x y w h cl"),
+    "dc": ("circle", "x y r cl"),
+    "dfc": ("filled_circle", "x y r cl"),
+    "dt": ("text", "x y t cl"),
+    "db": ("bitmap", "x y w h bmp"),
+}
+DRAW_FIELDS = {"cl": "color", "t": "text", "bmp": "pixels"}  # the others are Pixie's names too
+DRAW_FONT = "4x6"  # dt's: as tall as AWTRIX's own font (capitals 5 px from the top)
+
+
+def _drawing(value, default_color: str) -> list[dict] | None:
+    """AWTRIX's `draw`, a list of `{command: [values]}`, as Pixie's primitives (several commands in one
+    object are drawn in order, as AWTRIX does); their values' ranges are the spec's to check. A colour
+    left empty is `default_color` (the TCOL setting), as on AWTRIX."""
+    if value in (None, []):
+        return None
+    if not isinstance(value, list):
+        raise errors.Invalid('draw: expected a list of drawing commands, e.g. [{"dp": [0, 0, "#FF0000"]}]')
+    if len(value) > specs.MAX_DRAW:
+        raise errors.Invalid(f"draw: at most {specs.MAX_DRAW} drawing commands, got {len(value)}")
+    primitives = []
+    for i, instruction in enumerate(value):
+        if not isinstance(instruction, dict) or not instruction:
+            raise errors.Invalid(f'draw.{i}: expected a drawing command, e.g. {{"dp": [0, 0, "#FF0000"]}}')
+        for command, values in instruction.items():
+            where = f"draw.{i}.{command}"
+            if command not in DRAW_COMMANDS:
+                raise errors.Invalid(f"{where}: no such drawing command (AWTRIX's: {', '.join(DRAW_COMMANDS)})")
+            op, names = DRAW_COMMANDS[command]
+            names = names.split()
+            if not isinstance(values, list) or len(values) != len(names):
+                got = f"{len(values)} values" if isinstance(values, list) else reprlib.repr(values)
+                raise errors.Invalid(f"{where}: expected [{', '.join(names)}], got {got}")
+            primitive = {"op": op} | ({"font": DRAW_FONT} if op == "text" else {})
+            for name, v in zip(names, values, strict=True):
+                primitive[DRAW_FIELDS.get(name, name)] = _draw_value(name, v, f"{where}.{name}", default_color)
+            primitives.append(primitive)
+    return primitives
+
+
+def _draw_value(name: str, value, where: str, default_color: str):
+    """A drawing command's value as AWTRIX reads it: numbers cut to integers, colours as Pixie's; text as
+    it prints it."""
+    if name == "cl":
+        return _color(value, where) or default_color
+    if name == "t":
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise errors.Invalid(f"{where}: expected a text, got {reprlib.repr(value)}")
+        return str(value)
+    if name == "bmp":
+        if not isinstance(value, list):
+            raise errors.Invalid(f"{where}: expected a list of colours, got {reprlib.repr(value)}")
+        if len(value) > specs.MAX_BITMAP_PIXELS:
+            raise errors.Invalid(f"{where}: at most {specs.MAX_BITMAP_PIXELS} colours, got {len(value)}")
+        return [c if isinstance(c, int) and not isinstance(c, bool) else _rgb(_color(c, where)) for c in value]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise errors.Invalid(f"{where}: expected a number, got {reprlib.repr(value)}")
+    return int(value)
+
+
+def _rgb(color: str | None) -> int:
+    """A bitmap's colour given as "#RRGGBB" or [r, g, b] as AWTRIX's 24-bit integer (empty: black)."""
+    return int(color[1:], 16) if color else 0
 
 
 def _notify(service: Service, body: dict) -> None:

@@ -185,6 +185,22 @@ def cmd_text(device: Device, args) -> int:
     return submitted(device, args, device.call("POST", "/api/v1/jobs", body)[1])
 
 
+def cmd_draw(device: Device, args) -> int:
+    """A JSON list of drawing primitives from a file, or stdin for "-" (the device checks them)."""
+    try:
+        raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as e:
+        raise Failure(f"cannot read {args.file}: {_why(e)}") from None
+    try:
+        drawing = json.loads(raw)
+    except ValueError as e:
+        raise Failure(f"{args.file} is not JSON: {e}") from None
+    if not isinstance(drawing, list):
+        raise Failure(f'{args.file}: expected a JSON list of primitives, e.g. [{{"op": "pixel", "x": 0, "y": 0}}]')
+    body = {"kind": "draw", "draw": drawing, "background": args.background, **play_options(args)}
+    return submitted(device, args, device.call("POST", "/api/v1/jobs", body)[1])
+
+
 def cmd_push(device: Device, args) -> int:
     path = Path(args.file)
     try:
@@ -620,6 +636,14 @@ def _sending(sub) -> None:
     text.add_argument("--scroll", action=argparse.BooleanOptionalAction, help="default: when wider than the panel")
     _play_options(text)
     text.set_defaults(run=cmd_text)
+
+    draw = sub.add_parser("draw", help="draw pixels, lines, rectangles, circles, text and bitmaps")
+    draw.add_argument(
+        "file", help='a JSON list of primitives, e.g. [{"op": "circle", "x": 8, "y": 8, "r": 4}]; - : stdin'
+    )
+    draw.add_argument("-b", "--background", default="#000000")
+    _play_options(draw)
+    draw.set_defaults(run=cmd_draw)
 
     push = sub.add_parser("push", help="show an image or play a GIF / animated WebP")
     push.add_argument("file")

@@ -145,6 +145,18 @@ def show_countdown(**options) -> dict:
     return run("countdown", options)
 
 
+def show_draw(**options) -> dict:
+    return run("draw", options)
+
+
+def show_progress(**options) -> dict:
+    return run("progress", options)
+
+
+def show_chart(**options) -> dict:
+    return run("chart", options)
+
+
 def run(kind: str, options: dict) -> dict:
     job = get_current_job()
     r = job.connection

@@ -25,6 +25,9 @@ FUNCTIONS = {
     Kind.DEMO: "pixie.jobs.demo",
     Kind.CLOCK: "pixie.jobs.show_clock",
     Kind.COUNTDOWN: "pixie.jobs.show_countdown",
+    Kind.DRAW: "pixie.jobs.show_draw",
+    Kind.PROGRESS: "pixie.jobs.show_progress",
+    Kind.CHART: "pixie.jobs.show_chart",
 }
 # RQ's statuses in pixie's words; anything later than "started" is pixie's own record's business.
 _STATES = {

@@ -17,7 +17,9 @@ from pydantic import (
     Tag,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     WrapValidator,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -42,6 +44,10 @@ MAX_NAME_CHARS = 64
 ICON_PATTERN = r"^([0-9]{1,3}x[0-9]{1,3}/)?[A-Za-z0-9_.:-]+$"
 MAX_OFFSET = 256  # px a text may be shifted by
 MIN_EFFECT_MS, MAX_EFFECT_MS = 100, 10_000
+# A chart's numbers: at most this many (the widest panel a chain makes; the renderer refuses more than the chart
+# has columns on the panel it draws on), each finite and within this size (scaling stays exact enough).
+MAX_CHART_VALUES = 1024
+MAX_CHART_MAGNITUDE = 1e15
 # render.fonts.BUILTIN's bitmap fonts (spec imports no renderer: the display process stays small).
 BITMAP_FONTS = ("4x6", "5x7", "5x8", "6x10", "6x13", "7x13", "8x13", "9x15", "9x18", "10x20", "unifont")
 
@@ -156,6 +162,238 @@ class Options(BaseModel):
         return {"duration_s": self.duration_s, "repeat": self.repeat}
 
 
+# -- drawing: shapes, text and bitmaps on the panel's coordinates (render/draw.py) -------------------------
+
+MAX_DRAW = 256  # primitives in one drawing
+# px either way: the widest panel Pixie drives (16 chained 256-column panels); what falls off the panel is clipped
+MAX_COORD = 4096
+MAX_BITMAP_PIXELS = 64 * 64  # a drawing's bitmaps together: a 64x64 panel's worth (a bigger picture: an image job)
+MAX_RGB = 0xFFFFFF
+DRAW_OPS = ("pixel", "line", "rect", "filled_rect", "circle", "filled_circle", "text", "bitmap")
+Coord = Annotated[int, Field(ge=-MAX_COORD, le=MAX_COORD)]
+Size = Annotated[int, Field(ge=1, le=MAX_COORD)]
+
+
+def _drawn(example: dict) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
+
+
+class DrawPixel(BaseModel):
+    """One pixel."""
+
+    model_config = _drawn({"op": "pixel", "x": 3, "y": 2, "color": "red"})
+    op: Literal["pixel"]
+    x: Coord
+    y: Coord
+    color: Color = "#ffffff"
+
+
+class DrawLine(BaseModel):
+    """A line from (x0, y0) to (x1, y1), both ends drawn."""
+
+    model_config = _drawn({"op": "line", "x0": 0, "y0": 31, "x1": 63, "y1": 0, "color": "#00ff00"})
+    op: Literal["line"]
+    x0: Coord
+    y0: Coord
+    x1: Coord
+    y1: Coord
+    color: Color = "#ffffff"
+
+
+class DrawRect(BaseModel):
+    """A rectangle's outline: its top-left corner at (x, y), w pixels wide and h high."""
+
+    model_config = _drawn({"op": "rect", "x": 20, "y": 4, "w": 4, "h": 4, "color": "#0000ff"})
+    op: Literal["rect"]
+    x: Coord
+    y: Coord
+    w: Size
+    h: Size
+    color: Color = "#ffffff"
+
+
+class DrawFilledRect(DrawRect):
+    """A filled rectangle: its top-left corner at (x, y), w pixels wide and h high."""
+
+    model_config = _drawn({"op": "filled_rect", "x": 0, "y": 24, "w": 64, "h": 8, "color": "navy"})
+    op: Literal["filled_rect"]
+
+
+class DrawCircle(BaseModel):
+    """A circle's outline around (x, y), r pixels from the centre (0: the centre alone)."""
+
+    model_config = _drawn({"op": "circle", "x": 28, "y": 4, "r": 3, "color": "#ff0000"})
+    op: Literal["circle"]
+    x: Coord
+    y: Coord
+    r: int = Field(ge=0, le=MAX_COORD)
+    color: Color = "#ffffff"
+
+
+class DrawFilledCircle(DrawCircle):
+    """A filled circle (a disc) around (x, y), r pixels from the centre."""
+
+    model_config = _drawn({"op": "filled_circle", "x": 56, "y": 8, "r": 6, "color": "orange"})
+    op: Literal["filled_circle"]
+
+
+class DrawText(BaseModel):
+    """A text whose first line's top-left corner is at (x, y); a `\\n` starts a line below."""
+
+    model_config = _drawn({"op": "text", "x": 0, "y": 0, "text": "Hello", "color": "#00ff00", "font": "4x6"})
+    op: Literal["text"]
+    x: Coord
+    y: Coord
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    color: Color = "#ffffff"
+    font: str = Field(
+        "auto",
+        max_length=MAX_NAME_CHARS,
+        pattern=NAME_PATTERN,
+        examples=["4x6", "auto", "unifont"],
+        description="any font a text job takes; auto: the largest built-in whose height fits from y to the panel's"
+        " bottom",
+    )
+    size: int | None = Field(None, ge=6, le=64, description="font size in pixels (sans only)")
+
+
+class DrawBitmap(BaseModel):
+    """A w x h picture with its top-left corner at (x, y): its colours row by row, each 0xRRGGBB as an
+    integer (AWTRIX's `db`, and what GET /api/screen answers)."""
+
+    model_config = _drawn({"op": "bitmap", "x": 0, "y": 0, "w": 2, "h": 2, "pixels": [16711680, 65280, 255, 16777215]})
+    op: Literal["bitmap"]
+    x: Coord
+    y: Coord
+    w: int = Field(ge=1, le=MAX_BITMAP_PIXELS)
+    h: int = Field(ge=1, le=MAX_BITMAP_PIXELS)
+    pixels: list[Annotated[int, Field(ge=0, le=MAX_RGB)]] = Field(max_length=MAX_BITMAP_PIXELS)
+
+    @field_validator("h")
+    @classmethod
+    def _fits(cls, h: int, info: ValidationInfo) -> int:
+        if "w" in info.data and info.data["w"] * h > MAX_BITMAP_PIXELS:
+            w = info.data["w"]
+            raise ValueError(f"a {w}x{h} bitmap has {w * h} pixels, more than {MAX_BITMAP_PIXELS}")
+        return h
+
+    @field_validator("pixels")
+    @classmethod
+    def _one_a_pixel(cls, pixels: list[int], info: ValidationInfo) -> list[int]:
+        if {"w", "h"} <= info.data.keys() and len(pixels) != info.data["w"] * info.data["h"]:
+            w, h = info.data["w"], info.data["h"]
+            raise ValueError(f"a {w}x{h} bitmap takes {w * h} colours, got {len(pixels)}")
+        return pixels
+
+
+def _bitmaps_fit(primitives: list) -> list:
+    total = sum(p.w * p.h for p in primitives if p.op == "bitmap")
+    if total > MAX_BITMAP_PIXELS:
+        raise ValueError(f"the bitmaps together have {total} pixels, more than {MAX_BITMAP_PIXELS}")
+    return primitives
+
+
+Primitive = Annotated[
+    DrawPixel | DrawLine | DrawRect | DrawFilledRect | DrawCircle | DrawFilledCircle | DrawText | DrawBitmap,
+    Field(discriminator="op"),
+]
+Drawing = Annotated[
+    list[Primitive],
+    Field(
+        min_length=1,
+        max_length=MAX_DRAW,
+        examples=[
+            [
+                {"op": "circle", "x": 28, "y": 4, "r": 3, "color": "#ff0000"},
+                {"op": "rect", "x": 20, "y": 4, "w": 4, "h": 4, "color": "#0000ff"},
+                {"op": "text", "x": 0, "y": 0, "text": "Hello", "color": "#00ff00", "font": "4x6"},
+            ]
+        ],
+        description=f"at most {MAX_DRAW} primitives (op: {', '.join(DRAW_OPS)}), drawn in order on the panel's"
+        f" coordinates ((0, 0) the top-left pixel); what falls off the panel is clipped; coordinates within"
+        f" ±{MAX_COORD}, bitmaps together at most {MAX_BITMAP_PIXELS} pixels",
+    ),
+    AfterValidator(_bitmaps_fit),
+]
+
+
+class Draw(Options):
+    """Shapes, text and bitmaps drawn on the background, in order (a later one over an earlier)."""
+
+    kind: Literal[Kind.DRAW.value]
+    draw: Drawing
+    background: Color = "#000000"
+
+
+# -- progress bars and charts (render/progress.py, render/chart.py) -----------------------------------------
+
+ChartValue = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_CHART_MAGNITUDE, le=MAX_CHART_MAGNITUDE)]
+ProgressColor = Annotated[Color, Field(description="the bar's filled part (AWTRIX's default: green)")]
+ProgressBackground = Annotated[Color, Field(description="the rest of the bar (AWTRIX's default: white)")]
+
+
+class ChartData(BaseModel):
+    """A bar or line chart of numbers, scaled to the rows it has: the value at `min` on the bottom row's
+    edge, `max` at the top (the values outside are drawn at the edge)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"values": [1, 5, 3, 8]},
+                {"values": [20.5, 21, 22.25, 21.5], "style": "line", "min": 15, "max": 25, "color": "orange"},
+            ]
+        },
+    )
+
+    values: list[ChartValue] = Field(
+        min_length=1,
+        max_length=MAX_CHART_VALUES,
+        examples=[[1, 5, 3, 8]],
+        description="the numbers, left to right, finite: at most one per column of the chart (the panel's width,"
+        " less an icon's); more fail the render with the reason",
+    )
+    style: Literal["bar", "line"] = Field(
+        "bar",
+        description="bar: a bar per value, 1 px apart while they fit (AWTRIX's bar); line: the values' points"
+        " joined by 1-px lines (AWTRIX's line)",
+    )
+    min: ChartValue | None = Field(
+        None, description="the value at the bottom; default (autoscale): the least of the values and the baseline"
+    )
+    max: ChartValue | None = Field(
+        None, description="the value at the top; default (autoscale): the greatest of the values and the baseline"
+    )
+    color: Color = Field("#ffffff", description="the bars or the line")
+    bar_background: Color | None = Field(
+        None, description="a bar chart: each bar's column in this colour behind it, all the way up (AWTRIX's barBC)"
+    )
+    baseline: ChartValue | None = Field(
+        None,
+        description="a line across the chart at this value, behind it; bars rise from it or hang from it"
+        " (default: bars rise from 0, and no line)",
+    )
+    baseline_color: Color = "#808080"
+
+    @field_validator("max")
+    @classmethod
+    def _above_min(cls, top: float | None, info: ValidationInfo) -> float | None:
+        if top is not None and info.data.get("min") is not None and top <= info.data["min"]:
+            raise PydanticCustomError(
+                "chart_range",
+                "must be more than min ({min}), got {max}",
+                {"min": f"{info.data['min']:g}", "max": f"{top:g}"},
+            )
+        return top
+
+    @field_validator("bar_background")
+    @classmethod
+    def _bars_only(cls, color: str | None, info: ValidationInfo) -> str | None:
+        if color is not None and info.data.get("style") == "line":
+            raise PydanticCustomError("chart_bars", "must be left out of a line chart: it has no bars")
+        return color
+
+
 TEXT_FORMS = ("str", "parts")
 
 
@@ -236,6 +474,20 @@ class Text(Options):
     gradient: list[Color] | None = Field(
         None, min_length=2, max_length=2, examples=[["#ff0000", "#0000ff"]], description="from one colour to another"
     )
+    progress: Percent | None = Field(
+        None,
+        examples=[40],
+        description="a progress bar under the text, this many % full: the panel's bottom eighth (a row at least),"
+        " from the icon's right edge to the panel's (AWTRIX's progress); the text keeps the rows above it",
+    )
+    progress_color: ProgressColor = "#00ff00"
+    progress_bg: ProgressBackground = "#ffffff"
+    chart: ChartData | None = Field(
+        None,
+        description="a bar or line chart under (behind) the text, the panel's height, right of the icon (AWTRIX's"
+        " bar and line)",
+    )
+    draw: Drawing | None = Field(None, description="shapes, text and bitmaps drawn over the text, every frame")
 
     @model_validator(mode="after")
     def _parts_fit(self):
@@ -341,6 +593,57 @@ class Countdown(Options):
     color: Color = "#ffffff"
 
 
+class Progress(Options):
+    """A progress bar: with a text, the text's still line above a bar a quarter of the panel tall at the
+    bottom; without, the bar alone across the middle. An icon stands at the left, the bar from its right edge."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "progress", "progress": 40, "text": "Print"},
+                {"kind": "progress", "progress": 75, "progress_color": "#0080ff", "progress_bg": "#202020"},
+            ]
+        }
+    )
+
+    kind: Literal[Kind.PROGRESS.value]
+    progress: Percent = Field(examples=[40], description="how full the bar is, %")
+    progress_color: ProgressColor = "#00ff00"
+    progress_bg: ProgressBackground = "#ffffff"
+    text: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_TEXT_CHARS,
+        examples=["Print"],
+        description="a still line above the bar (a \\n starts another), in the largest built-in font that fits",
+    )
+    color: Color = Field("#ffffff", description="the text's")
+    background: Color = "#000000"
+    icon: str | None = Field(
+        None, max_length=MAX_NAME_CHARS, pattern=ICON_PATTERN, description="an icon of the library, at the left"
+    )
+
+
+class Chart(Options, ChartData):
+    """A bar or line chart filling the panel, right of an icon if it has one (AWTRIX's bar and line)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "chart", "values": [1, 5, 3, 8]},
+                {"kind": "chart", "values": [3, 4, 6, 5, 7, 9, 8], "style": "line", "color": "#00ff80", "min": 0},
+                {"kind": "chart", "values": [2, -1, 3, -2, 4], "baseline": 0, "color": "#ffa000", "icon": "sun"},
+            ]
+        }
+    )
+
+    kind: Literal[Kind.CHART.value]
+    background: Color = "#000000"
+    icon: str | None = Field(
+        None, max_length=MAX_NAME_CHARS, pattern=ICON_PATTERN, description="an icon of the library, at the left"
+    )
+
+
 class NightWindow(TimeWindow):
     brightness: Percent = Field(description="0 turns the panel off")
     fade_min: Annotated[int, BeforeValidator(_json_integer)] = Field(
@@ -363,7 +666,8 @@ class NightMode(BaseModel):
 
 
 JobSpec = Annotated[
-    Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock | Countdown, Field(discriminator="kind")
+    Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock | Countdown | Draw | Progress | Chart,
+    Field(discriminator="kind"),
 ]
 _adapter = TypeAdapter(JobSpec)
 MAX_DWELL_S = 3600
@@ -456,10 +760,14 @@ def describe(error: dict) -> str:
     # The union's tag, not a field (a text job's `text` is one): at the top, or under an app's content.
     loc = tuple(p for i, p in enumerate(loc) if not (p in KINDS and loc[i - 1 : i] in ((), ("content",))))
     loc = tuple(p for p in loc if p not in TEXT_FORMS)  # a text's form: a tag, not a field
+    # A drawing's primitive's op: a tag too (draw.3.w, not draw.3.rect.w).
+    loc = tuple(p for i, p in enumerate(loc) if not (p in DRAW_OPS and loc[i - 2 : i - 1] == ("draw",)))
     msg = error["msg"]
-    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):  # JobSpec's kind: the one tagged union
-        loc, tag = (*loc, "kind"), error.get("ctx", {}).get("tag")
-        msg = f"must be one of {', '.join(KINDS[:-1])} or {KINDS[-1]}" + (f", got {_shown(tag)}" if tag else "")
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):  # JobSpec's kind, or a primitive's op
+        ctx = error.get("ctx", {})
+        field, names = ("op", DRAW_OPS) if ctx.get("discriminator") == "'op'" else ("kind", KINDS)
+        loc, tag = (*loc, field), ctx.get("tag")
+        msg = f"must be one of {', '.join(names[:-1])} or {names[-1]}" + (f", got {_shown(tag)}" if tag else "")
     where = ".".join(str(p) for p in loc)
     if not where:
         return msg
@@ -469,7 +777,7 @@ def describe(error: dict) -> str:
 
 def parse(
     data: dict, strict: bool = False
-) -> Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock | Countdown:
+) -> Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock | Countdown | Draw | Progress | Chart:
     """strict: types as JSON has them (no `0` for false, no "3" for 3); form fields and query strings are lax."""
     return _validated(_adapter.validate_python, data, strict)
 

@@ -47,6 +47,9 @@ class Kind(StrEnum):
     DEMO = "demo"
     CLOCK = "clock"
     COUNTDOWN = "countdown"
+    DRAW = "draw"
+    PROGRESS = "progress"
+    CHART = "chart"
 
 
 KINDS = tuple(Kind)

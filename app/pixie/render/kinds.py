@@ -4,7 +4,7 @@ import math
 
 from PIL import Image
 
-from . import faces, media, patterns, text
+from . import chart, draw, faces, media, patterns, progress, text
 from .assets import NONE, Assets
 from .frames import STILL_HOLD_US, Frames
 
@@ -34,8 +34,16 @@ def render(
         frames = [(faces.countdown_face(spec, width, height, now + i), 1_000_000) for i in range(seconds)]
     elif kind == "demo":
         frames = [(patterns.countdown(i, spec.n, width, height).tobytes(), 1_000_000) for i in range(spec.n, -1, -1)]
+    elif kind == "draw":
+        frames = draw.draw_frames(spec, width, height, assets)
+    elif kind == "progress":
+        frames = progress.progress_frames(spec, width, height, assets)
+    elif kind == "chart":
+        frames = chart.chart_frames(spec, width, height, assets)
     else:
         raise TypeError(f"cannot render a {kind!r} job")
+    if kind == "text" and spec.draw:  # over everything the text shows
+        frames = draw.over(frames, spec.draw, width, height, assets)
     if len(frames) > limits.max_frames:
         raise ValueError(f"{len(frames)} frames, more than render.max_frames={limits.max_frames}")
     if sum(hold for _, hold in frames) > limits.max_animation_s * 1e6:

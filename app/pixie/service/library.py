@@ -219,15 +219,23 @@ class Library(Area):
 def check(r: redis.Redis, config: configuration.Config, spec) -> None:
     """Refuse a job's or app's content naming a font or an icon the appliance does not have; an icon
     named by a number passes when [icons] fetch_url is set (it is fetched from there)."""
-    font = getattr(spec, "font", None)
-    if font is not None and font not in BUILTIN_FONTS and not r.hexists(store.LIBRARY["font"], font):
-        uploaded = ", ".join(sorted(store.library(r, "font"))) or "none"
-        builtin = ", ".join(BUILTIN_FONTS)
-        raise errors.Invalid(f"font: no font named {font!r} (built-in: {builtin}; uploaded: {uploaded})")
+    for field, font in _fonts(spec).items():
+        if font not in BUILTIN_FONTS and not r.hexists(store.LIBRARY["font"], font):
+            uploaded = ", ".join(sorted(store.library(r, "font"))) or "none"
+            builtin = ", ".join(BUILTIN_FONTS)
+            raise errors.Invalid(f"{field}: no font named {font!r} (built-in: {builtin}; uploaded: {uploaded})")
     icon = getattr(spec, "icon", None)
     fetched = icon is not None and icon.isdigit() and config.icons.fetch_url
     if icon is not None and not fetched and not r.hexists(store.LIBRARY["icon"], icon):
         raise errors.Invalid(f"icon: no icon named {icon!r} in the library (upload it: PUT /api/v1/icons/{icon})")
+
+
+def _fonts(spec) -> dict[str, str]:
+    """The fonts a spec names, by the field that names each: its own, and its drawing's texts'."""
+    named = {"font": getattr(spec, "font", None)}
+    drawing = getattr(spec, "draw", None) or ()
+    named |= {f"draw.{i}.font": p.font for i, p in enumerate(drawing) if p.op == "text"}
+    return {field: font for field, font in named.items() if font is not None}
 
 
 def fetch_icon(r: redis.Redis, config: configuration.Config, spec) -> str | None:
@@ -251,8 +259,9 @@ def fetch_icon(r: redis.Redis, config: configuration.Config, spec) -> str | None
 
 def assets(r: redis.Redis, spec) -> Assets:
     """The library's files a spec names (an uploaded font, an icon), for the render worker to hand in."""
-    font, icon = getattr(spec, "font", None), getattr(spec, "icon", None)
-    fonts = store.library_files(r, "font", [font]) if font and font not in BUILTIN_FONTS else {}
+    icon = getattr(spec, "icon", None)
+    uploaded = [font for font in dict.fromkeys(_fonts(spec).values()) if font not in BUILTIN_FONTS]
+    fonts = store.library_files(r, "font", uploaded)
     icons = store.library_files(r, "icon", [icon]) if icon else {}
     return Assets(fonts=fonts, icons=icons)
 
