@@ -28,9 +28,7 @@ DOCUMENTED_FIELDS = (
     " lifetime lifetimeMode stack wakeup noScroll clients scrollSpeed effect effectSettings save overlay"
 ).split()
 # What Pixie promises not to draw (yet, or ever: no speaker, no other AWTRIX devices).
-NOT_HONOURED = (
-    "sound rtttl loopSound bar line autoscale barBC progress progressC progressBC clients effect effectSettings overlay"
-).split()
+NOT_HONOURED = ("sound rtttl loopSound clients effect effectSettings overlay").split()
 RED, GREEN = (255, 0, 0), (0, 255, 0)
 # /api/stats's fields, as AWTRIX's getStats() sends them.
 STATS = {
@@ -193,7 +191,7 @@ def test_stack_false_replaces_the_notification_on_the_panel(stack):
 
 def test_fields_pixie_does_not_draw_are_ignored_and_the_rest_applies(stack):
     ignored = {field: 1 for field in NOT_HONOURED}
-    ignored.update(sound="alarm", bar=[1, 2, 3], effect="Matrix")
+    ignored.update(sound="alarm", effect="Matrix")
     mark = len(stack.frames())
     post(stack, "/api/notify", {**ignored, "text": "ok", "color": [0, 255, 0], "duration": 1})
     stack.wait_state(newest_job(stack)["id"], "done", timeout=30)

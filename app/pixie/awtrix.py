@@ -83,7 +83,7 @@ FIELDS = {
 }
 # Why the ignored ones are: the README's table says it per group.
 IGNORED_WHY = {
-    "charts, progress bars and effects: not built yet": ("effect effectSettings overlay").split(),
+    "effects and overlays: not built yet": ["effect", "effectSettings", "overlay"],
     "no buzzer or speaker on a HUB75 panel": ["sound", "rtttl", "loopSound"],
     "no other AWTRIX devices to forward to": ["clients"],
 }

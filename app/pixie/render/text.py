@@ -1,9 +1,9 @@
 """Text: lines of coloured runs placed on the panel (align, valign, offsets), or a strip scrolling through
 from the right; a top_text still above it. The fonts and their fallback are fonts.py's."""
 
-from PIL import Image
+from PIL import Image, ImageChops
 
-from . import effects, fonts, icons
+from . import chart, effects, fonts, icons, progress
 from .assets import NONE, Assets
 from .frames import Frames
 
@@ -11,15 +11,24 @@ Parts = list[tuple[str, str]]  # (text, colour)
 
 
 def text_frames(spec, width: int, height: int, assets: Assets = NONE, max_frames: int | None = None) -> Frames:
-    """The text drawn once; effects.animate places it beside its icon, scrolls it and applies its effects."""
+    """The text drawn once; effects.animate places it beside its icon, scrolls it and applies its effects.
+    A chart is drawn behind it right of the icon, a progress bar under it from the icon's right edge."""
     top = height // 2 if spec.top_text else 0
+    bar = progress.under_text_rows(height) if spec.progress is not None else 0  # the text keeps the rows above
     icon = icons.line_icon(spec, assets, height - top, width)
     left = icons.slot(icon)  # px kept free on the left: the icon's box
     background = Image.new("RGB", (width, height), spec.background)
+    if spec.chart:
+        chart.draw(background, (left, 0, width - left, height), spec.chart)
+    if bar:
+        edge = icons.width(icon)
+        progress.draw(
+            background, (edge, height - bar, width - edge, bar), spec.progress, spec.progress_color, spec.progress_bg
+        )
     if spec.top_text:  # the upper half: a still line, as big as fits
         line = _Block([[(spec.top_text, spec.top_color)]], fonts.face(spec.font, top, assets, spec.size))
         line.draw(background, left, 0, width - left, top, "center", "middle", spec)
-    area_w, area_h = width - left, height - top
+    area_w, area_h = width - left, height - top - bar
     parts = [(spec.text, spec.color)] if isinstance(spec.text, str) else [(p.text, p.color) for p in spec.text]
     lines = _lines(parts)
     block = _Block(lines, fonts.face(spec.font, area_h // len(lines), assets, spec.size))
@@ -34,14 +43,20 @@ def text_frames(spec, width: int, height: int, assets: Assets = NONE, max_frames
         elif spec.overflow == "wrap":
             block = _wrapped(lines, block.face, area_w, area_h, auto=spec.font == "auto")
     if not scroll:
-        image = background.copy()
+        image = Image.new("RGB", (width, height), spec.background)
         block.draw(image, left + spec.offset_x, top + spec.offset_y, area_w, area_h, spec.align, spec.valign, spec)
-        line = effects.Line(image.crop((left, top, width, height)), top, scrolls=False)
+        image = image.crop((left, top, width, top + area_h))
     else:  # the text and a pixel either side for an outline: it enters right, leaves left
-        strip = Image.new("RGB", (block.width + 2, area_h), spec.background)
-        block.draw(strip, 1, spec.offset_y, block.width, area_h, spec.align, spec.valign, spec)
-        line = effects.Line(strip, top, scrolls=True)
-    return effects.animate(spec, background, line, icon, max_frames)
+        image = Image.new("RGB", (block.width + 2, area_h), spec.background)
+        block.draw(image, 1, spec.offset_y, block.width, area_h, spec.align, spec.valign, spec)
+    mask = _drawn(image, spec.background) if spec.chart else None  # the chart shows between the letters
+    return effects.animate(spec, background, effects.Line(image, top, scrolls=scroll, mask=mask), icon, max_frames)
+
+
+def _drawn(image: Image.Image, background: str) -> Image.Image:
+    """L: 255 where the line is not its background colour (the glyphs, their outline and shadow)."""
+    differs = ImageChops.difference(image, Image.new("RGB", image.size, background)).convert("L")
+    return differs.point(lambda v: 255 if v else 0)
 
 
 class _Block:
