@@ -1,4 +1,4 @@
-"""`python tools/contact_sheet.py`: the README's pictures of text and icons, from the golden PNGs.
+"""`python tools/contact_sheet.py`: the README's pictures of text, icons and drawing, from the golden PNGs.
 
 The golden pictures (tests/golden/, drawn by the renderers and compared pixel
 for pixel by the tests) are what the panel shows; this lays a chosen few out
@@ -42,6 +42,20 @@ SHEETS = {
         ("icon_fixed_last", "... last"),
         ("icon_once_first", 'icon_mode "once": first'),
         ("icon_once_middle", "... middle"),
+    ],
+    "docs/draw.png": [
+        ("draw_pixel_64x32", "pixel"),
+        ("draw_line_64x32", "line"),
+        ("draw_rect_64x32", "rect"),
+        ("draw_filled_rect_64x32", "filled_rect"),
+        ("draw_circle_64x32", "circle"),
+        ("draw_filled_circle_64x32", "filled_circle"),
+        ("draw_text_64x32", "text"),
+        ("draw_bitmap_64x32", "bitmap"),
+        ("draw_circle_32x16", "circle on 32x16"),
+        ("draw_text_32x16", "text on 32x16"),
+        ("draw_awtrix_example", "AWTRIX's example"),
+        ("draw_over_scrolling_text", "over a text"),
     ],
 }
 SCALE = 4
