@@ -133,6 +133,32 @@ def test_draw_with_a_bad_file_fails_with_the_reason(idle, cli, tmp_path, content
     assert one_error_line(result).replace(str(tmp_path) + "/", "").startswith(message)
 
 
+def test_progress_and_chart_send_their_fields_and_play(stack, cli):
+    def last_frame_with(color: tuple, mark: int) -> Image.Image:
+        frames = [f for _, f in stack.frames()[mark:] if bytes(color) in f]
+        return Image.frombytes("RGB", (64, 32), frames[-1])
+
+    mark = len(stack.frames())
+    job = job_id(ok(cli("progress", "40", "--text", "Print", "--bar-color", "#ff0000", "-d", "1", host=stack.url)))
+    assert stack.wait_state(job, "done")["kind"] == "progress"
+    image = last_frame_with((255, 0, 0), mark)
+    assert [image.getpixel((x, 31)) for x in (0, 24, 25, 63)] == [(255, 0, 0)] * 2 + [(255, 255, 255)] * 2
+    mark = len(stack.frames())
+    values = ("1", "5", "3", "8", "--line", "--min", "0", "--max", "8", "-c", "#00ff00", "-d", "1")
+    job = job_id(ok(cli("chart", *values, host=stack.url)))
+    assert stack.wait_state(job, "done")["kind"] == "chart"
+    image = last_frame_with(GREEN, mark)
+    assert [image.getpixel(xy) for xy in ((0, 28), (21, 12), (42, 20), (63, 0))] == [GREEN] * 4  # 1, 5, 3, 8 of 8
+
+
+def test_a_bad_progress_or_chart_is_the_devices_one_sentence(idle, cli):
+    assert one_error_line(cli("progress", "101", host=idle.url)) == "pixie: 422 progress must be 0..100, got 101"
+    line = one_error_line(cli("chart", "1", "nan", host=idle.url))
+    assert line == "pixie: 422 values.1: Input should be a finite number"
+    result = cli("chart", "1", "lots", host=idle.url)
+    assert result.returncode == 2 and "not a number: 'lots'" in result.stderr
+
+
 def test_clear_is_a_high_priority_clear_job(stack, cli):
     job = job_id(ok(cli("clear", "--duration", "0.2", host=stack.url)))
     final = stack.wait_state(job, "done", "failed")

@@ -201,6 +201,33 @@ def cmd_draw(device: Device, args) -> int:
     return submitted(device, args, device.call("POST", "/api/v1/jobs", body)[1])
 
 
+def number(text: str) -> int | float:
+    """A number as written: 40 stays an integer; the device says what it takes (0..100, finite)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    return int(value) if value.is_integer() else value
+
+
+def looks(args, **fields: str) -> dict:
+    """The options given, under the device's field names (`fields`: option attribute -> field)."""
+    return {field: getattr(args, key) for key, field in fields.items() if getattr(args, key) is not None}
+
+
+def cmd_progress(device: Device, args) -> int:
+    body = {"kind": "progress", "progress": args.progress, "color": args.color, "background": args.background}
+    body |= looks(args, text="text", icon="icon", bar_color="progress_color", bar_bg="progress_bg")
+    return submitted(device, args, device.call("POST", "/api/v1/jobs", {**body, **play_options(args)})[1])
+
+
+def cmd_chart(device: Device, args) -> int:
+    body = {"kind": "chart", "values": args.values, "style": "line" if args.line else "bar"}
+    body |= {"color": args.color, "background": args.background, **looks(args, min="min", max="max", icon="icon")}
+    body |= looks(args, bar_bg="bar_background", baseline="baseline", baseline_color="baseline_color")
+    return submitted(device, args, device.call("POST", "/api/v1/jobs", {**body, **play_options(args)})[1])
+
+
 def cmd_push(device: Device, args) -> int:
     path = Path(args.file)
     try:
@@ -644,6 +671,31 @@ def _sending(sub) -> None:
     draw.add_argument("-b", "--background", default="#000000")
     _play_options(draw)
     draw.set_defaults(run=cmd_draw)
+
+    progress = sub.add_parser("progress", help="show a progress bar, with a text above it")
+    progress.add_argument("progress", type=number, metavar="PERCENT", help="how full the bar is, 0..100")
+    progress.add_argument("--text", help="a still line above the bar (default: the bar alone)")
+    progress.add_argument("-c", "--color", default="#ffffff", help="the text's colour (default white)")
+    progress.add_argument("-b", "--background", default="#000000")
+    progress.add_argument("--bar-color", help="the filled part (default green)")
+    progress.add_argument("--bar-bg", help="the rest of the bar (default white)")
+    progress.add_argument("--icon", help="an icon of the library, at the left")
+    _play_options(progress)
+    progress.set_defaults(run=cmd_progress)
+
+    chart = sub.add_parser("chart", help="show a bar chart (or --line) of numbers")
+    chart.add_argument("values", nargs="+", type=number, metavar="VALUE", help="at most one a column of the panel")
+    chart.add_argument("--line", action="store_true", help="a line chart (default: bars)")
+    chart.add_argument("--min", type=number, help="the value at the bottom (default: autoscale)")
+    chart.add_argument("--max", type=number, help="the value at the top (default: autoscale)")
+    chart.add_argument("-c", "--color", default="#ffffff", help="the bars or the line (default white)")
+    chart.add_argument("-b", "--background", default="#000000")
+    chart.add_argument("--bar-bg", help="each bar's column behind it, all the way up")
+    chart.add_argument("--baseline", type=number, help="a line at this value, bars rise from it")
+    chart.add_argument("--baseline-color", help="its colour (default grey)")
+    chart.add_argument("--icon", help="an icon of the library, at the left")
+    _play_options(chart)
+    chart.set_defaults(run=cmd_chart)
 
     push = sub.add_parser("push", help="show an image or play a GIF / animated WebP")
     push.add_argument("file")
