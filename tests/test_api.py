@@ -45,6 +45,8 @@ def queued(api) -> dict:
         {"kind": "demo", "n": 3},
         {"kind": "image", "data_b64": base64.b64encode(still("JPEG")).decode(), "fit": "fill"},
         {"kind": "animation", "data_b64": base64.b64encode(animated("WEBP")).decode()},
+        {"kind": "progress", "progress": 40, "text": "Print"},
+        {"kind": "chart", "values": [1, 5.5, -3, 8], "style": "line", "min": -5},
     ],
     ids=lambda job: job["kind"],
 )

@@ -1,4 +1,5 @@
-"""`python tools/contact_sheet.py`: the README's pictures of text, icons and drawing, from the golden PNGs.
+"""`python tools/contact_sheet.py`: the README's pictures of text, icons, drawing, progress bars and charts, from
+the golden PNGs.
 
 The golden pictures (tests/golden/, drawn by the renderers and compared pixel
 for pixel by the tests) are what the panel shows; this lays a chosen few out
@@ -56,6 +57,20 @@ SHEETS = {
         ("draw_text_32x16", "text on 32x16"),
         ("draw_awtrix_example", "AWTRIX's example"),
         ("draw_over_scrolling_text", "over a text"),
+    ],
+    "docs/charts.png": [
+        ("progress_alone_64x32", "progress 40"),
+        ("progress_with_text_64x32", "progress, text"),
+        ("progress_with_icon_64x32", "progress, icon"),
+        ("progress_under_text_64x32", "a text's progress"),
+        ("chart_bar_64x32", "bar chart"),
+        ("chart_line_64x32", "line chart"),
+        ("chart_autoscale_64x32", "line, autoscale"),
+        ("chart_fixed_range_64x32", "... min 0, max 30"),
+        ("chart_baseline_64x32", "baseline 0"),
+        ("chart_beside_icon_64x32", "beside an icon"),
+        ("chart_under_text_64x32", "under a text"),
+        ("progress_with_text_32x16", "progress on 32x16"),
     ],
 }
 SCALE = 4
