@@ -4,8 +4,9 @@ One module per concern, as Pixlet's render package has one file per widget:
 `kinds` (a job's kind to its frames), `media` (uploads: open, check, place),
 `fonts`, `text`, `draw` (shapes, text and bitmaps at positions), `progress`
 (bars), `chart` (bar and line charts), `faces` (clock, countdown),
-`patterns`, `indicators` and `frames` (the stream's shared vocabulary). It runs in the render workers (and, for the faces and
-indicators, in the display's watcher), never in the playback loop. Every
+`patterns`, `indicators` and `frames` (the stream's shared vocabulary).
+It runs in the render workers (and, for the faces and indicators, in the
+display's watcher), never in the playback loop. Every
 function is pure: same input, same frames (a face is the time now: its
 callers say when that is). It takes any object with the fields of a `spec`
 model and does not import pydantic, so the display process stays small;
