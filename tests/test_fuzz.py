@@ -42,6 +42,8 @@ RUN_TIMEOUT_S = int(os.environ.get("PIXIE_FUZZ_TIMEOUT_S", "600"))
 #   use_after_free (a deleted resource must 404) does not apply;
 # - an app's file likewise (and an image or animation app without one is refused), and a full
 #   rotation (display.max_apps) refuses a new app: 422 is a right answer to a schema-valid PUT;
+# - a window's sun offset matches its pattern up to 99h but is at most 12h (a pattern cannot bound the
+#   sum of its parts): 422 is a right answer to a schema-valid PUT of the schedule or an app;
 # - a font or icon upload likewise (not a font, a built-in font's name, a full library: 409), and a
 #   built-in font cannot be deleted (422);
 # - /healthz answers a documented 503 while no render worker runs (during the fuzz, on purpose);
@@ -58,6 +60,10 @@ checks.positive_data_acceptance.expected-statuses = [202, 409, 413, 415, 422]
 [[operations]]
 include-name = "PUT /api/v1/apps/{name}"
 checks.positive_data_acceptance.expected-statuses = [200, 413, 415, 422]
+
+[[operations]]
+include-name = "PUT /api/v1/schedule"
+checks.positive_data_acceptance.expected-statuses = [200, 422]
 
 [[operations]]
 include-name = "PUT /api/v1/fonts/{name}"
@@ -105,6 +111,9 @@ def target(redis_server, tmp_path_factory):
         worker_job_timeout_s=20,
         # the one worker renders every job the fuzz got accepted (on the device systemd restarts it at 500)
         worker_max_jobs=100_000,
+        # a place, so a schema-valid sunrise/sunset window is a valid one (test_sun: refused without)
+        location_latitude="52.52",
+        location_longitude="13.40",
     )
     try:
         appliance.start_web()

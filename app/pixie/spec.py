@@ -2,6 +2,7 @@
 enqueued directly by other projects (`pixie.jobs.show_text(text=...)`)."""
 
 import json
+import re
 from datetime import datetime, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictBool,
     Tag,
     TypeAdapter,
     ValidationError,
@@ -25,7 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from . import errors, live
-from .schedule import BOUND_FORMS, DAYS, Bound
+from .schedule import BOUND_FORMS, BOUND_PATTERN, DAYS, Bound
 from .vocabulary import KINDS, PRIORITIES, Kind, Priority
 
 MAX_TEXT_CHARS = 200
@@ -114,7 +116,14 @@ Percent = Annotated[
 ]
 WindowTime = Annotated[
     str,
-    Field(max_length=32, examples=["22:30", "sunset-30m"], description=f"{BOUND_FORMS} (the sun's at the device)"),
+    Field(
+        max_length=32,
+        examples=["22:30", "sunset-30m"],
+        description=f"{BOUND_FORMS} (the sun's at the device)",
+        # the schedule's own pattern for clients, its groups unnamed (JSON Schema's regexes have no (?P<>));
+        # checked by _window_time, which also bounds the offset
+        json_schema_extra={"pattern": re.sub(r"\?P<\w+>", "", BOUND_PATTERN)},
+    ),
     AfterValidator(_window_time),
     worded(
         "must be a time of day (HH:MM or HH:MM:SS, 00:00 to 23:59), or sunrise or sunset with an offset of at"
@@ -662,7 +671,8 @@ class NightMode(BaseModel):
     )
 
     windows: list[NightWindow] = Field(default_factory=list, max_length=MAX_WINDOWS)
-    enabled: bool = Field(True, description="false: off, the windows kept for turning it on again")
+    # strict: FastAPI validates this body in lax mode, where 0 and "no" would pass for false
+    enabled: StrictBool = Field(True, description="false: off, the windows kept for turning it on again")
 
 
 JobSpec = Annotated[
