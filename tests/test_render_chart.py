@@ -6,22 +6,13 @@ from PIL import Image
 from media import disc_icon
 from pixie import errors
 from pixie import spec as specs
-from pixie.config import Render
-from pixie.render import chart, kinds
-from pixie.render.assets import NONE, Assets
+from pixie.render import chart
+from pixie.render.assets import Assets
+from rendering import frames, still
 from testsupport.golden import assert_golden
 
 WHITE, BLACK, RED, YELLOW = (255, 255, 255), (0, 0, 0), (255, 0, 0), (255, 255, 0)
 SUN = Assets(icons={"sun": disc_icon(YELLOW)})
-
-
-def frames(width: int, height: int, assets=NONE, **fields):
-    return kinds.render(specs.parse(fields, strict=True), None, width, height, Render(), assets=assets)
-
-
-def still(width: int, height: int, assets=NONE, **fields) -> Image.Image:
-    [(frame, _)] = frames(width, height, assets, **fields)
-    return Image.frombytes("RGB", (width, height), frame)
 
 
 def column(image: Image.Image, x: int) -> list[int]:

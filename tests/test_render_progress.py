@@ -5,22 +5,13 @@ from PIL import Image
 
 from media import animated, disc_icon
 from pixie import spec as specs
-from pixie.config import Render
-from pixie.render import kinds, progress
-from pixie.render.assets import NONE, Assets
+from pixie.render import progress
+from pixie.render.assets import Assets
+from rendering import frames, still
 from testsupport.golden import assert_golden
 
 GREEN, WHITE, BLACK, YELLOW = (0, 255, 0), (255, 255, 255), (0, 0, 0), (255, 255, 0)
 SUN = Assets(icons={"sun": disc_icon(YELLOW)})
-
-
-def frames(width: int, height: int, assets=NONE, **fields):
-    return kinds.render(specs.parse(fields, strict=True), None, width, height, Render(), assets=assets)
-
-
-def still(width: int, height: int, assets=NONE, **fields) -> Image.Image:
-    [(frame, _)] = frames(width, height, assets, **fields)
-    return Image.frombytes("RGB", (width, height), frame)
 
 
 def row(image: Image.Image, y: int, x0: int = 0) -> list:
