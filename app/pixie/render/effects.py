@@ -43,10 +43,13 @@ def scroll_step(speed: float) -> tuple[int, int]:
     return step, round(step * 1e6 / speed)
 
 
-def animate(spec, base: Image.Image, line: Line, icons: icon_files.IconFrames, max_frames: int | None = None) -> Frames:
+def animate(
+    spec, base: Image.Image, line: Line, icons: icon_files.IconFrames, max_frames: int | None = None, backdrop=None
+) -> Frames:
     """The frames of a text line: `base` is the panel without it (background, still parts), `icons` the
-    icon's frames (icons.icon_frames; empty: none), `max_frames` the [render] limit. Uses spec's speed,
-    icon_mode, blink_ms, fade_ms, rainbow, gradient, background."""
+    icon's frames (icons.icon_frames; empty: none), `max_frames` the [render] limit; `backdrop` (a
+    backgrounds.Background) when the panel without it moves. Uses spec's speed, icon_mode, blink_ms,
+    fade_ms, rainbow, gradient, background."""
     width = base.width
     slot = icon_files.slot(icons)
     text_w = line.image.width
@@ -59,8 +62,10 @@ def animate(spec, base: Image.Image, line: Line, icons: icon_files.IconFrames, m
         length_us = steps * step_us
     else:
         step, step_us, start, steps = 0, STILL_HOLD_US, slot, 1
-        length_us = _loop_us(spec, icons)
+        length_us = _loop_us(spec, icons, backdrop)
     changes = _changes(spec, icons, length_us, colors_change=not line.scrolls)  # scrolling: recoloured each step
+    if backdrop:  # a scrolling text's loop is its scroll's: the background jumps where it restarts
+        changes.append(backdrop.changes(length_us))
     times = _timeline(length_us, [_every(step_us, length_us) if line.scrolls else [0], *changes])
     if max_frames is not None and len(times) > max_frames:  # before drawing them: each costs a panel's bytes
         raise errors.TooLarge(
@@ -71,7 +76,7 @@ def animate(spec, base: Image.Image, line: Line, icons: icon_files.IconFrames, m
     frames = []
     for t, until in zip(times, [*times[1:], length_us], strict=True):
         x = start - min(t // step_us, steps - 1) * step
-        panel = base.copy()
+        panel = (backdrop.at(t) if backdrop else base).copy()
         left = max(x, slot if mode == "fixed" else 0)  # a fixed icon's slot is never written over
         right = min(width, x + text_w)
         if left < right:
@@ -180,10 +185,11 @@ def _changes(spec, icons, length_us: int, colors_change: bool) -> list[list[int]
     return changes
 
 
-def _loop_us(spec, icons) -> int:
-    """One loop of a still line: every period (icon, blink, fade, colour) completes a whole number of
-    times; if that is longer than the periods could make frames for, the longest of them."""
+def _loop_us(spec, icons, backdrop=None) -> int:
+    """One loop of a still line: every period (icon, blink, fade, colour, background) completes a whole
+    number of times; if that is longer than the periods could make frames for, the longest of them."""
     periods = [_starts(icons)[-1]] if len(icons) > 1 else []
+    periods += [backdrop.length_us] if backdrop else []
     periods += [ms * 1000 for ms in (spec.blink_ms, spec.fade_ms) if ms]
     if spec.rainbow or spec.gradient:
         periods.append(COLOR_PERIOD_US)
