@@ -28,7 +28,7 @@ DOCUMENTED_FIELDS = (
     " lifetime lifetimeMode stack wakeup noScroll clients scrollSpeed effect effectSettings save overlay"
 ).split()
 # What Pixie promises not to draw (yet, or ever: no speaker, no other AWTRIX devices).
-NOT_HONOURED = ("sound rtttl loopSound clients effect effectSettings overlay").split()
+NOT_HONOURED = ("sound rtttl loopSound clients").split()
 RED, GREEN = (255, 0, 0), (0, 255, 0)
 # /api/stats's fields, as AWTRIX's getStats() sends them.
 STATS = {
@@ -191,7 +191,7 @@ def test_stack_false_replaces_the_notification_on_the_panel(stack):
 
 def test_fields_pixie_does_not_draw_are_ignored_and_the_rest_applies(stack):
     ignored = {field: 1 for field in NOT_HONOURED}
-    ignored.update(sound="alarm", effect="Matrix")
+    ignored.update(sound="alarm")
     mark = len(stack.frames())
     post(stack, "/api/notify", {**ignored, "text": "ok", "color": [0, 255, 0], "duration": 1})
     stack.wait_state(newest_job(stack)["id"], "done", timeout=30)
@@ -286,8 +286,7 @@ def test_screen_is_the_panel_as_24_bit_integers(stack):
     post(stack, "/api/notify/dismiss")
 
 
-def test_effects_and_transitions_are_lists(stack):
-    assert get(stack, "/api/effects") == []
+def test_transitions_is_a_list(stack):  # /api/effects: test_awtrix_effects.py
     assert get(stack, "/api/transitions") == []
 
 

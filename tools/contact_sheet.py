@@ -1,5 +1,5 @@
-"""`python tools/contact_sheet.py`: the README's pictures of text, icons, drawing, progress bars and charts, from
-the golden PNGs.
+"""`python tools/contact_sheet.py`: the README's pictures of text, icons, drawing, progress bars and charts,
+effects and overlays, from the golden PNGs.
 
 The golden pictures (tests/golden/, drawn by the renderers and compared pixel
 for pixel by the tests) are what the panel shows; this lays a chosen few out
@@ -71,6 +71,20 @@ SHEETS = {
         ("chart_beside_icon_64x32", "beside an icon"),
         ("chart_under_text_64x32", "under a text"),
         ("progress_with_text_32x16", "progress on 32x16"),
+    ],
+    "docs/effects.png": [
+        ("background_Matrix_later_64x32", "Matrix"),
+        ("background_Plasma_later_64x32", "Plasma"),
+        ("background_PlasmaCloud_later_64x32", "PlasmaCloud"),
+        ("background_Fade_later_64x32", "Fade"),
+        ("background_ColorWaves_later_64x32", "ColorWaves"),
+        ("background_TwinklingStars_later_64x32", "TwinklingStars"),
+        ("background_Ripple_later_64x32", "Ripple"),
+        ("background_Radar_later_64x32", "Radar"),
+        ("overlay_snow_64x32", "overlay snow"),
+        ("overlay_rain_64x32", "overlay rain"),
+        ("overlay_storm_64x32", "overlay storm"),
+        ("overlay_frost_64x32", "overlay frost"),
     ],
 }
 SCALE = 4

@@ -77,13 +77,14 @@ FIELDS = {
     "lifetimeMode": "app: 1 keeps the stale app, inside a red frame (`lifetime_mode: mark`); 0 deletes it",
     "wakeup": "notification: `wakeup`: a panel switched off lights up while it plays",
     "clients": "",
-    "effect": "",
-    "effectSettings": "",
-    "overlay": "",
+    "effect": "`effect`: an animated background behind the text (Matrix, Plasma, PlasmaCloud, Fade, ColorWaves,"
+    " TwinklingStars, Ripple, Radar; GET /api/effects lists them; another name: refused)",
+    "effectSettings": "`effect_speed`, `effect_palette` (Cloud, Lava, Ocean, Forest, Stripe, Party, Heat, Rainbow),"
+    " `effect_blend`",
+    "overlay": "`overlay` over the text: snow, drizzle, rain, storm, thunder, frost (`clear`: none)",
 }
 # Why the ignored ones are: the README's table says it per group.
 IGNORED_WHY = {
-    "effects and overlays: not built yet": ["effect", "effectSettings", "overlay"],
     "no buzzer or speaker on a HUB75 panel": ["sound", "rtttl", "loopSound"],
     "no other AWTRIX devices to forward to": ["clients"],
 }
@@ -315,6 +316,7 @@ def _looks(body: dict) -> dict:
     for key, field in (("blinkText", "blink_ms"), ("fadeText", "fade_ms")):
         if ms := _number(body, key, 0):
             looks[field] = int(ms)
+    looks |= _effect(body)
     if _flag(body, "rainbow"):
         looks["rainbow"] = True
     elif (ends := body.get("gradient")) is not None:
@@ -322,6 +324,28 @@ def _looks(body: dict) -> dict:
             raise errors.Invalid("gradient: expected two colours")
         looks["gradient"] = [_color(end, "gradient") for end in ends]
     return looks
+
+
+EFFECT_SETTINGS = {"speed": "effect_speed", "palette": "effect_palette", "blend": "effect_blend"}
+
+
+def _effect(body: dict) -> dict:
+    """effect, effectSettings and overlay as the Text spec's fields (it refuses names it does not know)."""
+    fields = {}
+    if (effect := body.get("effect")) not in (None, ""):
+        fields["effect"] = effect
+        settings = body.get("effectSettings", {})
+        if not isinstance(settings, dict):
+            raise errors.Invalid("effectSettings: expected an object of speed, palette and blend")
+        fields |= {field: settings[key] for key, field in EFFECT_SETTINGS.items() if key in settings}
+    if (overlay := body.get("overlay")) not in (None, "", "clear"):
+        fields["overlay"] = overlay
+    return fields
+
+
+def effects(_service: Service) -> list[str]:
+    """GET /api/effects: the effects' names."""
+    return list(specs.EFFECTS)
 
 
 # AWTRIX's drawing commands (its docs/api.md, "Drawing Instructions"): Pixie's primitive, and the command's

@@ -20,7 +20,7 @@ READS = {
     "loop": awtrix.loop,
     "screen": awtrix.screen,
     "settings": awtrix.settings,
-    "effects": lambda _: [],  # none: Pixie draws no background effects (yet)
+    "effects": awtrix.effects,
     "transitions": lambda _: [],  # none: the rotation cuts from app to app
 }
 
