@@ -157,6 +157,10 @@ def show_chart(**options) -> dict:
     return run("chart", options)
 
 
+def show_layout(**options) -> dict:
+    return run("layout", options)
+
+
 def run(kind: str, options: dict) -> dict:
     job = get_current_job()
     r = job.connection

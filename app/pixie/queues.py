@@ -28,6 +28,7 @@ FUNCTIONS = {
     Kind.DRAW: "pixie.jobs.show_draw",
     Kind.PROGRESS: "pixie.jobs.show_progress",
     Kind.CHART: "pixie.jobs.show_chart",
+    Kind.LAYOUT: "pixie.jobs.show_layout",
 }
 # RQ's statuses in pixie's words; anything later than "started" is pixie's own record's business.
 _STATES = {

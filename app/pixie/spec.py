@@ -51,6 +51,11 @@ MIN_EFFECT_MS, MAX_EFFECT_MS = 100, 10_000
 MAX_CHART_VALUES = 1024
 MAX_CHART_MAGNITUDE = 1e15
 # render.fonts.BUILTIN's bitmap fonts (spec imports no renderer: the display process stays small).
+# Animated backgrounds and weather (render/backgrounds.py; AWTRIX's effect names and palettes, its overlays)
+EFFECTS = ("Matrix", "Plasma", "PlasmaCloud", "Fade", "ColorWaves", "TwinklingStars", "Ripple", "Radar")
+PALETTES = ("Cloud", "Lava", "Ocean", "Forest", "Stripe", "Party", "Heat", "Rainbow")
+OVERLAYS = ("snow", "drizzle", "rain", "storm", "thunder", "frost")
+MAX_EFFECT_SPEED = 10
 BITMAP_FONTS = ("4x6", "5x7", "5x8", "6x10", "6x13", "7x13", "8x13", "9x15", "9x18", "10x20", "unifont")
 
 
@@ -497,11 +502,34 @@ class Text(Options):
         " bar and line)",
     )
     draw: Drawing | None = Field(None, description="shapes, text and bitmaps drawn over the text, every frame")
+    effect: Literal[EFFECTS] | None = Field(
+        None,
+        examples=["Plasma"],
+        description="an animated background behind the text (AWTRIX's effect names); it shows wherever the text's"
+        " background would",
+    )
+    effect_speed: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_EFFECT_SPEED,
+        description="the effect's speed (AWTRIX's: higher is faster; one loop lasts 12 s / speed); default: the"
+        " effect's own",
+    )
+    effect_palette: Literal[PALETTES] | None = Field(None, description="the effect's 16 colours; default: its own")
+    effect_blend: bool | None = Field(None, description="blend between the palette's colours; default: the effect's")
+    overlay: Literal[OVERLAYS] | None = Field(None, description="weather over everything the text shows")
 
     @model_validator(mode="after")
     def _parts_fit(self):
         if not isinstance(self.text, str) and sum(len(p.text) for p in self.text) > MAX_TEXT_CHARS:
             raise ValueError(f"text: the parts together are longer than {MAX_TEXT_CHARS} characters")
+        return self
+
+    @model_validator(mode="after")
+    def _effect_settings_need_an_effect(self):
+        for name in ("effect_speed", "effect_palette", "effect_blend"):
+            if getattr(self, name) is not None and self.effect is None:
+                raise ValueError(f"{name}: applies to an effect, and there is none")
         return self
 
 
@@ -653,6 +681,247 @@ class Chart(Options, ChartData):
     )
 
 
+# -- layouts: rows, columns, layers, padding, boxes and marquees of leaves (render/layout.py) ----------------
+
+MAX_LAYOUT_DEPTH = 8  # levels of elements: a job's children are the first, their children the second...
+MAX_LAYOUT_CHILDREN = 16  # children of one row, column, stack or layout
+MAX_LAYOUT_ELEMENTS = 64  # elements in one layout, containers and leaves together
+LAYOUT_KINDS = ("row", "column", "stack", "padding", "box", "marquee", "text", "icon", "progress", "chart", "draw")
+Px = Annotated[int, Field(ge=1, le=MAX_COORD, description="px; default: what the element is given")]
+Pad = Annotated[int, Field(ge=0, le=MAX_COORD)]
+
+
+class _Element(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Line(_Element):
+    children: list["Element"] = Field(min_length=1, max_length=MAX_LAYOUT_CHILDREN)
+    main_align: Literal["start", "center", "end", "space_between", "space_evenly"] = Field(
+        "start", description="where the children sit along the line when it has room to spare"
+    )
+    cross_align: Literal["start", "center", "end"] = Field("start", description="each child's place across the line")
+    expanded: bool = Field(False, description="take all the length it is given (else: the children's)")
+
+
+class LayoutRow(_Line):
+    """Children left to right (Pixlet's Row)."""
+
+    kind: Literal["row"]
+
+
+class LayoutColumn(_Line):
+    """Children top to bottom (Pixlet's Column)."""
+
+    kind: Literal["column"]
+
+
+class LayoutStack(_Element):
+    """Children as layers from the top-left corner, the first at the bottom (Pixlet's Stack)."""
+
+    kind: Literal["stack"]
+    children: list["Element"] = Field(min_length=1, max_length=MAX_LAYOUT_CHILDREN)
+
+
+class LayoutPadding(_Element):
+    """Space around a child (Pixlet's Padding): `pad` px on every side, or [left, top, right, bottom]."""
+
+    kind: Literal["padding"]
+    child: "Element"
+    pad: Pad | Annotated[list[Pad], Field(min_length=4, max_length=4)] = 1
+
+
+class LayoutBox(_Element):
+    """A rectangle, filled and/or outlined, its child centred in it (Pixlet's Box)."""
+
+    kind: Literal["box"]
+    child: "Element | None" = None
+    width: Px | None = None
+    height: Px | None = None
+    padding: Pad = Field(0, description="px kept free inside the edge, around the child")
+    color: Color | None = Field(None, description="the fill (default: none, what is behind shows)")
+    outline: Color | None = Field(None, description="a 1-px border of this colour, over the child")
+
+
+class LayoutMarquee(_Element):
+    """A window its child scrolls through when it does not fit (Pixlet's Marquee): from where it would
+    stand still out of the start, then back in from the far edge; a child that fits stands still."""
+
+    kind: Literal["marquee"]
+    child: "Element"
+    width: Px | None = None
+    height: Px | None = None
+    scroll_direction: Literal["horizontal", "vertical"] = "horizontal"
+    speed: float = Field(32.0, ge=1, le=MAX_SPEED, description="px per second")
+
+
+class LayoutText(_Element):
+    """A text as wide as its letters (a \\n starts another line, centred under it)."""
+
+    kind: Literal["text"]
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    color: Color = "#ffffff"
+    font: str = Field(
+        "auto",
+        max_length=MAX_NAME_CHARS,
+        pattern=NAME_PATTERN,
+        description="any font a text job takes; auto: the largest built-in as tall as the height it is given",
+    )
+    size: int | None = Field(None, ge=6, le=64, description="font size in pixels (sans only)")
+
+
+class LayoutIcon(_Element):
+    """An icon of the library, scaled by a whole factor to fit `height` (its first frame: a layout is
+    still but for its marquees)."""
+
+    kind: Literal["icon"]
+    icon: str = Field(max_length=MAX_NAME_CHARS, pattern=ICON_PATTERN)
+    height: Px | None = None
+
+
+class LayoutProgress(_Element):
+    """A progress bar (the progress kind's), default a quarter of the height it is given."""
+
+    kind: Literal["progress"]
+    progress: Percent
+    progress_color: ProgressColor = "#00ff00"
+    progress_bg: ProgressBackground = "#ffffff"
+    width: Px | None = None
+    height: Px | None = None
+
+
+class LayoutChart(_Element, ChartData):
+    """A bar or line chart (the chart kind's): at most one value a column of its width."""
+
+    kind: Literal["chart"]
+    width: Px | None = None
+    height: Px | None = None
+
+
+class LayoutDraw(_Element):
+    """A drawing (the draw kind's) on its own coordinates, (0, 0) its top-left pixel, clipped at its edges."""
+
+    kind: Literal["draw"]
+    draw: Drawing
+    width: Px | None = None
+    height: Px | None = None
+
+
+Element = Annotated[
+    LayoutRow
+    | LayoutColumn
+    | LayoutStack
+    | LayoutPadding
+    | LayoutBox
+    | LayoutMarquee
+    | LayoutText
+    | LayoutIcon
+    | LayoutProgress
+    | LayoutChart
+    | LayoutDraw,
+    Field(discriminator="kind"),
+]
+for _container in (LayoutRow, LayoutColumn, LayoutStack, LayoutPadding, LayoutBox, LayoutMarquee):
+    _container.model_rebuild()
+
+
+def _nested(value, path: str):
+    """An element's children with their paths (the JSON as sent: this runs before the recursive validation)."""
+    if not isinstance(value, dict):
+        return []
+    children = value.get("children")
+    out = [(c, f"{path}children.{i}.") for i, c in enumerate(children)] if isinstance(children, list) else []
+    return out + ([(value["child"], f"{path}child.")] if "child" in value else [])
+
+
+WEATHER_LAYOUT = {
+    "kind": "layout",
+    "children": [
+        {
+            "kind": "column",
+            "children": [
+                {
+                    "kind": "row",
+                    "cross_align": "center",
+                    "children": [
+                        {"kind": "icon", "icon": "sun", "height": 16},
+                        {"kind": "padding", "pad": [2, 0, 0, 0], "child": {"kind": "text", "text": "21°C"}},
+                    ],
+                },
+                {"kind": "chart", "values": [14, 15, 17, 19, 21, 22, 21, 19], "style": "line", "color": "orange"},
+            ],
+        }
+    ],
+}
+ENERGY_LAYOUT = {
+    "kind": "layout",
+    "children": [
+        {
+            "kind": "column",
+            "main_align": "space_evenly",
+            "expanded": True,
+            "children": [
+                {"kind": "text", "text": "Solar", "color": "yellow", "font": "5x7"},
+                {"kind": "progress", "progress": 64, "height": 4, "progress_bg": "#202020"},
+                {"kind": "marquee", "child": {"kind": "text", "text": "3.2 kW now, 14 kWh today", "font": "5x7"}},
+            ],
+        }
+    ],
+}
+
+
+class Layout(Options):
+    """Rows, columns, layers, padding, boxes and marquees of texts, icons, progress bars, charts and drawings,
+    sizes in pixels (Pixlet's widgets as JSON); the children are layers on the background. A still, but for
+    marquees, which scroll while the rest stays."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [WEATHER_LAYOUT, ENERGY_LAYOUT]})
+
+    kind: Literal[Kind.LAYOUT.value]
+    children: list[Element] = Field(
+        min_length=1,
+        max_length=MAX_LAYOUT_CHILDREN,
+        description=f"elements (kind: {', '.join(LAYOUT_KINDS)}) nested at most {MAX_LAYOUT_DEPTH} levels"
+        f" deep, at most {MAX_LAYOUT_CHILDREN} children to a container and {MAX_LAYOUT_ELEMENTS} elements in all",
+    )
+    background: Color = "#000000"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, data):
+        """Depth and count refused on the JSON as sent, before the recursive validation walks it."""
+        if not isinstance(data, dict) or not isinstance(data.get("children"), list):
+            return data
+        level, count = [(c, f"children.{i}.") for i, c in enumerate(data["children"])], 0
+        for depth in range(1, MAX_LAYOUT_DEPTH + 2):
+            count += len(level)
+            if count > MAX_LAYOUT_ELEMENTS:
+                raise PydanticCustomError(
+                    "layout_size", "more than {n} elements in one layout", {"n": MAX_LAYOUT_ELEMENTS}
+                )
+            level = [nested for value, path in level for nested in _nested(value, path)]
+            if level and depth == MAX_LAYOUT_DEPTH:
+                raise PydanticCustomError(
+                    "layout_depth",
+                    "{path}: nested more than {n} levels deep",
+                    {"path": level[0][1].rstrip("."), "n": MAX_LAYOUT_DEPTH},
+                )
+            if not level:
+                break
+        return data
+
+    def elements(self):
+        """(path, element) of each element, depth first, its path as a refusal names it."""
+        todo = [(f"children.{i}", c) for i, c in reversed(list(enumerate(self.children)))]
+        while todo:
+            path, element = todo.pop()
+            yield path, element
+            nested = [(f"{path}.children.{i}", c) for i, c in enumerate(getattr(element, "children", ()))]
+            if getattr(element, "child", None) is not None:
+                nested.append((f"{path}.child", element.child))
+            todo += reversed(nested)
+
+
 class NightWindow(TimeWindow):
     brightness: Percent = Field(description="0 turns the panel off")
     fade_min: Annotated[int, BeforeValidator(_json_integer)] = Field(
@@ -676,7 +945,7 @@ class NightMode(BaseModel):
 
 
 JobSpec = Annotated[
-    Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock | Countdown | Draw | Progress | Chart,
+    Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock | Countdown | Draw | Progress | Chart | Layout,
     Field(discriminator="kind"),
 ]
 _adapter = TypeAdapter(JobSpec)
@@ -771,11 +1040,14 @@ def describe(error: dict) -> str:
     loc = tuple(p for i, p in enumerate(loc) if not (p in KINDS and loc[i - 1 : i] in ((), ("content",))))
     loc = tuple(p for p in loc if p not in TEXT_FORMS)  # a text's form: a tag, not a field
     # A drawing's primitive's op: a tag too (draw.3.w, not draw.3.rect.w).
+    # A layout's element's kind: a tag too (children.0.child.text, not children.0.padding.child.text.text).
+    loc = tuple(p for i, p in enumerate(loc) if not (p in LAYOUT_KINDS and _element_at(loc[:i])))
     loc = tuple(p for i, p in enumerate(loc) if not (p in DRAW_OPS and loc[i - 2 : i - 1] == ("draw",)))
     msg = error["msg"]
     if error["type"] in ("union_tag_invalid", "union_tag_not_found"):  # JobSpec's kind, or a primitive's op
         ctx = error.get("ctx", {})
         field, names = ("op", DRAW_OPS) if ctx.get("discriminator") == "'op'" else ("kind", KINDS)
+        names = LAYOUT_KINDS if field == "kind" and _element_at(loc) else names
         loc, tag = (*loc, field), ctx.get("tag")
         msg = f"must be one of {', '.join(names[:-1])} or {names[-1]}" + (f", got {_shown(tag)}" if tag else "")
     where = ".".join(str(p) for p in loc)
@@ -785,9 +1057,14 @@ def describe(error: dict) -> str:
     return f"{where} {msg}" if msg.startswith("must ") else f"{where}: {msg}"
 
 
+def _element_at(loc: tuple) -> bool:
+    """Whether a location is a layout's element: a child, or one of a list of children."""
+    return loc[-1:] == ("child",) or (len(loc) >= 2 and isinstance(loc[-1], int) and loc[-2] == "children")
+
+
 def parse(
     data: dict, strict: bool = False
-) -> Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock | Countdown | Draw | Progress | Chart:
+) -> Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock | Countdown | Draw | Progress | Chart | Layout:
     """strict: types as JSON has them (no `0` for false, no "3" for 3); form fields and query strings are lax."""
     return _validated(_adapter.validate_python, data, strict)
 

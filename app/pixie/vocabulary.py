@@ -50,6 +50,7 @@ class Kind(StrEnum):
     DRAW = "draw"
     PROGRESS = "progress"
     CHART = "chart"
+    LAYOUT = "layout"
 
 
 KINDS = tuple(Kind)

@@ -1,10 +1,11 @@
 """A job's kind to its frames: the render workers' one entry point."""
 
 import math
+import zlib
 
 from PIL import Image
 
-from . import chart, draw, faces, media, patterns, progress, text
+from . import backgrounds, chart, draw, faces, layout, media, patterns, progress, text
 from .assets import NONE, Assets
 from .frames import STILL_HOLD_US, Frames
 
@@ -40,10 +41,14 @@ def render(
         frames = progress.progress_frames(spec, width, height, assets)
     elif kind == "chart":
         frames = chart.chart_frames(spec, width, height, assets)
+    elif kind == "layout":
+        frames = layout.layout_frames(spec, width, height, assets, limits.max_frames)
     else:
         raise TypeError(f"cannot render a {kind!r} job")
     if kind == "text" and spec.draw:  # over everything the text shows
         frames = draw.over(frames, spec.draw, width, height, assets)
+    if kind == "text" and spec.overlay:  # the weather over all of it
+        frames = backgrounds.over(frames, spec.overlay, width, height, seed=zlib.crc32(repr(spec.text).encode()))
     if len(frames) > limits.max_frames:
         raise ValueError(f"{len(frames)} frames, more than render.max_frames={limits.max_frames}")
     if sum(hold for _, hold in frames) > limits.max_animation_s * 1e6:

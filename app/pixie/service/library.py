@@ -228,14 +228,30 @@ def check(r: redis.Redis, config: configuration.Config, spec) -> None:
     fetched = icon is not None and icon.isdigit() and config.icons.fetch_url
     if icon is not None and not fetched and not r.hexists(store.LIBRARY["icon"], icon):
         raise errors.Invalid(f"icon: no icon named {icon!r} in the library (upload it: PUT /api/v1/icons/{icon})")
+    for field, icon in _layout_icons(spec).items():  # not fetched: a layout's are the library's
+        if not r.hexists(store.LIBRARY["icon"], icon):
+            raise errors.Invalid(
+                f"{field}: no icon named {icon!r} in the library (upload it: PUT /api/v1/icons/{icon})"
+            )
 
 
 def _fonts(spec) -> dict[str, str]:
-    """The fonts a spec names, by the field that names each: its own, and its drawing's texts'."""
+    """The fonts a spec names, by the field that names each: its own, its drawing's texts', a layout's."""
     named = {"font": getattr(spec, "font", None)}
     drawing = getattr(spec, "draw", None) or ()
     named |= {f"draw.{i}.font": p.font for i, p in enumerate(drawing) if p.op == "text"}
+    for path, element in spec.elements() if spec.kind == "layout" else ():
+        if element.kind == "text":
+            named[f"{path}.font"] = element.font
+        elif element.kind == "draw":
+            named |= {f"{path}.draw.{i}.font": p.font for i, p in enumerate(element.draw) if p.op == "text"}
     return {field: font for field, font in named.items() if font is not None}
+
+
+def _layout_icons(spec) -> dict[str, str]:
+    """A layout's icons, by the field that names each."""
+    elements = spec.elements() if spec.kind == "layout" else ()
+    return {f"{path}.icon": element.icon for path, element in elements if element.kind == "icon"}
 
 
 def fetch_icon(r: redis.Redis, config: configuration.Config, spec) -> str | None:
@@ -262,7 +278,8 @@ def assets(r: redis.Redis, spec) -> Assets:
     icon = getattr(spec, "icon", None)
     uploaded = [font for font in dict.fromkeys(_fonts(spec).values()) if font not in BUILTIN_FONTS]
     fonts = store.library_files(r, "font", uploaded)
-    icons = store.library_files(r, "icon", [icon]) if icon else {}
+    named = [*([icon] if icon else []), *dict.fromkeys(_layout_icons(spec).values())]
+    icons = store.library_files(r, "icon", named)
     return Assets(fonts=fonts, icons=icons)
 
 
