@@ -202,7 +202,7 @@ def test_brightness(api):
     assert api.request("GET", "/api/v1/brightness")[1] == {"brightness": 40}
 
 
-KINDS = "text, image, animation, fill, clear, pattern, demo, clock, countdown, draw, progress or chart"
+KINDS = "text, image, animation, fill, clear, pattern, demo, clock, countdown, draw, progress, chart or layout"
 # What a person who got it wrong reads: one sentence naming the field and what it takes (not a regular
 # expression, the list of 101 allowed values, or the validation library's words).
 SENTENCES = [
