@@ -1,9 +1,11 @@
 """Text: lines of coloured runs placed on the panel (align, valign, offsets), or a strip scrolling through
 from the right; a top_text still above it. The fonts and their fallback are fonts.py's."""
 
+import zlib
+
 from PIL import Image, ImageChops
 
-from . import chart, effects, fonts, icons, progress
+from . import backgrounds, chart, effects, fonts, icons, progress
 from .assets import NONE, Assets
 from .frames import Frames
 
@@ -49,8 +51,27 @@ def text_frames(spec, width: int, height: int, assets: Assets = NONE, max_frames
     else:  # the text and a pixel either side for an outline: it enters right, leaves left
         image = Image.new("RGB", (block.width + 2, area_h), spec.background)
         block.draw(image, 1, spec.offset_y, block.width, area_h, spec.align, spec.valign, spec)
-    mask = _drawn(image, spec.background) if spec.chart else None  # the chart shows between the letters
-    return effects.animate(spec, background, effects.Line(image, top, scrolls=scroll, mask=mask), icon, max_frames)
+    # the chart or the effect shows between the letters
+    mask = _drawn(image, spec.background) if spec.chart or spec.effect else None
+    backdrop = _backdrop(spec, background, max_frames) if spec.effect else None
+    line = effects.Line(image, top, scrolls=scroll, mask=mask)
+    return effects.animate(spec, background, line, icon, max_frames, backdrop)
+
+
+def _backdrop(spec, still: Image.Image, max_frames: int | None) -> backgrounds.Background:
+    """The effect behind the text, what was drawn on the background (a top text, a bar) staying over it;
+    seeded by the text, so a job draws the same frames."""
+    return backgrounds.Background(
+        spec.effect,
+        still.width,
+        still.height,
+        seed=zlib.crc32(repr(spec.text).encode()),
+        max_frames=max_frames or backgrounds.LOOP_FRAMES,
+        speed=spec.effect_speed,
+        palette=spec.effect_palette,
+        blend=spec.effect_blend,
+        still=(still, _drawn(still, spec.background)),
+    )
 
 
 def _drawn(image: Image.Image, background: str) -> Image.Image:
