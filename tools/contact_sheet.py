@@ -1,5 +1,5 @@
-"""`python tools/contact_sheet.py`: the README's pictures of text, icons, drawing, progress bars and charts,
-effects and overlays, from the golden PNGs.
+"""`python tools/contact_sheet.py`: the README's pictures of text, icons, drawing, progress bars, charts,
+effects, overlays and layouts, from the golden PNGs.
 
 The golden pictures (tests/golden/, drawn by the renderers and compared pixel
 for pixel by the tests) are what the panel shows; this lays a chosen few out
@@ -85,6 +85,20 @@ SHEETS = {
         ("overlay_rain_64x32", "overlay rain"),
         ("overlay_storm_64x32", "overlay storm"),
         ("overlay_frost_64x32", "overlay frost"),
+    ],
+    "docs/layouts.png": [
+        ("layout_row_64x32", "row"),
+        ("layout_column_64x32", "column"),
+        ("layout_stack_64x32", "stack"),
+        ("layout_padding_64x32", "padding"),
+        ("layout_box_64x32", "box"),
+        ("layout_marquee_64x32", "marquee (first frame)"),
+        ("layout_weather_64x32", "weather screen"),
+        ("layout_energy_64x32", "energy screen"),
+        ("layout_row_32x16", "row on 32x16"),
+        ("layout_box_32x16", "box on 32x16"),
+        ("layout_weather_32x16", "weather on 32x16"),
+        ("layout_energy_32x16", "energy on 32x16"),
     ],
 }
 SCALE = 4
