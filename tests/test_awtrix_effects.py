@@ -31,6 +31,17 @@ def test_the_docs_effect_example_plays_its_plasma_behind_the_text(stack):
     assert shown & drawn <= drawn
 
 
+def test_an_effect_without_a_text_plays_alone_with_its_drawing_over_it(stack):
+    mark = len(stack.frames())
+    post(stack, "/api/notify", {"effect": "Fade", "duration": 1, "draw": [{"dp": [0, 0, "#FFFFFF"]}]})
+    job = stack.wait_state(newest_job(stack)["id"], "done", "failed", timeout=30)
+    assert job["state"] == "done", job
+    shown = [frame for _, frame in stack.frames()[mark:]]
+    fade = {frame for frame, _ in rendered(64, 32, kind="text", text=" ", effect="Fade")}
+    assert len({frame[3:] for frame in shown} & {frame[3:] for frame in fade}) >= 2  # the fade, right of (0, 0)
+    assert all(frame[:3] == b"\xff\xff\xff" for frame in shown if frame[3:] in {f[3:] for f in fade})
+
+
 def test_an_effect_pixie_lacks_is_refused_naming_the_field_and_nothing_is_queued(stack):
     before = newest_job(stack)["id"] if stack.request("GET", "/api/v1/jobs?limit=1")[1]["jobs"] else None
     for body, field in (

@@ -77,8 +77,8 @@ FIELDS = {
     "lifetimeMode": "app: 1 keeps the stale app, inside a red frame (`lifetime_mode: mark`); 0 deletes it",
     "wakeup": "notification: `wakeup`: a panel switched off lights up while it plays",
     "clients": "",
-    "effect": "`effect`: an animated background behind the text (Matrix, Plasma, PlasmaCloud, Fade, ColorWaves,"
-    " TwinklingStars, Ripple, Radar; GET /api/effects lists them; another name: refused)",
+    "effect": "`effect`: an animated background behind the text, or alone (Matrix, Plasma, PlasmaCloud, Fade,"
+    " ColorWaves, TwinklingStars, Ripple, Radar; GET /api/effects lists them; another name: refused)",
     "effectSettings": "`effect_speed`, `effect_palette` (Cloud, Lava, Ocean, Forest, Stripe, Party, Heat, Rainbow),"
     " `effect_blend`",
     "overlay": "`overlay` over the text: snow, drizzle, rain, storm, thunder, frost (`clear`: none)",
@@ -211,6 +211,8 @@ def content(body: dict, preferences: dict, placeholders: bool = False) -> dict:
     chart, progress = _chart(body, preferences), _progress(body)
     if text in (None, "", []) and (chart or progress):
         return _graphic(body, chart, progress, drawing, background)
+    if text in (None, "", []) and body.get("effect") not in (None, ""):
+        text = " "  # the effect alone (a drawing over it): a text of nothing to draw behind
     if text in (None, "", []):
         if drawing:
             return {"kind": "draw", "draw": drawing, "background": background or "#000000"}
