@@ -1,7 +1,7 @@
 """Layouts: rows, columns, stacks, padding, boxes and marquees of leaves, pixel for pixel and as pictures."""
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -146,6 +146,11 @@ def test_a_child_that_fits_its_marquee_stands_still_and_a_vertical_one_scrolls_u
     assert bbox(second, RED) == (0, 0, 1, 9 - step) and bbox(second, BLUE) == (0, 10 - step, 1, 15)
 
 
+def test_a_box_without_a_size_in_a_marquee_takes_its_window_and_stands_still():
+    shown = frames(32, 16, **layout({"kind": "marquee", "width": 10, "child": {"kind": "box", "color": "red"}}))
+    assert len(shown) == 1 and bbox(Image.frombytes("RGB", (32, 16), shown[0][0]), RED) == (0, 0, 9, 15)
+
+
 def test_a_chart_narrower_than_its_values_fails_with_the_reason():
     chart = {"kind": "chart", "values": [1, 2, 3, 4], "width": 3}
     with pytest.raises(errors.TooLarge, match="values: 4 of them, more than the 3 columns"):
@@ -225,24 +230,27 @@ def _containers(children):
     )
 
 
-elements = st.recursive(leaves, _containers, max_leaves=12)
+elements = st.recursive(leaves, _containers, max_leaves=16)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(children=st.lists(elements, min_size=1, max_size=3), size=st.sampled_from(SIZES))
+@given(children=st.lists(_containers(elements), min_size=1, max_size=3), size=st.sampled_from(SIZES))
 def test_any_valid_layout_renders_frames_of_exactly_the_panels_size(children, size):
     body = layout(*children)
     try:
         specs.parse(body, strict=True)
     except specs.SpecError as e:  # past the element count: refused, with the reason
         assert "elements in one layout" in str(e) or "levels deep" in str(e)
+        event("refused by the spec")
         return
     width, height = size
     try:
         shown = frames(width, height, SUN, **body)
     except ValueError as e:  # marquees whose loops together pass the [render] limits: refused, with the reason
         assert "render.max_frames" in str(e) or "render.max_animation_s" in str(e)
+        event("past the render limits")
         return
+    event(f"{'animated' if len(shown) > 1 else 'still'}")
     assert shown and all(len(frame) == width * height * 3 and hold > 0 for frame, hold in shown)
 
 
@@ -276,3 +284,35 @@ def test_broken_layouts_are_refused_naming_the_field(body, reason):
 
 def test_nesting_up_to_the_limit_is_taken():
     specs.parse(layout(nested(specs.MAX_LAYOUT_DEPTH - 1, {"kind": "text", "text": "x"})), strict=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    children=st.lists(_containers(elements), min_size=1, max_size=3),
+    how=st.sampled_from(["deep", "unknown", "many"]),
+    data=st.data(),
+)
+def test_any_layout_broken_deep_down_is_refused_naming_where(children, how, data):
+    body = layout(*children)
+    element, path = body["children"][0], "children.0"
+    for _ in range(data.draw(st.integers(0, 3))):  # down a random way
+        if "child" in element:
+            element, path = element["child"], f"{path}.child"
+        elif "children" in element:
+            i = data.draw(st.integers(0, len(element["children"]) - 1))
+            element, path = element["children"][i], f"{path}.children.{i}"
+    if how == "deep":
+        kept = dict(element)
+        element.clear()
+        element.update(nested(specs.MAX_LAYOUT_DEPTH, kept))
+        reason = "levels deep"
+    elif how == "unknown":
+        element["kind"] = data.draw(st.text(min_size=1, max_size=8).filter(lambda k: k not in specs.LAYOUT_KINDS))
+        reason = f"{path}.kind must be one of row, column"
+    else:
+        element.clear()
+        element.update({"kind": "stack", "children": [box("red", 1, 1)] * (specs.MAX_LAYOUT_CHILDREN + 1)})
+        reason = f"{path}.children: List should have at most {specs.MAX_LAYOUT_CHILDREN} items"
+    with pytest.raises(specs.SpecError) as refused:
+        specs.parse(body, strict=True)
+    assert reason in str(refused.value) or "elements in one layout" in str(refused.value)

@@ -160,17 +160,25 @@ def _box_paint(el, canvas: Image.Image, ctx: _Context) -> None:
         pen.rectangle((0, 0, w - 1, h - 1), outline=el.outline)
 
 
+def _marquee_space(el, w: int, h: int, ctx: _Context) -> tuple[int, int]:
+    """What a marquee gives its child: no bound along the scroll, unless the child would take all of it
+    (a box or chart without a size): then the window."""
+    if el.scroll_direction == "horizontal":
+        return (w, h) if size(el.child, UNBOUNDED, h, ctx)[0] == UNBOUNDED else (UNBOUNDED, h)
+    return (w, h) if size(el.child, w, UNBOUNDED, ctx)[1] == UNBOUNDED else (w, UNBOUNDED)
+
+
 def _marquee_size(el, w: int, h: int, ctx: _Context) -> tuple[int, int]:
     if el.scroll_direction == "horizontal":
-        return el.width or w, el.height or size(el.child, UNBOUNDED, h, ctx)[1]
-    return el.width or size(el.child, w, UNBOUNDED, ctx)[0], el.height or h
+        return el.width or w, el.height or size(el.child, *_marquee_space(el, w, h, ctx), ctx)[1]
+    return el.width or size(el.child, *_marquee_space(el, w, h, ctx), ctx)[0], el.height or h
 
 
 def _marquee_paint(el, canvas: Image.Image, ctx: _Context) -> None:
     """The child from where it stands still, out of the start, then in again from the far edge."""
     w, h = canvas.size
     horizontal = el.scroll_direction == "horizontal"
-    child = _paint(el.child, UNBOUNDED, h, ctx) if horizontal else _paint(el.child, w, UNBOUNDED, ctx)
+    child = _paint(el.child, *_marquee_space(el, w, h, ctx), ctx)
     length, window = (child.width, w) if horizontal else (child.height, h)
     offset = 0
     if length > window:
