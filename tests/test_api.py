@@ -311,7 +311,7 @@ def test_openapi_documents_the_job_kinds(api):
     mapping = schema["components"]["schemas"]["JobSpec"]["discriminator"]["mapping"]
     assert set(mapping) == {
         *("text", "image", "animation", "fill", "clear", "pattern", "demo", "clock", "countdown"),
-        *("draw", "progress", "chart"),
+        *("draw", "progress", "chart", "layout"),
     }
 
 

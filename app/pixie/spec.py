@@ -184,6 +184,7 @@ MAX_COORD = 4096
 MAX_BITMAP_PIXELS = 64 * 64  # a drawing's bitmaps together: a 64x64 panel's worth (a bigger picture: an image job)
 MAX_RGB = 0xFFFFFF
 DRAW_OPS = ("pixel", "line", "rect", "filled_rect", "circle", "filled_circle", "text", "bitmap")
+FontName = Annotated[str, Field(max_length=MAX_NAME_CHARS, pattern=NAME_PATTERN)]  # built-in or uploaded
 Coord = Annotated[int, Field(ge=-MAX_COORD, le=MAX_COORD)]
 Size = Annotated[int, Field(ge=1, le=MAX_COORD)]
 
@@ -260,10 +261,8 @@ class DrawText(BaseModel):
     y: Coord
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
     color: Color = "#ffffff"
-    font: str = Field(
+    font: FontName = Field(
         "auto",
-        max_length=MAX_NAME_CHARS,
-        pattern=NAME_PATTERN,
         examples=["4x6", "auto", "unifont"],
         description="any font a text job takes; auto: the largest built-in whose height fits from y to the panel's"
         " bottom",
@@ -439,10 +438,8 @@ class Text(Options):
     )
     color: Color = "#ffffff"
     background: Color = "#000000"
-    font: str = Field(
+    font: FontName = Field(
         "auto",
-        max_length=MAX_NAME_CHARS,
-        pattern=NAME_PATTERN,
         examples=["auto", "6x13", "unifont", "sans"],
         description="a built-in bitmap font (" + ", ".join(BITMAP_FONTS) + '); "auto": the largest of them whose'
         ' height fits a line (the panel, or its share of it); "sans": the one anti-aliased font (`size` applies);'
@@ -761,10 +758,8 @@ class LayoutText(_Element):
     kind: Literal["text"]
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
     color: Color = "#ffffff"
-    font: str = Field(
+    font: FontName = Field(
         "auto",
-        max_length=MAX_NAME_CHARS,
-        pattern=NAME_PATTERN,
         description="any font a text job takes; auto: the largest built-in as tall as the height it is given",
     )
     size: int | None = Field(None, ge=6, le=64, description="font size in pixels (sans only)")
