@@ -50,6 +50,27 @@ def test_shared_filters_are_in_the_collection_only():
     assert {"collections", ".cache/collections"} <= set(paths), paths
 
 
+def test_argument_spec_descriptions_hold_no_jinja():
+    """Ansible templates a role's whole argument spec as it validates it: a `{{topic}}` in a description
+    failed molecule's converge ('topic' is undefined). Descriptions name placeholders without braces."""
+
+    def descriptions(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "description":
+                    yield from [value] if isinstance(value, str) else value
+                else:
+                    yield from descriptions(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from descriptions(item)
+
+    for role in ROLE_NAMES:
+        specs = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())
+        templated = [text for text in descriptions(specs) if "{{" in text or "{%" in text]
+        assert not templated, (role, templated)
+
+
 def test_argument_specs_declare_every_default():
     """Each role's meta/argument_specs.yml main entry point documents exactly its defaults/main.yml;
     the other entry points (tasks_from) only take options main declares, or their own required inputs."""
