@@ -20,6 +20,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     WrapValidator,
     field_validator,
     model_validator,
@@ -693,7 +694,7 @@ class _Element(BaseModel):
 
 
 class _Line(_Element):
-    children: list["Element"] = Field(min_length=1, max_length=MAX_LAYOUT_CHILDREN)
+    children: list["NestedElement"] = Field(min_length=1, max_length=MAX_LAYOUT_CHILDREN)
     main_align: Literal["start", "center", "end", "space_between", "space_evenly"] = Field(
         "start", description="where the children sit along the line when it has room to spare"
     )
@@ -717,14 +718,14 @@ class LayoutStack(_Element):
     """Children as layers from the top-left corner, the first at the bottom (Pixlet's Stack)."""
 
     kind: Literal["stack"]
-    children: list["Element"] = Field(min_length=1, max_length=MAX_LAYOUT_CHILDREN)
+    children: list["NestedElement"] = Field(min_length=1, max_length=MAX_LAYOUT_CHILDREN)
 
 
 class LayoutPadding(_Element):
     """Space around a child (Pixlet's Padding): `pad` px on every side, or [left, top, right, bottom]."""
 
     kind: Literal["padding"]
-    child: "Element"
+    child: "NestedElement"
     pad: Pad | Annotated[list[Pad], Field(min_length=4, max_length=4)] = 1
 
 
@@ -732,7 +733,7 @@ class LayoutBox(_Element):
     """A rectangle, filled and/or outlined, its child centred in it (Pixlet's Box)."""
 
     kind: Literal["box"]
-    child: "Element | None" = None
+    child: "NestedElement | None" = None
     width: Px | None = None
     height: Px | None = None
     padding: Pad = Field(0, description="px kept free inside the edge, around the child")
@@ -745,7 +746,7 @@ class LayoutMarquee(_Element):
     stand still out of the start, then back in from the far edge; a child that fits stands still."""
 
     kind: Literal["marquee"]
-    child: "Element"
+    child: "NestedElement"
     width: Px | None = None
     height: Px | None = None
     scroll_direction: Literal["horizontal", "vertical"] = "horizontal"
@@ -815,6 +816,19 @@ Element = Annotated[
     | LayoutChart
     | LayoutDraw,
     Field(discriminator="kind"),
+]
+# An element within a container: validated as Element, but in the schema an object naming its kind. A
+# recursive union inlined level by level grows exponentially (schemathesis did not finish generating one).
+NestedElement = Annotated[
+    Element,
+    WithJsonSchema(
+        {
+            "type": "object",
+            "required": ["kind"],
+            "properties": {"kind": {"enum": list(LAYOUT_KINDS)}},
+            "description": "an element as the layout's children are, with its kind's fields",
+        }
+    ),
 ]
 for _container in (LayoutRow, LayoutColumn, LayoutStack, LayoutPadding, LayoutBox, LayoutMarquee):
     _container.model_rebuild()
