@@ -2,6 +2,9 @@
 later one, each overlay's first frame, at 64x32 and 32x16 (goldens); the loop's size and length; the same job
 drawing the same frames; the spec's refusals naming the field."""
 
+import subprocess
+import sys
+
 import pytest
 from PIL import Image
 
@@ -112,3 +115,24 @@ def test_bad_effects_palettes_overlays_and_speeds_are_refused_naming_the_field(f
     with pytest.raises(specs.SpecError) as refused:
         specs.parse(text(**fields), strict=True)
     assert where in str(refused.value)
+
+
+def test_numpy_is_loaded_by_a_worker_only_for_a_job_with_an_effect_or_overlay():
+    """numpy costs each render worker ~20 MB (of a 120M MemoryMax): an ordinary render leaves it unloaded."""
+    script = """
+import sys
+from pixie import spec
+from pixie.config import Render
+from pixie.render import kinds
+def render(**fields):
+    kinds.render(spec.parse(fields, strict=True), None, 64, 32, Render())
+render(kind="text", text="Hi", progress=40)
+render(kind="chart", values=[1, 5, 3])
+render(kind="draw", draw=[{"op": "circle", "x": 5, "y": 5, "r": 3}])
+plain = "numpy" in sys.modules
+render(kind="text", text="Hi", overlay="snow")
+print(plain, "numpy" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "True"]

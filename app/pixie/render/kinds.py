@@ -5,7 +5,7 @@ import zlib
 
 from PIL import Image
 
-from . import backgrounds, chart, draw, faces, layout, media, patterns, progress, text
+from . import chart, draw, faces, layout, media, patterns, progress, text
 from .assets import NONE, Assets
 from .frames import STILL_HOLD_US, Frames
 
@@ -48,6 +48,8 @@ def render(
     if kind == "text" and spec.draw:  # over everything the text shows
         frames = draw.over(frames, spec.draw, width, height, assets)
     if kind == "text" and spec.overlay:  # the weather over all of it
+        from . import backgrounds  # numpy: imported by the workers only when a job needs it (~20 MB each)
+
         frames = backgrounds.over(frames, spec.overlay, width, height, seed=zlib.crc32(repr(spec.text).encode()))
     if len(frames) > limits.max_frames:
         raise ValueError(f"{len(frames)} frames, more than render.max_frames={limits.max_frames}")

@@ -5,7 +5,7 @@ import zlib
 
 from PIL import Image, ImageChops
 
-from . import backgrounds, chart, effects, fonts, icons, progress
+from . import chart, effects, fonts, icons, progress
 from .assets import NONE, Assets
 from .frames import Frames
 
@@ -58,9 +58,11 @@ def text_frames(spec, width: int, height: int, assets: Assets = NONE, max_frames
     return effects.animate(spec, background, line, icon, max_frames, backdrop)
 
 
-def _backdrop(spec, still: Image.Image, max_frames: int | None) -> backgrounds.Background:
-    """The effect behind the text, what was drawn on the background (a top text, a bar) staying over it;
-    seeded by the text, so a job draws the same frames."""
+def _backdrop(spec, still: Image.Image, max_frames: int | None):
+    """The effect behind the text (a backgrounds.Background), what was drawn on the background (a top text,
+    a bar) staying over it; seeded by the text, so a job draws the same frames."""
+    from . import backgrounds  # numpy: imported by the workers only for a text with an effect (~20 MB each)
+
     return backgrounds.Background(
         spec.effect,
         still.width,
