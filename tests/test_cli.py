@@ -133,6 +133,41 @@ def test_draw_with_a_bad_file_fails_with_the_reason(idle, cli, tmp_path, content
     assert one_error_line(result).replace(str(tmp_path) + "/", "").startswith(message)
 
 
+def test_layout_sends_a_files_fields_or_stdins_and_they_play(stack, cli, tmp_path):
+    path = tmp_path / "screen.json"
+    path.write_text(json.dumps({"children": [{"kind": "box", "color": "#00ff00"}]}))  # a box takes all it is given
+    mark = len(stack.frames())
+    job = job_id(ok(cli("layout", str(path), "-d", "1", "--wait", host=stack.url)))
+    assert stack.wait_state(job, "done")["kind"] == "layout"
+    wait_for(lambda: any(f == bytes([0, 255, 0]) * 64 * 32 for _, f in stack.frames()[mark:]), what="green")
+    # As the API's examples are written (kind included); -b wins over the file's background.
+    corner = {"kind": "box", "width": 1, "height": 1, "color": "red"}
+    layout = json.dumps({"kind": "layout", "children": [corner], "background": "#00ff00"})
+    mark = len(stack.frames())
+    ok(cli("layout", "-", "-b", "#000080", "-d", "1", "--wait", host=stack.url, stdin=layout))
+    red_navy = bytes([255, 0, 0]) + bytes([0, 0, 128]) * (64 * 32 - 1)
+    wait_for(lambda: any(f == red_navy for _, f in stack.frames()[mark:]), what="navy with a red corner")
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ('{"children": [', "pixie: screen.json is not JSON: "),
+        (
+            '[{"kind": "text", "text": "Hi"}]',
+            "pixie: screen.json: expected a JSON object of the layout's fields, e.g. ",
+        ),
+        ('{"children": [{"kind": "icon"}]}', "pixie: 422 children.0.icon: Field required"),
+    ],
+)
+def test_layout_with_a_bad_file_fails_with_the_reason_and_queues_nothing(idle, cli, tmp_path, content, message):
+    before = idle.request("GET", "/api/v1/jobs")[1]["jobs"]
+    (tmp_path / "screen.json").write_text(content)
+    result = cli("layout", str(tmp_path / "screen.json"), host=idle.url)
+    assert one_error_line(result).replace(str(tmp_path) + "/", "").startswith(message)
+    assert idle.request("GET", "/api/v1/jobs")[1]["jobs"] == before
+
+
 def test_progress_and_chart_send_their_fields_and_play(stack, cli):
     def last_frame_with(color: tuple, mark: int) -> Image.Image:
         frames = [f for _, f in stack.frames()[mark:] if bytes(color) in f]

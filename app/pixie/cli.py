@@ -35,6 +35,7 @@ PRIORITIES = ("high", "default", "low")
 STATES = ("scheduled", "queued", "rendering", "ready", "playing", "done", "failed", "canceled")
 ENDED = ("done", "failed", "canceled")
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+LAYOUT_FILE = 'a JSON object of the layout\'s fields, e.g. {"children": [{"kind": "text", "text": "Hi"}]}'
 EVENTS_SILENT_S = 60  # the device's event stream says something every 15 s at least (a keep-alive)
 
 
@@ -185,19 +186,31 @@ def cmd_text(device: Device, args) -> int:
     return submitted(device, args, device.call("POST", "/api/v1/jobs", body)[1])
 
 
-def cmd_draw(device: Device, args) -> int:
-    """A JSON list of drawing primitives from a file, or stdin for "-" (the device checks them)."""
+def json_file(name: str, shape: type, example: str):
+    """The JSON in a file, or stdin for "-", if it is a `shape` (list or dict); the device checks the rest."""
     try:
-        raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
     except OSError as e:
-        raise Failure(f"cannot read {args.file}: {_why(e)}") from None
+        raise Failure(f"cannot read {name}: {_why(e)}") from None
     try:
-        drawing = json.loads(raw)
+        value = json.loads(raw)
     except ValueError as e:
-        raise Failure(f"{args.file} is not JSON: {e}") from None
-    if not isinstance(drawing, list):
-        raise Failure(f'{args.file}: expected a JSON list of primitives, e.g. [{{"op": "pixel", "x": 0, "y": 0}}]')
+        raise Failure(f"{name} is not JSON: {e}") from None
+    if not isinstance(value, shape):
+        raise Failure(f"{name}: expected {example}")
+    return value
+
+
+def cmd_draw(device: Device, args) -> int:
+    drawing = json_file(args.file, list, 'a JSON list of primitives, e.g. [{"op": "pixel", "x": 0, "y": 0}]')
     body = {"kind": "draw", "draw": drawing, "background": args.background, **play_options(args)}
+    return submitted(device, args, device.call("POST", "/api/v1/jobs", body)[1])
+
+
+def cmd_layout(device: Device, args) -> int:
+    """The layout's fields from a file (`kind` may be there too, as in the API's examples)."""
+    fields = json_file(args.file, dict, LAYOUT_FILE)
+    body = {**fields, "kind": "layout", **looks(args, background="background"), **play_options(args)}
     return submitted(device, args, device.call("POST", "/api/v1/jobs", body)[1])
 
 
@@ -671,6 +684,15 @@ def _sending(sub) -> None:
     draw.add_argument("-b", "--background", default="#000000")
     _play_options(draw)
     draw.set_defaults(run=cmd_draw)
+
+    layout = sub.add_parser("layout", help="compose rows, columns, texts, icons, bars, charts and drawings")
+    layout.add_argument(
+        "file",
+        help=f"{LAYOUT_FILE}; - : stdin",
+    )
+    layout.add_argument("-b", "--background", help="default: the file's, else black")
+    _play_options(layout)
+    layout.set_defaults(run=cmd_layout)
 
     progress = sub.add_parser("progress", help="show a progress bar, with a text above it")
     progress.add_argument("progress", type=number, metavar="PERCENT", help="how full the bar is, 0..100")
