@@ -303,6 +303,55 @@ def test_a_bad_upload_shows_the_api_reason(stack, on, tmp_path):
     view.close(allow_errors=("415",))
 
 
+def test_a_progress_bar_and_a_chart_sent_from_their_forms_play_on_the_panel(stack, on):
+    view = on(stack)
+    page = view.open()
+    posted = lambda r: r.url.endswith("/api/v1/jobs") and r.method == "POST"  # noqa: E731
+    page.fill("#progress", "50")
+    page.fill("#progress-text", "Print")
+    page.fill("#progress-color", "#0000ff")
+    page.fill("#progress-bg", "#ff0000")
+    page.fill("#duration", "2")
+    with page.expect_request(posted) as sent:
+        job = view.send("#send-progress")
+    assert sent.value.post_data_json == {
+        "kind": "progress", "progress": 50, "progress_color": "#0000ff", "progress_bg": "#ff0000", "text": "Print",
+        "priority": "default", "duration_s": 2,
+    }  # fmt: skip
+    assert stack.state(job)["kind"] == "progress"
+    wait_for(lambda: {BLUE, RED} <= view.leds(), timeout=10, what="the blue bar on red in the preview")
+    assert stack.wait_state(job, "done")["state"] == "done"
+
+    page.fill("#chart-values", "1, 5 3,8")
+    page.select_option("#chart-style", "line")
+    page.fill("#chart-color", "#00ff00")
+    with page.expect_request(posted) as sent:
+        job = view.send("#send-chart")
+    body = sent.value.post_data_json
+    assert (body["kind"], body["values"], body["style"], body["color"]) == ("chart", [1, 5, 3, 8], "line", "#00ff00")
+    assert stack.state(job)["kind"] == "chart"
+    wait_for(lambda: GREEN in view.leds(), timeout=10, what="the green line in the preview")
+    assert stack.wait_state(job, "done")["state"] == "done"
+    view.close()
+
+
+def test_a_chart_the_appliance_refuses_shows_its_reason_and_queues_nothing(stack, on):
+    view = on(stack)
+    page = view.open()
+    jobs = lambda: [j["id"] for j in stack.request("GET", "/api/v1/jobs")[1]["jobs"]]  # noqa: E731
+    before = jobs()
+    page.fill("#chart-values", "1 5 x 8")
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/jobs") and r.request.method == "POST") as refused:
+        page.click("#send-chart")
+    assert refused.value.status == 422
+    toast = page.locator("#toast.error")
+    toast.wait_for()
+    assert toast.inner_text() == f"Send chart: {refused.value.json()['error']}"
+    assert "values.2" in toast.inner_text()
+    assert jobs() == before
+    view.close(allow_errors=("422",))
+
+
 def test_brightness_slider_sets_the_panel_brightness(stack, on):
     view = on(stack)
     page = view.open()

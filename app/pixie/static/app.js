@@ -295,12 +295,41 @@ function textContent() {
   };
 }
 
-function setupSend() {
-  $("text-form").addEventListener("submit", async (event) => {
+// The progress form's bar, with its text above it when there is one.
+function progressContent() {
+  const text = $("progress-text").value;
+  return {
+    kind: "progress",
+    progress: Number($("progress").value),
+    progress_color: $("progress-color").value,
+    progress_bg: $("progress-bg").value,
+    ...(text ? { text } : {}),
+  };
+}
+
+// The chart form's numbers, "1 5 3 8" or "1,5,3,8": a word that is no finite number goes as it is
+// typed, for the appliance to refuse with its reason (it knows the limits).
+function chartContent() {
+  const values = $("chart-values")
+    .value.split(/[\s,]+/)
+    .filter(Boolean)
+    .map((word) => (Number.isFinite(Number(word)) ? Number(word) : word));
+  return { kind: "chart", values, style: $("chart-style").value, color: $("chart-color").value };
+}
+
+// A form whose job is its content with the options below it; a refusal's reason shows in the toast.
+function jobForm(form, what, content) {
+  $(form).addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = { ...textContent(), ...options() };
-    queued(await act("Send text", () => api("POST", "/api/v1/jobs", body)));
+    const body = { ...content(), ...options() };
+    queued(await act(what, () => api("POST", "/api/v1/jobs", body)));
   });
+}
+
+function setupSend() {
+  jobForm("text-form", "Send text", textContent);
+  jobForm("progress-form", "Send progress", progressContent);
+  jobForm("chart-form", "Send chart", chartContent);
 
   const choose = (file) => {
     if (!file) return;
