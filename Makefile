@@ -47,7 +47,9 @@ test: deps $(BIN)/.installed lint pytest
 # then a job's state changes over the event stream against polling for them: artifacts/bench/events.json;
 # then text in the bitmap fonts (with icons, with fallback) against sans, and the PSS: artifacts/bench/render.json;
 # then the README's timing promises (timed jobs, windows, countdown ticks) on the panel: artifacts/bench/timing.json;
-# then live data in apps, a value to the panel against a text job, and coalescing: artifacts/bench/live.json.
+# then live data in apps, a value to the panel against a text job, and coalescing: artifacts/bench/live.json;
+# then the render time of each job kind, text effect, animated background and overlay against a plain text:
+# artifacts/bench/kinds.json.
 bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.card_writes
@@ -57,6 +59,7 @@ bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench.render
 	$(BIN)/python -m bench.timing
 	$(BIN)/python -m bench.live
+	$(BIN)/python -m bench.kinds
 
 # Rewrite tests/golden/*.png from what the renderers draw now (testsupport/golden.py): only when pixels
 # change on purpose; look at the pictures before committing them. CI never runs this.

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from PIL import Image
 
+from pixie.spec import EFFECTS, OVERLAYS
+from pixie.vocabulary import Kind
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -111,3 +114,19 @@ def test_live_smoke_run_measures_a_value_to_the_panel_beside_a_text_job_and_coal
     assert coalesced["values"] == each["values"] > 0
     assert 1 <= coalesced["renders"] < each["renders"] <= each["values"]  # the interval saves renders
     assert "renders" in result.stdout
+
+
+def test_kinds_smoke_run_times_every_kind_effect_and_overlay_beside_a_plain_text(tmp_path):
+    result = smoke("bench.kinds", tmp_path)
+    report = json.loads((tmp_path / "kinds.json").read_text())
+    figures = report["figures"]
+    assert {kind.value for kind in Kind} <= {name.split()[0] for name in figures}
+    assert {f"effect {name}" for name in EFFECTS} | {f"overlay {name}" for name in OVERLAYS} <= set(figures)
+    assert {"text blink", "text fade", "text rainbow", "text gradient"} <= set(figures)
+    for name, per in figures.items():
+        assert per["job"]["n"] == per["baseline"]["n"] == 3
+        assert all(0 < ms < 10_000 for ms in report["samples"][name]["job"] + report["samples"][name]["baseline"])
+    for name in (*(f"effect {e}" for e in EFFECTS), *(f"overlay {o}" for o in OVERLAYS)):
+        assert report["frames"][name] > 1 and figures[name]["ratio"] > 1  # a loop of pictures costs more than a still
+    assert report["frames"]["fill"] == 1
+    assert "baseline median" in result.stdout and "effect Plasma" in result.stdout
