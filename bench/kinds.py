@@ -108,7 +108,7 @@ def main() -> None:
     baseline = Job(BASELINE, None)
     jobs = {name: Job(job, data) for name, (job, data) in cases().items()}
     baseline.render()
-    frames = {name: job.render()[1] for name, job in jobs.items()}  # warm: what loads once per worker has
+    frames = {name: job.render()[1] for name, job in jobs.items()}  # once first: a worker loads fonts, numpy once
     samples: dict = {name: {"job": [], "baseline": []} for name in jobs}
     for _ in range(sizes["renders"]):
         for name, job in jobs.items():
