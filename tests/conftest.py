@@ -53,6 +53,16 @@ def guarded(redis_server, tmp_path_factory):
     appliance.stop()
 
 
+@pytest.fixture(scope="module")
+def idle(redis_server, tmp_path_factory):
+    """An appliance's web alone, shared by a test module: what it accepts stays queued (no worker renders it),
+    what it refuses says why."""
+    appliance = Appliance(redis_server, tmp_path_factory.mktemp("idle"))
+    appliance.start_web()
+    yield appliance
+    appliance.stop()
+
+
 @pytest.fixture
 def service(redis_server, tmp_path):
     """The service in-process over a fresh database, with the default config."""

@@ -55,17 +55,6 @@ def job_id(result) -> str:
     return first
 
 
-@pytest.fixture(scope="module")
-def idle(redis_server, tmp_path_factory):
-    """An appliance with no render worker: what it is sent stays queued."""
-    from appliance import Appliance
-
-    appliance = Appliance(redis_server, tmp_path_factory.mktemp("idle"))
-    appliance.start_web()
-    yield appliance
-    appliance.stop()
-
-
 # ---- sending -----------------------------------------------------------------------------------
 
 

@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_render_draw import OPS, invalid, primitive
 
-from appliance import Appliance
 from pixie import spec as specs
 
 W = 64
@@ -83,37 +82,28 @@ def test_an_apps_drawing_is_refused_under_its_content(stack):
     assert stack.request("GET", "/api/v1/apps")[1]["apps"] == []
 
 
-@pytest.fixture(scope="module")
-def web(redis_server, tmp_path_factory):
-    """The web alone: what it accepts is queued (no worker renders it), what it refuses says why."""
-    appliance = Appliance(redis_server, tmp_path_factory.mktemp("draw-web"))
-    appliance.start_web()
-    yield appliance
-    appliance.stop()
-
-
-def jobs(web) -> int:
-    return len(web.request("GET", "/api/v1/jobs?limit=500")[1]["jobs"])
+def jobs(appliance) -> int:
+    return len(appliance.request("GET", "/api/v1/jobs?limit=500")[1]["jobs"])
 
 
 @settings(max_examples=30, deadline=None)
 @given(st.lists(primitive(), min_size=1, max_size=6), st.data())
-def test_random_drawings_over_http_are_accepted_or_refused_with_a_reason_never_a_500(web, draw, data):
-    before = jobs(web)
-    status, body, _ = web.request("POST", "/api/v1/jobs", {"kind": "draw", "draw": draw, "priority": "low"})
+def test_random_drawings_over_http_are_accepted_or_refused_with_a_reason_never_a_500(idle, draw, data):
+    before = jobs(idle)
+    status, body, _ = idle.request("POST", "/api/v1/jobs", {"kind": "draw", "draw": draw, "priority": "low"})
     assert status == 202, body
-    assert jobs(web) == before + 1
+    assert jobs(idle) == before + 1
     i = data.draw(st.integers(0, len(draw) - 1))
     broken = invalid(draw, i, data.draw(st.sampled_from(["op", "missing", "extra", "range", "type"])))
     raw = json.dumps({"kind": "draw", "draw": broken}).encode()
-    status, body, headers = web.request("POST", "/api/v1/jobs", raw, {"Content-Type": "application/json"})
+    status, body, headers = idle.request("POST", "/api/v1/jobs", raw, {"Content-Type": "application/json"})
     assert status == 422 and headers["Content-Type"] == "application/json", body
     assert body["error"].startswith(f"draw.{i}"), body
-    assert jobs(web) == before + 1
+    assert jobs(idle) == before + 1
 
 
-def test_the_openapi_document_has_a_valid_example_of_each_primitive(web):
-    schemas = web.request("GET", "/openapi.json")[1]["components"]["schemas"]
+def test_the_openapi_document_has_a_valid_example_of_each_primitive(idle):
+    schemas = idle.request("GET", "/openapi.json")[1]["components"]["schemas"]
     models = ("Pixel", "Line", "Rect", "FilledRect", "Circle", "FilledCircle", "Text", "Bitmap")
     for op, model in zip(specs.DRAW_OPS, models, strict=True):
         [example] = schemas[f"Draw{model}"]["examples"]
