@@ -256,7 +256,7 @@ def test_power_and_sleep_darken_the_panel_and_sleep_ends_by_itself(stack):
 
 
 def test_settings_brightness_case_colour_and_auto_transition(stack):
-    post(stack, "/api/settings", {"BRI": 128, "UPPERCASE": False, "TCOL": [0, 255, 0], "TEFF": 3})
+    post(stack, "/api/settings", {"BRI": 128, "UPPERCASE": False, "TCOL": [0, 255, 0]})
     assert stack.request("GET", "/api/v1/brightness")[1]["brightness"] == 50
     settings = get(stack, "/api/settings")
     assert (settings["BRI"], settings["UPPERCASE"], settings["TCOL"]) == (128, False, "#00ff00")
@@ -269,6 +269,29 @@ def test_settings_brightness_case_colour_and_auto_transition(stack):
     post(stack, "/api/settings", {"ATRANS": True})
     assert stack.request("GET", "/api/v1/apps")[1]["pinned"] is None
     post(stack, "/api/settings", {"BRI": 255})
+
+
+def test_teff_and_tspeed_set_pixies_default_transition_by_awtrixs_codes(stack):
+    assert get(stack, "/api/transitions") == [
+        "Random", "Slide", "Dim", "Zoom", "Rotate", "Pixelate", "Curtain", "Ripple", "Blink", "Reload", "Fade"
+    ]  # fmt: skip - AWTRIX's docs/api.md "Available Transition Effects", codes 0-10
+    try:
+        post(stack, "/api/settings", {"TEFF": 6, "TSPEED": 250})
+        assert stack.request("GET", "/api/v1/transition")[1] | {"names": None} == {
+            "transition": "curtain", "transition_ms": 250, "names": None
+        }  # fmt: skip
+        assert (get(stack, "/api/settings")["TEFF"], get(stack, "/api/settings")["TSPEED"]) == (6, 250)
+        post(stack, "/api/settings", {"TEFF": 10})  # the time stays
+        assert stack.request("GET", "/api/v1/transition")[1]["transition"] == "fade"
+        assert get(stack, "/api/settings")["TSPEED"] == 250
+        for bad in ({"TEFF": 11}, {"TEFF": "zoom"}, {"TSPEED": -1}, {"TSPEED": 60000}):
+            status, answer = stack.request("POST", "/api/settings", bad)[:2]
+            assert status == 422 and next(iter(bad)) in answer["error"], (bad, answer)
+        assert stack.request("GET", "/api/v1/transition")[1]["transition"] == "fade"  # nothing changed
+        stack.request("PUT", "/api/v1/transition", {"transition": "wipe-left", "transition_ms": 300})
+        assert "TEFF" not in get(stack, "/api/settings")  # AWTRIX has no code for a wipe
+    finally:
+        stack.request("PUT", "/api/v1/transition", {"transition": "cut", "transition_ms": 400})
 
 
 def test_stats_have_every_field_awtrix_sends(stack):

@@ -14,7 +14,8 @@ from appliance import fresh_database
 from pixie import config as configuration
 from pixie import store, stream
 from pixie.backends import Headless
-from pixie.player import Brightness, Dismiss, NewWork, Player
+from pixie.player import Apps, Brightness, Dismiss, NewWork, Player, Transition
+from pixie.rotation import Entry
 from pixie.vocabulary import RANK
 
 W, H = 8, 4
@@ -154,3 +155,77 @@ def test_a_stop_mid_job_leaves_it_to_be_played_after_the_restart(rig):
     Player(rig.player.config, rig.r, rig.player.backend, clock=rig.clock).start()  # the restarted display
     assert rig.state("a")["state"] == "ready"
     assert store.pop_ready(rig.r) == "a"
+
+
+# -- transitions -----------------------------------------------------------------------------------
+
+
+def faded(t: float) -> tuple:
+    """Red faded `t` of the way to blue, worked out here rather than by the code under test."""
+    return (round(255 * (1 - t)), 0, round(255 * t))
+
+
+def near(a: tuple, b: tuple) -> bool:
+    return all(abs(x - y) <= 1 for x, y in zip(a, b, strict=True))
+
+
+def test_a_fade_between_jobs_blends_the_last_frame_into_the_next_within_the_next_ones_duration(rig):
+    rig.player.commands.put(Transition("fade", 100))
+    rig.job("a", "default", [RED], 0.5, duration_s=0.5)
+    rig.job("b", "default", [BLUE], 0.5, duration_s=0.5)
+    swaps = rig.run(until=2)
+    between = [(t, c) for t, c in swaps if 0.5 <= t < 0.6]
+    assert [t for t, _ in between] == [0.5, 0.52, 0.54, 0.56, 0.58], swaps  # 5 frames: 50 a second
+    for (_, colour), t in zip(between, (0.1, 0.3, 0.5, 0.7, 0.9), strict=True):
+        assert near(colour, faded(t)), (colour, t)
+    assert (0.6, BLUE) in swaps
+    # the first job came on a blank panel: no transition; the second's 0.5 s include its 0.1 s fade
+    assert swaps[0] == (0.0, RED) and float(rig.state("b")["finished"]) == pytest.approx(1.0)
+
+
+def rotation(*entries: Entry) -> Apps:
+    return Apps(list(entries))
+
+
+def test_an_apps_own_transition_wins_over_the_setting_and_dwells_keep_their_length(rig):
+    rig.player.commands.put(Transition("fade", 100))
+    red = Entry("red", 1, [solid(RED)], [1_000_000], 0.5, transition=("wipe-right", 80))
+    blue = Entry("blue", 1, [solid(BLUE)], [1_000_000], 0.5)
+    rig.player.commands.put(rotation(red, blue))
+    swaps = rig.run(until=1.55)
+    leaves = [t for (t, c), (_, before) in zip(swaps[1:], swaps, strict=False) if before in (RED, BLUE) and c != before]
+    assert leaves == [0.5, 1.0, 1.5], swaps  # each app's dwell from the first frame of its way in
+    into_red = [c for t, c in swaps if 1.0 <= t < 1.08]
+    assert len(into_red) == 4  # 80 ms: 4 frames; a wipe to the right: the red's columns from the left
+    assert into_red[0] == RED  # the run keeps each frame's first pixel (x 0): red from the first column on
+    into_blue = [c for t, c in swaps if 0.5 <= t < 0.6]
+    assert len(into_blue) == 5 and all(near(c, faded(t)) for c, t in zip(into_blue, (0.1, 0.3, 0.5, 0.7, 0.9)))
+
+
+def test_a_transition_takes_at_most_half_of_what_it_leads_to(rig):
+    rig.player.commands.put(Transition("fade", 1000))
+    rig.job("a", "default", [RED], 0.5, duration_s=0.5)
+    rig.job("b", "default", [BLUE], 0.2, duration_s=0.2)
+    swaps = rig.run(until=2)
+    assert [t for t, c in swaps if 0.5 <= t < 0.7 and c not in (RED, BLUE)] == [0.5, 0.52, 0.54, 0.56, 0.58]
+    assert (0.6, BLUE) in swaps and float(rig.state("b")["finished"]) == pytest.approx(0.7)
+
+
+def test_an_app_alone_in_the_rotation_does_not_transition_into_itself(rig):
+    rig.player.commands.put(Transition("fade", 100))
+    rig.player.commands.put(rotation(Entry("only", 1, [solid(RED)], [1_000_000], 0.3)))
+    swaps = rig.run(until=1)
+    assert swaps[0] == (0.0, (0, 0, 0)) and swaps[1][0] == 0.0  # it fades in from the blank panel, once:
+    assert {c for t, c in swaps if t >= 0.1} == {RED} and len(swaps) > 8, swaps  # then red, turn after turn
+
+
+def test_an_urgent_job_cuts_into_a_transition_and_the_interrupted_job_resumes(rig):
+    rig.player.commands.put(Transition("dim", 200))
+    rig.job("a", "default", [RED], 0.5, duration_s=0.5)
+    rig.job("b", "low", [BLUE], 1.0, duration_s=1.0)
+    rig.clock.at(0.55, lambda: rig.job("urgent", "high", [WHITE], 0.2, duration_s=0.2))
+    swaps = rig.run(until=3)
+    assert [c for t, c in swaps if 0.5 <= t < 0.55] != []  # dimming
+    urgent = [t for t, c in swaps if c == WHITE]
+    assert urgent and urgent[0] >= 0.55 and urgent[0] < 0.6 + 0.2  # its own way in, from the half-dimmed frame
+    assert rig.state("b")["state"] == rig.state("urgent")["state"] == "done"

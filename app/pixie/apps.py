@@ -122,5 +122,6 @@ def rotation(
         if stale(definition, now):
             frames = [indicators.stale(frame, panel.width, panel.height) for frame in frames]
         dwell = definition["dwell_s"] or (default_dwell_s if len(frames) == 1 else None)
-        entries.append(Entry(name, rev, frames, holds, dwell, live))
+        transition = (definition.get("transition"), definition.get("transition_ms"))
+        entries.append(Entry(name, rev, frames, holds, dwell, live, transition))
     return Loaded(entries, missing, min(moments, default=None))

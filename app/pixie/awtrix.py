@@ -27,6 +27,7 @@ from PIL import Image
 
 from . import errors, live, store
 from . import spec as specs
+from .render import transitions
 from .service import Service
 from .service.system import installed_version
 from .spec import Text
@@ -97,6 +98,8 @@ SETTINGS = {
     "UPPERCASE": "text in upper case unless `textCase` says otherwise",
     "TCOL": "the default text colour",
     "SSPEED": "the default scroll speed, a percentage",
+    "TEFF": "the default transition, by AWTRIX's code 0-10 (each is one of Pixie's transitions)",
+    "TSPEED": "the default transition's time, in ms",
 }
 DEFAULT_SETTINGS = {"ATIME": 7, "UPPERCASE": True, "TCOL": "#FFFFFF", "SSPEED": 100}
 NOTIFY_DURATION_S = 5
@@ -504,7 +507,36 @@ def settings(service: Service) -> dict:
         "MATP": service.panel.power(),
         "ATRANS": rotation.pinned is None,
         "ABRI": False,
+        **_transition_settings(service),
     }
+
+
+def _transition_settings(service: Service) -> dict:
+    """TEFF (if AWTRIX has a code for Pixie's default transition: it has none for a cut or a wipe) and TSPEED."""
+    setting = service.panel.transition()
+    codes = [i for i, name in enumerate(transitions.AWTRIX_NAMES) if transitions.AWTRIX[name] == setting.transition]
+    return {"TSPEED": setting.transition_ms} | ({"TEFF": codes[0]} if codes else {})
+
+
+def transition_names(_: Service) -> list[str]:
+    """GET /api/transitions: AWTRIX's, in the order of their TEFF codes."""
+    return list(transitions.AWTRIX_NAMES)
+
+
+def _put_transition(service: Service, body: dict) -> None:
+    """TEFF and TSPEED: Pixie's default transition, one setting for every front door."""
+    setting = service.panel.transition()
+    name, ms = setting.transition, setting.transition_ms
+    if "TEFF" in body:
+        code = _number(body, "TEFF", 0)
+        if code not in range(len(transitions.AWTRIX_NAMES)):
+            raise errors.Invalid(f"TEFF must be 0..{len(transitions.AWTRIX_NAMES) - 1}, got {body['TEFF']!r}")
+        name = transitions.AWTRIX[transitions.AWTRIX_NAMES[int(code)]]
+    if "TSPEED" in body:
+        ms = _number(body, "TSPEED", 0)
+        if not 0 <= ms <= specs.MAX_TRANSITION_MS:
+            raise errors.Invalid(f"TSPEED must be 0..{specs.MAX_TRANSITION_MS} ms, got {body['TSPEED']!r}")
+    service.panel.set_transition(specs.Transition(transition=name, transition_ms=round(ms)))
 
 
 def _put_settings(service: Service, body: dict) -> str:
@@ -521,6 +553,8 @@ def _put_settings(service: Service, body: dict) -> str:
         if not 0 <= bri <= 255:
             raise errors.Invalid(f"BRI must be 0..255, got {body['BRI']!r}")
         service.panel.set_brightness(round(bri * 100 / 255))
+    if "TEFF" in body or "TSPEED" in body:
+        _put_transition(service, body)
     if "MATP" in body:
         service.panel.set_power(_flag(body, "MATP"))
     if "ATRANS" in body:

@@ -3,7 +3,7 @@
 Two threads. The playback loop (player.py, the main thread) plays ready
 streams and does no waiting on Redis. The watcher (here) blocks on Redis
 for the display's commands (new work, dismiss, brightness, power, the rotation's
-apps and skips), hands them to the loop as typed commands, keeps the heartbeat
+apps and skips, the default transition), hands them to the loop as typed commands, keeps the heartbeat
 and the live preview, blinks and fades the indicators, applies night mode
 (each second: the brightness schedule.py says for now), draws the idle
 clock once a minute, sends the events of what the panel shows and
@@ -25,8 +25,8 @@ import redis
 from . import apps, store
 from . import config as configuration
 from .backends import open_backend
-from .player import Apps, Brightness, Dismiss, Idle, Indicators, NewWork, Player, Skip
-from .render import faces, indicators
+from .player import Apps, Brightness, Dismiss, Idle, Indicators, NewWork, Player, Skip, Transition
+from .render import faces, indicators, transitions
 from .rotation import Entry
 
 log = logging.getLogger("pixie.display")
@@ -67,7 +67,7 @@ class Watcher:
 
     def tick(self) -> None:
         put = self.player.commands.put
-        ready = changed = at_once = refresh = False
+        ready = changed = at_once = refresh = transition = False
         v = self.player.v
         for command in store.take_commands(v, WATCH_INTERVAL_S):
             if "dismiss" in command:
@@ -84,12 +84,20 @@ class Watcher:
                 return
             if "indicators" in command:
                 self.indicators = store.indicators(v)
+            transition = transition or "transition" in command
             ready = ready or "ready" in command
             refresh = refresh or bool(command.get("refresh"))  # an app's live values: the same version
             changed = changed or ("apps" in command and not command.get("refresh"))
             at_once = at_once or bool(command.get("now"))
         if not self.apps_loaded:
             self.indicators = store.indicators(v)
+        if transition or not self.apps_loaded:
+            setting = store.get_json(self.player.r, store.TRANSITION) or {}
+            put(
+                Transition(
+                    setting.get("transition", transitions.CUT), setting.get("transition_ms", transitions.DEFAULT_MS)
+                )
+            )
         if changed or not self.apps_loaded:
             self.load_apps(at_once)
         elif refresh:

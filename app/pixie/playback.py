@@ -30,6 +30,7 @@ class Playback:
         self.played_us = 0.0
         self.canvases = []
         self.app: str | None = None  # the rotation's app this plays, if it is not a job
+        self.transition: tuple[str | None, int | None] = (None, None)  # an app's own; a job takes the setting's
         self.wakeup = bool(record.get("wakeup"))  # lights a panel switched off while it plays
 
     def finished(self) -> bool:

@@ -12,6 +12,7 @@ import collections
 import json
 import logging
 import queue
+import random
 import time
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ import redis
 from . import config as configuration
 from . import schedule, store
 from .playback import Playback
-from .render import indicators
+from .render import indicators, transitions
 from .rotation import Entry, Rotation
 from .stream import unpack
 from .vocabulary import State
@@ -83,7 +84,15 @@ class Stop:
     pass
 
 
-Command = Dismiss | Brightness | Indicators | NewWork | Idle | Apps | Skip | Stop
+@dataclass(frozen=True)
+class Transition:
+    """The default transition (store.TRANSITION): into every job, and into every app without its own."""
+
+    name: str
+    ms: int
+
+
+Command = Dismiss | Brightness | Indicators | NewWork | Idle | Apps | Skip | Stop | Transition
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,10 @@ class Player:
         self.pool = []
         self.front = None
         self.shown: bytes | None = None
+        self.on_screen: tuple[str | None, str | None] | None = None  # (job, app) whose frame shows; None: idle
+        self.transition = Transition(transitions.CUT, transitions.DEFAULT_MS)
+        self.scratch: list = []  # two canvases for a transition's frames, made at its first
+        self.random = random.Random()  # noqa: S311 - which transition `random` plays
         self.indicators: dict = {}  # number -> (r, g, b), drawn over every frame
         self.idle_frame = bytes(config.panel.width * config.panel.height * 3)
 
@@ -225,6 +238,9 @@ class Player:
     def _frames(self, playback: Playback) -> str:
         """Show its frames, each for its time, to the end; or until a command says otherwise."""
         deadline = self.clock.monotonic()
+        outcome, deadline = self._transition(playback, deadline)
+        if outcome != "done":
+            return outcome
         while not playback.finished():
             self._show(playback)
             deadline += playback.hold_us() / 1e6
@@ -233,6 +249,33 @@ class Player:
                 return outcome
             playback.advance()
         return "done"
+
+    def _transition(self, playback: Playback, deadline: float) -> tuple[str, float]:
+        """From what the panel shows to the playback's frame, if it is something else: its transition's
+        frames, blended here from the two ready frames, each at its time. The transition's time counts as
+        the playback's, so a dwell lasts as long as with a cut; it takes at most half of what remains."""
+        name, ms = self._transition_of(playback)
+        if playback.duration_us is not None:
+            ms = min(ms, (playback.duration_us - playback.played_us) / 2000)
+        steps = transitions.progresses(ms)
+        if name == transitions.CUT or not steps or self.shown is None or self.on_screen == _identity(playback):
+            return "done", deadline
+        name = transitions.pick(name, self.random)
+        before, after = self.shown, playback.frames[playback.index]
+        panel = self.config.panel
+        for t in steps:
+            self._show_between(transitions.frame(name, before, after, t, panel.width, panel.height), playback)
+            deadline += ms / len(steps) / 1000
+            if (outcome := self._wait_until(deadline, playback)) != "done":
+                return outcome, deadline
+        if playback.duration_us is not None:
+            playback.played_us += ms * 1000
+        return "done", deadline
+
+    def _transition_of(self, playback: Playback) -> tuple[str, float]:
+        """An app's own transition, else the setting's (a job's is the setting's)."""
+        name, ms = playback.transition
+        return name or self.transition.name, self.transition.ms if ms is None else ms
 
     def _rotate(self) -> None:
         """No job waits: the rotation's app on screen, to its dwell's end; a job interrupts it (and it
@@ -319,6 +362,8 @@ class Player:
             case Apps(entries, at_once, pinned, _):
                 if self.rotation.update(entries, at_once, pinned) and playback is not None and playback.app:
                     return "replaced"
+            case Transition():
+                self.transition = command
             case Skip(step, to) if self.rotation:
                 self.rotation.advance(step, to)
                 if playback is not None and playback.app:
@@ -378,6 +423,18 @@ class Player:
             self.backend.swap(canvas)
             self.front = canvas
         self.shown = frame
+        self.on_screen = _identity(playback)
+        self.showing = Showing(playback.job_id, frame, self.rotation.showing())
+
+    def _show_between(self, frame: bytes, playback: Playback) -> None:
+        """A transition's frame, on one of two canvases of its own (the playback's are filled already)."""
+        if not self.scratch:
+            self.scratch = [self.backend.canvas(), self.backend.canvas()]
+        canvas = self.scratch[0] if self.scratch[0] is not self.front else self.scratch[1]
+        self._fill(canvas, frame)
+        self.backend.swap(canvas)
+        self.front = canvas
+        self.shown = frame
         self.showing = Showing(playback.job_id, frame, self.rotation.showing())
 
     def _fill(self, canvas, frame: bytes) -> None:
@@ -391,6 +448,7 @@ class Player:
             self.backend.swap(canvas)
             self.front = canvas
             self.shown = frame
+        self.on_screen = None
         self.showing = Showing(None, frame, self.rotation.showing())
 
     def _apply_brightness(self, value: int) -> None:
@@ -431,3 +489,8 @@ class Player:
             except redis.RedisError as e:
                 log.warning("redis unavailable at start (%s); retrying", e)
                 self._pause(1)
+
+
+def _identity(playback: Playback) -> tuple[str | None, str | None]:
+    """What a transition leads from and to: a job, or an app of the rotation."""
+    return playback.job_id, playback.app

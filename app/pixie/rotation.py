@@ -25,6 +25,7 @@ class Entry:
     holds: list[int]
     dwell_s: float | None
     live: int = 0  # the live values its frames show (store.LIVE_SEQ): new ones are the same version
+    transition: tuple[str | None, int | None] = (None, None)  # its own (name, ms); None: the setting's
 
 
 class Rotation:
@@ -45,6 +46,7 @@ class Rotation:
             self.playing = Playback(None, record, entry.frames, entry.holds)
             self.playing.rank = RANK
             self.playing.app = entry.name
+            self.playing.transition = entry.transition
         return self.playing
 
     def showing(self) -> str | None:

@@ -16,6 +16,7 @@ from pydantic import (
     Discriminator,
     Field,
     StrictBool,
+    StrictInt,
     Tag,
     TypeAdapter,
     ValidationError,
@@ -28,6 +29,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from . import errors, live
+from .render import transitions
 from .schedule import BOUND_FORMS, BOUND_PATTERN, DAYS, Bound
 from .vocabulary import KINDS, PRIORITIES, Kind, Priority
 
@@ -953,6 +955,31 @@ class NightMode(BaseModel):
     enabled: StrictBool = Field(True, description="false: off, the windows kept for turning it on again")
 
 
+MAX_TRANSITION_MS = 5000
+TransitionName = Literal[transitions.NAMES]
+TRANSITION_DOC = (
+    "how it replaces what the panel showed: cut, fade, dim, slide-up/down/left/right, wipe-up/down/left/right,"
+    " zoom, rotate, pixelate, curtain, ripple, blink, reload, or random (another each time)"
+)
+
+
+class Transition(BaseModel):
+    """How whatever comes next on the panel (an app of the rotation, a job) replaces what it showed, unless an
+    app says otherwise. Its time is part of the time of what comes (an app's dwell, a job's duration)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"transition": "fade", "transition_ms": 400}]}
+    )
+
+    transition: TransitionName = Field(transitions.CUT, description=TRANSITION_DOC)
+    transition_ms: StrictInt = Field(
+        transitions.DEFAULT_MS,
+        ge=0,
+        le=MAX_TRANSITION_MS,
+        description="how long it takes; at most half of what it leads to plays",
+    )
+
+
 JobSpec = Annotated[
     Text | Image | Animation | Fill | Clear | Pattern | Demo | Clock | Countdown | Draw | Progress | Chart | Layout,
     Field(discriminator="kind"),
@@ -1013,6 +1040,10 @@ class App(BaseModel):
         "delete", description="when its lifetime ends: delete it, or keep showing it inside a red frame (stale)"
     )
     now: bool = Field(False, description="an update replaces the app on screen at once, not at its dwell's end")
+    transition: TransitionName | None = Field(None, description=f"{TRANSITION_DOC}; default: the transition setting")
+    transition_ms: int | None = Field(
+        None, ge=0, le=MAX_TRANSITION_MS, description="its transition's time; default: the transition setting's"
+    )
 
     @model_validator(mode="after")
     def _rotates(self):

@@ -47,6 +47,7 @@ RECORD = "pixie:job:"
 APPS = "pixie:apps"
 APPS_REV = "pixie:apps:rev"  # every change of an app takes the next number
 PINNED = "pixie:apps:pinned"  # the app held on screen, if any
+TRANSITION = "pixie:transition"  # the default transition between what the panel shows (JSON)
 POWER = "pixie:power"  # "off" while the panel is switched off (dark; jobs and apps play on unseen)
 AWTRIX_SETTINGS = "pixie:awtrix:settings"  # AWTRIX's defaults for what its payloads become (JSON)
 # The library (library.py): per kind ("font", "icon") an index, name -> its metadata (JSON), and each

@@ -36,6 +36,8 @@ class AppState(BaseModel):
     lifetime_s: float | None = None
     expires: float | None = Field(None, description="with a lifetime: when it deletes itself unless put again")
     lifetime_mode: str = "delete"
+    transition: str | None = Field(None, description="how it replaces what the panel showed; null: the setting's")
+    transition_ms: int | None = Field(None, description="its transition's time; null: the setting's")
     stale: bool = Field(False, description="its lifetime ended and it is kept, in a red frame (lifetime_mode mark)")
     notes: dict | None = Field(
         None, description="what its render drew otherwise than asked: characters from a fallback font or none (glyphs)"
@@ -106,6 +108,8 @@ class Apps(Area):
             "schedule": [w.model_dump() for w in app.schedule],
             "lifetime_s": app.lifetime_s,
             "lifetime_mode": app.lifetime_mode,
+            "transition": app.transition,
+            "transition_ms": app.transition_ms,
         }
         stored = existing.get(name)
         if stored and all(stored.get(k) == v for k, v in definition.items()) and media == self._stored_media(name, app):
@@ -209,6 +213,8 @@ class Apps(Area):
             lifetime_s=definition.get("lifetime_s"),
             expires=apps.expires(definition),
             lifetime_mode=definition.get("lifetime_mode", "delete"),
+            transition=definition.get("transition"),
+            transition_ms=definition.get("transition_ms"),
             stale=apps.stale(definition, now),
             rendered=rendered.rev >= definition["rev"],
             error=rendered.error if rendered.failed_rev >= definition["rev"] else None,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from .. import apps, errors, schedule, store
 from .. import spec as specs
+from ..render import transitions
 from ..spec import BRIGHTNESS
 from .core import Area, Core, available
 from .system import System, installed_version
@@ -23,6 +24,10 @@ class NightModeState(BaseModel):
     brightness: int = Field(description="the brightness the panel has now")
     window_open: bool = Field(description="a window decides the brightness now")
     next_change: datetime | None = Field(None, description="when a window opens or closes next")
+
+
+class TransitionState(specs.Transition):
+    names: list[str] = Field(list(transitions.NAMES), description="the transitions there are")
 
 
 class PanelState(BaseModel):
@@ -107,6 +112,18 @@ class Panel(Area):
             p.execute()
         self._tell_display()
         return self.night_mode()
+
+    @available
+    def transition(self) -> TransitionState:
+        """The default transition: into every job, and into every app without its own."""
+        return TransitionState(**(store.get_json(self.r, store.TRANSITION) or {}))
+
+    @available
+    def set_transition(self, setting: specs.Transition) -> TransitionState:
+        store.put_json(self.r, store.TRANSITION, setting.model_dump())
+        store.send(self.v, transition=True)
+        store.event(self.v, "panel", transition=setting.transition, transition_ms=setting.transition_ms)
+        return self.transition()
 
     @available
     def power(self) -> bool:

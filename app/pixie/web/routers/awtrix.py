@@ -21,7 +21,7 @@ READS = {
     "screen": awtrix.screen,
     "settings": awtrix.settings,
     "effects": awtrix.effects,
-    "transitions": lambda _: [],  # none: the rotation cuts from app to app
+    "transitions": awtrix.transition_names,
 }
 
 

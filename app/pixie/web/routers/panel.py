@@ -9,8 +9,8 @@ from fastapi.responses import Response
 from PIL import Image
 from pydantic import BaseModel, StrictBool
 
-from ...service.panel import NightModeState, PanelState
-from ...spec import NightMode, Percent
+from ...service.panel import NightModeState, PanelState, TransitionState
+from ...spec import NightMode, Percent, Transition
 from ..deps import Auth, Config, Service
 from ..problems import RESPONSES
 
@@ -77,3 +77,15 @@ def get_schedule(service: Service):
 def put_schedule(body: NightMode, service: Service):
     """Replace night mode's windows (an empty list turns it off)."""
     return service.panel.set_night_mode(body)
+
+
+@router.get("/api/v1/transition", response_model=TransitionState)
+def get_transition(service: Service):
+    """The default transition between what the panel shows (an app's own `transition` wins for it)."""
+    return service.panel.transition()
+
+
+@router.put("/api/v1/transition", response_model=TransitionState, responses=RESPONSES, dependencies=[Auth])
+def put_transition(body: Transition, service: Service):
+    """Set the default transition: into every job, and into every app without its own."""
+    return service.panel.set_transition(body)
