@@ -402,6 +402,41 @@ def test_night_mode_is_set_from_the_page_and_shown_after_a_reload(stack, on):
     view.close(allow_errors=("422",))
 
 
+def test_the_default_transition_is_set_from_the_page_and_shown_after_a_reload(stack, on):
+    view = on(stack)
+    page = view.open()
+    setting = stack.request("GET", "/api/v1/transition")[1]
+
+    def now():
+        answer = stack.request("GET", "/api/v1/transition")[1]
+        return answer["transition"], answer["transition_ms"]
+
+    try:
+        names = page.locator("#transition option").evaluate_all("options => options.map(o => o.value)")
+        assert names == setting["names"]
+        assert (page.input_value("#transition"), page.input_value("#transition-ms")) == (
+            setting["transition"], str(setting["transition_ms"])
+        )  # fmt: skip
+        page.select_option("#transition", "slide-left")
+        wait_for(lambda: now() == ("slide-left", setting["transition_ms"]), what="slide-left")
+        page.fill("#transition-ms", "700")
+        page.locator("#transition-ms").dispatch_event("change")
+        wait_for(lambda: now() == ("slide-left", 700), what="slide-left in 700 ms")
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        assert (page.input_value("#transition"), page.input_value("#transition-ms")) == ("slide-left", "700")
+        # a time the appliance refuses: its reason on the page, the setting kept
+        page.fill("#transition-ms", "60000")
+        page.locator("#transition-ms").dispatch_event("change")
+        toast = page.locator("#toast.error")
+        toast.wait_for()
+        assert "transition_ms" in toast.inner_text()
+        assert now() == ("slide-left", 700)
+    finally:
+        stack.request("PUT", "/api/v1/transition", {k: setting[k] for k in ("transition", "transition_ms")})
+    view.close(allow_errors=("422",))
+
+
 def test_cancel_a_queued_job_and_requeue_a_failed_one(make_appliance, on, tmp_path):
     """No render worker at first: a job sent stays queued and is canceled from
     the page. An upload whose stored file expires fails once a worker runs;

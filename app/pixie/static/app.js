@@ -563,6 +563,33 @@ function setupApps() {
   );
 }
 
+// The default transition: into every job, and into every app without its own.
+function showTransition(setting) {
+  picker($("transition"), setting.names.map((name) => [name, name]), setting.transition);
+  $("transition").value = setting.transition;
+  if (document.activeElement !== $("transition-ms")) $("transition-ms").value = setting.transition_ms;
+}
+
+async function loadTransition() {
+  try {
+    showTransition((await api("GET", "/api/v1/transition")).data);
+  } catch (e) {
+    // the health badge says when the appliance does not answer
+  }
+}
+
+function setupTransition() {
+  const save = () =>
+    act("Transition", async () => {
+      const body = { transition: $("transition").value, transition_ms: Number($("transition-ms").value) };
+      const { data } = await api("PUT", "/api/v1/transition", body);
+      showTransition(data);
+      toast(`Transition: ${data.transition}, ${data.transition_ms} ms`);
+    });
+  $("transition").addEventListener("change", save);
+  $("transition-ms").addEventListener("change", save);
+}
+
 // ---- night mode --------------------------------------------------------------------------------
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -693,12 +720,12 @@ function setupLibrary() {
 // ---- live events -------------------------------------------------------------------------------
 
 // What each kind of the appliance's events changes on the page (missed: anything may have).
-const EVERYTHING = [refreshStatus, loadApps, loadBrightness];
+const EVERYTHING = [refreshStatus, loadApps, loadBrightness, loadTransition];
 const AFFECTS = {
   job: [refreshStatus],
   showing: [refreshStatus, loadApps],
   apps: [loadApps],
-  panel: [loadBrightness],
+  panel: [loadBrightness, loadTransition],
   health: [refreshStatus],
   missed: EVERYTHING,
 };
@@ -748,11 +775,13 @@ async function start() {
   setupToken();
   setupSend();
   setupApps();
+  setupTransition();
   setupNight();
   setupLibrary();
   await loadLibrary();
   await loadBrightness();
   await loadApps();
+  await loadTransition();
   await loadNight();
   refreshPreview();
   follow(); // its opening reads the status
