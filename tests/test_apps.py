@@ -3,6 +3,7 @@ the display plays them on the headless STAND-IN panel, which records every
 frame it swaps. Times are read from the recorded frames."""
 
 import base64
+import itertools
 import math
 import statistics
 import time
@@ -83,6 +84,65 @@ def test_apps_play_in_rotation_order_each_for_its_dwell(stack):
     listed = stack.request("GET", "/api/v1/apps")[1]
     assert [a["name"] for a in listed["apps"]] == ["three", "one", "two"]
     assert listed["showing"] in ("one", "two", "three") and listed["next"] != listed["showing"]
+
+
+def leaving(appliance, mark: int, colours: set) -> list[tuple[float, list[bytes]]]:
+    """Each time the panel leaves one of `colours` (shown solid) since `mark`: when, and the frames
+    after it up to the next of `colours` (a transition's; none for a cut)."""
+    frames = appliance.frames()[mark:]
+    out = []
+    for i in range(1, len(frames)):
+        if solid(frames[i - 1][1]) in colours and solid(frames[i][1]) != solid(frames[i - 1][1]):
+            after = list(itertools.takewhile(lambda f: solid(f[1]) not in colours, frames[i:]))
+            out.append((frames[i][0] / 1e9, [f for _, f in after]))
+    return out
+
+
+@pytest.fixture
+def transition(stack):
+    """The default transition, set for one test and a cut again after it (the stack is shared)."""
+
+    def put(name: str, ms: int) -> None:
+        status, answer, _ = stack.request("PUT", "/api/v1/transition", {"transition": name, "transition_ms": ms})
+        assert status == 200 and answer["transition"] == name, answer
+
+    yield put
+    put("cut", 400)
+
+
+def test_with_a_fade_set_apps_blend_into_each_other_and_keep_their_dwells(stack, transition):
+    transition("fade", 200)
+    fill_app(stack, "red", "red", 0.8)
+    fill_app(stack, "blue", "blue", 0.8)
+    rendered(stack, "red", "blue")
+    mark = len(stack.frames())
+    wait_for(lambda: len(leaving(stack, mark, {RED, BLUE})) >= 7, timeout=20, what="seven boundaries")
+    boundaries = leaving(stack, mark, {RED, BLUE})
+    for _, between in boundaries[:-1]:  # the last one may not be over yet
+        assert len(between) == 10, len(between)  # 200 ms at 50 frames a second
+        shades = [solid(f) for f in between]
+        assert None not in shades  # a blend of two solid colours is solid
+        reds = [r for r, _, _ in shades]
+        assert reds in (sorted(reds), sorted(reds, reverse=True)) and len(set(reds)) == 10, shades
+        assert all(abs(r + b - 255) <= 1 and g == 0 for r, g, b in shades), shades  # on the way from one to the other
+    dwells = [b - a for (a, _), (b, _) in itertools.pairwise(boundaries)]
+    assert min(dwells) > 0.75 and statistics.median(dwells) < 0.95, dwells  # as with a cut: the fade is in the dwell
+
+
+def test_an_apps_own_transition_wins_over_the_default(stack, transition):
+    transition("fade", 200)
+    fill_app(stack, "red", "red", 0.8, transition="wipe-right", transition_ms=100)
+    fill_app(stack, "blue", "blue", 0.8)
+    rendered(stack, "red", "blue")
+    assert stack.request("GET", "/api/v1/apps/red")[1]["transition"] == "wipe-right"
+    mark = len(stack.frames())
+    wait_for(lambda: any(solid(f[1]) == RED for f in stack.frames()[mark:]), timeout=20, what="red again")
+    wait_for(lambda: len(leaving(stack, mark, {RED, BLUE})) >= 3, timeout=20, what="three boundaries")
+    into_red = [b for _, b in leaving(stack, mark, {RED, BLUE})[:-1] if b and solid(b[0]) is None]
+    assert into_red and all(len(b) == 5 for b in into_red), into_red  # 100 ms: five frames
+    for i, frame in enumerate(into_red[0]):  # red uncovered from the left, a 64-px panel's 0.1 .. 0.9
+        columns = round((i + 0.5) / 5 * 64)
+        assert frame[: columns * 3] == bytes(RED) * columns and frame[columns * 3 : 64 * 3] == bytes(BLUE) * (64 - columns)
 
 
 def test_an_update_swaps_in_at_the_end_of_the_dwell_and_the_rotation_goes_on(stack):
@@ -344,6 +404,8 @@ BAD_APPS = [
     ),
     ({"content": {"kind": "clear"}, "schedule": {"start": "07:00"}}, "schedule: Input should be a valid list"),
     ({"content": {"kind": "clear"}, "lifetime_s": 0}, "lifetime_s: Input should be greater than 0"),
+    ({"content": {"kind": "clear"}, "transition": "swirl"}, "transition: Input should be 'cut', 'fade'"),
+    ({"content": {"kind": "clear"}, "transition_ms": 5001}, "transition_ms: Input should be less than or equal to 5000"),
     ({"content": {"kind": "clear"}, "lifetime_s": 604801}, "lifetime_s: Input should be less than or equal"),
 ]
 
