@@ -16,6 +16,13 @@ alternating blocks (or sample by sample):
   the same content;
 - durable writes per turn: what the durable Redis (the card, on the device)
   takes for each turn of the rotation, against each job of the baseline;
+- transitions: the same two apps with a 100 ms fade between them (pixie)
+  against a cut (baseline), in alternating blocks: how late each app's
+  turn begins (the panel leaves the one before: a transition's first frame,
+  or the cut), past the dwell, in ms, signed and as an error either way;
+  and the display's CPU time per transition frame (blend, indicators, fill
+  of the stand-in's canvas) for each transition, in µs, against what a cut
+  costs per frame (the fill of a ready frame), in this process;
 - many apps: the display's memory with the rotation's frames at their budget
   (display.apps_max_bytes: 32 animation apps), against no apps; and the
   watcher's reload of the rotation (each minute with a clock app, at each
@@ -23,20 +30,26 @@ alternating blocks (or sample by sample):
   load, against fetching every app's frames again, in ms.
 """
 
+import functools
+import itertools
 import json
 import random
 import time
 from types import SimpleNamespace
 
 from pixie import apps
+from pixie import config as configuration
+from pixie.backends import Headless
+from pixie.render import indicators, transitions
 
 from .harness import Stack, _gif, appliance, cli, machine, side_by_side, summaries
 
 SIZES = {
-    "full": {"boundaries": 200, "blocks": 4, "updates": 50, "apps": 32, "frames": 250, "reloads": 50},
-    "smoke": {"boundaries": 6, "blocks": 2, "updates": 3, "apps": 2, "frames": 5, "reloads": 3},
+    "full": {"boundaries": 200, "blocks": 4, "updates": 50, "apps": 32, "frames": 250, "reloads": 50, "blends": 100},
+    "smoke": {"boundaries": 6, "blocks": 2, "updates": 3, "apps": 2, "frames": 5, "reloads": 3, "blends": 3},
 }
 DWELL_S = 0.25
+FADE_MS = 100
 W, H = 64, 32
 
 
@@ -114,6 +127,61 @@ def boundary(stack: Stack, sizes: dict) -> tuple[dict[str, list[float]], dict[st
     return samples, written
 
 
+def leaves(frames: list[tuple[int, bytes]], colours: set[bytes]) -> list[int]:
+    """When the panel leaves one of `colours` for anything else (a transition's first frame, or the next
+    colour at a cut), in ns: where each turn of the rotation begins."""
+    return [ns for (_, before), (ns, frame) in itertools.pairwise(frames) if before in colours and frame != before]
+
+
+def with_transitions(stack: Stack, sizes: dict) -> dict[str, list[float]]:
+    """Two apps in turn with a cut (baseline) and with a fade (pixie): each turn's lateness past the dwell, ms."""
+    colours = {solid((255, 0, 0)), solid((0, 0, 255))}
+    per_block = sizes["boundaries"] // sizes["blocks"] + 1
+    samples = {"baseline": [], "pixie": []}
+    put_fill(stack, "bench-red", (255, 0, 0), DWELL_S)
+    put_fill(stack, "bench-blue", (0, 0, 255), DWELL_S)
+    while not all_rendered(stack):
+        time.sleep(0.05)
+    for _ in range(sizes["blocks"]):
+        for config, name in (("baseline", transitions.CUT), ("pixie", "fade")):
+            stack.request("PUT", "/api/v1/transition", {"transition": name, "transition_ms": FADE_MS})
+            time.sleep(2 * DWELL_S)  # the display has it: the next boundary uses it
+            stack.read()
+            mark = len(stack.frames)
+            while len(leaves(stack.frames[mark:], colours)) < per_block + 1:
+                time.sleep(0.05)
+                stack.read()
+            starts = leaves(stack.frames[mark:], colours)
+            samples[config] += [(b - a) / 1e6 - DWELL_S * 1000 for a, b in itertools.pairwise(starts)]
+    stack.request("PUT", "/api/v1/transition", {"transition": transitions.CUT, "transition_ms": FADE_MS})
+    delete_apps(stack)
+    return samples
+
+
+def blend_cpu(sizes: dict) -> dict[str, dict[str, list[float]]]:
+    """The display's CPU time per frame, µs: a transition's (blend, indicators over it, fill) against a cut's
+    (the fill of a ready frame), each transition's measured between cuts so both see the same machine."""
+    panel = configuration.Panel()
+    backend, canvas = Headless(panel), Headless(panel).canvas()
+    old, new = solid((200, 30, 0)), bytes(range(256)) * (W * H * 3 // 256)
+    lit = {1: (255, 255, 255)}  # an indicator on, as the display draws it over every frame
+
+    def shown(frame_of) -> float:
+        """CPU µs to put a frame on the canvas as the display does, `frame_of()` making it."""
+        t0 = time.thread_time_ns()
+        backend.fill(canvas, indicators.draw(frame_of(), lit, W, H))
+        return (time.thread_time_ns() - t0) / 1000
+
+    out = {}
+    for name in (n for n in transitions.NAMES if n not in (transitions.CUT, transitions.RANDOM)):
+        per = out[f"cpu_us_per_frame_{name}"] = {"baseline": [], "pixie": []}
+        for i in range(sizes["blends"]):
+            t = (i + 0.5) / sizes["blends"]
+            per["baseline"].append(shown(lambda: new))
+            per["pixie"].append(shown(functools.partial(transitions.frame, name, old, new, t, W, H)))
+    return out
+
+
 def writes(stack: Stack) -> int:
     """Writes the durable Redis has taken (its dirty counter): on the device, what reaches the card."""
     return stack.r.info("persistence")["rdb_changes_since_last_save"]
@@ -172,7 +240,11 @@ def main() -> None:
         late, written = boundary(stack, sizes)
         samples = {"boundary_late_ms": late, "durable_writes_per_turn": written}
         samples["update_to_panel_ms"] = update(stack, sizes, rng)
+        late = with_transitions(stack, sizes)
+        samples["turn_late_ms_fade_vs_cut"] = late
+        samples["turn_error_ms_fade_vs_cut"] = {config: [abs(v) for v in values] for config, values in late.items()}
         memory, samples["reload_ms"] = many_apps(stack, sizes)
+    samples |= blend_cpu(sizes)
     figures = summaries(samples)
     report = {
         "machine": machine(),
@@ -184,7 +256,8 @@ def main() -> None:
     }
     (args.out / "rotation.json").write_text(json.dumps(report, indent=2))
     side_by_side(figures, ("display PSS, MB", memory))
-    print("baseline: jobs queued back to back (boundary), a high-priority job (update), every app's frames")
+    print("baseline: jobs queued back to back (boundary), a high-priority job (update), a cut between the apps")
+    print(f"(turn: pixie a {FADE_MS} ms fade; cpu: pixie a transition's frame, baseline a cut's), every app's frames")
     print(f"fetched again (reload), no apps (PSS); pixie: the rotation's apps, {sizes['apps']} x {sizes['frames']}")
     print(f"frames for the reload and PSS\nwrote {args.out / 'rotation.json'}")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from pixie.render import transitions
 from pixie.spec import EFFECTS, OVERLAYS
 from pixie.vocabulary import Kind
 
@@ -56,7 +57,11 @@ def test_card_writes_smoke_run_measures_every_layout(tmp_path):
 def test_rotation_smoke_run_measures_both_figures_beside_their_baselines(tmp_path):
     result = smoke("bench.rotation", tmp_path)
     figures = json.loads((tmp_path / "rotation.json").read_text())["figures"]
-    assert set(figures) == {"boundary_late_ms", "durable_writes_per_turn", "update_to_panel_ms", "reload_ms"}
+    turns = {"boundary_late_ms", "durable_writes_per_turn", "update_to_panel_ms", "reload_ms"}
+    turns |= {"turn_late_ms_fade_vs_cut", "turn_error_ms_fade_vs_cut"}
+    drawn = [n for n in transitions.NAMES if n not in ("cut", "random")]
+    assert set(figures) == turns | {f"cpu_us_per_frame_{name}" for name in drawn}
+    assert figures["turn_error_ms_fade_vs_cut"]["pixie"]["median"] >= 0
     for per in figures.values():
         assert per["baseline"]["n"] > 0 and per["pixie"]["n"] > 0
         assert per["pixie"]["median"] is not None
