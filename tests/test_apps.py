@@ -142,7 +142,9 @@ def test_an_apps_own_transition_wins_over_the_default(stack, transition):
     assert into_red and all(len(b) == 5 for b in into_red), into_red  # 100 ms: five frames
     for i, frame in enumerate(into_red[0]):  # red uncovered from the left, a 64-px panel's 0.1 .. 0.9
         columns = round((i + 0.5) / 5 * 64)
-        assert frame[: columns * 3] == bytes(RED) * columns and frame[columns * 3 : 64 * 3] == bytes(BLUE) * (64 - columns)
+        assert frame[: columns * 3] == bytes(RED) * columns and frame[columns * 3 : 64 * 3] == bytes(BLUE) * (
+            64 - columns
+        )
 
 
 def test_an_update_swaps_in_at_the_end_of_the_dwell_and_the_rotation_goes_on(stack):
@@ -405,7 +407,10 @@ BAD_APPS = [
     ({"content": {"kind": "clear"}, "schedule": {"start": "07:00"}}, "schedule: Input should be a valid list"),
     ({"content": {"kind": "clear"}, "lifetime_s": 0}, "lifetime_s: Input should be greater than 0"),
     ({"content": {"kind": "clear"}, "transition": "swirl"}, "transition: Input should be 'cut', 'fade'"),
-    ({"content": {"kind": "clear"}, "transition_ms": 5001}, "transition_ms: Input should be less than or equal to 5000"),
+    (
+        {"content": {"kind": "clear"}, "transition_ms": 5001},
+        "transition_ms: Input should be less than or equal to 5000",
+    ),
     ({"content": {"kind": "clear"}, "lifetime_s": 604801}, "lifetime_s: Input should be less than or equal"),
 ]
 

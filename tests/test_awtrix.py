@@ -272,9 +272,9 @@ def test_settings_brightness_case_colour_and_auto_transition(stack):
 
 
 def test_teff_and_tspeed_set_pixies_default_transition_by_awtrixs_codes(stack):
-    assert get(stack, "/api/transitions") == [
-        "Random", "Slide", "Dim", "Zoom", "Rotate", "Pixelate", "Curtain", "Ripple", "Blink", "Reload", "Fade"
-    ]  # fmt: skip - AWTRIX's docs/api.md "Available Transition Effects", codes 0-10
+    # AWTRIX's docs/api.md "Available Transition Effects", codes 0-10 in order
+    documented = "Random Slide Dim Zoom Rotate Pixelate Curtain Ripple Blink Reload Fade".split()
+    assert get(stack, "/api/transitions") == documented
     try:
         post(stack, "/api/settings", {"TEFF": 6, "TSPEED": 250})
         assert stack.request("GET", "/api/v1/transition")[1] | {"names": None} == {

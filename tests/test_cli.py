@@ -295,6 +295,23 @@ def test_a_bad_brightness_or_night_window_is_one_sentence_saying_what_it_takes(i
     assert line.endswith('got "25:00"') and "^" not in line
 
 
+def test_transition_reads_and_sets_the_default_and_an_app_takes_its_own(idle, cli):
+    assert ok(cli("transition", host=idle.url)).stdout.strip() == "cut 400 ms"
+    try:
+        assert ok(cli("transition", "fade", "--ms", "250", host=idle.url)).stdout.strip() == "fade 250 ms"
+        assert ok(cli("transition", "--ms", "300", host=idle.url)).stdout.strip() == "fade 300 ms"  # the name kept
+        assert idle.request("GET", "/api/v1/transition")[1]["transition_ms"] == 300
+        line = one_error_line(cli("transition", "swirl", host=idle.url))
+        assert line.startswith("pixie: 422 transition: Input should be 'cut', 'fade'"), line
+        own = ("--transition", "wipe-up", "--transition-ms", "120")
+        ok(cli("app", "set", "red", "--fill", "red", *own, host=idle.url))
+        app = idle.request("GET", "/api/v1/apps/red")[1]
+        assert (app["transition"], app["transition_ms"]) == ("wipe-up", 120)
+    finally:
+        idle.request("DELETE", "/api/v1/apps/red")
+        idle.request("PUT", "/api/v1/transition", {"transition": "cut", "transition_ms": 400})
+
+
 def test_power_switches_the_panel_dark_and_back(stack, cli):
     job = stack.submit(kind="fill", color="white", duration_s=30)
     stack.wait_state(job, "playing")

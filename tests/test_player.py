@@ -199,7 +199,9 @@ def test_an_apps_own_transition_wins_over_the_setting_and_dwells_keep_their_leng
     assert len(into_red) == 4  # 80 ms: 4 frames; a wipe to the right: the red's columns from the left
     assert into_red[0] == RED  # the run keeps each frame's first pixel (x 0): red from the first column on
     into_blue = [c for t, c in swaps if 0.5 <= t < 0.6]
-    assert len(into_blue) == 5 and all(near(c, faded(t)) for c, t in zip(into_blue, (0.1, 0.3, 0.5, 0.7, 0.9)))
+    assert len(into_blue) == 5 and all(
+        near(c, faded(t)) for c, t in zip(into_blue, (0.1, 0.3, 0.5, 0.7, 0.9), strict=True)
+    )
 
 
 def test_a_transition_takes_at_most_half_of_what_it_leads_to(rig):

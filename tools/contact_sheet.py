@@ -1,5 +1,5 @@
 """`python tools/contact_sheet.py`: the README's pictures of text, icons, drawing, progress bars, charts,
-effects, overlays and layouts, from the golden PNGs.
+effects, overlays, layouts and transitions, from the golden PNGs.
 
 The golden pictures (tests/golden/, drawn by the renderers and compared pixel
 for pixel by the tests) are what the panel shows; this lays a chosen few out
@@ -100,6 +100,25 @@ SHEETS = {
         ("layout_weather_32x16", "weather on 32x16"),
         ("layout_energy_32x16", "energy on 32x16"),
     ],
+    "docs/transitions.png": [
+        ("transition_fade_64x32", "fade"),
+        ("transition_dim_64x32", "dim"),
+        ("transition_slide-up_64x32", "slide-up"),
+        ("transition_slide-down_64x32", "slide-down"),
+        ("transition_slide-left_64x32", "slide-left"),
+        ("transition_slide-right_64x32", "slide-right"),
+        ("transition_wipe-up_64x32", "wipe-up"),
+        ("transition_wipe-down_64x32", "wipe-down"),
+        ("transition_wipe-left_64x32", "wipe-left"),
+        ("transition_wipe-right_64x32", "wipe-right"),
+        ("transition_zoom_64x32", "zoom"),
+        ("transition_rotate_64x32", "rotate"),
+        ("transition_pixelate_64x32", "pixelate"),
+        ("transition_curtain_64x32", "curtain"),
+        ("transition_ripple_64x32", "ripple"),
+        ("transition_blink_64x32", "blink"),
+        ("transition_reload_64x32", "reload"),
+    ],
 }
 SCALE = 4
 COLUMNS = 4
@@ -109,15 +128,18 @@ CAPTION_FONT = "6x13"
 
 def sheet(entries: list[tuple[str, str]]) -> Image.Image:
     tiles = [Image.open(GOLDEN / f"{name}.png").convert("RGB") for name, _ in entries]
-    tile_w = max(t.width for t in tiles) * SCALE
-    tile_h = max(t.height for t in tiles) * SCALE
+    # A strip of moments (a transition's) is three panels wide: half the scale, two to a row.
+    wide = max(t.width for t in tiles) > 4 * max(t.height for t in tiles)
+    scale, columns = (SCALE // 2, 2) if wide else (SCALE, COLUMNS)
+    tile_w = max(t.width for t in tiles) * scale
+    tile_h = max(t.height for t in tiles) * scale
     caption = fonts.face(CAPTION_FONT, 13)
     cell_w, cell_h = tile_w + GAP, tile_h + caption.height + 2 * GAP
-    rows = -(-len(tiles) // COLUMNS)
-    out = Image.new("RGB", (COLUMNS * cell_w + GAP, rows * cell_h + GAP), (40, 40, 40))
+    rows = -(-len(tiles) // columns)
+    out = Image.new("RGB", (columns * cell_w + GAP, rows * cell_h + GAP), (40, 40, 40))
     for i, (tile, (_, text)) in enumerate(zip(tiles, entries, strict=True)):
-        x, y = GAP + i % COLUMNS * cell_w, GAP + i // COLUMNS * cell_h
-        out.paste(tile.resize((tile.width * SCALE, tile.height * SCALE), Image.Resampling.NEAREST), (x, y))
+        x, y = GAP + i % columns * cell_w, GAP + i // columns * cell_h
+        out.paste(tile.resize((tile.width * scale, tile.height * scale), Image.Resampling.NEAREST), (x, y))
         line = fonts.runs([(text, "#dddddd")], caption)
         fonts.draw(out, x, y + tile_h + GAP // 2 + caption.ascent, line)
     return out

@@ -354,6 +354,17 @@ def cmd_brightness(device: Device, args) -> int:
     return 0
 
 
+def cmd_transition(device: Device, args) -> int:
+    body = device.get("/api/v1/transition")
+    if args.name is not None or args.ms is not None:
+        setting = {"transition": args.name or body["transition"], "transition_ms": body["transition_ms"]}
+        if args.ms is not None:
+            setting["transition_ms"] = args.ms
+        body = device.call("PUT", "/api/v1/transition", setting)[1]
+    print(f"{body['transition']} {body['transition_ms']} ms")
+    return 0
+
+
 def cmd_power(device: Device, args) -> int:
     if args.value is None:
         body = device.get("/api/v1/power")
@@ -444,6 +455,10 @@ def cmd_app(device: Device, args) -> int:
             body["schedule"] = [window | days_option(args) for window in args.window]
         if args.lifetime is not None:
             body["lifetime_s"] = args.lifetime
+        if args.transition is not None:
+            body["transition"] = args.transition
+        if args.transition_ms is not None:
+            body["transition_ms"] = args.transition_ms
         device.call("PUT", f"/api/v1/apps/{urllib.parse.quote(args.name)}", body)
     elif args.action == "rm":
         device.call("DELETE", f"/api/v1/apps/{urllib.parse.quote(args.name)}")
@@ -763,6 +778,12 @@ def _panel(sub) -> None:
     brightness.add_argument("value", nargs="?", type=int, metavar="N")
     brightness.set_defaults(run=cmd_brightness)
 
+    transition = sub.add_parser("transition", help="show or set the default transition into each app and job")
+    # No choices here either: the device lists the names it has when one is wrong.
+    transition.add_argument("name", nargs="?", metavar="NAME", help="cut, fade, dim, slide-left, wipe-up, ..., random")
+    transition.add_argument("--ms", type=int, metavar="MS", help="how long it takes (default: as set)")
+    transition.set_defaults(run=cmd_transition)
+
     power = sub.add_parser("power", help="show or switch the panel on or off (off: dark, jobs go on unseen)")
     power.add_argument("value", nargs="?", choices=("on", "off"))
     power.set_defaults(run=cmd_power)
@@ -803,6 +824,8 @@ def _panel(sub) -> None:
                       "sunrise+1h-sunset (repeat for more; default: always)")  # fmt: skip
     set_.add_argument("--days", help="the days its windows start on, e.g. mon,tue,fri (default: every day)")
     set_.add_argument("--lifetime", type=float, metavar="S", help="delete it when not set again within S seconds")
+    set_.add_argument("--transition", metavar="NAME", help="its own way in (default: `pixie transition`'s)")
+    set_.add_argument("--transition-ms", type=int, metavar="MS", help="its transition's time (default: the setting's)")
     set_.add_argument("--disabled", action="store_true", help="keep it out of the rotation for now")
     set_.add_argument("--now", action="store_true", help="if it is on screen, show the new version at once")
     rm = actions.add_parser("rm", help="delete an app")
