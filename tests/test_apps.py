@@ -142,9 +142,8 @@ def test_an_apps_own_transition_wins_over_the_default(stack, transition):
     assert into_red and all(len(b) == 5 for b in into_red), into_red  # 100 ms: five frames
     for i, frame in enumerate(into_red[0]):  # red uncovered from the left, a 64-px panel's 0.1 .. 0.9
         columns = round((i + 0.5) / 5 * 64)
-        assert frame[: columns * 3] == bytes(RED) * columns and frame[columns * 3 : 64 * 3] == bytes(BLUE) * (
-            64 - columns
-        )
+        top_row = frame[: 64 * 3]
+        assert top_row == bytes(RED) * columns + bytes(BLUE) * (64 - columns), i
 
 
 def test_an_update_swaps_in_at_the_end_of_the_dwell_and_the_rotation_goes_on(stack):
