@@ -24,13 +24,14 @@ from testsupport.servers import wait_for
 
 RED, BLUE, WHITE, BLACK = (255, 0, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
 MAX_BYTES = 65536
-ENTITIES = 12  # the discovery configs a device publishes
+ENTITIES = 12  # the discovery configs a device publishes (and a number for each progress app)
 # Home Assistant's MQTT discovery options and their types, per platform, as its integration pages document
 # them in their `{% configuration %}` blocks (home-assistant/home-assistant.io, source/_integrations/
 # light.mqtt.markdown (the default schema), notify.mqtt, text.mqtt, select.mqtt, switch.mqtt, button.mqtt,
-# sensor.mqtt and mqtt.markdown's `origin`): (required, {option: type}). The docs' type names, as Python types:
+# sensor.mqtt, number.mqtt and mqtt.markdown's `origin`): (required, {option: type}). The docs' type names, as
+# Python types (a float may be written as an integer: Home Assistant coerces it):
 STRING = TEMPLATE = ICON = str
-INTEGER, BOOLEAN, LIST, MAP = int, bool, list, dict
+INTEGER, BOOLEAN, LIST, MAP, FLOAT = int, bool, list, dict, (int, float)
 COMMON = {
     "name": STRING,
     "unique_id": STRING,
@@ -114,6 +115,24 @@ PLATFORMS = {
             "state_class": STRING,
             "device_class": STRING,
             "suggested_display_precision": INTEGER,
+        },
+    ),
+    "number": (
+        {"command_topic"},
+        {
+            "command_topic": STRING,
+            "command_template": TEMPLATE,
+            "state_topic": STRING,
+            "value_template": TEMPLATE,
+            "min": FLOAT,
+            "max": FLOAT,
+            "step": FLOAT,
+            "mode": STRING,
+            "unit_of_measurement": STRING,
+            "device_class": STRING,
+            "payload_reset": STRING,
+            "optimistic": BOOLEAN,
+            "retain": BOOLEAN,
         },
     ),
 }
@@ -336,12 +355,19 @@ def test_a_refusal_gives_the_reason_http_gives(wall, client):
 
 
 def discovered(c: Client) -> dict[str, dict]:
-    return {m.topic: json.loads(m.payload) for m in c.messages if m.topic.endswith("/config")}
+    """The configs as Home Assistant holds them: the last on each topic; an empty one removed the entity."""
+    last = {m.topic: m.payload for m in c.messages if m.topic.endswith("/config")}
+    return {topic: json.loads(payload) for topic, payload in last.items() if payload}
 
 
 def test_discovery_configs_follow_home_assistants_documented_options(wall, client):
+    app = {"content": {"kind": "progress", "progress": 10}}  # its number entity is checked too
+    assert wall.request("PUT", "/api/v1/apps/upload", app)[0] == 200
     c = client("homeassistant/+/wall/+/config")
-    configs = c.wait(lambda: len(discovered(c)) >= ENTITIES and discovered(c), "the retained configs")
+    try:
+        configs = c.wait(lambda: len(discovered(c)) > ENTITIES and discovered(c), "the retained configs")
+    finally:
+        wall.request("DELETE", "/api/v1/apps/upload")
     assert {topic.split("/")[1] for topic in configs} == set(PLATFORMS)
     unique_ids = [config["unique_id"] for config in configs.values()]
     assert len(set(unique_ids)) == len(unique_ids)
@@ -603,6 +629,76 @@ def test_home_assistants_sensors_read_the_app_on_screen_and_the_version(wall, cl
         assert no_app != "None" and not re.match(specs.NAME_PATTERN, no_app)  # a state, never an app's name
     finally:
         c.publish("pixie/wall/pin/set", "")
+
+
+PRINT = "homeassistant/number/wall/progress_print_2ejob/config"  # app print.job: "." is not an object id's
+
+
+def test_a_progress_apps_number_sets_and_reads_its_progress_and_goes_with_the_app(wall, client):
+    c = client("homeassistant/number/wall/+/config", "pixie/wall/state", "pixie/wall/error")
+    app = {"content": {"kind": "progress", "progress": 10, "text": "Print"}, "dwell_s": 300}
+    assert wall.request("PUT", "/api/v1/apps/print.job", app)[0] == 200
+    try:
+        number = c.wait(lambda: discovered(c).get(PRINT), "the app's number entity")
+        assert (number["min"], number["max"], number["step"], number["unit_of_measurement"]) == (0, 100, 1, "%")
+        assert number["name"] == "print.job progress" and number["unique_id"] == "pixie_wall_progress_print_2ejob"
+
+        def shown() -> str:
+            return template(number["value_template"], value_json=last_state(c))
+
+        c.wait(lambda: shown() == "10", "the number at 10")
+        mark = len(wall.frames())
+        c.publish(number["command_topic"], "42")  # as Home Assistant sends a step of 1: a whole number
+        c.wait(lambda: shown() == "42", "the number at 42")
+        put = wall.request("GET", "/api/v1/apps/print.job")[1]
+        assert (put["content"]["progress"], put["content"]["text"], put["dwell_s"]) == (42, "Print", 300)
+        bar = kinds.render(specs.parse({**app["content"], "progress": 42}), None, 64, 32, Render())[0][0]
+        wait_for(lambda: bar in [f for _, f in wall.frames()[mark:]], what="the bar at 42 on the panel at once")
+
+        for n, (value, reason) in enumerate(
+            [
+                ("abc", "progress: expected a whole number, got 'abc'"),
+                ("101", "content.progress must be 0..100, got 101"),
+            ],
+            1,
+        ):
+            c.publish(number["command_topic"], value)
+            error = c.wait(lambda n=n: c.json_on("pixie/wall/error")[n - 1 :], "the refusal")[0]
+            assert error == {"topic": number["command_topic"], "error": reason}
+        c.publish("pixie/wall/apps/nothing-here/progress", "40")
+        assert c.wait(lambda: c.json_on("pixie/wall/error")[2:], "the refusal")[0]["error"] == "no app nothing-here"
+        assert wall.request("GET", "/api/v1/apps/print.job")[1]["rev"] == put["rev"]  # unchanged
+
+        c.publish("pixie/wall/apps/print.job", {"content": {"kind": "text", "text": "Printed"}})
+        c.wait(lambda: PRINT not in discovered(c), "the number emptied: no longer a progress app")
+        assert template(number["value_template"], value_json=last_state(c)) == "None"  # Home Assistant: unknown
+        c.publish(number["command_topic"], "50")
+        assert c.wait(lambda: c.json_on("pixie/wall/error")[3:], "the refusal")[0]["error"] == (
+            "app print.job is not a progress app (it shows text)"
+        )
+        c.publish("pixie/wall/apps/print.job", app)
+        c.wait(lambda: PRINT in discovered(c), "the number back")
+    finally:
+        wall.request("DELETE", "/api/v1/apps/print.job")
+    c.wait(lambda: PRINT not in discovered(c), "the number emptied: the app deleted")
+    assert PRINT not in discovered(_retained(client))  # nothing retained for Home Assistant to find
+
+
+def test_a_progress_app_deleted_while_the_bridge_was_away_loses_its_number_when_it_is_back(wall, client):
+    c = client("homeassistant/number/wall/+/config", "pixie/wall/availability")
+    app = {"content": {"kind": "progress", "progress": 10}}
+    assert wall.request("PUT", "/api/v1/apps/print.job", app)[0] == 200
+    c.wait(lambda: PRINT in discovered(c), "the app's number entity")
+    wall.procs["mqtt"].terminate()
+    try:
+        wall.procs["mqtt"].wait(10)
+        c.wait(lambda: c.on("pixie/wall/availability")[-1].payload == b"offline", "the bridge away")
+        assert wall.request("DELETE", "/api/v1/apps/print.job")[0] == 200
+        assert PRINT in discovered(_retained(client))  # still at the broker
+    finally:
+        wall.start_mqtt()
+    c.wait(lambda: PRINT not in discovered(c), "the number emptied by the bridge back")
+    assert PRINT not in discovered(_retained(client))
 
 
 def test_home_assistant_coming_online_gets_the_configs_again(wall, client):

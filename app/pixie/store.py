@@ -50,6 +50,9 @@ PINNED = "pixie:apps:pinned"  # the app held on screen, if any
 TRANSITION = "pixie:transition"  # the default transition between what the panel shows (JSON)
 POWER = "pixie:power"  # "off" while the panel is switched off (dark; jobs and apps play on unseen)
 AWTRIX_SETTINGS = "pixie:awtrix:settings"  # AWTRIX's defaults for what its payloads become (JSON)
+# The MQTT bridge's Home Assistant discovery topics it left a config on, retained (JSON list): one gone
+# from the next discovery (a progress app's number) is emptied, even after the bridge was away.
+DISCOVERED = "pixie:mqtt:discovered"
 # The library (library.py): per kind ("font", "icon") an index, name -> its metadata (JSON), and each
 # file under library_key(kind, name).
 LIBRARY = {"font": "pixie:fonts", "icon": "pixie:icons"}

@@ -23,6 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from .. import awtrix, errors, store
 from .. import config as configuration
 from ..service import Service
+from ..service.panel import PanelState
 from . import commands, discovery
 from .values import Values
 
@@ -42,7 +43,7 @@ class Bridge:
         self.awtrix = (config.awtrix.mqtt_prefix or f"awtrix_{self.mqtt.device}") if config.awtrix.enabled else None
         self.stopped = threading.Event()
         self.state: dict | None = None  # the last published
-        self.discovered: list[str] | None = None  # the apps the last discovery offered
+        self.discovered: tuple[list[str], list[str]] | None = None  # the apps, progress apps the last discovery offered
         self.current_app: str | None = None  # the last AWTRIX stats/currentApp
         self.filters = [f"{home}/{topic}" for home in self.homes for topic in commands.TOPICS]
         if self.awtrix:
@@ -160,20 +161,32 @@ class Bridge:
         """Discovery and the state, again (a new connection, or Home Assistant back online). It runs in
         paho's thread, which an error raised here would end for good: it is logged instead."""
         try:
-            state = self.service.panel.state()
-            self.discover(state.apps)
+            self.discover(self.service.panel.state())
             self.publish_state(force=True)
         except errors.Unavailable as e:
             log.warning("announce: %s", e)
         except Exception:
             log.exception("announce failed")
 
-    def discover(self, apps: list[str]) -> None:
+    def discover(self, state: PanelState) -> None:
+        """Every entity's config, retained, and an empty one (which removes it) for each entity offered before
+        and not now: a progress app deleted or showing something else. What was offered is kept in Redis, so
+        a bridge started again removes what went while it was away."""
         if not self.mqtt.discovery_prefix:
             return
-        for topic, payload in discovery.configs(self.mqtt, self.config.panel, apps).items():
+        offered = (state.apps, sorted(state.progress))
+        configs = discovery.configs(self.mqtt, self.config.panel, *offered)
+        for topic, payload in configs.items():
             self.client.publish(topic, json.dumps(payload), qos=1, retain=True)
-        self.discovered = apps
+        try:
+            before = set(store.get_json(self.service.r, store.DISCOVERED) or [])
+            for topic in before - configs.keys():
+                self.client.publish(topic, "", qos=1, retain=True)
+            if before != configs.keys():
+                store.put_json(self.service.r, store.DISCOVERED, sorted(configs))
+        except redis.RedisError as e:  # the record is as it was: the next discovery removes them
+            log.warning("discovery: entities gone not removed: redis unavailable (%s)", e)
+        self.discovered = offered
 
     def publish_state(self, force: bool = False) -> None:
         try:
@@ -181,8 +194,8 @@ class Bridge:
         except errors.Unavailable:
             state = (self.state or {}) | {"health": "redis down"}
         else:
-            if state.apps != self.discovered and self.discovered is not None:
-                self.discover(state.apps)  # the select of apps offers the new list
+            if self.discovered is not None and (state.apps, sorted(state.progress)) != self.discovered:
+                self.discover(state)  # the select offers the new list; a progress app's number comes or goes
             state = state.model_dump()
         if force or state != self.state:
             self.state = state

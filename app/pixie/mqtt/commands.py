@@ -16,6 +16,7 @@ from .discovery import NO_APP
 TOPICS = (
     "notify",
     "apps/+",
+    "apps/+/progress",
     "brightness/set",
     "power/set",
     "dismiss",
@@ -39,7 +40,9 @@ def run(service: Service, command: str, payload: bytes) -> dict:
             if not text:
                 service.apps.delete(name)
                 return {"deleted": name}
-            return service.apps.put(name, specs.parse_app(_object(text))).model_dump(include={"name", "rev", "changed"})
+            return _put(service, name, _object(text))
+        case ["apps", name, "progress"]:  # a Home Assistant number's value
+            return _set_progress(service, name, _integer(text, "progress"))
         case ["brightness", "set"]:
             return {"brightness": service.panel.set_brightness(_integer(text, "brightness"))}
         case ["power", "set"]:
@@ -60,6 +63,20 @@ def run(service: Service, command: str, payload: bytes) -> dict:
         case ["night_mode", "set"]:
             return {"night_mode": service.panel.set_night_mode_on(_switch(text, "night_mode")).enabled}
     raise errors.NotFound(f"no command {command!r}; the commands: {', '.join(TOPICS)}")
+
+
+def _set_progress(service: Service, name: str, progress: int) -> dict:
+    """A progress app with its bar at `progress`, put as any app is (checked there), on screen at once."""
+    app = service.apps.get(name)
+    if app.content["kind"] != specs.Kind.PROGRESS.value:
+        raise errors.Conflict(f"app {name} is not a progress app (it shows {app.content['kind']})")
+    body = app.model_dump(mode="json", include=set(specs.App.model_fields))
+    body["content"]["progress"] = progress
+    return _put(service, name, {**body, "now": True})
+
+
+def _put(service: Service, name: str, app: dict) -> dict:
+    return service.apps.put(name, specs.parse_app(app)).model_dump(include={"name", "rev", "changed"})
 
 
 def _text(payload: bytes) -> str:

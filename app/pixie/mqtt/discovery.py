@@ -3,10 +3,13 @@
 One config per entity on `<discovery_prefix>/<component>/<device>/<object>/config`
 (retained), each with the same device block and availability, following
 Home Assistant's MQTT discovery documentation (light's default schema,
-notify, text, select, switch, button, sensor). The entities only send the
+notify, text, select, switch, button, sensor, number). The entities only send the
 bridge's own commands and read its retained `state`: nothing here is a
-second API.
+second API. Each progress app has a number entity of its own, emptied (which
+removes it) once the app is gone or shows something else.
 """
+
+import re
 
 from .. import config as configuration
 from ..service.system import installed_version
@@ -18,12 +21,23 @@ STATE = "{{ value_json.%s }}"
 # (spec.NAME_PATTERN) never has parentheses.
 NO_APP = "(none)"
 APP_STATE = "{{ value_json.%s or '" + NO_APP + "' }}"
+# A progress app's number: its progress in the state; None (the app is gone) is Home Assistant's "unknown".
+PROGRESS = "{{ value_json.progress.get('%s') }}"
 # A notify or text entity's message is a text job (HA's Jinja has `to_json`).
 TEXT_JOB = '{"kind": "text", "text": {{ value | to_json }}}'
 
 
-def configs(mqtt: configuration.Mqtt, panel: configuration.Panel, apps: list[str]) -> dict[str, dict]:
-    """topic -> config of every entity; `apps` are the pinnable apps (the select's options)."""
+def object_id(app: str) -> str:
+    """An app's name as an object id, which takes only [a-zA-Z0-9_-]: `_`, `.` and `:` as _5f, _2e and _3a
+    (two names never meet)."""
+    return re.sub(r"[^a-zA-Z0-9-]", lambda m: f"_{ord(m[0]):02x}", app)
+
+
+def configs(
+    mqtt: configuration.Mqtt, panel: configuration.Panel, apps: list[str], progress: list[str]
+) -> dict[str, dict]:
+    """topic -> config of every entity; `apps` are the pinnable apps (the select's options), `progress` the
+    progress apps (a number entity each)."""
     base = f"{mqtt.prefix}/{mqtt.device}"
     entities = {
         ("light", "panel"): {
@@ -116,6 +130,18 @@ def configs(mqtt: configuration.Mqtt, panel: configuration.Panel, apps: list[str
             "entity_category": "diagnostic",
         },
     }
+    for app in progress:  # its name has no quote (spec.NAME_PATTERN): safe in the template's string
+        entities[("number", f"progress_{object_id(app)}")] = {
+            "name": f"{app} progress",
+            "command_topic": f"{base}/apps/{app}/progress",
+            "state_topic": f"{base}/state",
+            "value_template": PROGRESS % app,
+            "min": 0,
+            "max": 100,
+            "step": 1,
+            "unit_of_measurement": "%",
+            "qos": 1,
+        }
     software = installed_version()
     device = {
         "identifiers": [f"pixie_{mqtt.device}"],

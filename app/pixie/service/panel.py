@@ -40,6 +40,7 @@ class PanelState(BaseModel):
     app: str | None = Field(None, description="the rotation's app on the panel (or under the job)")
     pinned: str | None = None
     apps: list[str] = Field(description="the apps, in rotation order")
+    progress: dict[str, int] = Field(description="each progress app's progress (%), by name")
     waiting: int = Field(description="accepted jobs not yet on the panel (timed ones too)")
     health: str = Field(description="ok, or what is wrong")
     night_mode: bool = Field(description="night mode is on (its windows apply)")
@@ -183,6 +184,7 @@ class Panel(Area):
             p.scard(store.QUEUED)
             p.zcard(store.READY)
             waiting = sum(p.execute())
+        ordered = apps.ordered(apps.current(self.r, self.v, time.time()))
         return PanelState(
             power=self.power(),
             brightness=self.brightness(),
@@ -190,7 +192,8 @@ class Panel(Area):
             job=job_id,
             app=app,
             pinned=store.pinned(self.r),
-            apps=[name for name, _ in apps.ordered(apps.current(self.r, self.v, time.time()))],
+            apps=[name for name, _ in ordered],
+            progress={name: d["content"]["progress"] for name, d in ordered if d["content"]["kind"] == "progress"},
             waiting=waiting,
             health="ok" if health["ok"] else _trouble(health),
             night_mode=store.night_mode(self.r)[1],
