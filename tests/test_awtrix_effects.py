@@ -12,8 +12,16 @@ from rendering import frames as rendered
 EXAMPLE = {"effect": "Plasma", "effectSettings": {"speed": 3, "palette": "Rainbow", "blend": True}}
 
 
-def test_effects_lists_every_background_pixie_draws(stack):
+# AWTRIX 3's effects (its docs/effects.md): Pixie refuses none of them.
+AWTRIX_EFFECTS = (
+    "BrickBreaker Checkerboard Fireworks PingPong Radar Ripple Snake TwinklingStars TheaterChase ColorWaves SwirlOut"
+    " SwirlIn LookingEyes Matrix Pacifica Plasma PlasmaCloud MovingLine Fade"
+).split()
+
+
+def test_effects_lists_every_background_pixie_draws_all_of_awtrix_s(stack):
     assert get(stack, "/api/effects") == list(specs.EFFECTS)
+    assert sorted(specs.EFFECTS) == sorted(AWTRIX_EFFECTS)
 
 
 def test_the_docs_effect_example_plays_its_plasma_behind_the_text(stack):
@@ -45,7 +53,7 @@ def test_an_effect_without_a_text_plays_alone_with_its_drawing_over_it(stack):
 def test_an_effect_pixie_lacks_is_refused_naming_the_field_and_nothing_is_queued(stack):
     before = newest_job(stack)["id"] if stack.request("GET", "/api/v1/jobs?limit=1")[1]["jobs"] else None
     for body, field in (
-        ({"effect": "Fireworks"}, "effect"),
+        ({"effect": "Aurora"}, "effect"),
         ({**EXAMPLE, "effectSettings": {"palette": "x"}}, "effect_palette"),
         ({"overlay": "hail"}, "overlay"),
     ):

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageStat
 
 from pixie import spec as specs
 from pixie.config import Render
@@ -69,6 +69,24 @@ def test_a_still_texts_effect_loops_whole_within_the_frame_limit_and_moves(effec
     assert sum(hold for _, hold in drawn) == pytest.approx(backgrounds.LOOP_US / speed, abs=len(drawn))
 
 
+@pytest.mark.parametrize("effect", ["MovingLine", "BrickBreaker", "PingPong", "Checkerboard", "Snake", "TheaterChase"])
+def test_effects_in_awtrix_pixels_draw_them_as_cells_of_two_pixels_on_a_64x32_panel(effect):
+    images = backgrounds.Background(effect, 64, 32, seed=3, max_frames=1500).images
+    for image in images:
+        cells = image.resize((32, 16), Image.NEAREST)
+        assert cells.resize((64, 32), Image.NEAREST).tobytes() == image.tobytes()
+    assert len({image.tobytes() for image in images}) > len(images) // 2
+
+
+def test_the_looking_eyes_blink_shut_and_open_again_within_a_loop():
+    images = backgrounds.Background("LookingEyes", 64, 32, seed=3, max_frames=1500).images
+    white = [ImageStat.Stat(image.convert("L")).sum[0] for image in images]
+    assert white[0] > 0.9 * max(white)  # open at first (the pupils' places change what shows)
+    assert min(white) < max(white) / 10
+    shut = white.index(min(white))
+    assert max(white[shut:]) > 0.9 * max(white)
+
+
 def test_a_faster_effect_loops_sooner_and_max_frames_bounds_the_loop():
     slow, fast = (frames(64, 32, **text(effect="Plasma", effect_speed=s)) for s in (1, 10))
     assert sum(h for _, h in fast) * 10 == pytest.approx(sum(h for _, h in slow), rel=1e-3)
@@ -103,7 +121,7 @@ def test_a_still_texts_overlay_lasts_its_whole_loop():
 @pytest.mark.parametrize(
     "fields,where",
     [
-        ({"effect": "Fireworks"}, "effect: Input should be 'Matrix', 'Plasma'"),
+        ({"effect": "Aurora"}, "effect: Input should be 'Matrix', 'Plasma'"),
         ({"effect": "Plasma", "effect_palette": "Sunny"}, "effect_palette: Input should be 'Cloud', 'Lava'"),
         ({"overlay": "hail"}, "overlay: Input should be 'snow', 'drizzle'"),
         ({"effect": "Plasma", "effect_speed": 11}, "effect_speed: Input should be less than or equal to 10"),

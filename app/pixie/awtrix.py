@@ -78,8 +78,9 @@ FIELDS = {
     "lifetimeMode": "app: 1 keeps the stale app, inside a red frame (`lifetime_mode: mark`); 0 deletes it",
     "wakeup": "notification: `wakeup`: a panel switched off lights up while it plays",
     "clients": "",
-    "effect": "`effect`: an animated background behind the text, or alone (Matrix, Plasma, PlasmaCloud, Fade,"
-    " ColorWaves, TwinklingStars, Ripple, Radar; GET /api/effects lists them; another name: refused)",
+    "effect": "`effect`: an animated background behind the text, or alone (AWTRIX's "
+    + ", ".join(specs.EFFECTS)
+    + "; GET /api/effects lists them; another name: refused)",
     "effectSettings": "`effect_speed`, `effect_palette` (Cloud, Lava, Ocean, Forest, Stripe, Party, Heat, Rainbow),"
     " `effect_blend`",
     "overlay": "`overlay` over the text: snow, drizzle, rain, storm, thunder, frost (`clear`: none)",

@@ -55,7 +55,10 @@ MAX_CHART_VALUES = 1024
 MAX_CHART_MAGNITUDE = 1e15
 # render.fonts.BUILTIN's bitmap fonts (spec imports no renderer: the display process stays small).
 # Animated backgrounds and weather (render/backgrounds.py; AWTRIX's effect names and palettes, its overlays)
-EFFECTS = ("Matrix", "Plasma", "PlasmaCloud", "Fade", "ColorWaves", "TwinklingStars", "Ripple", "Radar")
+EFFECTS = tuple(
+    "Matrix Plasma PlasmaCloud Fade ColorWaves TwinklingStars Ripple Radar MovingLine BrickBreaker PingPong"
+    " Checkerboard Fireworks Snake Pacifica TheaterChase SwirlIn SwirlOut LookingEyes".split()
+)
 PALETTES = ("Cloud", "Lava", "Ocean", "Forest", "Stripe", "Party", "Heat", "Rainbow")
 OVERLAYS = ("snow", "drizzle", "rain", "storm", "thunder", "frost")
 MAX_EFFECT_SPEED = 10

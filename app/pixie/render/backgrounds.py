@@ -243,6 +243,204 @@ def _matrix(p, w, h, palette, blend, rng):
     return out
 
 
+# The rest follow AWTRIX's looks on its 32x8 panel: those drawn in its pixels (games, lines, checks) draw in
+# cells of _unit px, so a 64x32 panel shows them on a 32x16 grid.
+def _unit(w: int, h: int) -> int:
+    return max(1, min(w // 32, h // 8))
+
+
+def _triangle(t):
+    """0 -> 1 -> 0 once per unit of t: a bounce between two walls."""
+    return 1 - np.abs(2 * np.mod(t, 1) - 1)
+
+
+def _scaled(cells: np.ndarray, u: int, w: int, h: int) -> np.ndarray:
+    """A grid of cells drawn u px each, on a (h, w, 3) panel (the remainder right and below black)."""
+    out = np.zeros((h, w, 3))
+    big = cells.repeat(u, axis=0).repeat(u, axis=1)
+    out[: big.shape[0], : big.shape[1]] = big
+    return out
+
+
+def _pacifica(p, w, h, palette, blend, rng):
+    """Swell: three wave trains crossing at their own angles and speeds, whitecaps where they crest together."""
+    x, y = _grid(w, h)
+    x, y, a = x * 32 / w, y * 32 / w, 2 * math.pi * p  # wavelengths as on a 32-wide panel
+    swell = (np.sin(x / 3 - y / 5 + a) + np.sin(x / 5 + y / 2.5 - 2 * a) + np.sin((x + y) / 7 + 3 * a)) / 3
+    water = colors(palette, (swell + 1) * 120, blend)
+    foam = (np.clip(swell - 0.55, 0, 1) / 0.45 * 0.8)[..., None]
+    return water + (255 - water) * foam
+
+
+def _theater_chase(p, w, h, palette, blend, rng):
+    """Every third column lit, marching right 48 columns a loop; hue across the panel, drifting once a loop."""
+    u = _unit(w, h)
+    x, _ = _grid(w, h)
+    lit = (np.mod(x // u - math.floor(48 * p), 3) == 0)[..., None]
+    return colors(palette, x // u * u * 256 / w + 256 * p, blend) * lit
+
+
+def _moving_line(p, w, h, palette, blend, rng):
+    """A line across the panel bouncing down and up 4 times a loop, through the palette once a loop."""
+    u = _unit(w, h)
+    _, y = _grid(w, h)
+    row = round(float(_triangle(4 * p)) * (h // u - 1))
+    on = ((y // u) == row)[..., None]
+    return np.broadcast_to(colors(palette, np.array(256 * p), blend), (h, w, 3)) * on
+
+
+def _checkerboard(p, w, h, palette, blend, rng):
+    """A board of cells in two colours, each going through the palette (3 and 5 times a loop)."""
+    u = _unit(w, h)
+    x, y = _grid(w, h)
+    even = (np.mod(x // u + y // u, 2) == 0)[..., None]
+    return np.where(even, colors(palette, np.array(768 * p), blend), colors(palette, np.array(128 + 1280 * p), blend))
+
+
+def _swirl(p, w, h, palette, blend, inward: bool):
+    """A spiral of the palette from the centre to the corners, turning once a loop, its arm winding in or out."""
+    x, y = _grid(w, h)
+    cx, cy = (w - 1) / 2, (h - 1) / 2
+    reach = np.hypot(x - cx, y - cy) / math.hypot(cx, cy) * 256
+    around = np.arctan2(y - cy, x - cx) / (2 * math.pi) * 256
+    return colors(palette, (reach if inward else -reach) + around + 256 * p, blend)
+
+
+def _swirl_in(p, w, h, palette, blend, rng):
+    return _swirl(p, w, h, palette, blend, inward=True)
+
+
+def _swirl_out(p, w, h, palette, blend, rng):
+    return _swirl(p, w, h, palette, blend, inward=False)
+
+
+def _fireworks(p, w, h, palette, blend, rng):
+    """Rockets rising from the bottom at seeded places and times, each bursting at its own height into a ring of
+    sparks in a palette colour that spread, sink and fade; one per 4 columns a loop."""
+    n = max(4, w // 4)
+    xs, peaks = rng.uniform(0.1, 0.9, n) * w, rng.uniform(0.15, 0.5, n) * h
+    starts, hues = rng.uniform(0, 1, n), rng.uniform(0, 256, n)
+    life, rise, reach = 0.3, 0.35, h / 4  # of the loop; of a life spent climbing; the burst's radius
+    out = np.zeros((h, w, 3))
+    spokes = np.linspace(0, 2 * math.pi, 12, endpoint=False)
+    for x, peak, start, hue in zip(xs, peaks, starts, hues, strict=True):
+        age = np.mod(p - start, 1) / life
+        if age >= 1:
+            continue
+        if age < rise:  # the rocket and a short fading trail
+            top = h - 1 - age / rise * (h - 1 - peak)
+            px, py = np.full(3, round(x)), np.rint(top + np.arange(3)).astype(int)
+            light = np.array([255.0, 140, 60])[:, None] * np.ones(3)
+        else:
+            t = (age - rise) / (1 - rise)
+            r, sink = reach * (1 - (1 - t) ** 2), t * t * h / 8
+            px = np.rint(x + r * np.cos(spokes)).astype(int)
+            py = np.rint(peak + r * np.sin(spokes) + sink).astype(int)
+            light = np.broadcast_to(colors(palette, np.array(hue), blend) * (1 - t), (len(spokes), 3))
+        inside = (px >= 0) & (px < w) & (py >= 0) & (py < h)
+        px, py, light = px[inside], py[inside], light[inside]
+        out[py, px] = np.maximum(out[py, px], light)
+    return out
+
+
+def _brick_breaker(p, w, h, palette, blend, rng):
+    """A wall of bricks (a palette colour a row) over the top 3/8, the ball crossing the board 3 times and
+    climbing 5 times a loop, breaking each brick it touches (a brick comes back half a loop later), the paddle
+    under it; white and red as AWTRIX's. Cells of _unit px."""
+    u = _unit(w, h)
+    cw, ch = w // u, h // u
+    rows = max(1, ch * 3 // 8)
+
+    def ball(t):
+        return np.rint(_triangle(3 * t) * (cw - 1)).astype(int), np.rint((1 - _triangle(5 * t)) * (ch - 2)).astype(int)
+
+    cells = np.zeros((ch, cw, 3))
+    cells[:rows] = colors(palette, 160 + np.arange(rows) * 256 / rows, blend)[:, None]
+    cells[:rows, 1::2] *= 0.7  # bricks two cells wide: their halves apart
+    times = np.arange(1024) / 1024  # where the ball was, whatever the frame rate
+    bx, by = ball(times)
+    hit = by < rows
+    broken = np.mod(p - times[hit], 1) < 0.5
+    for row, brick in zip(by[hit][broken], bx[hit][broken] // 2, strict=True):
+        cells[row, 2 * brick : 2 * brick + 2] = 0
+    x, y = ball(np.array(p))
+    paddle = int(np.clip(x, 1, cw - 2))
+    cells[ch - 1, paddle - 1 : paddle + 2] = 255
+    cells[y, x] = (255, 0, 0)
+    return _scaled(cells, u, w, h)
+
+
+def _ping_pong(p, w, h, palette, blend, rng):
+    """A white paddle at each side, each moving to meet the ball where it comes; the ball (through the palette
+    once a loop) crossing 4 times a loop and bouncing off top and bottom. Cells of _unit px."""
+    u = _unit(w, h)
+    cw, ch = w // u, h // u
+    bounces = 2 * round((2 * (cw - 3) / max(1, ch - 1) - 1) / 2) + 1  # odd: the paddles meet it in new places
+
+    def ball_y(t):
+        return _triangle(bounces * t + 0.15) * (ch - 1)
+
+    cells = np.zeros((ch, cw, 3))
+    for first, col in ((0, 0), (0.25, cw - 1)):  # the ball reaches the left at t = 0, 1/2; the right at 1/4, 3/4
+        last = math.floor(2 * (p - first)) / 2 + first
+        centre = ball_y(last) + (ball_y(last + 0.5) - ball_y(last)) * (p - last) * 2
+        top = int(np.clip(round(float(centre)) - 1, 0, ch - 3))
+        cells[top : top + 3, col] = 255
+    x = round(float(1 + _triangle(2 * p) * (cw - 3)))
+    cells[round(float(ball_y(p))), x] = colors(palette, np.array(256 * p), blend)
+    return _scaled(cells, u, w, h)
+
+
+def _snake(p, w, h, palette, blend, rng):
+    """AWTRIX's snake game, a round a loop: the snake (palette colours along it, flowing) goes from one seeded
+    red apple to the next across the panel's edges, the shorter way round, two cells longer for each; back at
+    the first, it starts over short. Cells of _unit px."""
+    u = _unit(w, h)
+    cw, ch = w // u, h // u
+    apples = [divmod(int(i), cw) for i in rng.choice(cw * ch, 4, replace=False)]  # (row, column)
+    path, eaten = [apples[0]], []
+    for row, col in apples[1:] + apples[:1]:
+        for axis, goal, size in ((1, col, cw), (0, row, ch)):
+            step = 1 if np.mod(goal - path[-1][axis], size) <= size / 2 else -1
+            while path[-1][axis] != goal:
+                head = list(path[-1])
+                head[axis] = (head[axis] + step) % size
+                path.append(tuple(head))
+        eaten.append(len(path) - 1)
+    path.pop()  # the last step is back at the first apple: the loop's start
+    now = math.floor(p * len(path))
+    done = sum(1 for at in eaten[:-1] if at <= now)
+    length = 2 + 2 * done
+    cells = np.zeros((ch, cw, 3))
+    body = [path[(now - i) % len(path)] for i in range(length)]
+    shades = colors(palette, np.arange(length) * 16 - 256 * p, blend)
+    for (row, col), shade in zip(body[::-1], shades[::-1], strict=True):  # the head drawn last, on top
+        cells[row, col] = shade
+    cells[apples[(done + 1) % len(apples)]] = (255, 0, 0)
+    return _scaled(cells, u, w, h)
+
+
+def _looking_eyes(p, w, h, palette, blend, rng):
+    """AWTRIX's pair of eyes, as tall as the panel: the pupils glancing between 4 seeded points a loop (slowing
+    near each, never still) and a blink or two at seeded times; white and black, no palette."""
+    x, y = _grid(w, h)
+    rx, ry, cy = w / 8, h / 2, (h - 1) / 2
+    looks = rng.uniform(-0.5, 0.5, (4, 2))
+    blinks = rng.uniform(0, 1, rng.integers(1, 3))
+    leg, f = divmod(p * len(looks), 1)
+    f -= 0.8 * math.sin(2 * math.pi * f) / (2 * math.pi)
+    gaze = looks[int(leg)] + (looks[(int(leg) + 1) % len(looks)] - looks[int(leg)]) * f
+    shut = min(1.0, *(abs(np.mod(p - b + 0.5, 1) - 0.5) / 0.03 for b in blinks))  # 1: open
+    out = np.zeros((h, w))
+    for cx in (0.3125 * w - 0.5, 0.6875 * w - 0.5):
+        dx, dy = x - cx, y - cy
+        eye = np.clip((1 - np.hypot(dx / rx, dy / ry)) * rx + 0.5, 0, 1)
+        lid = np.clip(shut * ry - np.abs(dy) + 0.5, 0, 1)
+        pupil = np.clip(rx * 0.45 - np.hypot(dx - gaze[0] * rx, dy - gaze[1] * ry) + 0.5, 0, 1)
+        out = np.maximum(out, eye * lid * (1 - pupil))
+    return np.repeat(255 * out[..., None], 3, axis=2)
+
+
 EFFECTS = {
     "Matrix": _matrix,
     "Plasma": _plasma,
@@ -252,8 +450,21 @@ EFFECTS = {
     "TwinklingStars": _twinkling_stars,
     "Ripple": _ripple,
     "Radar": _radar,
+    "MovingLine": _moving_line,
+    "BrickBreaker": _brick_breaker,
+    "PingPong": _ping_pong,
+    "Checkerboard": _checkerboard,
+    "Fireworks": _fireworks,
+    "Snake": _snake,
+    "Pacifica": _pacifica,
+    "TheaterChase": _theater_chase,
+    "SwirlIn": _swirl_in,
+    "SwirlOut": _swirl_out,
+    "LookingEyes": _looking_eyes,
 }
-# AWTRIX's defaults per effect (docs/effects.md's table): speed, palette, blend.
+# AWTRIX's defaults per effect (docs/effects.md's table): speed, palette, blend. Where it has none ("-"):
+# Rainbow, its source's blend, speed 1 (the longest loop: the games' moves are their loop's). PingPong's
+# 8 would be a 1.5 s loop, too short for a rally across the panel: 2.
 DEFAULTS = {
     "Matrix": (8, "Rainbow", False),
     "Plasma": (2, "Rainbow", True),
@@ -263,6 +474,17 @@ DEFAULTS = {
     "TwinklingStars": (4, "Ocean", False),
     "Ripple": (3, "Rainbow", True),
     "Radar": (1, "Rainbow", True),
+    "MovingLine": (1, "Rainbow", True),
+    "BrickBreaker": (1, "Rainbow", False),
+    "PingPong": (2, "Rainbow", True),
+    "Checkerboard": (1, "Rainbow", True),
+    "Fireworks": (1, "Rainbow", True),
+    "Snake": (3, "Rainbow", True),
+    "Pacifica": (3, "Ocean", True),
+    "TheaterChase": (3, "Rainbow", True),
+    "SwirlIn": (4, "Rainbow", True),
+    "SwirlOut": (4, "Rainbow", True),
+    "LookingEyes": (1, "Rainbow", False),
 }
 MAX_SPEED = 10
 
