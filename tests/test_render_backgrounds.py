@@ -78,6 +78,16 @@ def test_effects_in_awtrix_pixels_draw_them_as_cells_of_two_pixels_on_a_64x32_pa
     assert len({image.tobytes() for image in images}) > len(images) // 2
 
 
+def test_the_ping_pong_paddles_meet_the_ball_at_each_side():
+    images = backgrounds.Background("PingPong", 32, 16, seed=3, max_frames=1500).images
+    assert len(images) == 96  # at each quarter of the loop the ball is beside a paddle: left, right, left, right
+    for k, (ball_col, paddle_col) in zip(range(0, 96, 24), [(1, 0), (30, 31)] * 2, strict=True):
+        column = [images[k].getpixel((ball_col, y)) for y in range(16)]
+        [ball_row] = [y for y, c in enumerate(column) if c != (0, 0, 0)]
+        paddle = [y for y in range(16) if images[k].getpixel((paddle_col, y)) == (255, 255, 255)]
+        assert len(paddle) == 3 and ball_row in paddle, (k, ball_row, paddle)
+
+
 def test_the_looking_eyes_blink_shut_and_open_again_within_a_loop():
     images = backgrounds.Background("LookingEyes", 64, 32, seed=3, max_frames=1500).images
     white = [ImageStat.Stat(image.convert("L")).sum[0] for image in images]
