@@ -13,8 +13,8 @@ import time
 from types import SimpleNamespace
 
 from pixie import config as configuration
-from pixie.backends import Headless
-from pixie.playback import Playback, play_length
+from pixie.display.backends import Headless
+from pixie.display.playback import Playback, play_length
 from pixie.render import kinds
 
 

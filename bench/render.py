@@ -84,7 +84,7 @@ if role == "worker":
         for baseline, job, assets in CASES.values():
             _render_ms(job, assets)
 else:
-    import pixie.display
+    import pixie.display.process
     from pixie.render import faces
     before = pss()
     for i in range(jobs):

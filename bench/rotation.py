@@ -39,7 +39,7 @@ from types import SimpleNamespace
 
 from pixie import apps
 from pixie import config as configuration
-from pixie.backends import Headless
+from pixie.display.backends import Headless
 from pixie.render import indicators, transitions
 
 from .harness import Stack, _gif, appliance, cli, machine, side_by_side, summaries

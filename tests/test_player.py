@@ -13,9 +13,9 @@ import redis
 from appliance import fresh_database
 from pixie import config as configuration
 from pixie import store, stream
-from pixie.backends import Headless
-from pixie.player import Apps, Brightness, Dismiss, NewWork, Player, Transition
-from pixie.rotation import Entry
+from pixie.display.backends import Headless
+from pixie.display.player import Apps, Brightness, Dismiss, NewWork, Player, Transition
+from pixie.display.rotation import Entry
 from pixie.vocabulary import RANK
 
 W, H = 8, 4

@@ -186,12 +186,14 @@ def test_a_countdown_job_is_a_frame_a_second_for_its_duration():
         specs.parse({"kind": "countdown", "to": "soon"})
 
 
-def test_the_display_process_imports_no_pydantic_and_only_the_render_code_it_draws_with():
-    probe = "import sys, pixie.display; print(' '.join(sorted(sys.modules)))"
+def test_the_display_process_imports_no_pydantic_rq_or_web_and_only_the_render_code_it_draws_with():
+    probe = "import sys, pixie.display.process; print(' '.join(sorted(sys.modules)))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
-    assert "pydantic" not in loaded
+    assert not {"pydantic", "rq", "numpy", "fastapi"} & set(loaded)
+    assert not [m for m in loaded if m.startswith(("pixie.web", "pixie.service", "pixie.queues"))]
     assert {m for m in loaded if m.startswith("pixie.render.")} == {
         "pixie.render.faces",
         "pixie.render.fonts",
         "pixie.render.indicators",
+        "pixie.render.transitions",
     }

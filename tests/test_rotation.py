@@ -1,6 +1,6 @@
 """The rotation's rules as pure logic: order, dwell boundaries, updates, deletions, skips."""
 
-from pixie.rotation import RANK, Entry, Rotation
+from pixie.display.rotation import RANK, Entry, Rotation
 from pixie.vocabulary import RANK as JOB_RANKS
 
 

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import redis
 
 from . import schedule, store
+from .display.rotation import Entry
 from .render import faces, indicators
-from .rotation import Entry
 from .stream import unpack
 from .vocabulary import FACES
 

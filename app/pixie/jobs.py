@@ -23,7 +23,7 @@ from rq import get_current_job
 from . import config as configuration
 from . import live, render, store, stream
 from . import spec as specs
-from .playback import play_length
+from .display.playback import play_length
 from .render import fonts, kinds
 from .service import library
 from .vocabulary import Kind, State

@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 import redis
 
 from . import config as configuration
-from .display import RESTART_EXIT
+from .display.process import RESTART_EXIT
 
 BIN = Path(sys.executable).parent
 VOLATILE_URL = "redis://127.0.0.1:6380/0"

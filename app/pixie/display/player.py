@@ -18,13 +18,13 @@ from dataclasses import dataclass
 
 import redis
 
-from . import config as configuration
-from . import schedule, store
+from .. import config as configuration
+from .. import schedule, store
+from ..render import indicators, transitions
+from ..stream import unpack
+from ..vocabulary import State
 from .playback import Playback
-from .render import indicators, transitions
 from .rotation import Entry, Rotation
-from .stream import unpack
-from .vocabulary import State
 
 log = logging.getLogger("pixie.display")
 
@@ -210,7 +210,7 @@ class Player:
 
     def _render_again(self, job_id: str) -> None:
         """Its frames are gone from the volatile render cache (evicted, or its Redis restarted)."""
-        from .queues import Queues  # rq, imported by this process only on the rare day it is needed
+        from ..queues import Queues  # rq, imported by this process only on the rare day it is needed
 
         store.reset(self.r, job_id)
         if not Queues(self.r).requeue(job_id):

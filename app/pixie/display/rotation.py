@@ -9,8 +9,8 @@ screen is gone (deleted or disabled). A pinned app shows turn after turn.
 
 from dataclasses import dataclass
 
+from ..vocabulary import PRIORITIES
 from .playback import Playback
-from .vocabulary import PRIORITIES
 
 RANK = len(PRIORITIES)  # below every job: any job that is ready interrupts the rotation
 

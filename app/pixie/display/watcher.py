@@ -1,7 +1,6 @@
-"""The display process: the only process that opens the matrix, for its whole life.
+"""The watcher: the display process's second thread, beside the playback loop (player.py).
 
-Two threads. The playback loop (player.py, the main thread) plays ready
-streams and does no waiting on Redis. The watcher (here) blocks on Redis
+The playback loop plays ready streams and does no waiting on Redis. The watcher blocks on Redis
 for the display's commands (new work, dismiss, brightness, power, the rotation's
 apps and skips, the default transition), hands them to the loop as typed commands, keeps the heartbeat
 and the live preview, blinks and fades the indicators, applies night mode
@@ -15,24 +14,20 @@ live values were drawn again (new frames of the same version, swapped in at once
 
 import json
 import logging
-import signal
-import sys
 import threading
 import time
 
 import redis
 
-from . import apps, store
-from . import config as configuration
-from .backends import open_backend
+from .. import apps, store
+from .. import config as configuration
+from ..render import faces, indicators, transitions
 from .player import Apps, Brightness, Dismiss, Idle, Indicators, NewWork, Player, Skip, Transition
-from .render import faces, indicators, transitions
 from .rotation import Entry
 
 log = logging.getLogger("pixie.display")
 WATCH_INTERVAL_S = 0.05
 SCREEN_INTERVAL_S = 0.2
-RESTART_EXIT = 75  # EX_TEMPFAIL: asked to restart; systemd's Restart=always and pixie-local start it again
 
 
 class Watcher:
@@ -145,30 +140,9 @@ class Watcher:
         self.apps_change_at = loaded.changes_at
         self.player.commands.put(Apps(loaded.entries, at_once, store.pinned(r), refresh))
         if loaded.missing and not self.apps_loaded:
-            from .queues import Queues  # rq, imported by this process only when frames were lost
+            from ..queues import Queues  # rq, imported by this process only when frames were lost
 
             for name, rev in loaded.missing.items():
                 Queues(r).render_app(name, rev, store.RECORD_TTL_S)
             log.info("render again: %s", ", ".join(loaded.missing))
         self.apps_loaded = True
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    config = configuration.load()
-    r = store.connect(config.redis.url)
-    player = Player(config, r, open_backend(config), v=store.connect_volatile(config.redis))
-    watcher = Watcher(player, config)
-
-    def stop(*_):
-        watcher.stopped.set()
-        player.stop()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    log.info("display on %s back-end, %dx%d", config.display.backend, config.panel.width, config.panel.height)
-    player.start()
-    threading.Thread(target=watcher.run, name="watcher", daemon=True).start()
-    player.loop()
-    if watcher.restarting:
-        sys.exit(RESTART_EXIT)

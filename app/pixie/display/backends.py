@@ -17,7 +17,7 @@ import time
 
 from PIL import Image
 
-from .stream import record_header
+from ..stream import record_header
 
 
 def open_backend(config):

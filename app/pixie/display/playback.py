@@ -1,7 +1,7 @@
 """How long a stream plays, and where a playback is in it: pure logic, shared
 by the display process and by the benchmark's baseline."""
 
-from .vocabulary import RANK, Priority
+from ..vocabulary import RANK, Priority
 
 
 def play_length(spec, frames: int, default_duration_s: float) -> tuple[float | None, int | None]:
