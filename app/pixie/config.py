@@ -33,6 +33,7 @@ CHOICES = {
     ),
     "display.backend": BACKENDS,
     "display.idle": ("clock", "blank"),
+    "inputs.yields_to": ("high", "none"),
 }
 RANGES = {
     "panel.cols": (16, 256),
@@ -47,6 +48,11 @@ RANGES = {
     "apps.live_min_interval_s": (0, 3600),
     "location.latitude": (-90, 90),
     "location.longitude": (-180, 180),
+    "inputs.flaschen_taschen_port": (1, 65535),
+    "inputs.ddp_port": (1, 65535),
+    "inputs.fallback_s": (0.05, 60),
+    "inputs.layer_timeout_s": (0.1, 3600),
+    "inputs.ddp_start": (0, 16_777_215),
 }
 # A topic level of pixie's own (no MQTT wildcards or separators).
 TOPIC_LEVEL = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -236,6 +242,33 @@ class Location:
 
 
 @dataclass
+class Inputs:
+    """Live frames over UDP straight to the panel (display/inputs/): off unless a protocol is enabled."""
+
+    # FlaschenTaschen (hzeller's): a PPM image per datagram, placed and layered by its `#FT: x y z`.
+    flaschen_taschen: bool = False
+    flaschen_taschen_port: int = 1337
+    # DDP (WLED, LedFx, xLights send it): RGB bytes at an offset; a datagram with the push flag shows the frame.
+    ddp: bool = False
+    ddp_port: int = 4048
+    # The address they listen on: loopback unless asked ("0.0.0.0": every IPv4 address, "::" IPv6 too).
+    bind: str = "127.0.0.1"
+    # Source networks whose datagrams are taken (CIDR); any other is dropped and counted.
+    # In the environment: PIXIE_INPUTS_ALLOW="192.168.1.0/24,127.0.0.1".
+    allow: list[str] = field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    # This long after the last datagram the panel goes back to what it did (the rotation where it stopped).
+    fallback_s: float = 1.0
+    # A FlaschenTaschen layer above 0 that is not sent again for this long is cleared (layer 0 stays).
+    layer_timeout_s: float = 15.0
+    # "high": queued high-priority jobs cut into a stream (which goes on after them); "none": nothing does.
+    yields_to: str = "high"
+    # DDP's pixels run row by row from the panel's top left; serpentine: every other row right to left.
+    ddp_serpentine: bool = False
+    # The DDP pixel shown at the panel's top left (a panel showing part of a larger DDP display).
+    ddp_start: int = 0
+
+
+@dataclass
 class Config:
     redis: Redis = field(default_factory=Redis)
     web: Web = field(default_factory=Web)
@@ -249,6 +282,7 @@ class Config:
     fonts: Fonts = field(default_factory=Fonts)
     icons: Icons = field(default_factory=Icons)
     location: Location = field(default_factory=Location)
+    inputs: Inputs = field(default_factory=Inputs)
 
 
 def _coerce(name: str, value, kind):
@@ -339,11 +373,16 @@ def validate(config: Config) -> None:
     for topic_filter in mqtt.readable_topics:
         if not (0 < len(topic_filter) <= 256 and TOPIC_FILTER.fullmatch(topic_filter)):
             raise ConfigError(f"mqtt.readable_topics: {topic_filter!r} is not an MQTT topic filter (e.g. home/#)")
-    for network in config.web.allow:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError:
-            raise ConfigError(f"web.allow: {network!r} is not an address or network (CIDR)") from None
+    for name, allow in (("web.allow", config.web.allow), ("inputs.allow", config.inputs.allow)):
+        for network in allow:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ConfigError(f"{name}: {network!r} is not an address or network (CIDR)") from None
+    try:
+        ipaddress.ip_address(config.inputs.bind)
+    except ValueError:
+        raise ConfigError(f"inputs.bind: {config.inputs.bind!r} is not an IP address") from None
 
 
 def _setting(config: Config, name: str):
