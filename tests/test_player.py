@@ -14,7 +14,7 @@ from appliance import fresh_database
 from pixie import config as configuration
 from pixie import store, stream
 from pixie.display.backends import Headless
-from pixie.display.player import Apps, Brightness, Dismiss, NewWork, Player, Transition
+from pixie.display.player import Apps, Brightness, Dismiss, NewWork, Player, Streamed, Transition
 from pixie.display.rotation import Entry
 from pixie.vocabulary import RANK
 
@@ -231,3 +231,56 @@ def test_an_urgent_job_cuts_into_a_transition_and_the_interrupted_job_resumes(ri
     urgent = [t for t, c in swaps if c == WHITE]
     assert urgent and urgent[0] >= 0.55 and urgent[0] < 0.6 + 0.2  # its own way in, from the half-dimmed frame
     assert rig.state("b")["state"] == rig.state("urgent")["state"] == "done"
+
+
+# -- live input ------------------------------------------------------------------------------------
+
+
+def live(rig, colour, start: float, end: float, every: float = 0.05) -> None:
+    """A live input's frames of one colour from `start` to `end`, as the receiver hands them over."""
+    t = start
+    while t <= end + 1e-9:
+        rig.clock.at(t, lambda: rig.player.commands.put(Streamed(solid(colour), "ddp")))
+        t += every
+
+
+def test_a_stream_interrupts_the_rotation_which_resumes_where_it_stopped_a_second_after_the_last_frame(rig):
+    red = Entry("red", 1, [solid(RED)], [1_000_000], 1.0)
+    blue = Entry("blue", 1, [solid(BLUE)], [1_000_000], 1.0)
+    rig.player.commands.put(rotation(red, blue))
+    live(rig, GREEN, 0.3, 0.6)
+    swaps = rig.run(until=3)
+    changes = [(t, c) for (t, c), (_, before) in zip(swaps[1:], swaps, strict=False) if c != before]
+    # green from the first streamed frame; red again 1 s (inputs.fallback_s) after the last, its frame shown
+    # again from the start (as after a job: the rotation resumes at the frame it showed); then blue
+    assert changes == [(0.0, RED), (0.3, GREEN), (1.6, RED), (2.6, BLUE)], swaps
+    assert len([c for _, c in swaps if c == GREEN]) == 7  # every frame that came was shown
+
+
+def test_a_high_job_cuts_into_a_stream_which_goes_on_after_it_and_a_default_job_waits(rig):
+    live(rig, GREEN, 0.0, 1.0)
+    rig.clock.at(0.2, lambda: rig.job("urgent", "high", [WHITE], 0.2, duration_s=0.2))
+    rig.clock.at(0.2, lambda: rig.job("later", "default", [RED], 0.2, duration_s=0.2))
+    swaps = rig.run(until=3)
+    assert (0.2, WHITE) in swaps and (0.4, GREEN) in swaps, swaps  # the stream again once the high job is done
+    assert [t for t, c in swaps if c == RED] == [2.0], swaps  # the default job: a second after the last frame
+    assert rig.state("later")["state"] == rig.state("urgent")["state"] == "done"
+
+
+def test_with_yields_to_none_a_high_job_waits_for_the_stream_to_end(rig):
+    rig.player.config.inputs.yields_to = "none"
+    live(rig, GREEN, 0.0, 0.5)
+    rig.clock.at(0.2, lambda: rig.job("urgent", "high", [WHITE], 0.2, duration_s=0.2))
+    swaps = rig.run(until=3)
+    assert [t for t, c in swaps if c == WHITE] == [1.5], swaps
+
+
+def test_a_playing_job_a_stream_interrupts_resumes_where_it_stopped(rig):
+    rig.job("long", "default", [RED, BLUE], 0.5, repeat=1)
+    live(rig, GREEN, 0.2, 0.3)
+    swaps = rig.run(until=3)
+    played = [(t, c) for (t, c), (_, before) in zip(swaps[1:], swaps, strict=False) if c != before]
+    # red was up for 0.2 of its 0.5 s: on again a second after the stream's last frame, then blue
+    assert [c for _, c in played][:3] == [GREEN, RED, BLUE], swaps
+    assert [t for t, _ in played][:3] == [0.2, 1.3, 1.8], swaps
+    assert rig.state("long")["state"] == "done"

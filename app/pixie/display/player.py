@@ -22,7 +22,7 @@ from .. import config as configuration
 from .. import schedule, store
 from ..render import indicators, transitions
 from ..stream import unpack
-from ..vocabulary import State
+from ..vocabulary import RANK, Priority, State
 from .playback import Playback
 from .rotation import Entry, Rotation
 
@@ -92,7 +92,16 @@ class Transition:
     ms: int
 
 
-Command = Dismiss | Brightness | Indicators | NewWork | Idle | Apps | Skip | Stop | Transition
+@dataclass(frozen=True)
+class Streamed:
+    """A frame from a live input (inputs/): on the panel now, over the rotation and every job it outranks,
+    until none came for inputs.fallback_s; `source` the protocol."""
+
+    frame: bytes
+    source: str
+
+
+Command = Dismiss | Brightness | Indicators | NewWork | Idle | Apps | Skip | Stop | Transition | Streamed
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,7 @@ class Showing:
     job_id: str | None = None
     frame: bytes | None = None
     app: str | None = None  # the rotation's app on screen, or under the job that interrupts it
+    live: str | None = None  # the live input on screen (its protocol), over the job or app it interrupts
 
 
 class Clock:
@@ -142,6 +152,8 @@ class Player:
         self.transition = Transition(transitions.CUT, transitions.DEFAULT_MS)
         self.scratch: list = []  # two canvases for a transition's frames, made at its first
         self.random = random.Random()  # noqa: S311 - which transition `random` plays
+        self.live: Streamed | None = None  # a live input's last frame, shown until `live_until`
+        self.live_until = 0.0
         self.indicators: dict = {}  # number -> (r, g, b), drawn over every frame
         self.idle_frame = bytes(config.panel.width * config.panel.height * 3)
 
@@ -169,6 +181,8 @@ class Player:
                 continue
             if playback is not None:
                 self._play(playback)
+            elif self._live():
+                self._stream()
             elif self.rotation:
                 self._rotate()
             else:
@@ -180,10 +194,11 @@ class Player:
         store.reclaim(self.r, self.v)  # a job taken by a _next that Redis errors interrupted
         while True:
             top = store.top_rank(self.r)
-            resumed = bool(self.stack) and (top is None or top >= self.stack[-1].rank)
+            limit = self.live_rank if self._live() else float("inf")  # a live stream holds back what it outranks
+            resumed = bool(self.stack) and (top is None or top >= self.stack[-1].rank) and self.stack[-1].rank < limit
             if resumed:
                 playback = self.stack.pop()
-            elif (job_id := store.pop_ready(self.r)) is not None:
+            elif top is not None and top < limit and (job_id := store.pop_ready(self.r)) is not None:
                 playback = self._load(job_id)
             else:
                 return None
@@ -277,6 +292,29 @@ class Player:
         name, ms = playback.transition
         return name or self.transition.name, self.transition.ms if ms is None else ms
 
+    @property
+    def live_rank(self) -> float:
+        """A stream outranks every job but, if it yields to them, high ones (RANK: 0 is high)."""
+        return RANK[Priority.HIGH] + 0.5 if self.config.inputs.yields_to == "high" else -1
+
+    def _live(self) -> bool:
+        return self.live is not None and self.clock.monotonic() < self.live_until
+
+    def _stream(self) -> None:
+        """A live input's frames as they come, until none came for inputs.fallback_s (then what it interrupted
+        goes on where it stopped), or a job that outranks it waits."""
+        shown = None
+        while not self.stopping and self._live():
+            if self.live is not shown:
+                shown = self.live
+                self._show_between(shown.frame, None)
+                self.on_screen = ("live", shown.source)  # its way out is the next item's transition
+            command = self._get(self.live_until - self.clock.monotonic())
+            if command is not None:
+                self._handle(command, None)
+                if isinstance(command, NewWork) and command.rank < self.live_rank:
+                    return
+
     def _rotate(self) -> None:
         """No job waits: the rotation's app on screen, to its dwell's end; a job interrupts it (and it
         resumes afterwards where it was), a skip or a replaced app moves on at once."""
@@ -292,7 +330,7 @@ class Player:
             self._apply_brightness(self.panel_brightness())
         if outcome == "stopped":
             return  # still listed as active: played again after the restart
-        if outcome == "preempted":
+        if outcome in ("preempted", "streamed"):
             store.set_state(self.r, self.v, playback.job_id, State.READY)
             self.stack.append(playback)
             self._save_active()
@@ -364,6 +402,10 @@ class Player:
                     return "replaced"
             case Transition():
                 self.transition = command
+            case Streamed():
+                self.live, self.live_until = command, self.clock.monotonic() + self.config.inputs.fallback_s
+                if playback is not None and playback.rank > self.live_rank:
+                    return "streamed"
             case Skip(step, to) if self.rotation:
                 self.rotation.advance(step, to)
                 if playback is not None and playback.app:
@@ -426,8 +468,9 @@ class Player:
         self.on_screen = _identity(playback)
         self.showing = Showing(playback.job_id, frame, self.rotation.showing())
 
-    def _show_between(self, frame: bytes, playback: Playback) -> None:
-        """A transition's frame, on one of two canvases of its own (the playback's are filled already)."""
+    def _show_between(self, frame: bytes, playback: Playback | None) -> None:
+        """A transition's frame or a live input's (playback None), on one of two canvases of its own (the
+        playback's are filled already)."""
         if not self.scratch:
             self.scratch = [self.backend.canvas(), self.backend.canvas()]
         canvas = self.scratch[0] if self.scratch[0] is not self.front else self.scratch[1]
@@ -435,7 +478,8 @@ class Player:
         self.backend.swap(canvas)
         self.front = canvas
         self.shown = frame
-        self.showing = Showing(playback.job_id, frame, self.rotation.showing())
+        live = self.live.source if playback is None else None
+        self.showing = Showing(playback and playback.job_id, frame, self.rotation.showing(), live)
 
     def _fill(self, canvas, frame: bytes) -> None:
         panel = self.config.panel
