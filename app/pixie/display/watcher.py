@@ -33,16 +33,18 @@ SCREEN_INTERVAL_S = 0.2
 class Watcher:
     """Redis → the player's command queue; the player's `showing` → heartbeat and preview."""
 
-    def __init__(self, player: Player, config: configuration.Config):
+    def __init__(self, player: Player, config: configuration.Config, inputs=None):
+        """`inputs`: the live inputs' receiver, whose counts go out with the heartbeat."""
         self.player = player
         self.config = config
+        self.inputs = inputs
         self.stopped = threading.Event()
         self.reported_rank: int | None = None
         self.published: bytes | None = None
         self.next_screen = 0.0
         self.clock_minute: int | None = None
         self.brightness: int | None = None  # what the player was last told
-        self.shown: tuple[str | None, str | None] | None = None  # the (job, app) the last event told
+        self.shown: tuple | None = None  # the (job, app, live input) the last event told
         self.next_brightness = 0.0
         self.apps_loaded = False  # since the last (re)connection to Redis
         self.apps_change_at: float | None = None  # apps.Loaded.changes_at
@@ -103,11 +105,13 @@ class Watcher:
         self.reported_rank = rank
         showing = self.player.showing
         now = time.time()
-        heartbeat = {"time": now, "playing": showing.job_id, "app": showing.app}
+        heartbeat = {"time": now, "playing": showing.job_id, "app": showing.app, "live": showing.live}
+        if self.inputs:
+            heartbeat["inputs"] = self.inputs.state()
         v.set(store.HEARTBEAT, json.dumps(heartbeat), ex=store.HEARTBEAT_TTL_S)
-        if (showing.job_id, showing.app) != self.shown:
-            self.shown = (showing.job_id, showing.app)
-            store.event(v, "showing", job=showing.job_id, app=showing.app)
+        if (showing.job_id, showing.app, showing.live) != self.shown:
+            self.shown = (showing.job_id, showing.app, showing.live)
+            store.event(v, "showing", job=showing.job_id, app=showing.app, live=showing.live)
         if now >= self.next_screen and showing.frame is not None and showing.frame is not self.published:
             self.published = showing.frame
             v.set(store.SCREEN, showing.frame)

@@ -4,9 +4,28 @@ import importlib.metadata
 import time
 
 import redis
+from pydantic import BaseModel, Field
 
 from .. import store
 from .core import Area, available
+
+
+class InputState(BaseModel):
+    enabled: bool
+    port: int
+    received: int = Field(0, description="datagrams received since the display started")
+    frames: int = Field(0, description="frames they made, handed to the panel")
+    dropped: dict[str, int] = Field(default_factory=dict, description="datagrams dropped, by why")
+
+
+class Inputs(BaseModel):
+    """The live inputs (UDP frames straight to the panel) and what they took, as the display counts it."""
+
+    bind: str = Field(description="the address they listen on")
+    allow: list[str] = Field(description="the source networks whose datagrams are taken")
+    live: str | None = Field(None, description="the input on the panel now, if one streams")
+    flaschen_taschen: InputState
+    ddp: InputState
 
 
 class System(Area):
@@ -21,6 +40,24 @@ class System(Area):
             "now_playing": store.get_json(self.v, store.NOW_PLAYING),
             "app": store.showing(self.v)[1],
         }
+
+    @available
+    def inputs(self) -> Inputs:
+        inputs = self.config.inputs
+        heartbeat = store.get_json(self.v, store.HEARTBEAT) or {}
+        counted = heartbeat.get("inputs", {})  # the display's counts, by protocol (display/inputs/receiver.py)
+        ft, ddp = counted.get("flaschen-taschen", {}), counted.get("ddp", {})
+        return Inputs(
+            bind=inputs.bind,
+            allow=inputs.allow,
+            live=heartbeat.get("live"),
+            flaschen_taschen=InputState(
+                enabled=inputs.flaschen_taschen,
+                port=inputs.flaschen_taschen_port,
+                **ft,
+            ),
+            ddp=InputState(enabled=inputs.ddp, port=inputs.ddp_port, **ddp),
+        )
 
     def _workers_alive(self) -> list[str]:
         return store.workers_alive(self.v, since=time.time() - self.config.worker.silent_max_s)

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from ...service.system import installed_version
+from ...service.system import Inputs, installed_version
 from ...vocabulary import KINDS, PRIORITIES
 from ..deps import Config, Service
 
@@ -48,6 +48,12 @@ def info(config: Config):
         priorities=list(PRIORITIES),
         kinds=list(KINDS),
     )
+
+
+@router.get("/api/v1/inputs", response_model=Inputs)
+def inputs(service: Service):
+    """The live inputs (FlaschenTaschen, DDP): enabled, where, and what they took and dropped."""
+    return service.system.inputs()
 
 
 @router.get("/", include_in_schema=False)
