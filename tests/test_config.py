@@ -120,11 +120,11 @@ def test_the_role_and_the_app_agree_on_every_default():
 
 def test_the_role_and_the_app_allow_the_same_values():
     specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
-    bounds: dict[str, dict[str, int]] = {}
+    bounds: dict[str, dict[str, float]] = {}
     for check in yaml.safe_load((ROLE / "tasks" / "validate.yml").read_text()):
         for line in check.get("ansible.builtin.assert", {}).get("that", []):
-            for variable, op, number in re.findall(r"(pixie_app_\w+) \| (?:int|float) (>=|<=) (-?\d+)", line):
-                bounds.setdefault(variable, {})[op] = int(number)
+            for variable, op, number in re.findall(r"(pixie_app_\w+) \| (?:int|float) (>=|<=) (-?\d+(?:\.\d+)?)", line):
+                bounds.setdefault(variable, {})[op] = float(number)
     settings = _role_settings()
     for name, allowed in configuration.CHOICES.items():
         assert tuple(specs[settings[name]]["choices"]) == allowed, name

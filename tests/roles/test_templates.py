@@ -6,6 +6,7 @@ config by starting a redis-server on it, shell snippets by running them."""
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import os
 import subprocess
 import tomllib
@@ -223,6 +224,7 @@ CONTRACT_KEYS = {
     "worker": {"worker_class", "max_jobs", "job_timeout_s"},
     "render": {"cache_max_bytes", "max_frames"},
     "apps": {"live_min_interval_s"},
+    "inputs": {f.name for f in dataclasses.fields(configuration.Inputs)},
     "mqtt": {
         "enabled",
         "host",
@@ -272,6 +274,7 @@ def test_pixie_toml_has_the_contract_keys_and_no_secrets(render, tmp_path):
         "readable_topics": [],  # the local broker's ACL: nothing besides its own topics
     }
     assert config["apps"] == {"live_min_interval_s": 1.0}
+    assert config["inputs"]["flaschen_taschen"] is False and config["inputs"]["ddp"] is False  # off by default
     assert config["awtrix"] == {"enabled": True, "user": "pixie", "mqtt_prefix": "awtrix_pixie-1"}
     assert config["fonts"] == {"max_bytes": 2 * 1024 * 1024, "max_count": 32}
     assert config["icons"] == {"max_bytes": 256 * 1024, "max_count": 500, "max_frames": 64, "fetch_url": ""}
@@ -508,6 +511,27 @@ def test_a_location_is_written_only_when_given_and_read_back_by_the_app(defaults
     out = render({"pixie_app_location_latitude": 69.649, "pixie_app_location_longitude": "18.956"})
     assert tomllib.loads((out / "pixie.toml").read_text())["location"] == {"latitude": 69.649, "longitude": 18.956}
     assert configuration.load(out / "pixie.toml", environ={}).location.place == (69.649, 18.956)
+
+
+def test_live_inputs_from_the_role_are_what_the_app_reads(render):
+    out = render(
+        {
+            "pixie_app_inputs_flaschen_taschen": True,
+            "pixie_app_inputs_flaschen_taschen_port": 1338,
+            "pixie_app_inputs_ddp": True,
+            "pixie_app_inputs_bind": "0.0.0.0",
+            "pixie_app_inputs_allow": ["192.168.1.0/24"],
+            "pixie_app_inputs_fallback_s": 2.5,
+            "pixie_app_inputs_yields_to": "none",
+            "pixie_app_inputs_ddp_serpentine": True,
+            "pixie_app_inputs_ddp_start": 2048,
+        }
+    )
+    inputs = configuration.load(out / "pixie.toml", environ={}).inputs
+    assert (inputs.flaschen_taschen, inputs.flaschen_taschen_port) == (True, 1338)
+    assert (inputs.ddp, inputs.ddp_port, inputs.ddp_serpentine, inputs.ddp_start) == (True, 4048, True, 2048)
+    assert (inputs.bind, inputs.allow) == ("0.0.0.0", ["192.168.1.0/24"])
+    assert (inputs.fallback_s, inputs.layer_timeout_s, inputs.yields_to) == (2.5, 15.0, "none")
 
 
 def test_mqtt_off(render):
