@@ -267,6 +267,28 @@ def test_ppm_headers_with_any_numbers_truncated_anywhere_parse_or_are_malformed(
         assert 0 <= tile.z <= 15 and len(tile.rgb) == tile.width * tile.height * 3 <= flaschen.MAX_PIXELS * 3
 
 
+@FUZZ
+@given(
+    st.integers(1, 8),
+    st.integers(1, 8),
+    st.integers(-500, 500),
+    st.integers(-500, 500),
+    st.integers(0, 15),
+    st.booleans(),
+    st.data(),
+)
+def test_a_sent_tile_cut_anywhere_is_malformed_until_its_pixels_are_all_there(width, height, x, y, z, comment, data):
+    size = width * height * 3
+    image = Image.frombytes("RGB", (width, height), data.draw(st.binary(min_size=size, max_size=size)))
+    datagram = flaschen_taschen_datagram(image, x=x, y=y, z=z, comment=comment)
+    assert flaschen.parse(datagram) == flaschen.Tile(x, y, z, width, height, image.tobytes())
+    cut = data.draw(st.integers(0, len(datagram)))
+    tile = parses_or_is_malformed(flaschen, datagram[:cut])
+    pixels_end = datagram.index(b"\n255\n") + 5 + size
+    assert (tile is not None) == (cut >= pixels_end)
+    assert tile is None or tile.rgb == image.tobytes()
+
+
 ft_tiles = st.builds(
     lambda w, h, x, y, z, colour: flaschen.Tile(x, y, z, w, h, bytes(colour) * (w * h)),
     st.integers(1, 12),

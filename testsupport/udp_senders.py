@@ -30,9 +30,15 @@ def flaschen_taschen_datagram(image, x: int = 0, y: int = 0, z: int = 0, comment
     return b"P6\n%d %d\n255\n" % (width, height) + rgb + b"%d\n%d\n%d\n" % (x, y, z)
 
 
+def _send(host: str, port: int, datagrams: list[bytes]) -> None:
+    family, kind, _proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+    with socket.socket(family, kind) as sock:
+        for datagram in datagrams:
+            sock.sendto(datagram, address)
+
+
 def send_flaschen_taschen(host: str, port: int, image, x: int = 0, y: int = 0, z: int = 0, comment: bool = False):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.sendto(flaschen_taschen_datagram(image, x, y, z, comment), (host, port))
+    _send(host, port, [flaschen_taschen_datagram(image, x, y, z, comment)])
 
 
 _sequence = itertools.cycle(range(1, 16))  # DDP's sequence numbers run 1..15 (0 means unused)
@@ -51,6 +57,4 @@ def ddp_datagrams(rgb: bytes, offset: int = 0, push: bool = True, chunk: int = D
 
 
 def send_ddp(host: str, port: int, rgb: bytes, offset: int = 0, push: bool = True, chunk: int = DDP_CHUNK):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        for datagram in ddp_datagrams(rgb, offset, push, chunk):
-            sock.sendto(datagram, (host, port))
+    _send(host, port, ddp_datagrams(rgb, offset, push, chunk))
