@@ -81,6 +81,7 @@ def render_templates(tmp_path: Path, overrides=None, name="out") -> Path:
             + [
                 str(ROLES / "pixie_redis" / "vars" / "main.yml"),
                 str(ROLES / "pixie_mqtt" / "vars" / "main.yml"),
+                str(ROLES / "pixie_firewall" / "vars" / "main.yml"),
                 vars_file(tmp_path, values, f"{name}.yml"),
             ],
             "tasks": tasks,
@@ -387,6 +388,78 @@ def test_firewall_firstboot_unit_opens_the_api_to_all_by_default(defaults):
     out, _ = defaults
     commands = values(unit(out / "pixie-firewall-firstboot.service"), "Service", "ExecStart")
     assert "/usr/sbin/ufw allow 5000/tcp" in commands and not [c for c in commands if " from " in c]
+
+
+# How the inventory hands pixie_app's live inputs to pixie_firewall (the roles share no files).
+INVENTORY_WIRING = {
+    name: value
+    for name, value in yaml.safe_load(
+        (ROLES.parent / "inventory" / "group_vars" / "displays" / "main.yml").read_text()
+    ).items()
+    if name.startswith("pixie_firewall_udp_")
+}
+LAN = ["192.168.1.0/24", "127.0.0.0/8", "::1/128"]
+
+
+@pytest.mark.parametrize(
+    "inputs, opened",
+    [
+        ({}, []),  # off by default: nothing opened
+        ({"pixie_app_inputs_allow": LAN}, []),  # the allow-list alone opens nothing
+        ({"pixie_app_inputs_flaschen_taschen": True}, []),  # on, but for loopback senders only
+        ({"pixie_app_inputs_flaschen_taschen": True, "pixie_app_inputs_allow": LAN}, [(1337, "192.168.1.0/24")]),
+        (
+            {"pixie_app_inputs_ddp": True, "pixie_app_inputs_ddp_port": 4049, "pixie_app_inputs_allow": LAN},
+            [(4049, "192.168.1.0/24")],
+        ),
+        (
+            {
+                "pixie_app_inputs_flaschen_taschen": True,
+                "pixie_app_inputs_ddp": True,
+                "pixie_app_inputs_allow": ["10.0.0.0/8", "fd00::/8"],
+            },
+            [(1337, "10.0.0.0/8"), (1337, "fd00::/8"), (4048, "10.0.0.0/8"), (4048, "fd00::/8")],
+        ),
+    ],
+)
+def test_the_firewall_opens_a_live_inputs_udp_port_only_while_the_input_is_on(render, inputs, opened):
+    out = render(INVENTORY_WIRING | {"pixie_firewall_enabled": True} | inputs)
+    commands = values(unit(out / "pixie-firewall-firstboot.service"), "Service", "ExecStart")
+    udp = [c for c in commands if "udp" in c]
+    assert udp == [f"/usr/sbin/ufw allow proto udp from {source} to any port {port}" for port, source in opened]
+    assert commands[-2:] == ["/usr/sbin/ufw --force enable", "/usr/bin/touch /var/lib/ufw/pixie-firstboot-applied"]
+    config = configuration.load(out / "pixie.toml", environ={}).inputs  # the ports the app listens on
+    assert {port for port, _ in opened} <= {config.flaschen_taschen_port, config.ddp_port}
+
+
+@pytest.mark.parametrize(
+    "inputs, opened, closed",
+    [
+        ({}, [], [1337, 4048]),
+        ({"pixie_app_inputs_flaschen_taschen": True}, [1337], [4048]),
+        ({"pixie_app_inputs_flaschen_taschen": True, "pixie_app_inputs_ddp": True}, [1337, 4048], []),
+    ],
+)
+def test_on_a_live_device_an_input_switched_off_has_its_udp_rules_removed(tmp_path, inputs, opened, closed):
+    """The ufw tasks' loops (ufw itself needs netfilter and root): the ports they open, those whose
+    rules they delete, and the sources (loopback needs no rule)."""
+    names = ["__pixie_firewall_udp_open", "__pixie_firewall_udp_closed", "__pixie_firewall_udp_from"]
+    play = [
+        {
+            "name": "the firewall's UDP rules",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars_files": role_defaults("pixie_common", "pixie_app", "pixie_firewall")
+            + [
+                str(ROLES / "pixie_firewall" / "vars" / "main.yml"),
+                vars_file(tmp_path, INVENTORY_WIRING | {"pixie_app_inputs_allow": LAN} | inputs),
+            ],
+            "tasks": [{"name": name, "ansible.builtin.debug": {"var": name}} for name in names],
+        }
+    ]
+    result = run_playbook(tmp_path, play)
+    assert result.rc == 0, result
+    assert [result.result(name)[name] for name in names] == [opened, closed, ["192.168.1.0/24"]]
 
 
 def test_redis_dropin_restarts_it_without_a_limit_and_spares_it_from_the_oom_killer(render):

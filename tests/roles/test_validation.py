@@ -157,6 +157,16 @@ BAD = [
         "pixie_firewall_allowed_tcp_ports",
     ),
     (
+        "pixie_firewall",
+        {"pixie_firewall_enabled": True, "pixie_firewall_udp_ports": [{"port": 70000, "open": True}]},
+        "pixie_firewall_udp_ports",
+    ),
+    (
+        "pixie_firewall",
+        {"pixie_firewall_enabled": True, "pixie_firewall_udp_sources": ["the LAN"]},
+        "pixie_firewall_udp_sources",
+    ),
+    (
         "pixie_network",
         {"pixie_network_wifi_ssid": "home", "pixie_network_wifi_password": "short"},
         "pixie_network_wifi_password",
