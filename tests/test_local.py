@@ -38,13 +38,19 @@ def test_pixie_local_runs_the_whole_appliance_and_its_mqtt_door(tmp_path):
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
     for name, port in ports.items():  # nothing of it is left listening
+        if name in UDP:
+            assert not listening(port, "udp"), f"{name} still listens on {port}"
+            continue
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"{name} still listens on {port}"
 
 
+UDP = ("flaschen_taschen", "ddp")  # the live inputs (make run turns both on)
+
+
 def local_env(tmp_path, **settings) -> tuple[dict, dict]:
     """pixie-local's environment on ports of its own: (env, ports)."""
-    ports = {name: free_port() for name in ("redis", "volatile", "web", "mqtt", "panel")}
+    ports = {name: free_port() for name in ("redis", "volatile", "web", "mqtt", "panel", *UDP)}
     env = {
         **os.environ,
         "PIXIE_CONFIG": str(tmp_path / "absent.toml"),
@@ -54,6 +60,8 @@ def local_env(tmp_path, **settings) -> tuple[dict, dict]:
         "PIXIE_MQTT_PORT": str(ports["mqtt"]),
         "PIXIE_MQTT_DEVICE": "desk",
         "PIXIE_DISPLAY_EMULATOR_PORT": str(ports["panel"]),
+        "PIXIE_INPUTS_FLASCHEN_TASCHEN_PORT": str(ports["flaschen_taschen"]),
+        "PIXIE_INPUTS_DDP_PORT": str(ports["ddp"]),
         "PYTHONUNBUFFERED": "1",
         **{f"PIXIE_{k}".upper(): v for k, v in settings.items()},
     }
@@ -83,14 +91,15 @@ def stopped(proc: subprocess.Popen, output: Lines) -> str:
     return output.text()
 
 
-def listening(port: int) -> set[str]:
-    """The addresses something listens on at `port` (TCP, IPv4 and IPv6), from the kernel's tables."""
+def listening(port: int, protocol: str = "tcp") -> set[str]:
+    """The addresses something listens on at `port` (TCP or UDP, IPv4 and IPv6), from the kernel's tables."""
     found = set()
-    for table, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
+    waiting = {"tcp": "0A", "udp": "07"}[protocol]  # LISTEN; a UDP socket bound, not connected
+    for table, family in ((f"/proc/net/{protocol}", socket.AF_INET), (f"/proc/net/{protocol}6", socket.AF_INET6)):
         for row in Path(table).read_text().splitlines()[1:]:
             local_address, state = row.split()[1], row.split()[3]
             address, hex_port = local_address.split(":")
-            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+            if state == waiting and int(hex_port, 16) == port:
                 raw = bytes.fromhex(address)
                 found.add(socket.inet_ntop(family, b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))))
     return found
@@ -127,6 +136,35 @@ def test_the_emulated_panel_is_shown_to_the_network_only_when_asked(tmp_path):
         lines = banner(output)
         assert f"  Panel: http://127.0.0.1:{ports['panel']}  (emulated: no LED panel here; on the network too)" in lines
         assert listening(ports["panel"]) == {"0.0.0.0"}
+    finally:
+        stopped(proc, output)
+
+
+def test_make_run_takes_flaschen_taschen_and_ddp_on_loopback_at_once(tmp_path):
+    env, ports = local_env(tmp_path)
+    proc, output = local(env, tmp_path / "state", "--backend", "headless", "--workers", "1")
+    try:
+        lines = banner(output)
+        ft, ddp, api = ports["flaschen_taschen"], ports["ddp"], f"http://127.0.0.1:{ports['web']}"
+        assert any(
+            line.startswith(f"  Live:  FlaschenTaschen udp 127.0.0.1:{ft}, DDP udp 127.0.0.1:{ddp}") for line in lines
+        )
+        assert "         hzeller's send-image -g 64x32 -h 127.0.0.1 image.png" in lines, lines
+        assert listening(ft, "udp") == {"127.0.0.1"} and listening(ddp, "udp") == {"127.0.0.1"}
+        # Written from the protocols' documents: FlaschenTaschen's a P6 PPM per datagram (hzeller's
+        # doc/protocols.md); DDP's a 10-byte header (version 1 + push, sequence, RGB 8 bit, display 1,
+        # offset and length big-endian) and the RGB bytes.
+        pixels = bytes([255, 0, 0, 0, 0, 255])
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.sendto(b"P6\n2 1\n255\n" + pixels, ("127.0.0.1", ft))
+            sender.sendto(bytes([0x41, 1, 0x0B, 1, 0, 0, 0, 0, 0, len(pixels)]) + pixels, ("127.0.0.1", ddp))
+
+        def received() -> tuple[int, int]:
+            with urllib.request.urlopen(f"{api}/api/v1/inputs") as answer:
+                state = json.load(answer)
+            return state["flaschen_taschen"]["received"], state["ddp"]["received"]
+
+        wait_for(lambda: received() == (1, 1), what="a datagram taken by each input", timeout=10)
     finally:
         stopped(proc, output)
 

@@ -5,7 +5,8 @@ not persisted, for the volatile state, as on the device), the web API,
 N render workers, the display process on an emulated panel (STAND-IN for
 the LED panel: RGBMatrixEmulator in a browser tab, or `headless`) and the
 MQTT bridge, with the distribution's mosquitto on loopback unless a broker
-answers at the configured host and port. The same entry points systemd runs
+answers at the configured host and port; both live inputs (FlaschenTaschen,
+DDP) are on, on loopback unless configured. The same entry points systemd runs
 on the Pi; one that exits is started again, as systemd does there; Ctrl-C
 stops them all. What it keeps (jobs, apps, settings) is in --state:
 `--reset-state` removes it.
@@ -257,6 +258,14 @@ def banner(config, backend: str, broker: bool, state: str, healthy: bool) -> str
         lines.append(f"  Panel: http://{_url_host(host)}:{port}  (emulated: no LED panel here; {seen})")
     example = '{"kind": "text", "text": "Hello"}'
     lines.append(f"  Try:   curl -X POST {api}/api/v1/jobs -H 'Content-Type: application/json' -d '{example}'")
+    inputs, host = config.inputs, _url_host(config.inputs.bind)
+    live = [f"FlaschenTaschen udp {host}:{inputs.flaschen_taschen_port}"] if inputs.flaschen_taschen else []
+    live += [f"DDP udp {host}:{inputs.ddp_port}"] if inputs.ddp else []
+    if live:
+        lines.append(f"  Live:  {', '.join(live)}  (streams above the queued jobs: README, Live input)")
+    if inputs.flaschen_taschen:
+        size = f"{config.panel.width}x{config.panel.height}"
+        lines.append(f"         hzeller's send-image -g {size} -h {host} image.png")
     mqtt = config.mqtt
     if broker:
         topic = f"{mqtt.prefix}/{mqtt.device}/notify"
@@ -284,6 +293,10 @@ def main() -> None:
     args = parser.parse_args()
     backend = args.backend or ("emulator" if emulator_available() else "headless")
     os.environ.setdefault("PIXIE_DISPLAY_BACKEND", backend)
+    # Both live inputs on (on the configured address: loopback unless asked), so a FlaschenTaschen or DDP
+    # sender can be tried at once; PIXIE_INPUTS_DDP=0 and the like turn one off.
+    for protocol in ("FLASCHEN_TASCHEN", "DDP"):
+        os.environ.setdefault(f"PIXIE_INPUTS_{protocol}", "1")
     config = configuration.load()
     if args.reset_state:
         return reset_state(config.redis.url, args.state)
