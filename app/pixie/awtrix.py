@@ -540,8 +540,9 @@ def _put_transition(service: Service, body: dict) -> None:
     service.panel.set_transition(specs.Transition(transition=name, transition_ms=round(ms)))
 
 
-def _put_settings(service: Service, body: dict) -> str:
-    known = {key: body[key] for key in ("ATIME", "UPPERCASE", "TCOL", "SSPEED") if key in body}
+def checked_preferences(body: dict) -> dict:
+    """Of a settings body, the preferences (DEFAULT_SETTINGS' keys) it sets, checked and as kept."""
+    known = {key: body[key] for key in DEFAULT_SETTINGS if key in body}
     if "TCOL" in known:
         known["TCOL"] = _color(known["TCOL"], "TCOL")
     for key in ("ATIME", "SSPEED"):
@@ -549,6 +550,11 @@ def _put_settings(service: Service, body: dict) -> str:
             raise errors.Invalid(f"{key}: expected a positive number")
     if "UPPERCASE" in known:
         known["UPPERCASE"] = _flag(known, "UPPERCASE")
+    return known
+
+
+def _put_settings(service: Service, body: dict) -> str:
+    known = checked_preferences(body)
     if "BRI" in body:
         bri = _number(body, "BRI", 0)
         if not 0 <= bri <= 255:

@@ -541,6 +541,36 @@ def cmd_screenshot(device: Device, args) -> int:
     return 0
 
 
+def cmd_backup(device: Device, args) -> int:
+    """Everything set up on the device (GET /api/v1/backup), as it sent it, to a file or stdout."""
+    with device.reaching(), device.open("GET", "/api/v1/backup") as response:
+        document = response.read()
+    if args.file == "-":
+        sys.stdout.buffer.write(document)
+        return 0
+    try:
+        Path(args.file).write_bytes(document)
+    except OSError as e:
+        raise Failure(f"cannot write {args.file}: {_why(e)}") from None
+    print(args.file)
+    return 0
+
+
+def cmd_restore(device: Device, args) -> int:
+    """A backup (a file, or stdin) onto the device, replacing what it has: refused whole, or applied whole."""
+    try:
+        document = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as e:
+        raise Failure(f"cannot read {args.file}: {_why(e)}") from None
+    restored = device.call("POST", "/api/v1/restore", document, "application/json")[1]
+    manifest = restored["manifest"]
+    print(
+        f"restored {len(restored['apps'])} apps, {restored['fonts']} fonts, {restored['icons']} icons"
+        f" from {manifest['device']} (Pixie {manifest['pixie']}, {manifest['created']})"
+    )
+    return 0
+
+
 # ---- following a job ---------------------------------------------------------------------------
 
 
@@ -850,6 +880,13 @@ def _panel(sub) -> None:
     screenshot.add_argument("out", help="a file, or - for stdout")
     screenshot.add_argument("--scale", type=int, default=8, choices=range(1, 33), metavar="1..32")
     screenshot.set_defaults(run=cmd_screenshot)
+
+    backup = sub.add_parser("backup", help="save everything set up on the device (apps, settings, fonts, icons)")
+    backup.add_argument("file", help="a file, or - for stdout")
+    backup.set_defaults(run=cmd_backup)
+    restore = sub.add_parser("restore", help="replace what the device has with a backup's (checked whole first)")
+    restore.add_argument("file", help="a backup file, or - for stdin")
+    restore.set_defaults(run=cmd_restore)
 
 
 def main(argv: list[str] | None = None) -> int:

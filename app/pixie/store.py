@@ -56,6 +56,9 @@ DISCOVERED = "pixie:mqtt:discovered"
 # The library (library.py): per kind ("font", "icon") an index, name -> its metadata (JSON), and each
 # file under library_key(kind, name).
 LIBRARY = {"font": "pixie:fonts", "icon": "pixie:icons"}
+# What a backup holds besides the apps and the library (service/backup.py): the settings a user made, as
+# stored. Not MANUAL_BRIGHTNESS (it ends with its night-mode window), nor DISCOVERED (this broker's).
+SETTINGS = (PINNED, BRIGHTNESS, NIGHT_MODE, NIGHT_MODE_OFF, TRANSITION, POWER, AWTRIX_SETTINGS)
 # Volatile.
 STREAM_INDEX = "pixie:streams"
 STREAM_BYTES = "pixie:streams:bytes"
@@ -685,6 +688,63 @@ def delete_library(r: redis.Redis, kind: str, name: str) -> bool:
         p.delete(library_key(kind, name))
         deleted, _ = p.execute()
     return bool(deleted)
+
+
+# -- backup and restore ---------------------------------------------------------------------------
+
+
+def settings(r: redis.Redis) -> dict[str, bytes]:
+    """The SETTINGS that are set (POWER only when off for good: an off `for_s` ends by itself)."""
+    with r.pipeline(transaction=False) as p:
+        p.mget(SETTINGS)
+        p.ttl(POWER)
+        found, power_ttl = p.execute()
+    held = {key: value for key, value in zip(SETTINGS, found, strict=True) if value is not None}
+    if power_ttl >= 0:
+        held.pop(POWER, None)
+    return held
+
+
+def replace_all(
+    r: redis.Redis,
+    v: redis.Redis,
+    apps: dict[str, tuple[dict, bytes | None]],
+    library_files: dict[str, dict[str, tuple[dict, bytes]]],
+    held: dict[str, bytes | str],
+) -> dict[str, int]:
+    """Everything a backup holds replaced at once (one MULTI, retried if an app or the library changed
+    meanwhile): `apps` name -> (definition, file), `library_files` kind -> name -> (metadata, file), `held`
+    the SETTINGS to set (the others are cleared). Returns each app's rev (new numbers: frames of the old
+    apps never pass for theirs)."""
+    first = r.incrby(APPS_REV, len(apps)) - len(apps) + 1
+    revs = {name: first + i for i, name in enumerate(apps)}
+    gone: list[str] = []
+
+    def write(p: redis.client.Pipeline) -> None:
+        old_apps = [name.decode() for name in p.hkeys(APPS)]
+        old_library = {kind: [name.decode() for name in p.hkeys(index)] for kind, index in LIBRARY.items()}
+        gone[:] = [name for name in old_apps if name not in apps]
+        p.multi()
+        p.delete(APPS, *LIBRARY.values(), *SETTINGS, MANUAL_BRIGHTNESS)
+        files = [app_media_key(name) for name in old_apps]
+        files += [library_key(kind, name) for kind, names in old_library.items() for name in names]
+        if files:
+            p.delete(*files)
+        for name, (definition, media) in apps.items():
+            p.hset(APPS, name, json.dumps({**definition, "rev": revs[name]}))
+            if media is not None:
+                p.set(app_media_key(name), media)
+        for kind, files in library_files.items():
+            for name, (meta, data) in files.items():
+                p.hset(LIBRARY[kind], name, json.dumps(meta))
+                p.set(library_key(kind, name), data)
+        if held:
+            p.mset(held)
+
+    r.transaction(write, APPS, *LIBRARY.values())
+    if gone:
+        v.delete(*[app_frames_key(name) for name in gone])
+    return revs
 
 
 def worker_beat(v: redis.Redis, name: str, forget_s: float) -> None:

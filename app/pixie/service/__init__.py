@@ -1,16 +1,18 @@
 """The service: what every front door of the appliance does, one module per area.
 
 `jobs` (submit, follow, cancel, requeue), `apps` (the rotation), `panel`
-(brightness, night mode, power, indicators, its state) and `system` (queues,
-health), each over the same connections (core.py). The service takes a Redis
-connection and the config, knows nothing of HTTP or MQTT, and refuses with the
-domain errors of `errors.py`, which each front door maps to its own protocol.
+(brightness, night mode, power, indicators, its state), `system` (queues,
+health), `library` (fonts, icons) and `backup` (backup and restore), each
+over the same connections (core.py). The service takes a Redis connection and
+the config, knows nothing of HTTP or MQTT, and refuses with the domain errors
+of `errors.py`, which each front door maps to its own protocol.
 """
 
 import redis
 
 from .. import config as configuration
 from .apps import Apps
+from .backup import Backup
 from .core import Core
 from .jobs import Jobs
 from .library import Library
@@ -30,3 +32,4 @@ class Service(Core):
         self.system = System(self)
         self.panel = Panel(self, self.system)
         self.library = Library(self)
+        self.backup = Backup(self, self.apps, self.library)

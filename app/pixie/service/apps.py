@@ -87,30 +87,17 @@ class Apps(Area):
         """Create or update an app; it renders off the display and swaps in at its dwell's end (or at once).
         The same app put again changes nothing (`changed` false): nothing is rendered, and nothing is
         written but a lifetime's new start."""
-        if not (APP_NAME.match(name) and len(name) <= specs.MAX_NAME_CHARS):
-            raise errors.Invalid(f"app name {name!r}: letters, digits and _ . : - only (1-64)")
-        library.check(self.r, self.config, app.content)
-        schedule.check_place([w.model_dump() for w in app.schedule], self.config.location.place, "schedule")
+        definition = self.definition(name, app)
         now = time.time()
         existing = apps.current(self.r, self.v, now)
         if name not in existing and len(existing) >= self.config.display.max_apps:
             raise errors.Invalid(f"at most {self.config.display.max_apps} apps (display.max_apps); delete one first")
-        media = self._app_media(name, app.content, name in existing)
+        media = self.media(name, app.content, name in existing)
         others = {other: d for other, d in existing.items() if other != name}
         position = app.position if app.position is not None else existing.get(name, {}).get("position")
         if position is None:
             position = max((d["position"] for d in others.values()), default=-1) + 1
-        definition = {
-            "content": app.content.model_dump(exclude={*specs.JOB_ONLY, "data_b64", "blob"}, exclude_none=True),
-            "dwell_s": app.dwell_s,
-            "enabled": app.enabled,
-            "position": position,
-            "schedule": [w.model_dump() for w in app.schedule],
-            "lifetime_s": app.lifetime_s,
-            "lifetime_mode": app.lifetime_mode,
-            "transition": app.transition,
-            "transition_ms": app.transition_ms,
-        }
+        definition["position"] = position
         stored = existing.get(name)
         if stored and all(stored.get(k) == v for k, v in definition.items()) and media == self._stored_media(name, app):
             if app.lifetime_s:
@@ -130,6 +117,25 @@ class Apps(Area):
         values = self._values([definition])
         return self._app_state(name, {**definition, "rev": rev}, store.AppRender(), now, values, changed=True)
 
+    def definition(self, name: str, app: specs.App, names: dict[str, set[str]] | None = None) -> dict:
+        """An app as stored, once its name, the fonts and icons it names (in `names`, a restore's library, if
+        given) and its schedule pass; its position as given (None: the put decides)."""
+        if not (APP_NAME.match(name) and len(name) <= specs.MAX_NAME_CHARS):
+            raise errors.Invalid(f"app name {name!r}: letters, digits and _ . : - only (1-64)")
+        library.check(self.r, self.config, app.content, names)
+        schedule.check_place([w.model_dump() for w in app.schedule], self.config.location.place, "schedule")
+        return {
+            "content": app.content.model_dump(exclude={*specs.JOB_ONLY, "data_b64", "blob"}, exclude_none=True),
+            "dwell_s": app.dwell_s,
+            "enabled": app.enabled,
+            "position": app.position,
+            "schedule": [w.model_dump() for w in app.schedule],
+            "lifetime_s": app.lifetime_s,
+            "lifetime_mode": app.lifetime_mode,
+            "transition": app.transition,
+            "transition_ms": app.transition_ms,
+        }
+
     def _values(self, definitions: list[dict]) -> tuple[dict[str, str], dict[str, str]]:
         """The values of the topics these apps show, and those the broker refused (with why)."""
         topics = list(dict.fromkeys(t for d in definitions for t in live.topics(d["content"])))
@@ -142,7 +148,7 @@ class Apps(Area):
         store.send(self.v, apps=name)
         store.event(self.v, "apps", name=name)
 
-    def _app_media(self, name: str, content, exists: bool) -> bytes | None:
+    def media(self, name: str, content, exists: bool) -> bytes | None:
         """An image or animation app's file: the one sent, or (on an update that leaves it out) the one it has."""
         if not isinstance(content, specs.Media):
             return None

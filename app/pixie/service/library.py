@@ -93,6 +93,12 @@ class Library(Area):
     @available
     def put_font(self, name: str, data: bytes) -> FontInfo:
         """Add a font, or replace the one of that name; refused unless it is a font with glyphs."""
+        stored = self._put("font", name, data, self.font_meta(name, data), self.config.fonts.max_count)
+        self._render_users("font", name)
+        return FontInfo(name=name, builtin=False, **stored)
+
+    def font_meta(self, name: str, data: bytes) -> dict:
+        """A font's metadata, once its name and file pass every check (a restore's fonts too)."""
         if not (FONT_NAME.match(name) and len(name) <= specs.MAX_NAME_CHARS):
             raise errors.Invalid(f"font name {name!r}: letters, digits and _ . : - only (1-64)")
         if name in BUILTIN_FONTS:
@@ -100,10 +106,7 @@ class Library(Area):
         self._fits("font", data, self.config.fonts.max_bytes)
         info = open_font(data)  # refuses a file that is not a font, and one with no glyphs
         fmt, content_type = _font_format(data)
-        meta = {"format": fmt, "content_type": content_type, "height": info.height, "coverage": info.coverage}
-        stored = self._put("font", name, data, meta, self.config.fonts.max_count)
-        self._render_users("font", name)
-        return FontInfo(name=name, builtin=False, **stored)
+        return {"format": fmt, "content_type": content_type, "height": info.height, "coverage": info.coverage}
 
     @available
     def get_font(self, name: str) -> FontInfo:
@@ -133,6 +136,12 @@ class Library(Area):
     @available
     def put_icon(self, name: str, data: bytes) -> IconInfo:
         """Add an icon, or replace the one of that name: a PNG, GIF or WebP no taller than the panel."""
+        stored = self._put("icon", name, data, self.icon_meta(name, data), self.config.icons.max_count)
+        self._render_users("icon", name)
+        return _icon(name, stored)
+
+    def icon_meta(self, name: str, data: bytes) -> dict:
+        """An icon's metadata, once its name and file pass every check (a restore's icons too)."""
         if not (ICON_NAME.match(name) and len(name) <= specs.MAX_NAME_CHARS):
             raise errors.Invalid(
                 f"icon name {name!r}: letters, digits and _ . : - only (1-64), optionally in a size folder"
@@ -141,16 +150,13 @@ class Library(Area):
         icons = self.config.icons
         self._fits("icon", data, icons.max_bytes)
         image = open_icon(data, replace(self.config.render, max_frames=icons.max_frames), self.config.panel.height)
-        meta = {
+        return {
             "format": image.format.lower(),
             "content_type": Image.MIME[image.format],
             "width": image.width,
             "height": image.height,
             "frames": getattr(image, "n_frames", 1),
         }
-        stored = self._put("icon", name, data, meta, icons.max_count)
-        self._render_users("icon", name)
-        return _icon(name, stored)
 
     @available
     def get_icon(self, name: str) -> IconInfo:
@@ -182,7 +188,7 @@ class Library(Area):
             raise errors.TooLarge(f"the {kind} is {len(data)} bytes, more than {kind}s.max_bytes={max_bytes}")
 
     def _put(self, kind: str, name: str, data: bytes, meta: dict, max_count: int) -> dict:
-        meta = {**meta, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "added": time.time()}
+        meta = stamped(meta, data)
         if not store.put_library(self.r, kind, name, meta, data, max_count):
             raise errors.Conflict(f"the library holds {max_count} {kind}s ({kind}s.max_count): delete one first")
         return meta
@@ -215,21 +221,32 @@ class Library(Area):
             raise errors.NotFound(f"no {kind} named {name!r}")
 
 
+def stamped(meta: dict, data: bytes) -> dict:
+    """A library file's metadata as kept: with its size, hash and when it was added."""
+    return {**meta, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "added": time.time()}
+
+
 @available
-def check(r: redis.Redis, config: configuration.Config, spec) -> None:
+def check(r: redis.Redis, config: configuration.Config, spec, names: dict[str, set[str]] | None = None) -> None:
     """Refuse a job's or app's content naming a font or an icon the appliance does not have; an icon
-    named by a number passes when [icons] fetch_url is set (it is fetched from there)."""
+    named by a number passes when [icons] fetch_url is set (it is fetched from there). `names`: the
+    library to check against instead of the stored one (kind -> names: a restore's)."""
+
+    def has(kind: str, name: str) -> bool:
+        return name in names[kind] if names is not None else bool(r.hexists(store.LIBRARY[kind], name))
+
     for field, font in _fonts(spec).items():
-        if font not in BUILTIN_FONTS and not r.hexists(store.LIBRARY["font"], font):
-            uploaded = ", ".join(sorted(store.library(r, "font"))) or "none"
+        if font not in BUILTIN_FONTS and not has("font", font):
+            listed = names["font"] if names is not None else store.library(r, "font")
+            uploaded = ", ".join(sorted(listed)) or "none"
             builtin = ", ".join(BUILTIN_FONTS)
             raise errors.Invalid(f"{field}: no font named {font!r} (built-in: {builtin}; uploaded: {uploaded})")
     icon = getattr(spec, "icon", None)
     fetched = icon is not None and icon.isdigit() and config.icons.fetch_url
-    if icon is not None and not fetched and not r.hexists(store.LIBRARY["icon"], icon):
+    if icon is not None and not fetched and not has("icon", icon):
         raise errors.Invalid(f"icon: no icon named {icon!r} in the library (upload it: PUT /api/v1/icons/{icon})")
     for field, icon in _layout_icons(spec).items():  # not fetched: a layout's are the library's
-        if not r.hexists(store.LIBRARY["icon"], icon):
+        if not has("icon", icon):
             raise errors.Invalid(
                 f"{field}: no icon named {icon!r} in the library (upload it: PUT /api/v1/icons/{icon})"
             )
