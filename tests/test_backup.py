@@ -5,6 +5,11 @@ invalid app in it is refused with a reason and changes nothing; the token guards
 
 import base64
 import json
+import os
+import re
+import subprocess
+import sys
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,6 +20,7 @@ from appliance import Appliance
 from media import disc_icon, still
 from pixie import store
 from pixie.stream import unpack
+from testsupport.ansible import ENV, REPO, ansible_tool
 from testsupport.servers import wait_for
 
 DIM_RED = (255 * 60 // 100, 0, 0)  # red at the restored brightness, 60
@@ -240,3 +246,44 @@ def test_the_token_guards_backup_and_restore(backup, guarded):
     status, answer, _ = guarded.request("POST", "/api/v1/restore", backup, {"Content-Type": "application/json"})
     assert status == 200 and sorted(answer["apps"]) == sorted(APPS), answer
     assert guarded.request("GET", "/api/v1/backup")[1]["apps"] == json.loads(backup)["apps"]
+
+
+def test_the_backup_playbook_pulls_dated_backups_keeps_the_newest_and_check_writes_nothing(make_appliance, tmp_path):
+    """playbooks/backup.yml, really run (the device is this machine, its API an appliance's behind a token)."""
+    guarded = make_appliance(token="playbook-token-0123456789")
+    guarded.start_web()
+    inventory = tmp_path / "hosts.yml"
+    host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inventory.write_text(json.dumps({"all": {"children": {"displays": {"hosts": {"pixie-t": host}}}}}))
+    backups = tmp_path / "backups"
+    settings = {
+        "pixie_backup_dir": str(backups),
+        "pixie_backup_keep": 1,
+        "pixie_common_web_port": guarded.port,
+        "pixie_common_web_token": guarded.token,
+        "pixie_common_credentials_dir": str(tmp_path / "credentials"),
+    }
+
+    def run(*flags: str, **more) -> subprocess.CompletedProcess:
+        argv = [ansible_tool("ansible-playbook"), "-i", str(inventory), str(REPO / "playbooks/backup.yml")]
+        argv += ["-e", json.dumps({**settings, **more}), *flags]
+        env = {**os.environ, **ENV, "ANSIBLE_STDOUT_CALLBACK": "default"}
+        return subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env, cwd=REPO)
+
+    checked = run("--check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert not backups.exists()  # --check asked the device and wrote nothing
+    kept = []
+    for _ in range(2):
+        done = run()
+        assert done.returncode == 0, done.stdout + done.stderr
+        kept.append(sorted(f.name for f in (backups / "pixie-t").iterdir()))
+        time.sleep(1.1)  # the next backup's second: another file
+    (first,), (second,) = kept  # keep 1: the first run's file gone once the second's is written
+    assert first != second and all(re.fullmatch(r"pixie-pixie-t-\d{8}T\d{6}Z\.json", n) for n in (first, second))
+    newest = backups / "pixie-t" / second
+    sha = json.loads(newest.read_text())["manifest"]["sha256"]
+    assert sha == guarded.request("GET", "/api/v1/backup")[1]["manifest"]["sha256"]
+    assert oct(newest.stat().st_mode & 0o777) == "0o600"
+    refused = run(pixie_common_web_token="wrong-token-0123456789")
+    assert refused.returncode != 0 and "GET /api/v1/backup: 401" in refused.stdout, refused.stdout
