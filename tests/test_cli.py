@@ -1,6 +1,7 @@
 """The `pixie` command, run as installed (a real process), against real
 appliances over HTTP; plus the API calls it and the page stand on."""
 
+import base64
 import io
 import json
 import os
@@ -463,6 +464,33 @@ def test_token_from_environment_or_config_file(make_appliance, cli):
     assert ok(cli("cancel", job)).stdout.split() == [job, "canceled"]
     config.write_text("token = [broken\n")
     assert one_error_line(cli("jobs")).startswith(f"pixie: cannot read {config}")
+
+
+def test_backup_and_restore_round_trip_through_a_file_and_through_pipes(make_appliance, cli, tmp_path):
+    source, target = make_appliance(token="s3cret"), make_appliance(token="s3cret")
+    for appliance in (source, target):
+        appliance.start_web()
+    token = {"PIXIE_TOKEN": "s3cret"}
+    picture = base64.b64encode(still(size=(64, 32))).decode()
+    assert source.request("PUT", "/api/v1/apps/pic", {"content": {"kind": "image", "data_b64": picture}})[0] == 200
+    assert source.request("PUT", "/api/v1/apps/hi", {"content": {"kind": "text", "text": "hi"}})[0] == 200
+    assert source.request("PUT", "/api/v1/brightness", {"brightness": 42})[0] == 200
+    saved = tmp_path / "pixie.json"
+    assert ok(cli("backup", str(saved), host=source.url, env=token)).stdout.strip() == str(saved)
+    restored = ok(cli("restore", str(saved), host=target.url, env=token)).stdout.strip()
+    assert restored.startswith("restored 2 apps, 0 fonts, 0 icons from ") and "(Pixie " in restored
+    assert [a["name"] for a in target.request("GET", "/api/v1/apps")[1]["apps"]] == ["pic", "hi"]
+    assert target.request("GET", "/api/v1/brightness")[1]["brightness"] == 42
+    # through pipes: what the target backs up now is what the source held
+    piped = ok(cli("backup", "-", host=target.url, env=token)).stdout
+    assert json.loads(piped)["manifest"]["sha256"] == json.loads(saved.read_text())["manifest"]["sha256"]
+    ok(cli("restore", "-", host=source.url, env=token, stdin=piped))
+    # refused whole, in one line: a backup cut short, no token, a file that is not there
+    cut = one_error_line(cli("restore", "-", host=target.url, env=token, stdin=piped[: len(piped) // 2]))
+    assert cut.startswith("pixie: 400 body is not valid JSON (a backup cut short or corrupted?)")
+    assert one_error_line(cli("backup", "-", host=target.url)).startswith("pixie: 401")
+    missing = one_error_line(cli("restore", str(tmp_path / "absent.json"), host=target.url, env=token))
+    assert missing.startswith(f"pixie: cannot read {tmp_path / 'absent.json'}")
 
 
 # ---- the API beneath the CLI and the page ------------------------------------------------------
