@@ -54,6 +54,10 @@ RANGES = {
     "inputs.layer_timeout_s": (0.1, 3600),
     "inputs.ddp_start": (0, 16_777_215),
 }
+# The API's token scopes, least first: each lets in what the ones before it do.
+SCOPES = ("read", "push", "admin")
+# A named token as `[web] tokens` holds it: name:scope:sha256 of the token, in hex.
+NAMED_TOKEN = re.compile(r"([A-Za-z0-9_.-]{1,64}):(read|push|admin):([0-9a-f]{64})")
 # A topic level of pixie's own (no MQTT wildcards or separators).
 TOPIC_LEVEL = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # An MQTT topic filter: levels of text or "+", "#" only last (roles/pixie_common checks the same).
@@ -82,6 +86,19 @@ class Web:
     # Client networks allowed to call the API at all (CIDR, e.g. "192.168.1.0/24"); empty: every client.
     # In the environment: PIXIE_WEB_ALLOW="192.168.1.0/24,127.0.0.1".
     allow: list[str] = field(default_factory=list)
+    # Named tokens with a scope (read < push < admin), as "name:scope:sha256hex" of the token (never the
+    # token itself; `printf %s TOKEN | sha256sum`). Any set: reads need a token too. `token` above is
+    # an admin token named "default". In the environment: PIXIE_WEB_TOKENS="phone:push:ab12...,ha:read:cd34...".
+    tokens: list[str] = field(default_factory=list)
+    # Calls that change something, per token and per client address: a token bucket of rate_burst calls
+    # refilled at rate_per_min (in each web process's memory); past it a 429 with Retry-After. Clients in
+    # rate_exempt (the device itself by default) are not limited: put a reverse proxy's own address there
+    # only if it limits by itself.
+    rate_per_min: int = 120
+    rate_burst: int = 60
+    rate_exempt: list[str] = field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    # Jobs waiting to render per priority (every front door's): past it a submission is refused (429).
+    max_queued_per_priority: int = 1000
 
 
 @dataclass
@@ -360,6 +377,10 @@ def validate(config: Config) -> None:
             "location.latitude and location.longitude: set both or neither",
         ),
     ]
+    checks += [
+        (config.web.rate_per_min > 0 and config.web.rate_burst > 0, "web.rate_per_min, web.rate_burst: positive"),
+        (config.web.max_queued_per_priority > 0, "web.max_queued_per_priority must be positive"),
+    ]
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
@@ -373,7 +394,19 @@ def validate(config: Config) -> None:
     for topic_filter in mqtt.readable_topics:
         if not (0 < len(topic_filter) <= 256 and TOPIC_FILTER.fullmatch(topic_filter)):
             raise ConfigError(f"mqtt.readable_topics: {topic_filter!r} is not an MQTT topic filter (e.g. home/#)")
-    for name, allow in (("web.allow", config.web.allow), ("inputs.allow", config.inputs.allow)):
+    names = []
+    for named in config.web.tokens:
+        if not (found := NAMED_TOKEN.fullmatch(named)):
+            # Only the name: a token pasted here by mistake stays out of the log.
+            shown = repr(named.split(":")[0]) if ":" in named else "an entry"
+            raise ConfigError(f"web.tokens: {shown} is not name:scope:sha256hex (scope one of {SCOPES})")
+        names.append(found[1])
+    if config.web.token:
+        names.append("default")
+    if len(set(names)) < len(names):
+        raise ConfigError(f"web.tokens: names must be unique (the web.token is named default): {names}")
+    allows = ("web.allow", config.web.allow), ("web.rate_exempt", config.web.rate_exempt)
+    for name, allow in (*allows, ("inputs.allow", config.inputs.allow)):
         for network in allow:
             try:
                 ipaddress.ip_network(network, strict=False)

@@ -32,3 +32,7 @@ class Conflict(PixieError):
 
 class Unavailable(PixieError):
     """A part of the appliance the request needs is down (Redis)."""
+
+
+class Busy(PixieError):
+    """Too much is waiting already (a priority's queue is full): later, or less."""

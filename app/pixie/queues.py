@@ -9,7 +9,7 @@ keys.
 from rq import Queue, Retry, Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.registry import FailedJobRegistry, StartedJobRegistry
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 
 from .vocabulary import PRIORITIES, Kind, State
@@ -134,6 +134,11 @@ class Queues:
             for job in Job.fetch_many(ids, connection=self.r, serializer=JSONSerializer)
             if job is not None
         }
+
+    def depth(self, priority: str) -> int:
+        """Jobs of this priority no worker has taken yet: queued, and timed ones not yet due."""
+        queue = self.by_priority[priority]
+        return queue.count + ScheduledJobRegistry(queue=queue).get_job_count(cleanup=False)
 
     def counts(self) -> dict[str, dict[str, int]]:
         return {

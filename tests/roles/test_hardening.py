@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 from pathlib import Path
@@ -142,3 +143,38 @@ def test_bad_allow_entries_are_refused(tmp_path, entry):
     result = run_playbook(tmp_path, play)
     assert result.rc != 0, result
     assert "pixie_app_web_allow" in result.failure(), result
+
+
+NAMED_TOKENS = [
+    {"name": "phone", "scope": "push", "token": "phone-token-0123456789"},
+    {"name": "home-assistant", "scope": "read", "token": "ha-token-0123456789abc"},
+]
+
+
+def test_named_tokens_reach_the_app_as_their_hashes_only(tmp_path):
+    out = render_templates(tmp_path, {"pixie_app_tokens": NAMED_TOKENS, "pixie_app_web_rate_per_min": 30})
+    text = (out / "pixie.toml").read_text()
+    assert not [t["name"] for t in NAMED_TOKENS if t["token"] in text], "a token in pixie.toml"
+    web = configuration.load(out / "pixie.toml", environ={}).web
+    hashed = [f"{t['name']}:{t['scope']}:{hashlib.sha256(t['token'].encode()).hexdigest()}" for t in NAMED_TOKENS]
+    assert web.tokens == hashed
+    assert (web.rate_per_min, web.rate_burst, web.max_queued_per_priority) == (30, 60, 1000)
+
+
+@pytest.mark.parametrize(
+    "tokens",
+    [
+        [{"name": "phone", "scope": "owner", "token": "phone-token-0123456789"}],
+        [{"name": "a phone", "scope": "push", "token": "phone-token-0123456789"}],
+        [{"name": "phone", "scope": "push", "token": "short"}],
+        [{"name": "default", "scope": "read", "token": "phone-token-0123456789"}],  # pixie_common_web_token's
+        NAMED_TOKENS + NAMED_TOKENS[:1],
+    ],
+)
+def test_bad_named_tokens_are_refused(tmp_path, tokens):
+    play = validation_play("pixie_app")
+    play[0]["vars_files"].append(vars_file(tmp_path, {"pixie_app_tokens": tokens}))
+    result = run_playbook(tmp_path, play)
+    assert result.rc != 0, result
+    assert "pixie_app_tokens" in result.failure(), result
+    assert not any(t["token"] in result.stdout + result.stderr for t in tokens), "a token in ansible's output"

@@ -85,6 +85,11 @@ class Jobs(Area):
 
     def _enqueue(self, job_id: str, spec) -> Accepted:
         library.check(self.r, self.config, spec)
+        # A bound per priority, so one runaway sender cannot bury the rest (checked, then queued: concurrent
+        # submissions may pass it by a few).
+        cap = self.config.web.max_queued_per_priority
+        if self.queues.depth(spec.priority) >= cap:
+            raise errors.Busy(f"the {spec.priority} queue is full ({cap} jobs waiting, web.max_queued_per_priority)")
         if spec.name:
             # One atomic swap (SET ... GET): of concurrent jobs with the same name, each replaces exactly one.
             previous = self.r.set(store.name_key(spec.name), job_id, ex=store.RECORD_TTL_S, get=True)

@@ -2,19 +2,21 @@
 
 `create_app` wires it: the service and config in the app's state, one
 exception handler per kind of refusal (problems.py), the routers by area
-(jobs, apps, panel, library, backup, system, events, AWTRIX's), the OpenAPI adjustments and the client allow-list.
+(jobs, apps, panel, library, backup, system, events, AWTRIX's), the OpenAPI
+adjustments, the client allow-list, and who may do what (access.py: tokens and scopes, the rate limit,
+the audit log).
 """
 
 import logging
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from .. import config as configuration
 from .. import store
 from ..service import Service
-from . import openapi, problems
+from . import access, openapi, problems
 from .allow import AllowList
 from .routers import apps, awtrix, backup, events, jobs, library, panel, system
 
@@ -22,7 +24,9 @@ __all__ = ["AllowList", "create_app", "main"]
 
 
 def create_app(config: configuration.Config) -> FastAPI:
-    app = FastAPI(title="Pixie", version="1", description="An LED-matrix display appliance's job queue.")
+    # Every route passes the guard: the scope it needs (access.ROUTES), the token's, the rate limit.
+    description = "An LED-matrix display appliance's job queue."
+    app = FastAPI(title="Pixie", version="1", description=description, dependencies=[Depends(access.guard)])
     app.state.config = config
     app.state.service = Service(store.connect(config.redis.url), config, store.connect_volatile(config.redis))
     routers = [jobs.router, apps.router, panel.router, library.router, backup.router, events.router, system.router]
@@ -31,10 +35,12 @@ def create_app(config: configuration.Config) -> FastAPI:
     problems.install(app, routers)
     for router in routers:
         app.include_router(router)
+    app.state.access = access.Access(config, app.routes)
     app.mount("/static", StaticFiles(directory=system.STATIC), name="static")
     openapi.install(app, jobs.DEMO_RANGE)
     if config.web.allow:
         app.add_middleware(AllowList, allow=config.web.allow)
+    app.add_middleware(access.Audit)  # outermost: the allow-list's refusals are logged too
     return app
 
 

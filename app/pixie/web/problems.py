@@ -22,6 +22,7 @@ STATUS = (
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.Unavailable, 503),
+    (errors.Busy, 429),
 )
 
 
@@ -30,7 +31,7 @@ class Error(BaseModel):
 
 
 # The refusals a route may answer with, for the OpenAPI document.
-RESPONSES = {code: {"model": Error} for code in (400, 401, 403, 404, 409, 413, 415, 422)}
+RESPONSES = {code: {"model": Error} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
 
 
 class HTTPProblem(Exception):

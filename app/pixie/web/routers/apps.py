@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from ... import spec as specs
 from ...service.apps import AppState, Rotation
 from ..bodies import read_body
-from ..deps import Auth, Config, Service
+from ..deps import Config, Service
 from ..problems import RESPONSES, HTTPProblem
 
 router = APIRouter()
@@ -36,7 +36,7 @@ def get_app(name: AppName, service: Service):
     return service.apps.get(name)
 
 
-@router.put("/api/v1/apps/{name}", response_model=AppState, responses=RESPONSES, dependencies=[Auth],
+@router.put("/api/v1/apps/{name}", response_model=AppState, responses=RESPONSES,
             openapi_extra={"requestBody": {"required": True, "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/App"}}}}})  # fmt: skip
 async def put_app(name: AppName, request: Request, config: Config, service: Service):
@@ -50,35 +50,33 @@ async def put_app(name: AppName, request: Request, config: Config, service: Serv
     return await run_in_threadpool(service.apps.put, name, specs.parse_app(data))
 
 
-@router.delete("/api/v1/apps/{name}", response_model=Deleted, responses=RESPONSES, dependencies=[Auth])
+@router.delete("/api/v1/apps/{name}", response_model=Deleted, responses=RESPONSES)
 def delete_app(name: AppName, service: Service):
     """Remove an app; if it is on screen, the next one shows now."""
     service.apps.delete(name)
     return Deleted(deleted=name)
 
 
-@router.post("/api/v1/apps/{name}/pin", response_model=Rotation, responses=RESPONSES, dependencies=[Auth])
+@router.post("/api/v1/apps/{name}/pin", response_model=Rotation, responses=RESPONSES)
 def pin_app(name: AppName, service: Service):
     """Hold this app on screen until it is unpinned (jobs still interrupt it)."""
     return service.apps.pin(name)
 
 
-@router.delete("/api/v1/apps/{name}/pin", response_model=Rotation, responses=RESPONSES, dependencies=[Auth])
+@router.delete("/api/v1/apps/{name}/pin", response_model=Rotation, responses=RESPONSES)
 def unpin_app(name: AppName, service: Service):
     """The rotation goes on from the pinned app."""
     return service.apps.unpin(name)
 
 
-@router.post("/api/v1/rotation/next", status_code=202, response_model=Skipped, responses=RESPONSES,
-             dependencies=[Auth])  # fmt: skip
+@router.post("/api/v1/rotation/next", status_code=202, response_model=Skipped, responses=RESPONSES)  # fmt: skip
 def next_app(service: Service):
     """Show the next app now."""
     service.apps.skip(1)
     return Skipped(step=1)
 
 
-@router.post("/api/v1/rotation/previous", status_code=202, response_model=Skipped, responses=RESPONSES,
-             dependencies=[Auth])  # fmt: skip
+@router.post("/api/v1/rotation/previous", status_code=202, response_model=Skipped, responses=RESPONSES)  # fmt: skip
 def previous_app(service: Service):
     """Show the previous app now."""
     service.apps.skip(-1)

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from ... import spec as specs
 from ...service.library import FONT_FORMATS, FontInfo, IconInfo
 from ..bodies import file_request
-from ..deps import Auth, Config, Service
+from ..deps import Config, Service
 from ..problems import RESPONSES
 
 router = APIRouter(tags=["library"])
@@ -74,7 +74,7 @@ def get_font(name: FontName, service: Service, download: Download = False):
     return _file(*service.library.font_file(name)) if download else service.library.get_font(name)
 
 
-@router.put("/api/v1/fonts/{name}", response_model=FontInfo, responses=RESPONSES, dependencies=[Auth],
+@router.put("/api/v1/fonts/{name}", response_model=FontInfo, responses=RESPONSES,
             summary="Upload a font", openapi_extra=_upload_body("BDF, PCF (also gzipped), TTF or OTF"))  # fmt: skip
 async def put_font(name: FontName, request: Request, config: Config, service: Service):
     """Add a font under `name` (a text job's `font`), or replace it. Refused: a file that is not a font, a
@@ -84,7 +84,7 @@ async def put_font(name: FontName, request: Request, config: Config, service: Se
     return await run_in_threadpool(service.library.put_font, name, data)
 
 
-@router.delete("/api/v1/fonts/{name}", response_model=Deleted, responses=RESPONSES, dependencies=[Auth],
+@router.delete("/api/v1/fonts/{name}", response_model=Deleted, responses=RESPONSES,
                summary="Delete an uploaded font")  # fmt: skip
 def delete_font(name: FontName, service: Service):
     """Jobs naming it are refused from now on; those already rendered play on."""
@@ -103,7 +103,7 @@ def get_icon(name: IconName, service: Service, download: Download = False):
     return _file(*service.library.icon_file(name)) if download else service.library.get_icon(name)
 
 
-@router.put("/api/v1/icons/{name:path}", response_model=IconInfo, responses=RESPONSES, dependencies=[Auth],
+@router.put("/api/v1/icons/{name:path}", response_model=IconInfo, responses=RESPONSES,
             summary="Upload an icon", openapi_extra=_upload_body("PNG, GIF or WebP, at most the panel's height"),
             )  # fmt: skip
 async def put_icon(name: IconName, request: Request, config: Config, service: Service):
@@ -114,7 +114,7 @@ async def put_icon(name: IconName, request: Request, config: Config, service: Se
     return await run_in_threadpool(service.library.put_icon, name, data)
 
 
-@router.delete("/api/v1/icons/{name:path}", response_model=Deleted, responses=RESPONSES, dependencies=[Auth],
+@router.delete("/api/v1/icons/{name:path}", response_model=Deleted, responses=RESPONSES,
                summary="Delete an icon")  # fmt: skip
 def delete_icon(name: IconName, service: Service):
     service.library.delete_icon(name)

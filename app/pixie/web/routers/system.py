@@ -1,13 +1,15 @@
 """The appliance as a whole: health, what it is, its queues and workers, and the web page."""
 
 from pathlib import Path
+from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from ...service.system import Inputs, installed_version
 from ...vocabulary import KINDS, PRIORITIES
+from .. import access
 from ..deps import Config, Service
 
 STATIC = Path(__file__).parents[2] / "static"
@@ -23,6 +25,7 @@ class Info(BaseModel):
     version: str
     panel: Panel
     token_required: bool = Field(description="calls that change something need Authorization: Bearer <token>")
+    reads_open: bool = Field(description="reads need no token (false: they need one with the read scope)")
     priorities: list[str]
     kinds: list[str]
 
@@ -44,10 +47,23 @@ def info(config: Config):
     return Info(
         version=installed_version(),
         panel=Panel(width=config.panel.width, height=config.panel.height),
-        token_required=bool(config.web.token),
+        token_required=bool(config.web.token or config.web.tokens),
+        reads_open=not config.web.tokens,
         priorities=list(PRIORITIES),
         kinds=list(KINDS),
     )
+
+
+class WhoAmI(BaseModel):
+    name: str | None = Field(description="the presented token's name; null: none presented, or none known")
+    scope: Literal["none", "read", "push", "admin"] = Field(description="what this caller may do")
+
+
+@router.get("/api/v1/whoami", response_model=WhoAmI)
+def whoami(request: Request):
+    """The token this call presented and its scope: read (look), push (jobs, apps), admin (everything)."""
+    name, scope = access.caller(request)
+    return WhoAmI(name=name, scope="none" if scope == access.OPEN else scope.name.lower())
 
 
 @router.get("/api/v1/inputs", response_model=Inputs)
