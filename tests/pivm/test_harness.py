@@ -5,6 +5,7 @@ Run: pytest tests/pivm   (needs sfdisk, and mtools + dosfstools for the FAT test
 
 from __future__ import annotations
 
+import json
 import struct
 import subprocess
 from pathlib import Path
@@ -16,6 +17,8 @@ from ansible_collections.pixie.appliance.plugins.module_utils.partitions import 
 from pivm import PivmError, hostenv
 from pivm.disk import boot_partition_offset, fat_read, fat_write
 from pivm.firmware import kernel_cmdline, parse_config_txt, read_firmware
+from pivm.qemu import qemu_command
+from pivm.state import VmState
 from pivm.vm import nocloud_seed
 from testsupport.tools import require
 
@@ -182,3 +185,36 @@ def test_apt_mirror_is_read_from_the_controllers_own_sources(tmp_path):
     (tmp_path / "sources.list.d" / "debian.sources").unlink()
     assert hostenv.apt_mirror("/debian", tmp_path) == "http://one-line.invalid/debian"
     assert hostenv.apt_mirror("/ubuntu", tmp_path) == ""
+
+
+def test_a_guest_udp_port_is_forwarded_from_the_hosts_loopback_and_old_states_still_load(tmp_path):
+    """molecule's verify sends a FlaschenTaschen datagram to the VM through such a forward."""
+    old = {
+        "name": "vm",
+        "arch": "amd64",
+        "workdir": str(tmp_path),
+        "base": "base.img",
+        "cpus": 1,
+        "memory": 512,
+        "accel": "tcg",
+        "address": "127.0.0.1",
+        "ssh_port": 2222,
+        "http_port": 8080,
+        "guest_http_port": 5000,
+        "user": "ubuntu",
+        "identity_file": None,
+        "overlay_copy_seconds": 0.0,
+        "started": 0.0,
+    }
+    (tmp_path / "state.json").write_text(json.dumps(old))
+    state = VmState.load(tmp_path)
+    assert state.udp_forwards == {}  # a state written before UDP forwards
+    state.udp_forwards = {"1337": 40123}
+    state.save()
+    netdev = next(arg for arg in qemu_command(VmState.load(tmp_path), "tcg", "", 512) if "hostfwd=" in arg)
+    forwards = [part for part in netdev.split(",") if part.startswith("hostfwd=")]
+    assert forwards == [
+        "hostfwd=tcp:127.0.0.1:2222-:22",
+        "hostfwd=tcp:127.0.0.1:8080-:5000",
+        "hostfwd=udp:127.0.0.1:40123-:1337",
+    ]

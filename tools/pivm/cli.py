@@ -32,6 +32,7 @@ def cmd_up(a) -> int:
                 ssh_port=a.ssh_port,
                 http_port=a.http_port,
                 guest_http_port=a.guest_http_port,
+                udp_guest_ports=a.udp_forwards,
                 user=a.user,
                 hostname=a.hostname,
                 authorized_key=_path(a.authorized_key),
@@ -100,6 +101,12 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--ssh-port", type=int, default=0)
     up.add_argument("--http-port", type=int, default=0)
     up.add_argument("--guest-http-port", type=int, default=5000)
+    up.add_argument(
+        "--udp-forwards",
+        type=lambda text: tuple(int(port) for port in text.split(",") if port.strip()),
+        default=(),
+        help="guest UDP ports (comma-separated), each reached at a free port on the host's loopback",
+    )
     up.add_argument("--user", default="ubuntu")
     up.add_argument("--hostname")
     up.add_argument("--authorized-key", help="public key file seeded for --user")

@@ -47,6 +47,7 @@ def qemu_command(state: VmState, accel: str, append: str, memory: int) -> list[s
     cpu = a.cpu_kvm if accel == "kvm" else a.cpu_tcg
     accel_opt = "kvm" if accel == "kvm" else "tcg,thread=multi"
     fwd = f"hostfwd=tcp:127.0.0.1:{state.ssh_port}-:22,hostfwd=tcp:127.0.0.1:{state.http_port}-:{state.guest_http_port}"
+    fwd += "".join(f",hostfwd=udp:127.0.0.1:{host}-:{guest}" for guest, host in state.udp_forwards.items())
     return [
         a.qemu,
         "-name",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 
@@ -26,6 +26,8 @@ class VmState:
     overlay_copy_seconds: float
     started: float
     supervisor_pid: int | None = None
+    # UDP forwards from the host's loopback: guest port (as text, a JSON key) -> host port.
+    udp_forwards: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def load(cls, workdir: Path) -> VmState:

@@ -42,8 +42,8 @@ def build_base(arch_name: str) -> Path:
     return Path(out.stdout.decode().strip().splitlines()[-1])
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
@@ -72,6 +72,7 @@ def up(
     ssh_port: int = 0,
     http_port: int = 0,
     guest_http_port: int = 5000,
+    udp_guest_ports: tuple[int, ...] = (),
     user: str = "ubuntu",
     hostname: str | None = None,
     authorized_key: Path | None = None,
@@ -113,6 +114,7 @@ def up(
         identity_file=str(identity_file.resolve()) if identity_file else None,
         overlay_copy_seconds=round(t_copy, 2),
         started=time.time(),
+        udp_forwards={str(port): free_port(socket.SOCK_DGRAM) for port in udp_guest_ports},
     )
     state.save()
     sup = start_detached(workdir)
