@@ -49,7 +49,8 @@ test: deps $(BIN)/.installed lint pytest
 # then the README's timing promises (timed jobs, windows, countdown ticks) on the panel: artifacts/bench/timing.json;
 # then live data in apps, a value to the panel against a text job, and coalescing: artifacts/bench/live.json;
 # then the render time of each job kind, text effect, animated background and overlay against a plain text:
-# artifacts/bench/kinds.json.
+# artifacts/bench/kinds.json;
+# then live UDP input (DDP, FlaschenTaschen) to the panel, drops, CPU, against jobs: artifacts/bench/inputs.json.
 bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.card_writes
@@ -60,6 +61,7 @@ bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench.timing
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.kinds
+	$(BIN)/python -m bench.inputs
 
 # Rewrite tests/golden/*.png from what the renderers draw now (testsupport/golden.py): only when pixels
 # change on purpose; look at the pictures before committing them. CI never runs this.

@@ -76,7 +76,8 @@ class Stack:
         self.set_workers(workers)
         wait_for(lambda: answers(self.url + "/openapi.json"), f"{self.name} web")
 
-    def set_workers(self, n: int) -> None:
+    def set_workers(self, n: int, wait: bool = True) -> None:
+        """N render workers; `wait`: until all are registered (else they come up while the caller goes on)."""
         for i in range(self.workers, n, -1):
             proc = self.processes.procs.pop(f"worker{i}")
             proc.terminate()
@@ -89,7 +90,8 @@ class Stack:
                 argv = ["worker", "-w", "rq.worker.Worker", "--serializer", "json", "high", "default", "low"]
                 self.processes.start(f"worker{i}", "rq", *argv)
         self.workers = n
-        wait_for(lambda: self.r.scard("rq:workers") == n, f"{self.name}: {n} workers")
+        if wait:
+            wait_for(lambda: self.r.scard("rq:workers") == n, f"{self.name}: {n} workers")
 
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
         """(when it was sent, in time_ns; the JSON answer)."""

@@ -135,3 +135,22 @@ def test_kinds_smoke_run_times_every_kind_effect_and_overlay_beside_a_plain_text
         assert report["frames"][name] > 1 and figures[name]["ratio"] > 1  # a loop of pictures costs more than a still
     assert report["frames"]["fill"] == 1
     assert "baseline median" in result.stdout and "effect Plasma" in result.stdout
+
+
+def test_inputs_smoke_run_puts_each_live_input_beside_the_queued_path(tmp_path):
+    result = smoke("bench.inputs", tmp_path)
+    report = json.loads((tmp_path / "inputs.json").read_text())
+    figures = report["figures"]
+    assert set(figures) == {"ddp_to_panel_ms", "flaschen_taschen_to_panel_ms", "ddp_to_panel_ms_under_load"}
+    for per in figures.values():
+        assert per["baseline"]["n"] > 0 and per["pixie"]["n"] > 0
+    for name, run in report["runs_60fps"].items():
+        assert 0 < run["shown"] <= run["sent"] and run["rate_fps"] > 0, name  # each shown frame matched to its send
+    ddp = report["runs_60fps"]["ddp"]
+    assert ddp["receiver"]["received"] == 5 * ddp["sent"]  # the display's own counts, a frame in five datagrams
+    assert set(report["ramp"]) == {"ddp", "flaschen_taschen"}
+    assert all(list(steps)[0] == "60" for steps in report["ramp"].values())
+    assert report["animation"]["frames"] > 1  # the baseline's frames were seen on the panel
+    cpu = {"ddp", "flaschen_taschen", "ddp_under_load_1", "baseline: queued animation"}
+    assert set(report["cpu_us_per_frame"]) == cpu and report["idle"]["seconds"] > 0
+    assert "live median" in result.stdout and "highest without drops" in result.stdout

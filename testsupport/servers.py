@@ -12,8 +12,9 @@ from pathlib import Path
 import redis
 
 
-def free_port() -> int:
-    with socket.socket() as s:
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port free on loopback now: TCP's, or UDP's with `kind=socket.SOCK_DGRAM`."""
+    with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
