@@ -46,6 +46,8 @@ RUN_TIMEOUT_S = int(os.environ.get("PIXIE_FUZZ_TIMEOUT_S", "600"))
 #   sum of its parts): 422 is a right answer to a schema-valid PUT of the schedule or an app;
 # - a font or icon upload likewise (not a font, a built-in font's name, a full library: 409), and a
 #   built-in font cannot be deleted (422);
+# - a restore's document may be schema-valid and still refused (422): a newer format, a sha256 that does not
+#   match, an app or a file inside that its own checks refuse;
 # - /healthz answers a documented 503 while no render worker runs (during the fuzz, on purpose);
 # - /api/v1/events is a stream that never ends (tests/test_events.py reads it).
 CONFIG = """
@@ -60,6 +62,10 @@ checks.positive_data_acceptance.expected-statuses = [202, 409, 413, 415, 422]
 [[operations]]
 include-name = "PUT /api/v1/apps/{name}"
 checks.positive_data_acceptance.expected-statuses = [200, 413, 415, 422]
+
+[[operations]]
+include-name = "POST /api/v1/restore"
+checks.positive_data_acceptance.expected-statuses = [200, 422]
 
 [[operations]]
 include-name = "PUT /api/v1/schedule"
@@ -111,6 +117,9 @@ def target(redis_server, tmp_path_factory):
         worker_job_timeout_s=20,
         # the one worker renders every job the fuzz got accepted (on the device systemd restarts it at 500)
         worker_max_jobs=100_000,
+        # no worker renders during the fuzz: all it gets accepted waits (past the cap a POST is refused, 429,
+        # and the fuzz would reach no further into it; tests/test_security.py holds the cap)
+        web_max_queued_per_priority=1_000_000,
         # a place, so a schema-valid sunrise/sunset window is a valid one (test_sun: refused without)
         location_latitude="52.52",
         location_longitude="13.40",

@@ -60,6 +60,12 @@ class Contents(BaseModel):
     icons: dict[str, str] = Field(default_factory=dict, description="name -> the file, base64")
 
 
+class Document(Contents):
+    """A backup: its manifest, and what it holds."""
+
+    manifest: Manifest
+
+
 class Restored(BaseModel):
     manifest: Manifest = Field(description="the restored backup's")
     apps: list[str] = Field(description="the apps now on the appliance (rendering again)")

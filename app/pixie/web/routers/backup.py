@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from ...service.backup import Restored
+from ...service.backup import Document, Restored
 from ..bodies import read_body
 from ..deps import Auth, Config, Service
 from ..problems import RESPONSES, HTTPProblem
@@ -17,7 +17,7 @@ router = APIRouter(tags=["backup"])
 RESTORE_BODIES = 8
 
 
-@router.get("/api/v1/backup", responses={**RESPONSES, 200: {"content": {"application/json": {}}}}, dependencies=[Auth])
+@router.get("/api/v1/backup", responses={**RESPONSES, 200: {"model": Document}}, dependencies=[Auth])
 def backup(service: Service):
     """Everything set up on this appliance (apps and their files, the pin, night mode, brightness, power, the
     transition, AWTRIX's settings, uploaded fonts and icons) with a manifest: what POST /api/v1/restore takes.
@@ -29,7 +29,8 @@ def backup(service: Service):
 
 
 @router.post("/api/v1/restore", response_model=Restored, responses=RESPONSES, dependencies=[Auth],
-             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {}}}})  # fmt: skip
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": {"$ref": "#/components/schemas/Document"}}}}})  # fmt: skip
 async def restore(request: Request, config: Config, service: Service):
     """Replace the apps, the library and the settings with a backup's, all at once, once every part of it
     passes the checks the API applies to each; refused (nothing changed): not JSON or cut short (400), a newer
