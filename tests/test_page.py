@@ -511,6 +511,31 @@ def test_with_a_token_the_page_asks_once_and_keeps_it(make_appliance, on):
     view.close(allow_errors=("401", "503"))  # the refused token; /healthz with no worker
 
 
+def test_a_scoped_token_is_asked_for_and_the_page_says_what_it_may_do(make_appliance, on):
+    import hashlib
+
+    phone = "phone-token-0123456789"
+    appliance = make_appliance(web_tokens=f"phone:push:{hashlib.sha256(phone.encode()).hexdigest()}")
+    appliance.start_web()
+    view = on(appliance)
+    view.page.goto(appliance.url + "/")
+    dialog = view.page.locator("#token-dialog")
+    dialog.wait_for(state="visible")  # named tokens guard reads too: the page asks before it can show anything
+    view.page.fill("#token", phone)
+    view.page.click("#token-save")
+    button = view.page.locator("#token-button")
+    view.page.wait_for_function("document.getElementById('token-button').textContent === 'token: phone (push)'")
+    assert "send jobs and apps" in button.get_attribute("title")
+    view.page.reload()
+    view.page.wait_for_selector("body[data-ready='1']")
+    assert not dialog.is_visible()
+    view.until(lambda: view.count("/api/v1/events?access_token=") > 0, "the event stream with the token")
+    view.page.fill("#text", "from the phone")
+    job = view.send("#send-text")
+    view.wait_row_state(job, "queued")
+    view.close(allow_errors=("401", "503"))  # before the token was given; /healthz with no worker
+
+
 def test_fits_a_phone_screen(stack, on):
     view = on(stack, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True)
     page = view.open()

@@ -27,6 +27,10 @@ function token() {
   return localStorage.getItem(TOKEN_KEY) || "";
 }
 
+function authorization() {
+  return token() ? { Authorization: `Bearer ${token()}` } : {};
+}
+
 class ApiError extends Error {
   constructor(status, message) {
     super(message);
@@ -35,8 +39,8 @@ class ApiError extends Error {
 }
 
 async function api(method, path, body) {
-  const headers = {};
-  if (token()) headers.Authorization = `Bearer ${token()}`;
+  const sent = token();
+  const headers = authorization();
   let payload = body;
   if (body && !(body instanceof FormData)) {
     headers["Content-Type"] = "application/json";
@@ -49,8 +53,8 @@ async function api(method, path, body) {
     throw new ApiError(0, "the appliance does not answer");
   }
   const data = (resp.headers.get("Content-Type") || "").startsWith("application/json") ? await resp.json() : null;
-  if (resp.status === 401) {
-    const sent = token();
+  if (resp.status === 401 && token() === sent) {
+    // (a token saved while this call was on its way is not the one refused)
     localStorage.removeItem(TOKEN_KEY);
     askToken(sent ? "That token was refused." : "This Pixie needs its API token to change anything.");
   }
@@ -83,8 +87,9 @@ async function act(what, fn) {
 
 function askToken(why) {
   $("token-why").textContent = `${why} It is kept in this browser.`;
+  if ($("token-dialog").open) return; // asked already (the page's reads are refused one after another)
   $("token").value = "";
-  if (!$("token-dialog").open) $("token-dialog").showModal();
+  $("token-dialog").showModal();
 }
 
 function setupToken() {
@@ -92,12 +97,32 @@ function setupToken() {
     if (event.submitter && event.submitter.value === "save") {
       localStorage.setItem(TOKEN_KEY, $("token").value.trim());
       toast("Token saved in this browser.");
+      showWho();
     }
   });
   $("token-button").addEventListener("click", () => askToken("The API token for this Pixie."));
   if (state.info && state.info.token_required) {
     $("token-button").hidden = false;
     if (!token()) askToken("This Pixie needs its API token to change anything.");
+    showWho();
+  }
+}
+
+// What the saved token may do (GET /api/v1/whoami), on the token button.
+const MAY = {
+  none: "may do nothing here: reads need a token too",
+  read: "may look (status, queue, screen, events)",
+  push: "may look and send jobs and apps",
+  admin: "may do everything (settings, uploads, reboot)",
+};
+
+async function showWho() {
+  try {
+    const who = (await api("GET", "/api/v1/whoami")).data;
+    $("token-button").textContent = who.name ? `token: ${who.name} (${who.scope})` : "token";
+    $("token-button").title = `${who.name ? `This token, ${who.name},` : "Without a token, this page"} ${MAY[who.scope]}.`;
+  } catch (e) {
+    // the button keeps its plain word
   }
 }
 
@@ -106,7 +131,7 @@ function setupToken() {
 async function refreshPreview() {
   if (!document.hidden) {
     try {
-      const headers = state.etag ? { "If-None-Match": state.etag } : {};
+      const headers = { ...authorization(), ...(state.etag ? { "If-None-Match": state.etag } : {}) };
       const resp = await fetch("/api/v1/screen.png?scale=1", { headers, cache: "no-store" });
       if (resp.status === 200) {
         state.etag = resp.headers.get("ETag");
@@ -743,7 +768,9 @@ function refreshSoon(parts) {
 
 // The page reads again only what an event says changed; on (re)opening and on an error, everything.
 function follow() {
-  const source = new EventSource("/api/v1/events");
+  // EventSource sends no headers: the token goes as ?access_token= (the event stream's alone takes it).
+  const query = token() ? `?access_token=${encodeURIComponent(token())}` : "";
+  const source = new EventSource(`/api/v1/events${query}`);
   for (const [kind, parts] of Object.entries(AFFECTS)) source.addEventListener(kind, () => refreshSoon(parts));
   source.addEventListener("open", () => refreshSoon(EVERYTHING));
   source.addEventListener("error", () => {
