@@ -59,6 +59,7 @@ def source(redis_server, tmp_path_factory):
     assert appliance.request("PUT", "/api/v1/schedule", night)[0] == 200
     assert appliance.request("PUT", "/api/v1/brightness", {"brightness": 60})[0] == 200
     assert appliance.request("PUT", "/api/v1/transition", {"transition": "cut", "transition_ms": 0})[0] == 200
+    assert appliance.request("POST", "/api/settings", {"ATIME": 12, "UPPERCASE": False})[0] == 200  # AWTRIX's
     rendered(appliance, *APPS)
     assert appliance.request("POST", "/api/v1/apps/red/pin")[0] == 200
     yield appliance
@@ -112,6 +113,17 @@ def test_a_backup_holds_everything_set_up_with_a_manifest(source, backup):
     assert document["night_mode"]["windows"][0]["brightness"] == 10 and document["night_mode"]["enabled"]
     assert document["transition"] == {"transition": "cut", "transition_ms": 0}
     assert list(document["fonts"]) == ["blocks"] and list(document["icons"]) == ["dot"]
+    assert {k: document["awtrix"][k] for k in ("ATIME", "UPPERCASE")} == {"ATIME": 12, "UPPERCASE": False}
+
+
+def test_an_app_whose_lifetime_ended_is_not_backed_up(make_appliance):
+    appliance = make_appliance()
+    appliance.start_web()
+    put_app(appliance, "kept", content={"kind": "fill", "color": "red"})
+    put_app(appliance, "brief", content={"kind": "fill", "color": "blue"}, lifetime_s=0.5)
+    put_app(appliance, "marked", content={"kind": "fill", "color": "lime"}, lifetime_s=0.5, lifetime_mode="mark")
+    time.sleep(0.7)
+    assert sorted(appliance.request("GET", "/api/v1/backup")[1]["apps"]) == ["kept", "marked"]
 
 
 def test_restored_into_a_fresh_appliance_the_same_rotation_plays(source, backup, redis_server, tmp_path):
@@ -137,12 +149,14 @@ def test_restored_into_a_fresh_appliance_the_same_rotation_plays(source, backup,
         for appliance in (source, target):
             assert appliance.request("DELETE", "/api/v1/apps/red/pin")[0] == 200
         assert cycle(played(target)) == cycle(played(source))  # the same frames in the same order
-        # a backup of the restored appliance holds what the first did
+        # a backup of the restored appliance holds what the first did (AWTRIX's colour as its API keeps one)
         again = target.request("GET", "/api/v1/backup")[1]
         first = json.loads(backup)
+        first["awtrix"]["TCOL"] = first["awtrix"]["TCOL"].lower()
         assert {k: v for k, v in again.items() if k not in ("manifest", "pinned")} == {
             k: v for k, v in first.items() if k not in ("manifest", "pinned")
         }
+        assert target.request("GET", "/api/settings")[1]["ATIME"] == 12
     finally:
         source.request("POST", "/api/v1/apps/red/pin")  # as the module's other tests found it
         target.stop()

@@ -693,16 +693,38 @@ def delete_library(r: redis.Redis, kind: str, name: str) -> bool:
 # -- backup and restore ---------------------------------------------------------------------------
 
 
-def settings(r: redis.Redis) -> dict[str, bytes]:
-    """The SETTINGS that are set (POWER only when off for good: an off `for_s` ends by itself)."""
-    with r.pipeline(transaction=False) as p:
-        p.mget(SETTINGS)
-        p.ttl(POWER)
-        found, power_ttl = p.execute()
-    held = {key: value for key, value in zip(SETTINGS, found, strict=True) if value is not None}
-    if power_ttl >= 0:
-        held.pop(POWER, None)
-    return held
+@dataclass(frozen=True)
+class Snapshot:
+    apps: dict[str, dict]  # name -> definition
+    media: dict[str, bytes]  # an image's or animation's app -> its file
+    library: dict[str, dict[str, bytes]]  # kind -> name -> file
+    settings: dict[str, bytes]  # the SETTINGS that are set (POWER only when off for good: an off `for_s` ends)
+
+
+def snapshot(r: redis.Redis) -> Snapshot:
+    """What a backup holds, as of one moment: read again if an app, the library or a setting changed meanwhile."""
+
+    def read(p: redis.client.Pipeline) -> Snapshot:
+        apps = {name.decode(): json.loads(raw) for name, raw in p.hgetall(APPS).items()}
+        media = dict(zip(apps, p.mget([app_media_key(name) for name in apps]), strict=True)) if apps else {}
+        library = {}
+        for kind, index in LIBRARY.items():
+            names = sorted(name.decode() for name in p.hkeys(index))
+            library[kind] = (
+                dict(zip(names, p.mget([library_key(kind, n) for n in names]), strict=True)) if names else {}
+            )
+        held = {key: value for key, value in zip(SETTINGS, p.mget(SETTINGS), strict=True) if value is not None}
+        if p.ttl(POWER) >= 0:
+            held.pop(POWER, None)
+        p.multi()  # an empty transaction: its EXEC fails if a watched key changed since the reads
+        return Snapshot(
+            apps,
+            {name: data for name, data in media.items() if data is not None},
+            {kind: {name: data for name, data in files.items() if data is not None} for kind, files in library.items()},
+            held,
+        )
+
+    return r.transaction(read, APPS, *LIBRARY.values(), *SETTINGS, value_from_callable=True)
 
 
 def replace_all(

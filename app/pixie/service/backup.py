@@ -17,10 +17,12 @@ import binascii
 import hashlib
 import json
 import socket
+import time
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .. import apps as rotation
 from .. import errors, store
 from .. import spec as specs
 from .apps import Apps
@@ -82,20 +84,23 @@ class Backup(Area):
 
     @available
     def take(self) -> dict:
-        """The backup document: the manifest first, then what it holds."""
-        held = {key: value.decode() for key, value in store.settings(self.r).items()}
-        night = held.get(store.NIGHT_MODE)
+        """The backup document: the manifest first, then what it holds (read as of one moment)."""
+        held = store.snapshot(self.r)
+        settings = {key: value.decode() for key, value in held.settings.items()}
+        night = settings.get(store.NIGHT_MODE)
+        now = time.time()
+        live = {name: d for name, d in held.apps.items() if not _ended(d, now)}
         contents = {
-            "apps": {name: self._app(name, d) for name, d in store.get_apps(self.r).items()},
-            "pinned": held.get(store.PINNED),
-            "brightness": int(held[store.BRIGHTNESS]) if store.BRIGHTNESS in held else None,
-            "night_mode": {"windows": json.loads(night), "enabled": store.NIGHT_MODE_OFF not in held}
+            "apps": {name: _app(d, held.media.get(name)) for name, d in live.items()},
+            "pinned": settings.get(store.PINNED),
+            "brightness": int(settings[store.BRIGHTNESS]) if store.BRIGHTNESS in settings else None,
+            "night_mode": {"windows": json.loads(night), "enabled": store.NIGHT_MODE_OFF not in settings}
             if night
             else None,
-            "power": held.get(store.POWER) != "off",
-            "transition": json.loads(held[store.TRANSITION]) if store.TRANSITION in held else None,
-            "awtrix": json.loads(held.get(store.AWTRIX_SETTINGS) or "{}"),
-            **{f"{kind}s": self._library(kind) for kind in store.LIBRARY},
+            "power": settings.get(store.POWER) != "off",
+            "transition": json.loads(settings[store.TRANSITION]) if store.TRANSITION in settings else None,
+            "awtrix": json.loads(settings.get(store.AWTRIX_SETTINGS) or "{}"),
+            **{f"{kind}s": {name: _b64(data) for name, data in files.items()} for kind, files in held.library.items()},
         }
         device = self.config.mqtt.device if self.config.mqtt.enabled else socket.gethostname()
         manifest = Manifest(
@@ -106,17 +111,6 @@ class Backup(Area):
             sha256=digest(contents),
         )
         return {"manifest": manifest.model_dump(), **contents}
-
-    def _app(self, name: str, definition: dict) -> dict:
-        body = {k: definition[k] for k in APP_FIELDS if definition.get(k) is not None}
-        media = store.get_app_media(self.r, name)
-        if media is not None:
-            body["content"] = {**body["content"], "data_b64": base64.b64encode(media).decode()}
-        return body
-
-    def _library(self, kind: str) -> dict[str, str]:
-        files = store.library_files(self.r, kind, sorted(store.library(self.r, kind)))
-        return {name: base64.b64encode(data).decode() for name, data in files.items()}
 
     @available
     def restore(self, document) -> Restored:
@@ -176,7 +170,7 @@ class Backup(Area):
             raise _under(f"apps.{name}", e) from None
         if definition["position"] is None:
             raise errors.Invalid(f"apps.{name}.position: missing (a backup's apps keep their places)")
-        return {**definition, "now": True, "updated": _now()}, media  # now: its frames replace the old at once
+        return {**definition, "now": True, "updated": time.time()}, media  # now: its frames replace the old at once
 
     @staticmethod
     def _awtrix(preferences: dict) -> dict:
@@ -197,6 +191,24 @@ class Backup(Area):
         store.send(self.v, apps="", now=True, transition=True, power=contents.power, brightness=True)
         store.event(self.v, "apps", restored=True)
         store.event(self.v, "panel", power=contents.power)
+
+
+def _app(definition: dict, media: bytes | None) -> dict:
+    """An app as PUT /api/v1/apps takes it, its file (if it has one) in its content."""
+    body = {k: definition[k] for k in APP_FIELDS if definition.get(k) is not None}
+    if media is not None:
+        body["content"] = {**body["content"], "data_b64": _b64(media)}
+    return body
+
+
+def _ended(definition: dict, now: float) -> bool:
+    """Its lifetime ended and it is not kept marked: gone at the next look (apps.current), not backed up."""
+    end = rotation.expires(definition)
+    return end is not None and end <= now and not rotation.stale(definition, now)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 def digest(contents: dict) -> str:
@@ -269,7 +281,3 @@ def _settings(contents: Contents, awtrix_preferences: dict) -> dict[str, str]:
     if awtrix_preferences:
         held[store.AWTRIX_SETTINGS] = json.dumps(awtrix_preferences)
     return held
-
-
-def _now() -> float:
-    return datetime.now(UTC).timestamp()
