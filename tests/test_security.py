@@ -334,6 +334,7 @@ def test_every_call_that_changes_something_leaves_one_audit_line_without_the_tok
         ("PUT", "/api/v1/brightness", {"brightness": 7}, "a-token-3", "token=boss", 200),
         ("DELETE", "/api/v1/jobs/nope", None, "p-token-2", "token=pusher", 404),
         ("POST", "/api/v1/nowhere", {}, "p-token-2", "token=-", 404),  # no route: the guard never ran
+        ("POST", "/api/v1/no%0Awhere", {}, "", "token=-", 404),  # a line break in the path stays in its line
     ]
     for method, path, body, token, _, status in calls:
         assert appliance.request(method, path, body, token=token)[0] == status, (method, path)
@@ -341,6 +342,7 @@ def test_every_call_that_changes_something_leaves_one_audit_line_without_the_tok
     lines = audit_lines(appliance)
     assert len(lines) == len(calls), lines
     for line, (method, path, _, _, who, status) in zip(lines, calls, strict=True):
+        path = path.replace("%0A", "\\n")
         assert f" {who} client=127.0.0.1 method={method} path={path} status={status}" in line, line
         assert re.search(r"time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00 ", line), line
     text = (appliance.processes.log_dir / "web.log").read_text()

@@ -289,6 +289,6 @@ class Audit:
                     state.get("token") or "-",
                     client[0] if client else "-",
                     scope["method"],
-                    scope["path"],
+                    scope["path"].encode("unicode_escape").decode(),  # one line, whatever the path decoded to
                     status,
                 )
