@@ -530,30 +530,26 @@ def cmd_screenshot(device: Device, args) -> int:
     png = device.get(f"/api/v1/screen.png?scale={args.scale}")
     if not isinstance(png, bytes) or not png.startswith(b"\x89PNG\r\n\x1a\n"):
         raise Failure("the device did not answer with a PNG")
-    if args.out == "-":
-        sys.stdout.buffer.write(png)
+    return save(png, args.out)
+
+
+def save(data: bytes, out: str) -> int:
+    """Write what the device answered to a file (and say which), or with `-` to stdout."""
+    if out == "-":
+        sys.stdout.buffer.write(data)
         return 0
     try:
-        Path(args.out).write_bytes(png)
+        Path(out).write_bytes(data)
     except OSError as e:
-        raise Failure(f"cannot write {args.out}: {_why(e)}") from None
-    print(args.out)
+        raise Failure(f"cannot write {out}: {_why(e)}") from None
+    print(out)
     return 0
 
 
 def cmd_backup(device: Device, args) -> int:
     """Everything set up on the device (GET /api/v1/backup), as it sent it, to a file or stdout."""
     with device.reaching(), device.open("GET", "/api/v1/backup") as response:
-        document = response.read()
-    if args.file == "-":
-        sys.stdout.buffer.write(document)
-        return 0
-    try:
-        Path(args.file).write_bytes(document)
-    except OSError as e:
-        raise Failure(f"cannot write {args.file}: {_why(e)}") from None
-    print(args.file)
-    return 0
+        return save(response.read(), args.file)
 
 
 def cmd_restore(device: Device, args) -> int:
