@@ -284,3 +284,15 @@ def test_a_playing_job_a_stream_interrupts_resumes_where_it_stopped(rig):
     assert [c for _, c in played][:3] == [GREEN, RED, BLUE], swaps
     assert [t for t, _ in played][:3] == [0.2, 1.3, 1.8], swaps
     assert rig.state("long")["state"] == "done"
+
+
+def test_frames_that_queued_up_behind_a_stalled_loop_are_skipped_for_the_newest(rig):
+    live(rig, GREEN, 0.0, 0.0)
+
+    def burst():  # three frames at once, as after a stall of the display process
+        for colour in (RED, WHITE, BLUE):
+            rig.player.commands.put(Streamed(solid(colour), "ddp"))
+
+    rig.clock.at(0.1, burst)
+    swaps = rig.run(until=0.5)
+    assert [c for t, c in swaps if t == 0.1] == [BLUE], swaps

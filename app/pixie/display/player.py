@@ -310,6 +310,10 @@ class Player:
                 self._show_between(shown.frame, None)
                 self.on_screen = ("live", shown.source)  # its way out is the next item's transition
             command = self._get(self.live_until - self.clock.monotonic())
+            # Frames that queued up while this process waited for a CPU: only the newest is shown.
+            while isinstance(command, Streamed) and not self.pending and not self.commands.empty():
+                self._handle(command, None)
+                command = self._get(0)
             if command is not None:
                 self._handle(command, None)
                 if isinstance(command, NewWork) and command.rank < self.live_rank:
