@@ -239,13 +239,22 @@ def test_a_bad_backup_is_refused_with_a_reason_and_nothing_changes(backup, bysta
     unchanged(bystander, before)
 
 
-def test_an_edited_backup_without_its_sha256_restores(backup, bystander):
-    body = edited(backup, flipped_pixel)
+def switched_off(document):
+    flipped_pixel(document)
+    document["power"] = False
+    document["night_mode"]["enabled"] = False
+
+
+def test_an_edited_backup_without_its_sha256_restores_and_replaces_what_was_there(backup, bystander):
+    body = edited(backup, switched_off)
     status, answer, _ = bystander.request("POST", "/api/v1/restore", body, {"Content-Type": "application/json"})
     assert status == 200, answer
     red = bystander.request("GET", "/api/v1/apps/red")[1]
     assert red["content"]["color"] == "#0000ff" and bystander.request("GET", "/api/v1/apps/mine")[0] == 404
     assert bystander.request("GET", "/api/v1/brightness")[1]["brightness"] == 60
+    assert bystander.request("GET", "/api/v1/power")[1] == {"on": False}
+    night = bystander.request("GET", "/api/v1/schedule")[1]
+    assert not night["enabled"] and night["windows"][0]["brightness"] == 10  # off, its windows kept
 
 
 def test_the_token_guards_backup_and_restore(backup, guarded):
