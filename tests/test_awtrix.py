@@ -309,10 +309,6 @@ def test_screen_is_the_panel_as_24_bit_integers(stack):
     post(stack, "/api/notify/dismiss")
 
 
-def test_transitions_is_a_list(stack):  # /api/effects: test_awtrix_effects.py
-    assert get(stack, "/api/transitions") == []
-
-
 def pixel(frame: bytes, x: int, y: int, width: int = 64) -> tuple:
     return tuple(frame[(y * width + x) * 3 : (y * width + x) * 3 + 3])
 

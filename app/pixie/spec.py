@@ -16,7 +16,6 @@ from pydantic import (
     Discriminator,
     Field,
     StrictBool,
-    StrictInt,
     Tag,
     TypeAdapter,
     ValidationError,
@@ -975,7 +974,8 @@ class Transition(BaseModel):
     )
 
     transition: TransitionName = Field(transitions.CUT, description=TRANSITION_DOC)
-    transition_ms: StrictInt = Field(
+    # an integer as JSON Schema means it (400 or 400.0), never "400" or true: FastAPI reads this body laxly
+    transition_ms: Annotated[int, BeforeValidator(_json_integer)] = Field(
         transitions.DEFAULT_MS,
         ge=0,
         le=MAX_TRANSITION_MS,
