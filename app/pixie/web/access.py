@@ -8,7 +8,6 @@ so a refusal by the allow-list, the guard or the route is logged the same way.
 import base64
 import hashlib
 import hmac
-import ipaddress
 import logging
 import math
 import time
@@ -22,6 +21,7 @@ from starlette.routing import BaseRoute
 
 from .. import awtrix
 from .. import config as configuration
+from .allow import within
 from .problems import HTTPProblem
 
 audit_log = logging.getLogger("pixie.audit")
@@ -176,7 +176,7 @@ class Access:
     def limit(self, keys: list[str], client: str | None) -> float:
         """Take one call from each key's bucket; 0.0 if they all had one, else the seconds until they do
         (nothing taken)."""
-        if client is not None and _in(client, self.exempt):
+        if within(client, self.exempt):
             return 0.0
         now = time.monotonic()
         levels = {}
@@ -194,16 +194,6 @@ class Access:
             for key in full:
                 del self.buckets[key]
         return 0.0
-
-
-def _in(host: str, networks) -> bool:
-    try:
-        address = ipaddress.ip_address(host.split("%")[0])
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return any(address in network for network in networks)
 
 
 async def guard(request: Request) -> None:

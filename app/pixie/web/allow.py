@@ -13,13 +13,7 @@ class AllowList:
         self.networks = configuration.networks(allow)
 
     def allowed(self, host: str | None) -> bool:
-        try:
-            address = ipaddress.ip_address((host or "").split("%")[0])
-        except ValueError:
-            return False  # a unix socket or an unknown peer: not on the list
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        return any(address in network for network in self.networks)
+        return within(host, self.networks)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] in ("http", "websocket"):
@@ -33,3 +27,14 @@ class AllowList:
                 await JSONResponse({"error": reason}, status_code=403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def within(host: str | None, networks) -> bool:
+    """Whether a client's address is in one of these networks (an IPv4 client of a dual-stack socket too)."""
+    try:
+        address = ipaddress.ip_address((host or "").split("%")[0])
+    except ValueError:
+        return False  # a unix socket or an unknown peer: in none
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return any(address in network for network in networks)
