@@ -676,3 +676,16 @@ def test_font_and_icon_add_list_and_rm_and_text_and_apps_name_them(stack, cli, t
     assert "no icon named '8x8/dot'" in one_error_line(cli("text", "Hi", "--icon", "8x8/dot", host=stack.url))
     assert ok(cli("icon", "list", host=stack.url)).stdout.strip() == "no icons"
     assert "404 no font named 'tiny'" in one_error_line(cli("font", "rm", "tiny", host=stack.url))
+
+
+def test_hash_token_prints_the_entry_the_app_takes_and_whoami_shows_the_tokens_scope(cli, make_appliance):
+    import hashlib
+
+    entry = ok(cli("hash-token", "phone", "push", stdin="phone-token-0123\n")).stdout.strip()
+    assert entry == "phone:push:" + hashlib.sha256(b"phone-token-0123").hexdigest()
+    assert "no token on stdin" in cli("hash-token", "phone", "push", stdin="").stderr
+    assert cli("hash-token", "a phone", "push", stdin="x\n").returncode == 1
+    appliance = make_appliance(web_tokens=entry)
+    appliance.start_web()
+    assert ok(cli("whoami", host=appliance.url, env={"PIXIE_TOKEN": "phone-token-0123"})).stdout == "phone: push\n"
+    assert ok(cli("whoami", host=appliance.url)).stdout == "(no token): none\n"

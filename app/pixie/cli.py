@@ -13,6 +13,7 @@ unhealthy; 2 a usage error.
 import argparse
 import base64
 import contextlib
+import hashlib
 import http.client
 import json
 import mimetypes
@@ -546,6 +547,23 @@ def save(data: bytes, out: str) -> int:
     return 0
 
 
+def cmd_whoami(device: Device, args) -> int:
+    who = device.get("/api/v1/whoami")
+    print(f"{who['name'] or '(no token)'}: {who['scope']}")
+    return 0
+
+
+def cmd_hash_token(_: Device, args) -> int:
+    """`[web] tokens`' entry for the token on stdin (not argv: that shows in `ps` and the shell's history)."""
+    token = sys.stdin.readline().rstrip("\r\n")
+    if not token:
+        raise Failure("no token on stdin, e.g. pixie hash-token phone push < phone.token")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", args.name):
+        raise Failure(f"a token's name is 1-64 letters, digits, _ . or -, got {args.name!r}")
+    print(f"{args.name}:{args.scope}:{hashlib.sha256(token.encode()).hexdigest()}")
+    return 0
+
+
 def cmd_backup(device: Device, args) -> int:
     """Everything set up on the device (GET /api/v1/backup), as it sent it, to a file or stdout."""
     with device.reaching(), device.open("GET", "/api/v1/backup") as response:
@@ -876,6 +894,13 @@ def _panel(sub) -> None:
     screenshot.add_argument("out", help="a file, or - for stdout")
     screenshot.add_argument("--scale", type=int, default=8, choices=range(1, 33), metavar="1..32")
     screenshot.set_defaults(run=cmd_screenshot)
+
+    whoami = sub.add_parser("whoami", help="the token's name and scope (read, push, admin) as the device sees it")
+    whoami.set_defaults(run=cmd_whoami)
+    hashing = sub.add_parser("hash-token", help="a [web] tokens entry (name:scope:sha256) for the token on stdin")
+    hashing.add_argument("name")
+    hashing.add_argument("scope", choices=("read", "push", "admin"))
+    hashing.set_defaults(run=cmd_hash_token)
 
     backup = sub.add_parser("backup", help="save everything set up on the device (apps, settings, fonts, icons)")
     backup.add_argument("file", help="a file, or - for stdout")
