@@ -205,7 +205,8 @@ def test_app_units(defaults, name, user):
 
 CONTRACT_KEYS = {
     "redis": {"url"},
-    "web": {"host", "port", "token", "max_body_bytes"},
+    "web": {"host", "port", "token", "max_body_bytes", "tokens", "rate_per_min", "rate_burst", "rate_exempt"}
+    | {"max_queued_per_priority"},
     "awtrix": {"enabled", "user", "mqtt_prefix"},
     "fonts": {"max_bytes", "max_count"},
     "icons": {"max_bytes", "max_count", "max_frames", "fetch_url"},
@@ -255,7 +256,17 @@ def test_pixie_toml_has_the_contract_keys_and_no_secrets(render, tmp_path):
     config = tomllib.loads((out / "pixie.toml").read_text())
     assert {k: set(v) for k, v in config.items()} == CONTRACT_KEYS
     assert config["redis"]["url"] == "redis://127.0.0.1:6379/0"
-    assert config["web"] == {"host": "0.0.0.0", "port": 5000, "token": "", "max_body_bytes": 8388608}
+    assert config["web"] == {
+        "host": "0.0.0.0",
+        "port": 5000,
+        "token": "",
+        "max_body_bytes": 8388608,
+        "tokens": [],  # named tokens: none unless pixie_app_tokens declares them
+        "rate_per_min": 120,
+        "rate_burst": 60,
+        "rate_exempt": ["127.0.0.0/8", "::1/128"],
+        "max_queued_per_priority": 1000,
+    }
     assert config["panel"]["rows"] == 16 and config["panel"]["cols"] == 64
     assert config["panel"]["hardware_mapping"] == "adafruit-hat-pwm"
     assert config["display"] == {"backend": "headless", "idle": "clock", "record_path": "/var/lib/pixie/frames.bin"}
