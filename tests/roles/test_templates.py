@@ -205,8 +205,17 @@ def test_app_units(defaults, name, user):
 
 CONTRACT_KEYS = {
     "redis": {"url"},
-    "web": {"host", "port", "token", "max_body_bytes", "tokens", "rate_per_min", "rate_burst", "rate_exempt"}
-    | {"max_queued_per_priority"},
+    "web": {
+        "host",
+        "port",
+        "token",
+        "max_body_bytes",
+        "tokens",
+        "rate_per_min",
+        "rate_burst",
+        "rate_exempt",
+        "max_queued_per_priority",
+    },
     "awtrix": {"enabled", "user", "mqtt_prefix"},
     "fonts": {"max_bytes", "max_count"},
     "icons": {"max_bytes", "max_count", "max_frames", "fetch_url"},
