@@ -518,19 +518,26 @@ function showApps(rotation) {
   // when only their live values did (those are written into their rows below).
   const apps = rotation.apps.map((app) => ({ ...app, live: app.live.map((p) => p.placeholder) }));
   const key = JSON.stringify([apps, rotation.pinned]);
-  if (key !== state.appsKey) {
+  const body = $("apps").tBodies[0];
+  // Nor while one of its fields is being typed in (an app that finishes rendering would wipe the edit):
+  // leaving the field reads them again.
+  const field = document.activeElement;
+  const editing = body.contains(field) && field.matches("input[type=text], input[type=number]");
+  if (key !== state.appsKey && !editing) {
     state.appsKey = key;
-    $("apps").tBodies[0].replaceChildren(...rotation.apps.map((app) => appRow(app, rotation)));
+    body.replaceChildren(...rotation.apps.map((app) => appRow(app, rotation)));
   }
   state.apps = rotation;
   $("apps-empty").hidden = rotation.apps.length > 0;
-  for (const [i, tr] of [...$("apps").tBodies[0].rows].entries()) {
+  for (const tr of body.rows) {
     const name = tr.dataset.app;
+    const app = rotation.apps.find((a) => a.name === name);
+    if (!app) continue; // deleted while a field of the table is being edited
     tr.classList.toggle("showing", name === rotation.showing);
     tr.cells[0].textContent = name === rotation.pinned ? "📌" : name === rotation.showing ? "▶" : "";
     // Its text's placeholders, each with what it shows now (or why the device gets no value of it).
     tr.querySelector(".live").replaceChildren(
-      ...rotation.apps[i].live.map((p) =>
+      ...app.live.map((p) =>
         el("div", `${p.placeholder} = ${p.shows}${p.error ? ` ⚠ ${p.error}` : ""}`, { class: p.error ? "error" : "" }),
       ),
     );
@@ -559,6 +566,8 @@ function readFile(file) {
 }
 
 function setupApps() {
+  // A row's field left: what changed while it was being edited is shown now (showApps waited).
+  $("apps").tBodies[0].addEventListener("focusout", () => refreshSoon([loadApps]));
   const add = (what, content) =>
     act(what, async () => {
       const name = $("app-name").value.trim();
