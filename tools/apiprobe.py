@@ -19,6 +19,9 @@ when what it checks does not hold.
                                              canceled (none lost); with
                                              --after, each was started after
                                              epoch T (played after a reboot)
+
+  --url https://... is verified with --ca FILE (the local CA's PEM), else the
+  system's trust store.
 """
 
 import argparse
@@ -26,6 +29,7 @@ import base64
 import io
 import json
 import random
+import ssl
 import sys
 import time
 import urllib.error
@@ -37,6 +41,8 @@ from PIL import Image
 
 FINAL = ("done", "failed", "canceled")
 RED, WHITE, BLUE = (255, 0, 0), (255, 255, 255), (0, 0, 255)
+# The TLS context every https:// request verifies with (main sets it from --ca).
+TLS: ssl.SSLContext | None = None
 
 
 def request(url: str, method: str = "GET", body: dict | None = None, token: str | None = None, timeout: float = 30):
@@ -47,7 +53,7 @@ def request(url: str, method: str = "GET", body: dict | None = None, token: str 
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=TLS) as resp:
             status, raw, ctype = resp.status, resp.read(), resp.headers.get("Content-Type", "")
     except urllib.error.HTTPError as e:
         status, raw, ctype = e.code, e.read(), e.headers.get("Content-Type", "")
@@ -259,7 +265,8 @@ COMMANDS = {
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=sorted(COMMANDS))
-    parser.add_argument("--url", required=True, help="http://127.0.0.1:<forwarded port>")
+    parser.add_argument("--url", required=True, help="http(s)://127.0.0.1:<forwarded port>")
+    parser.add_argument("--ca", help="the CA bundle (PEM) that verifies an https:// --url")
     parser.add_argument("--token-file", help="the API token (credentials/<host>/api_token)")
     parser.add_argument("--ids", action="append", default=[], help="job ids file (JSON list)")
     parser.add_argument("--count", type=int, default=200)
@@ -273,6 +280,8 @@ def main(argv=None) -> int:
     parser.add_argument("--apps", default="", help="rotation: the app names, in rotation order, comma-separated")
     parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args(argv)
+    global TLS
+    TLS = ssl.create_default_context(cafile=args.ca) if args.ca else None
     token = Path(args.token_file).read_text().strip() if args.token_file else ""
     print(json.dumps(COMMANDS[args.command](args, token)))
     return 0
