@@ -3,7 +3,9 @@
 Standard library only (it runs on any laptop with Python 3.11, without the
 app's dependencies). The device is `--host`, else `PIXIE_HOST`, else `host` in
 ~/.config/pixie/cli.toml, else http://127.0.0.1:5000; the token is
-`PIXIE_TOKEN`, else `token` in that file.
+`PIXIE_TOKEN`, else `token` in that file. An https:// device's certificate is
+verified with `--ca FILE`, else `PIXIE_CA`, else `ca` in that file (the CA
+bundle, PEM, that issued it), else the system's trust store.
 
 Exit status: 0 done; 1 the device refused or could not be reached, or a
 followed job failed or was canceled, or (`status`) the appliance is
@@ -20,6 +22,7 @@ import mimetypes
 import os
 import queue
 import re
+import ssl
 import sys
 import threading
 import time
@@ -61,7 +64,7 @@ def read_config() -> dict:
         return {}
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise Failure(f"cannot read {path}: {e}") from None
-    for key in ("host", "token"):
+    for key in ("host", "token", "ca"):
         if key in data and not isinstance(data[key], str):
             raise Failure(f"{path}: {key} must be a string")
     return data
@@ -81,10 +84,15 @@ def normalize_host(host: str) -> str:
 
 
 class Device:
-    def __init__(self, host: str, token: str, timeout: float):
+    def __init__(self, host: str, token: str, timeout: float, ca: str = ""):
         self.host = host
         self.token = token
         self.timeout = timeout
+        self.ca = ca
+        try:
+            self.tls = ssl.create_default_context(cafile=ca or None)
+        except (OSError, ssl.SSLError) as e:
+            raise Failure(f"cannot read the CA bundle {ca}: {_why(e)}") from None
 
     def call(self, method: str, path: str, body=None, content_type: str | None = None, ok=(200, 202)):
         """(status, JSON or bytes); an HTTP error becomes a Failure with the API's reason."""
@@ -104,7 +112,7 @@ class Device:
         # S310: normalize_host admits only http and https.
         request = urllib.request.Request(self.host + path, data=body, method=method, headers=headers)  # noqa: S310
         try:
-            return urllib.request.urlopen(request, timeout=timeout or self.timeout)  # noqa: S310
+            return urllib.request.urlopen(request, timeout=timeout or self.timeout, context=self.tls)  # noqa: S310
         except urllib.error.HTTPError as e:
             if e.code in ok:
                 return e
@@ -120,6 +128,10 @@ class Device:
         try:
             yield
         except urllib.error.URLError as e:
+            if isinstance(e.reason, ssl.SSLCertVerificationError):
+                trust = f"the CA {self.ca}" if self.ca else "the system's trust store (no --ca, PIXIE_CA or ca)"
+                why = e.reason.verify_message or e.reason.reason
+                raise Failure(f"{self.host}'s certificate is not trusted by {trust}: {why}") from None
             raise Failure(f"cannot reach {self.host}: {_why(e.reason)}") from None
         except TimeoutError:
             raise Failure(f"{self.host} did not answer within {self.timeout:g} s") from None
@@ -694,9 +706,11 @@ def parser() -> argparse.ArgumentParser:
         prog="pixie",
         description="Send text and images to a Pixie LED-matrix display, and see what it is doing.",
         epilog=f"Device: --host, PIXIE_HOST or host in {config_path()} (default {DEFAULT_HOST}). "
-        "Token: PIXIE_TOKEN or token in that file.",
+        "Token: PIXIE_TOKEN or token in that file. CA for an https:// device: --ca, PIXIE_CA or ca in that file "
+        "(default: the system's trust store).",
     )
     p.add_argument("--host", help=f"the device, e.g. http://pixie.local:5000 (default {DEFAULT_HOST})")
+    p.add_argument("--ca", metavar="FILE", help="the CA bundle (PEM) that verifies an https:// device's certificate")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each HTTP answer (default 10)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _sending(sub)
@@ -916,7 +930,8 @@ def main(argv: list[str] | None = None) -> int:
         config = read_config()
         host = normalize_host(args.host or os.environ.get("PIXIE_HOST") or config.get("host") or DEFAULT_HOST)
         token = os.environ.get("PIXIE_TOKEN") or config.get("token") or ""
-        return args.run(Device(host, token, args.timeout), args)
+        ca = args.ca or os.environ.get("PIXIE_CA") or config.get("ca") or ""
+        return args.run(Device(host, token, args.timeout, ca), args)
     except Failure as e:
         print(f"pixie: {e}", file=sys.stderr)
         return 1

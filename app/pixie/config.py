@@ -99,6 +99,10 @@ class Web:
     rate_exempt: list[str] = field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
     # Jobs waiting to render per priority (every front door's): past it a submission is refused (429).
     max_queued_per_priority: int = 1000
+    # HTTPS: the server certificate (chain) and its private key, PEM paths, both or neither. Set: the port
+    # serves HTTPS only (uvicorn's own TLS, no proxy process). PIXIE_WEB_TLS_CERT, PIXIE_WEB_TLS_KEY.
+    tls_cert: str = ""
+    tls_key: str = ""
 
 
 @dataclass
@@ -380,6 +384,7 @@ def validate(config: Config) -> None:
     checks += [
         (config.web.rate_per_min > 0 and config.web.rate_burst > 0, "web.rate_per_min, web.rate_burst: positive"),
         (config.web.max_queued_per_priority > 0, "web.max_queued_per_priority must be positive"),
+        (bool(config.web.tls_cert) == bool(config.web.tls_key), "web.tls_cert and web.tls_key: set both or neither"),
     ]
     for ok, message in checks:
         if not ok:
@@ -416,6 +421,19 @@ def validate(config: Config) -> None:
         ipaddress.ip_address(config.inputs.bind)
     except ValueError:
         raise ConfigError(f"inputs.bind: {config.inputs.bind!r} is not an IP address") from None
+
+
+def tls_files(web: Web) -> tuple[str, str] | None:
+    """(certificate, key) when HTTPS is on, each checked readable: the web process's own check at its start,
+    so that a missing certificate stops the API with its name rather than every process with the config."""
+    if not web.tls_cert:
+        return None
+    for name, path in (("web.tls_cert", web.tls_cert), ("web.tls_key", web.tls_key)):
+        try:
+            Path(path).open("rb").close()
+        except OSError as e:
+            raise ConfigError(f"{name}: {path!r} is not readable ({e.strerror})") from None
+    return web.tls_cert, web.tls_key
 
 
 def _setting(config: Config, name: str):

@@ -47,6 +47,7 @@ def create_app(config: configuration.Config) -> FastAPI:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
     config = configuration.load()
+    cert, key = configuration.tls_files(config.web) or (None, None)
     # No access log: the page polls the live preview several times a second, and every line
     # would be a journal write on the SD card. The job service logs one line per job instead.
     # timeout_graceful_shutdown: an open event stream never ends by itself; without it a stop waits for
@@ -58,4 +59,6 @@ def main() -> None:
         log_level="info",
         access_log=False,
         timeout_graceful_shutdown=2,
+        ssl_certfile=cert,  # set: HTTPS only on this port
+        ssl_keyfile=key,
     )
