@@ -4,6 +4,7 @@ talked to over real HTTP."""
 
 import itertools
 import json
+import ssl
 import subprocess
 import urllib.error
 import urllib.request
@@ -27,7 +28,9 @@ def fresh_database(redis_url: str) -> str:
 class Appliance:
     """One appliance: its own Redis database, web port, workers and display."""
 
-    def __init__(self, redis_url: str, tmp: Path, token: str = "", volatile_redis: str = "", **settings):
+    def __init__(
+        self, redis_url: str, tmp: Path, token: str = "", volatile_redis: str = "", ca: Path | None = None, **settings
+    ):
         self.redis_url = fresh_database(redis_url)
         self.r = redis.Redis.from_url(self.redis_url)
         # The volatile state in a database of its own, as the device keeps it in a Redis of its own
@@ -35,7 +38,9 @@ class Appliance:
         self.volatile_url = fresh_database(volatile_redis or redis_url)
         self.v = redis.Redis.from_url(self.volatile_url)
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        # web_tls_cert and web_tls_key among the settings: HTTPS, verified with the CA that issued them.
+        self.url = f"{'https' if 'web_tls_cert' in settings else 'http'}://127.0.0.1:{self.port}"
+        self.tls = ssl.create_default_context(cafile=ca) if ca else None
         self.token = token
         self.record = tmp / f"frames-{self.port}.bin"
         env = headless_env(self.redis_url, self.port, self.record, self.volatile_url, web_token=token, **settings)
@@ -49,7 +54,7 @@ class Appliance:
 
     def start_web(self):
         self.start("web", "pixie-web")
-        wait_for(lambda: answers(self.url + "/openapi.json"), what="pixie-web")
+        wait_for(lambda: answers(self.url + "/openapi.json", self.tls), what="pixie-web")
 
     def start_worker(self, instance: str, *extra: str) -> subprocess.Popen:
         before = self.worker_count()
@@ -79,7 +84,7 @@ class Appliance:
             headers["Authorization"] = f"Bearer {token}"
         req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with urllib.request.urlopen(req, timeout=30, context=self.tls) as resp:
                 return resp.status, _decode(resp), resp.headers
         except urllib.error.HTTPError as e:
             return e.code, _decode(e), e.headers

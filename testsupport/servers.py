@@ -4,6 +4,7 @@ something answers, a redis-server, a mosquitto broker."""
 import getpass
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -30,10 +31,10 @@ def wait_for(predicate, what: str = "condition", timeout: float = 30.0, interval
     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
-def answers(url: str) -> bool:
-    """An HTTP server answers `url` with a success."""
+def answers(url: str, tls: ssl.SSLContext | None = None) -> bool:
+    """An HTTP server answers `url` with a success (an https:// one verified with `tls`)."""
     try:
-        with urllib.request.urlopen(url, timeout=1):
+        with urllib.request.urlopen(url, timeout=1, context=tls):
             return True
     except OSError:
         return False

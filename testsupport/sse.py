@@ -6,6 +6,7 @@ import http.client
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -30,15 +31,24 @@ class Event:
 class Listener:
     """GET `url` as text/event-stream. `receive_buffer`: a small socket receive buffer, so the
     server can send only so much before this client reads; `reading=False`: it reads nothing
-    (after the response's headers) until `start()`."""
+    (after the response's headers) until `start()`; `tls`: an https:// `url`'s context."""
 
-    def __init__(self, url: str, last_event_id: str | None = None, receive_buffer: int = 0, reading: bool = True):
+    def __init__(
+        self,
+        url: str,
+        last_event_id: str | None = None,
+        receive_buffer: int = 0,
+        reading: bool = True,
+        tls: ssl.SSLContext | None = None,
+    ):
         parts = urllib.parse.urlsplit(url)
         self.sock = socket.socket()
         if receive_buffer:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self.sock.settimeout(60)
         self.sock.connect((parts.hostname, parts.port))
+        if tls:
+            self.sock = tls.wrap_socket(self.sock, server_hostname=parts.hostname)
         conn = http.client.HTTPConnection(parts.hostname, parts.port)
         conn.sock = self.sock
         headers = {"Accept": "text/event-stream"}
