@@ -154,3 +154,13 @@ def test_inputs_smoke_run_puts_each_live_input_beside_the_queued_path(tmp_path):
     cpu = {"ddp", "flaschen_taschen", "ddp_under_load_1", "baseline: queued animation"}
     assert set(report["cpu_us_per_frame"]) == cpu and report["idle"]["seconds"] > 0
     assert "live median" in result.stdout and "highest without drops" in result.stdout
+
+
+def test_tls_smoke_run_puts_https_beside_http(tmp_path):
+    result = smoke("bench.tls", tmp_path)
+    report = json.loads((tmp_path / "tls.json").read_text())
+    assert set(report["figures"]) == {"push_kept_alive_ms", "push_new_connection_ms"}
+    for per in report["figures"].values():
+        assert set(per) == {"http", "https_ec", "https_rsa"} and all(s["n"] > 0 for s in per.values())
+    assert all(report["memory_mb"][name]["pss_mb"] > 0 for name in ("http", "https_ec", "https_rsa"))
+    assert "tls-ec median" in result.stdout and "tls-rsa median" in result.stdout

@@ -1,0 +1,138 @@
+"""`python -m bench.tls`: the web API over HTTPS (uvicorn's own TLS, `[web] tls_cert`/`tls_key`)
+against plain HTTP, on one redis-server (a database each).
+
+- memory (PSS and RSS, MB, /proc/PID/smaps_rollup): each web process alone on the machine (so
+  that no other copy shares its pages), after the same warm-up of pushes kept alive and on new
+  connections;
+- a push (POST /api/v1/jobs of a small text job, 202) on one kept-alive connection, and on a new
+  connection per request (TCP, and for HTTPS a full handshake: no session resumption), the three
+  web processes up together and the samples alternating between them.
+
+HTTPS twice: with an ECDSA P-256 certificate and with an RSA 4096 one (community.crypto's default
+key), both from a CA made for the run (testsupport/tls.py). No render worker: a push is answered
+once it is queued, which is what TLS adds to.
+"""
+
+import http.client
+import json
+import ssl
+import time
+
+import redis
+
+from pixie.local import Processes, headless_env
+from testsupport import tls
+from testsupport.servers import answers, free_port, redis_server, wait_for
+
+from .harness import _memory, cli, machine, side_by_side, summaries, workdir
+
+SIZES = {"full": {"samples": 200, "warmup": 50}, "smoke": {"samples": 5, "warmup": 3}}
+CONFIGS = ("http", "https_ec", "https_rsa")
+PUSH = json.dumps({"kind": "text", "text": "hi", "duration_s": 0.1, "priority": "low"}).encode()
+HEADERS = {"Content-Type": "application/json"}
+
+
+class Web:
+    """One pixie-web: plain, or serving the certificate `issued` verified by its CA."""
+
+    def __init__(self, work, redis_url: str, db: int, name: str, issued: tls.Issued | None):
+        self.port = free_port()
+        settings = {"web_tls_cert": issued.cert, "web_tls_key": issued.key} if issued else {}
+        self.url = f"{'https' if issued else 'http'}://127.0.0.1:{self.port}"
+        self.tls = ssl.create_default_context(cafile=issued.ca) if issued else None
+        self.redis_url = f"{redis_url}/{db}"
+        redis.Redis.from_url(self.redis_url).flushdb()
+        logs = work / f"{name}-logs-{self.port}"
+        logs.mkdir()
+        env = headless_env(self.redis_url, self.port, work / f"{name}.frames", self.redis_url, **settings)
+        env["PIXIE_WEB_MAX_QUEUED_PER_PRIORITY"] = "100000"  # no worker takes the pushes off the queue
+        self.processes = Processes(env, logs)
+        self.processes.start("web", "pixie-web")
+        wait_for(lambda: answers(self.url + "/openapi.json", self.tls), f"{name} web")
+        self.kept = self.connect()
+
+    def connect(self) -> http.client.HTTPConnection:
+        if self.tls:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, context=self.tls)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def push(self, conn: http.client.HTTPConnection) -> float:
+        """One push on `conn`, in ms."""
+        t0 = time.perf_counter()
+        conn.request("POST", "/api/v1/jobs", PUSH, HEADERS)
+        response = conn.getresponse()
+        response.read()
+        elapsed = (time.perf_counter() - t0) * 1000
+        assert response.status == 202, response.status
+        return elapsed
+
+    def push_kept_alive(self) -> float:
+        return self.push(self.kept)
+
+    def push_new_connection(self) -> float:
+        conn = self.connect()
+        try:
+            return self.push(conn)
+        finally:
+            conn.close()
+
+    def warm_up(self, n: int) -> None:
+        for _ in range(n):
+            self.push_kept_alive()
+            self.push_new_connection()
+
+    def pss(self) -> dict:
+        return _memory(self.processes.procs["web"].pid)
+
+    def stop(self) -> None:
+        self.kept.close()
+        self.processes.stop()
+
+
+def main() -> None:
+    args = cli(__doc__)
+    sizes = SIZES["smoke" if args.smoke else "full"]
+    samples: dict[str, dict[str, list[float]]] = {"push_kept_alive_ms": {}, "push_new_connection_ms": {}}
+    memory = {}
+    with workdir("pixie-bench-tls-") as work:
+        server, url = redis_server(work)
+        try:
+            issued = {
+                "http": None,
+                "https_ec": tls.issue(work / "ec"),
+                "https_rsa": tls.issue(work / "rsa", kind="rsa"),
+            }
+            for db, name in enumerate(CONFIGS):  # memory: one web process at a time
+                web = Web(work, url, db, name, issued[name])
+                try:
+                    web.warm_up(sizes["warmup"])
+                    memory[name] = web.pss()
+                finally:
+                    web.stop()
+            webs = {name: Web(work, url, 3 + db, name, issued[name]) for db, name in enumerate(CONFIGS)}
+            try:
+                for web in webs.values():
+                    web.warm_up(sizes["warmup"])
+                for _ in range(sizes["samples"]):  # latency: the three up together, alternating
+                    for name, web in webs.items():
+                        samples["push_kept_alive_ms"].setdefault(name, []).append(web.push_kept_alive())
+                        samples["push_new_connection_ms"].setdefault(name, []).append(web.push_new_connection())
+            finally:
+                for web in webs.values():
+                    web.stop()
+        finally:
+            server.terminate()
+            server.wait(10)
+    figures = summaries(samples)
+    report = {"machine": machine(), "sizes": sizes, "figures": figures, "memory_mb": memory, "samples": samples}
+    (args.out / "tls.json").write_text(json.dumps(report, indent=2))
+    pss = {name: memory[name]["pss_mb"] for name in CONFIGS}
+    for https, label in (("https_ec", "tls-ec"), ("https_rsa", "tls-rsa")):
+        pair = {figure: {"baseline": per["http"], "pixie": per[https]} for figure, per in figures.items()}
+        side_by_side(pair, ("PSS, MB", {"baseline": pss["http"], "pixie": pss[https]}), label=label)
+    print("baseline: plain HTTP on the same pixie-web; tls-ec: HTTPS, ECDSA P-256; tls-rsa: HTTPS, RSA 4096")
+    print(f"wrote {args.out / 'tls.json'}")
+
+
+if __name__ == "__main__":
+    main()
