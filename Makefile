@@ -50,7 +50,8 @@ test: deps $(BIN)/.installed lint pytest
 # then live data in apps, a value to the panel against a text job, and coalescing: artifacts/bench/live.json;
 # then the render time of each job kind, text effect, animated background and overlay against a plain text:
 # artifacts/bench/kinds.json;
-# then live UDP input (DDP, FlaschenTaschen) to the panel, drops, CPU, against jobs: artifacts/bench/inputs.json.
+# then live UDP input (DDP, FlaschenTaschen) to the panel, drops, CPU, against jobs: artifacts/bench/inputs.json;
+# then the web's PSS and a push's latency over HTTPS against HTTP: artifacts/bench/tls.json.
 bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.card_writes
@@ -62,6 +63,7 @@ bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.kinds
 	$(BIN)/python -m bench.inputs
+	$(BIN)/python -m bench.tls
 
 # Rewrite tests/golden/*.png from what the renderers draw now (testsupport/golden.py): only when pixels
 # change on purpose; look at the pictures before committing them. CI never runs this.
