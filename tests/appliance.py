@@ -40,6 +40,7 @@ class Appliance:
         self.port = free_port()
         # web_tls_cert and web_tls_key among the settings: HTTPS, verified with the CA that issued them.
         self.url = f"{'https' if 'web_tls_cert' in settings else 'http'}://127.0.0.1:{self.port}"
+        self.ca = ca
         self.tls = ssl.create_default_context(cafile=ca) if ca else None
         self.token = token
         self.record = tmp / f"frames-{self.port}.bin"
