@@ -119,7 +119,7 @@ lint:
 	$(BIN)/ruff format --check .
 	$(BIN)/yamllint .
 	PATH=$(BIN):$$PATH $(BIN)/ansible-lint
-	for p in site flash image backup; do PATH=$(BIN):$$PATH $(BIN)/ansible-playbook playbooks/$$p.yml --syntax-check || exit 1; done
+	for p in site flash image backup rollback; do PATH=$(BIN):$$PATH $(BIN)/ansible-playbook playbooks/$$p.yml --syntax-check || exit 1; done
 
 pytest:
 	PATH=$(BIN):$$PATH $(BIN)/pytest
