@@ -215,6 +215,8 @@ CONTRACT_KEYS = {
         "rate_burst",
         "rate_exempt",
         "max_queued_per_priority",
+        "tls_cert",
+        "tls_key",
     },
     "awtrix": {"enabled", "user", "mqtt_prefix"},
     "fonts": {"max_bytes", "max_count"},
@@ -275,6 +277,8 @@ def test_pixie_toml_has_the_contract_keys_and_no_secrets(render, tmp_path):
         "rate_burst": 60,
         "rate_exempt": ["127.0.0.0/8", "::1/128"],
         "max_queued_per_priority": 1000,
+        "tls_cert": "",  # plain HTTP unless pixie_common_tls_enabled
+        "tls_key": "",
     }
     assert config["panel"]["rows"] == 16 and config["panel"]["cols"] == 64
     assert config["panel"]["hardware_mapping"] == "adafruit-hat-pwm"
@@ -302,6 +306,15 @@ def test_pixie_toml_has_the_contract_keys_and_no_secrets(render, tmp_path):
     text = (out / "pixie.toml").read_text()
     for secret in ("redis_password", "api_token", "mqtt_password"):
         assert (tmp_path / "credentials" / secret).read_text().strip() not in text
+
+
+def test_with_tls_the_api_serves_pixie_tls_files_and_the_app_reads_them(render):
+    out = render({"pixie_common_tls_enabled": True})
+    files = ("/etc/pixie/tls/cert.pem", "/etc/pixie/tls/key.pem")
+    config = tomllib.loads((out / "pixie.toml").read_text())
+    assert (config["web"]["tls_cert"], config["web"]["tls_key"]) == files
+    settings = configuration.load(out / "pixie.toml", environ={})
+    assert (settings.web.tls_cert, settings.web.tls_key) == files
 
 
 def _env(path: Path) -> dict[str, str]:
@@ -529,8 +542,23 @@ def test_profile_snippet_loads_only_the_users_own_file(defaults, tmp_path):
 def test_admin_rq_env_file(defaults):
     out, tmp_path = defaults
     password = (tmp_path / "credentials" / "redis_password").read_text().strip()
-    assert _env(out / "rq.env") == {"RQ_REDIS_URL": f"redis://:{password}@127.0.0.1:6379/0"}
+    assert _env(out / "rq.env") == {
+        "RQ_REDIS_URL": f"redis://:{password}@127.0.0.1:6379/0",
+        "PIXIE_HOST": "http://127.0.0.1:5000",  # the `pixie` command's device: this one
+    }
     assert "Readable by admin only" in (out / "rq.env").read_text()
+
+
+def test_with_tls_the_devices_own_clients_use_https_and_trust_the_ca(render):
+    require("curl")
+    port = free_port()  # nothing listens there
+    out = render({"pixie_common_tls_enabled": True, "pixie_common_web_port": port})
+    env = _env(out / "rq.env")
+    assert (env["PIXIE_HOST"], env["PIXIE_CA"]) == (f"https://127.0.0.1:{port}", "/etc/pixie/tls/ca.pem")
+    proc = subprocess.run(["sh", "-x", str(out / "motd-pixie.sh")], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert "API:     https://" in proc.stdout and "Health:  NOT RESPONDING" in proc.stdout
+    assert "--cacert /etc/pixie/tls/ca.pem" in proc.stderr and f"https://127.0.0.1:{port}/healthz" in proc.stderr
 
 
 def test_motd_names_the_api_and_its_health(render):
