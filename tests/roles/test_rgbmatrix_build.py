@@ -15,7 +15,7 @@ from roles_support import REPO, default_values, role_defaults, role_tasks, run_p
 
 
 def make_prefix(root: Path, commits: int) -> list[str]:
-    """A FIXTURE repository and an app virtualenv in root; the commits' shas."""
+    """A FIXTURE repository and a virtualenv to try the binding's wheel in; the commits' shas."""
     shas = make_fixture_repo(root / "fixture-rpi-rgb-led-matrix", commits=commits)
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(root / "venv")], check=True)
     return shas
@@ -30,7 +30,7 @@ def prefix(tmp_path_factory):
 def deploy(root: Path, version: str, check=False, extra_vars_files=(), **overrides):
     values = {
         "pixie_common_credentials_dir": str(root / "credentials"),
-        "pixie_common_venv": str(root / "venv"),
+        "pixie_common_rgbmatrix_wheel_dir": str(root / "wheels"),
         "pixie_rgbmatrix_repo_url": str(root / "fixture-rpi-rgb-led-matrix"),
         "pixie_rgbmatrix_version": version,
         "pixie_rgbmatrix_src_dir": str(root / "src" / "rpi-rgb-led-matrix"),
@@ -70,11 +70,10 @@ def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(src), *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def venv_version(root: Path, package: str) -> str:
+def build_venv_version(root: Path, package: str) -> str:
     code = f"import importlib.metadata as m; print(m.version({package!r}))"
-    return subprocess.run(
-        [str(root / "venv" / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    python = root / "src" / "rpi-rgb-led-matrix.build-venv" / "bin" / "python"
+    return subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def builds(root: Path) -> list[str]:
@@ -87,6 +86,10 @@ def util_output(root: Path, name: str) -> str:
 
 
 def binding_revision(root: Path) -> str:
+    """The one wheel the role left, installed as pixie_app installs it into a release, then imported."""
+    (wheel,) = (root / "wheels").glob("rgbmatrix-*.whl")
+    pip = [str(root / "venv" / "bin" / "pip"), "install", "-q", "--no-deps", "--force-reinstall", str(wheel)]
+    subprocess.run(pip, check=True)
     code = "import rgbmatrix; assert rgbmatrix.FIXTURE; print(rgbmatrix.FIXTURE_REVISION)"
     return subprocess.run(
         [str(root / "venv" / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
@@ -97,7 +100,7 @@ def test_build_install_and_idempotence(prefix):
     """One module-long story: the steps depend on each other, in order."""
     root, (sha1, sha2) = prefix
 
-    # 1. First run builds lib with HARDWARE_DESC, installs the utils and the binding.
+    # 1. First run builds lib with HARDWARE_DESC, installs the utils and builds the binding's wheel.
     first = deploy(root, sha1)
     assert first.rc == 0, first
     # the Pi 3's core by default, not config.mk's -march=native
@@ -115,8 +118,8 @@ def test_build_install_and_idempotence(prefix):
     assert objects < LARGE_FILE_BYTES / 20, f"{objects} bytes of git objects: the large file was fetched"
     # The binding's build backend came at its pin, not the index's newest.
     pins = dict(r.split("==") for r in default_values("pixie_rgbmatrix")["pixie_rgbmatrix_build_requirements"])
-    assert venv_version(root, "scikit-build-core") == pins["scikit-build-core"]
-    assert venv_version(root, "Cython") == pins["Cython"]
+    assert build_venv_version(root, "scikit-build-core") == pins["scikit-build-core"]
+    assert build_venv_version(root, "Cython") == pins["Cython"]
 
     # 2. Same inputs: nothing rebuilt, nothing changed.
     second = deploy(root, sha1)
@@ -131,7 +134,7 @@ def test_build_install_and_idempotence(prefix):
     assert len(builds(root)) == 1
     assert binding_revision(root) == "1"
 
-    # 4. New pin: rebuilt and the binding reinstalled from the new commit.
+    # 4. New pin: rebuilt, the binding's wheel replaced by the new commit's.
     bumped = deploy(root, sha2)
     assert bumped.rc == 0, bumped
     assert len(builds(root)) == 2
