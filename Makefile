@@ -21,10 +21,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # xz-utils..util-linux: flash.yml writes and seeds images without mounting them;
 # openssh-server: the ssh role's result is read back with `sshd -T`; strace: the card-writes
 # benchmark counts the durable Redis's fsyncs; python3-pil: pixie_app's Pillow hold is tested
-# against the distro's own; xfonts-base, xfonts-unifont: the bitmap fonts text is drawn in (as on the device).
+# against the distro's own; xfonts-base, xfonts-unifont: the bitmap fonts text is drawn in (as on the device);
+# nginx-light: the reverse proxy bench.tls weighs uvicorn's own TLS against.
 APT_PACKAGES := redis-server mosquitto mosquitto-clients python3-venv python3-dev git make systemd curl chromium \
 	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server strace python3-pil \
-	xfonts-base xfonts-unifont
+	xfonts-base xfonts-unifont nginx-light
 
 .PHONY: run reset-state test bench hardening deps lint pytest molecule molecule-pi3 image-tests lock golden
 
@@ -51,7 +52,8 @@ test: deps $(BIN)/.installed lint pytest
 # then the render time of each job kind, text effect, animated background and overlay against a plain text:
 # artifacts/bench/kinds.json;
 # then live UDP input (DDP, FlaschenTaschen) to the panel, drops, CPU, against jobs: artifacts/bench/inputs.json;
-# then the web's PSS and a push's latency over HTTPS against HTTP: artifacts/bench/tls.json.
+# then the web's PSS and a push's latency over HTTPS (uvicorn's; nginx in front) against HTTP:
+# artifacts/bench/tls.json.
 bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.card_writes

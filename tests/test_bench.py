@@ -161,6 +161,7 @@ def test_tls_smoke_run_puts_https_beside_http(tmp_path):
     report = json.loads((tmp_path / "tls.json").read_text())
     assert set(report["figures"]) == {"push_kept_alive_ms", "push_new_connection_ms"}
     for per in report["figures"].values():
-        assert set(per) == {"http", "https_ec", "https_rsa"} and all(s["n"] > 0 for s in per.values())
-    assert all(report["memory_mb"][name]["pss_mb"] > 0 for name in ("http", "https_ec", "https_rsa"))
-    assert "tls-ec median" in result.stdout and "tls-rsa median" in result.stdout
+        assert set(per) == {"http", "https_ec", "https_rsa", "proxy"} and all(s["n"] > 0 for s in per.values())
+    memory = report["memory_mb"]
+    assert set(memory) == {"http", "https_ec", "https_rsa", "proxy"} and all(m["pss_mb"] > 0 for m in memory.values())
+    assert "tls-ec median" in result.stdout and "nginx median" in result.stdout
