@@ -171,15 +171,17 @@ class Stack:
 
 
 def _memory(pid: int) -> dict:
-    """Resident memory of a process and its children (a forking worker's horse, rq's scheduler)."""
+    """Resident memory of a process and its children (a forking worker's horse, rq's scheduler): RSS, PSS,
+    and private (pages no other process maps: what it frees on exit, unmoved by whatever else runs)."""
     pids = [pid, *_children(pid)]
-    total = {"rss_mb": 0.0, "pss_mb": 0.0}
+    total = {"rss_mb": 0.0, "pss_mb": 0.0, "private_mb": 0.0}
+    names = {"Rss": "rss_mb", "Pss": "pss_mb", "Private_Clean": "private_mb", "Private_Dirty": "private_mb"}
     for p in pids:
         try:
             for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
                 key, _, value = line.partition(":")
-                if key in ("Rss", "Pss"):
-                    total[f"{key.lower()}_mb"] += int(value.split()[0]) / 1024
+                if key in names:
+                    total[names[key]] += int(value.split()[0]) / 1024
         except FileNotFoundError:
             continue
     return {k: round(v, 1) for k, v in total.items()}

@@ -1,9 +1,10 @@
 """`python -m bench.tls`: the web API over HTTPS (uvicorn's own TLS, `[web] tls_cert`/`tls_key`)
 against plain HTTP, on one redis-server (a database each).
 
-- memory (PSS and RSS, MB, /proc/PID/smaps_rollup): each web process alone on the machine (so
-  that no other copy shares its pages), after the same warm-up of pushes kept alive and on new
-  connections;
+- memory (PSS, RSS and private, MB, /proc/PID/smaps_rollup): each web process alone (so that
+  no other copy shares its pages), after the same warm-up of pushes kept alive and on new
+  connections; the median of ROUNDS rounds, the configurations taking turns (a PSS moves with
+  whatever else maps the same libraries);
 - a push (POST /api/v1/jobs of a small text job, 202) on one kept-alive connection, and on a new
   connection per request (TCP, and for HTTPS a full handshake: no session resumption), the three
   web processes up together and the samples alternating between them.
@@ -19,6 +20,7 @@ import http.client
 import json
 import shutil
 import ssl
+import statistics
 import time
 
 import redis
@@ -29,7 +31,8 @@ from testsupport.servers import answers, free_port, redis_server, wait_for
 
 from .harness import _memory, cli, machine, side_by_side, summaries, workdir
 
-SIZES = {"full": {"samples": 200, "warmup": 50}, "smoke": {"samples": 5, "warmup": 3}}
+SIZES = {"full": {"samples": 200, "warmup": 50, "rounds": 5}, "smoke": {"samples": 5, "warmup": 3, "rounds": 1}}
+KINDS = ("rss_mb", "pss_mb", "private_mb")
 CONFIGS = ("http", "https_ec", "https_rsa", "proxy")
 NGINX = """daemon off;
 worker_processes 1;
@@ -126,7 +129,7 @@ class Web:
     def memory(self) -> dict:
         """RSS and PSS in MB: the web's, plus (proxy) nginx's master and worker."""
         parts = [_memory(proc.pid) for proc in self.processes.procs.values()]
-        return {key: round(sum(part[key] for part in parts), 1) for key in ("rss_mb", "pss_mb")}
+        return {key: round(sum(part[key] for part in parts), 1) for key in KINDS}
 
     def stop(self) -> None:
         self.kept.close()
@@ -137,19 +140,21 @@ def main() -> None:
     args = cli(__doc__)
     sizes = SIZES["smoke" if args.smoke else "full"]
     samples: dict[str, dict[str, list[float]]] = {"push_kept_alive_ms": {}, "push_new_connection_ms": {}}
-    memory = {}
     with workdir("pixie-bench-tls-") as work:
         server, url = redis_server(work)
         try:
             ec = tls.issue(work / "ec")
             issued = {"http": None, "https_ec": ec, "https_rsa": tls.issue(work / "rsa", kind="rsa"), "proxy": ec}
-            for db, name in enumerate(CONFIGS):  # memory: one web process at a time
-                web = Web(work, url, db, name, issued[name])
-                try:
-                    web.warm_up(sizes["warmup"])
-                    memory[name] = web.memory()
-                finally:
-                    web.stop()
+            rounds: dict[str, list[dict]] = {name: [] for name in CONFIGS}
+            for _ in range(sizes["rounds"]):
+                for db, name in enumerate(CONFIGS):  # memory: one web process at a time
+                    web = Web(work, url, db, name, issued[name])
+                    try:
+                        web.warm_up(sizes["warmup"])
+                        rounds[name].append(web.memory())
+                    finally:
+                        web.stop()
+            memory = {name: {k: statistics.median(m[k] for m in got) for k in KINDS} for name, got in rounds.items()}
             webs = {name: Web(work, url, len(CONFIGS) + db, name, issued[name]) for db, name in enumerate(CONFIGS)}
             try:
                 for web in webs.values():
@@ -165,12 +170,14 @@ def main() -> None:
             server.terminate()
             server.wait(10)
     figures = summaries(samples)
-    report = {"machine": machine(), "sizes": sizes, "figures": figures, "memory_mb": memory, "samples": samples}
+    report = {"machine": machine(), "sizes": sizes, "figures": figures, "memory_mb": memory, "memory_rounds": rounds}
+    report["samples"] = samples
     (args.out / "tls.json").write_text(json.dumps(report, indent=2))
     pss = {name: memory[name]["pss_mb"] for name in CONFIGS}
     for https, label in (("https_ec", "tls-ec"), ("https_rsa", "tls-rsa"), ("proxy", "nginx")):
         pair = {figure: {"baseline": per["http"], "pixie": per[https]} for figure, per in figures.items()}
         side_by_side(pair, ("PSS, MB", {"baseline": pss["http"], "pixie": pss[https]}), label=label)
+    print("private MB (no other process maps it): " + ", ".join(f"{n} {memory[n]['private_mb']}" for n in CONFIGS))
     print("baseline: plain HTTP on the same pixie-web; tls-ec: HTTPS, ECDSA P-256; tls-rsa: HTTPS, RSA 4096;")
     print("nginx: HTTPS (ECDSA P-256) by nginx in front of a plain pixie-web, PSS of both")
     print(f"wrote {args.out / 'tls.json'}")
