@@ -280,3 +280,64 @@ def test_the_device_reads_the_topics_of_its_live_values_and_no_others(broker):
     for topic in ("garden/temperature", "homeassistant/sensor/power/attributes"):
         got = broker.sub(DEVICE, topic, lambda topic=topic: broker.pub(sensors, topic, "9"))
         assert got.stdout.strip() == "", got
+
+
+def test_with_tls_the_lan_listener_serves_the_device_certificate_that_pixie_tls_issued(tmp_path):
+    """pixie_common_tls_enabled: pixie_tls's controller tasks make the CA and the device's certificate (for
+    real), pixie_mqtt's defaults put that certificate on the LAN listener. A client trusting the CA and with a
+    user of its own from the inventory (pixie_mqtt_users) gets its message through; a client trusting another
+    CA, and a plain MQTT client, are refused."""
+    require("openssl")
+    shared = {"pixie_common_tls_enabled": True, "pixie_common_credentials_dir": str(tmp_path / "credentials")}
+    issue = [
+        {
+            "name": "pixie_tls on the controller",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars_files": role_defaults("pixie_common", "pixie_tls")
+            + [str(ROLES / "pixie_tls" / "vars" / "main.yml"), vars_file(tmp_path, shared, "tls.yml")],
+            "tasks": [{"name": "Issue", "ansible.builtin.import_tasks": role_tasks("pixie_tls", "controller.yml")}],
+        }
+    ]
+    issued = run_playbook(tmp_path, issue)
+    assert issued.rc == 0, issued
+    port, lan = free_port(), free_port()
+    files = {
+        "__pixie_mqtt_tls_certfile": str(tmp_path / "pixie.crt"),
+        "__pixie_mqtt_tls_keyfile": str(tmp_path / "pixie.key"),
+    }
+    overrides = {
+        **shared,
+        **files,
+        "pixie_common_mqtt_port": port,
+        "pixie_mqtt_lan_listener": True,
+        "pixie_mqtt_lan_port": lan,
+    }
+    result = run_playbook(tmp_path, broker_play(tmp_path, overrides))
+    assert result.rc == 0, result
+    assert (tmp_path / "pixie.crt").read_text() == (tmp_path / "credentials" / "tls" / "cert.pem").read_text()
+    assert f"listener {lan}\ncertfile {tmp_path / 'pixie.crt'}" in (tmp_path / "conf.d" / "pixie.conf").read_text()
+    other = tmp_path / "other-ca.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=Another CA", "-keyout", str(tmp_path / "other-ca.key"), "-out", str(other)],
+        check=True,
+        capture_output=True,
+    )
+    broker = Broker(tmp_path, port)
+    try:
+
+        def lan_pub(*tls: str) -> subprocess.CompletedProcess:
+            argv = ["mosquitto_pub", "-h", "localhost", "-p", str(lan), "-u", SENSORS["name"]]
+            argv += ["-P", SENSORS["password"], "-t", "pixie/lan", "-m", "over tls", "-q", "1", *tls]
+            return subprocess.run(argv, capture_output=True, text=True, timeout=20)
+
+        trusted = str(tmp_path / "pixie-ca" / "ca.pem")  # pixie_common_tls_ca_dir: beside the credentials folder
+        got = broker.sub("admin", "pixie/lan", lambda: lan_pub("--cafile", trusted))
+        assert got.stdout.strip() == "pixie/lan over tls", (got, (tmp_path / "mosquitto.log").read_text())
+        refused = lan_pub("--cafile", str(other))
+        assert refused.returncode != 0 and "TLS error" in refused.stderr, refused
+        plain = lan_pub()
+        assert plain.returncode != 0, plain
+    finally:
+        broker.stop()

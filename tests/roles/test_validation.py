@@ -18,6 +18,7 @@ VALIDATION_FILE = {
     "pixie_app": "validate.yml",
     "pixie_workers": "validate.yml",
     "pixie_mqtt": "validate.yml",
+    "pixie_tls": "validate.yml",
     # These two validate inside main.yml, before they touch anything.
     "pixie_firewall": "main.yml",
     "pixie_network": "main.yml",
@@ -141,6 +142,9 @@ BAD = [
     ("pixie_mqtt", {"pixie_mqtt_lan_listener": True, "pixie_mqtt_tls_cert": "/nonexistent.pem"}, "pixie_mqtt_tls_cert"),
     ("pixie_mqtt", {"pixie_mqtt_lan_listener": True, "pixie_mqtt_lan_port": 5000}, "pixie_mqtt_lan_port"),
     ("pixie_mqtt", {"pixie_mqtt_memory_max": "lots"}, "pixie_mqtt_memory_max"),
+    ("pixie_tls", {"pixie_tls_renew_days": 400}, "pixie_tls_renew_days"),
+    ("pixie_tls", {"pixie_tls_cert_days": 5000}, "pixie_tls_cert_days"),
+    ("pixie_tls", {"pixie_tls_extra_names": ["the hall"]}, "pixie_tls_extra_names"),
     ("pixie_mqtt", {"pixie_mqtt_cpu_affinity": "3"}, "pixie_mqtt_cpu_affinity"),
     ("pixie_workers", {"pixie_workers_count": 0}, "pixie_workers_count"),
     (
