@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from roles_support import role_defaults, role_tasks, run_playbook, vars_file
+from roles_support import REPO, role_defaults, role_tasks, run_playbook, vars_file
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -52,7 +52,8 @@ def install(root: Path, app: Path, check=False, **overrides):
             "name": "pixie_app's install tasks",
             "hosts": "localhost",
             "gather_facts": False,
-            "vars_files": role_defaults("pixie_common", "pixie_app") + [vars_file(root, values, "app-vars.yml")],
+            "vars_files": role_defaults("pixie_common", "pixie_app")
+            + [str(REPO / "roles" / "pixie_app" / "vars" / "main.yml"), vars_file(root, values, "app-vars.yml")],
             "tasks": [{"name": "Install", "ansible.builtin.import_tasks": role_tasks("pixie_app", "install.yml")}],
             "handlers": [
                 {"name": "Restart", "ansible.builtin.debug": {"msg": "RESTART"}, "listen": "Pixie code changed"}
