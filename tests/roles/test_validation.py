@@ -74,6 +74,8 @@ BAD = [
     ("pixie_rgbmatrix", {"pixie_rgbmatrix_version": "master"}, "pixie_rgbmatrix_version"),
     ("pixie_rgbmatrix", {"pixie_rgbmatrix_hardware_desc": "adafruit"}, "pixie_rgbmatrix_hardware_desc"),
     ("pixie_rgbmatrix", {"pixie_rgbmatrix_make_jobs": 0}, "pixie_rgbmatrix_make_jobs"),
+    ("pixie_app", {"pixie_app_releases_keep": 0}, "pixie_app_releases_keep"),
+    ("pixie_app", {"pixie_app_health_timeout_s": 5}, "pixie_app_health_timeout_s"),
     ("pixie_app", {"pixie_app_panel_rows": 31}, "pixie_app_panel_rows"),
     ("pixie_app", {"pixie_app_panel_cols": 60}, "pixie_app_panel_cols"),
     ("pixie_app", {"pixie_app_panel_brightness": 101}, "pixie_app_panel_brightness"),
