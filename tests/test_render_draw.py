@@ -9,10 +9,10 @@ from PIL import Image, ImageColor
 from pixie import spec as specs
 from pixie.config import Render
 from pixie.render import kinds
-from pixie.render.frames import STILL_HOLD_US
 from testsupport.golden import assert_golden
 
 LIMITS = Render()
+ONE_SECOND_US = 1_000_000  # a drawing is a still: one frame held 1 s; the figure, not render.frames' constant
 SIZES = [(64, 32), (32, 16)]
 RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
 # One drawing per primitive, in the same panel coordinates at both sizes: what the smaller panel lacks is clipped.
@@ -91,7 +91,7 @@ AWTRIX_EXAMPLE = [
 def drawn(primitives: list, width: int = 64, height: int = 32, background: str = "black") -> Image.Image:
     job = specs.parse({"kind": "draw", "draw": primitives, "background": background}, strict=True)
     [(frame, hold)] = kinds.render(job, None, width, height, LIMITS)
-    assert hold == STILL_HOLD_US
+    assert hold == ONE_SECOND_US
     return Image.frombytes("RGB", (width, height), frame)
 
 
@@ -279,7 +279,7 @@ def test_any_valid_drawing_renders_one_frame_of_exactly_the_panels_size(draw, si
     width, height = size
     job = specs.parse({"kind": "draw", "draw": draw}, strict=True)
     [(frame, hold)] = kinds.render(job, None, width, height, LIMITS)
-    assert len(frame) == width * height * 3 and hold == STILL_HOLD_US
+    assert len(frame) == width * height * 3 and hold == ONE_SECOND_US
 
 
 @settings(max_examples=100, deadline=None)

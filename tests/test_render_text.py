@@ -9,11 +9,11 @@ from pixie import spec as specs
 from pixie.config import Render
 from pixie.render import faces, fonts, kinds
 from pixie.render.assets import NONE, Assets
-from pixie.render.frames import STILL_HOLD_US
 from testsupport.golden import assert_golden
 
 W, H = 64, 32
 LIMITS = Render()
+ONE_SECOND_US = 1_000_000  # a still is one frame held 1 s; the figure, not render.frames' constant
 
 
 def text(**fields):
@@ -71,7 +71,7 @@ def frames(width=W, height=H, assets=NONE, **fields):
 
 def still(width=W, height=H, assets=NONE, **fields) -> bytes:
     [(frame, hold)] = frames(width, height, assets, **fields)
-    assert hold == STILL_HOLD_US
+    assert hold == ONE_SECOND_US
     return frame
 
 
@@ -144,9 +144,9 @@ def test_the_auto_font_is_the_largest_whose_height_fits_the_line():
 NOON_UTC = 1_796_558_400.0  # 2026-12-06 12:00 UTC
 
 
-def shown(stamp: str) -> bytes:
+def shown(stamp: str, **fields) -> bytes:
     """`stamp` drawn by the text path, as a face draws it: the largest bitmap font it fits."""
-    return still(text=stamp, overflow="shrink")
+    return still(text=stamp, overflow="shrink", **fields)
 
 
 @pytest.mark.parametrize("fmt,stamp", [("24h", "13:07"), ("12h", "1:07")])
@@ -163,6 +163,8 @@ def test_a_clock_face_shows_the_hours_then_the_minutes(fmt, stamp):
         (12 * 60 + 9, "12:09"),
         (12 * 60 + 8.2, "12:09"),  # whole seconds rounded up
         (0.4, "00:01"),
+        (0, "00:00"),  # README: `00:00` once it has come
+        (-3 * 86400 - 4 * 3600, "00:00"),  # and long after, not a negative time
     ],
 )
 def test_a_countdown_face_shows_the_time_left_rounded_up(left_s, stamp):
