@@ -211,13 +211,17 @@ def summaries(samples: dict) -> dict:
 
 
 def side_by_side(figures: dict, memory: tuple[str, dict] | None = None, label: str = "pixie") -> None:
-    """Each figure's baseline and pixie median and p99 on one line, then a memory line (name, {config: MB})."""
-    print(f"{'figure':<28}{'baseline median':>17}{'p99':>9}{label + ' median':>15}{'p99':>9}{'n':>6}")
+    """Each figure's baseline and pixie median, p95 and p99 on one line, then a memory line (name, {config: MB})."""
+    head = {"median": "baseline median", "p95": "p95", "p99": "p99"}
+    print(f"{'figure':<28}{_cells(head, 17)}{_cells({**head, 'median': label + ' median'}, 15)}{'n':>6}")
     for name, per in figures.items():
-        b, p = per["baseline"], per["pixie"]
-        print(f"{name:<28}{b['median']:>17}{b['p99']:>9}{p['median']:>15}{p['p99']:>9}{p['n']:>6}")
+        print(f"{name:<28}{_cells(per['baseline'], 17)}{_cells(per['pixie'], 15)}{per['pixie']['n']:>6}")
     if memory:
-        print(f"{memory[0]:<28}{memory[1]['baseline']:>17}{'':>9}{memory[1]['pixie']:>15}")
+        print(f"{memory[0]:<28}{memory[1]['baseline']:>17}{'':>18}{memory[1]['pixie']:>15}")
+
+
+def _cells(stats: dict, width: int) -> str:
+    return f"{stats['median']:>{width}}{stats['p95']:>9}{stats['p99']:>9}"
 
 
 class Bench:

@@ -116,7 +116,7 @@ def main() -> None:
     (args.out / "render.json").write_text(json.dumps(report, indent=2))
     side_by_side(figures, label="bitmap")
     for role, mb in pss.items():
-        print(f"{role + ' PSS MB':<28}{'before ' + str(mb['before']):>17}{'':>9}{'after ' + str(mb['after']):>15}")
+        print(f"{role + ' PSS MB':<28}{'before ' + str(mb['before']):>17}{'':>18}{'after ' + str(mb['after']):>15}")
 
 
 if __name__ == "__main__":

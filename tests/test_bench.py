@@ -98,6 +98,10 @@ def test_render_smoke_run_puts_each_text_case_beside_its_baseline(tmp_path):
     assert set(report["pss_mb"]) == {"worker", "display"}
     assert all(mb["after"] > 0 for mb in report["pss_mb"].values())
     assert "bitmap median" in result.stdout
+    lines = {line[:28].strip(): line[28:].split() for line in result.stdout.splitlines()}
+    for name, per in report["figures"].items():  # median, p95 and p99 of each side, then n
+        stats = [per[side][stat] for side in ("baseline", "pixie") for stat in ("median", "p95", "p99")]
+        assert [float(cell) for cell in lines[name]] == [*stats, per["pixie"]["n"]], lines[name]
 
 
 def test_timing_smoke_run_measures_each_promise_beside_a_client_on_time(tmp_path):

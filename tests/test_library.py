@@ -113,7 +113,7 @@ def truncated_pcf() -> bytes:
 @pytest.mark.parametrize(
     "name,data,status,reason",
     [
-        ("png", still("PNG"), 422, "not a font"),
+        ("logo.bdf", still("PNG"), 422, "not a font"),
         ("cut", truncated_pcf(), 422, ""),
         ("huge", b"\x00\x01\x00\x00" + bytes(5_000_000), 413, "more than fonts.max_bytes"),
         ("empty", bdf({}), 422, "glyph"),
@@ -121,7 +121,7 @@ def truncated_pcf() -> bytes:
         ("auto", BLOCKS, 422, "built-in"),
         ("no%20spaces", BLOCKS, 422, "name"),
     ],
-    ids=["png", "truncated-pcf", "5mb-ttf", "bdf-without-glyphs", "builtin-name", "auto", "bad-name"],
+    ids=["png-named-bdf", "truncated-pcf", "5mb-ttf", "bdf-without-glyphs", "builtin-name", "auto", "bad-name"],
 )
 def test_a_file_that_cannot_be_a_font_is_refused_and_nothing_is_lost(lib, name, data, status, reason):
     assert put(lib, "font", "kept", BLOCKS)[0] == 200

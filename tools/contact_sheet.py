@@ -26,6 +26,7 @@ SHEETS = {
         ("text_outline_shadow", "outline, shadow"),
         ("text_align_left", 'align "left"'),
         ("text_align_right", 'align "right"'),
+        ("text_offsets", "offset_x, offset_y"),
         ("text_overflow_wrap", 'overflow "wrap"'),
         ("text_overflow_shrink", 'overflow "shrink"'),
         ("text_multi_line_parts", "lines, coloured parts"),
@@ -43,6 +44,10 @@ SHEETS = {
         ("icon_fixed_last", "... last"),
         ("icon_once_first", 'icon_mode "once": first'),
         ("icon_once_middle", "... middle"),
+        ("icon_once_last", "... last"),
+        ("icon_scroll_first", 'icon_mode "scroll": first'),
+        ("icon_scroll_middle", "... middle"),
+        ("icon_scroll_last", "... last"),
     ],
     "docs/draw.png": [
         ("draw_pixel_64x32", "pixel"),
