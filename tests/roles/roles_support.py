@@ -78,3 +78,19 @@ def run_play(tmp_path):
         return run_playbook(tmp_path, plays, extra_vars=extra_vars, check=check, diff=diff, env=env)
 
     return run
+
+
+def issue_tls(tmp_path: Path, **overrides) -> PlaybookRun:
+    """pixie_tls's controller tasks for real: a CA and the device's certificate in tmp_path/credentials."""
+    values = {"pixie_common_tls_enabled": True, "pixie_common_credentials_dir": str(tmp_path / "credentials")}
+    play = {
+        "name": "pixie_tls on the controller",
+        "hosts": "localhost",
+        "gather_facts": False,
+        "vars_files": role_defaults("pixie_common", "pixie_tls")
+        + [str(ROLES / "pixie_tls" / "vars" / "main.yml"), vars_file(tmp_path, {**values, **overrides}, "tls.yml")],
+        "tasks": [{"name": "Issue", "ansible.builtin.import_tasks": role_tasks("pixie_tls", "controller.yml")}],
+    }
+    run = run_playbook(tmp_path, [play])
+    assert run.rc == 0, run
+    return run

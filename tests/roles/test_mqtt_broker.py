@@ -18,7 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from roles_support import ROLES, role_defaults, role_tasks, run_playbook, vars_file
+from roles_support import ROLES, issue_tls, role_defaults, role_tasks, run_playbook, vars_file
 
 from testsupport.servers import free_port, wait_for
 from testsupport.tools import require
@@ -289,18 +289,7 @@ def test_with_tls_the_lan_listener_serves_the_device_certificate_that_pixie_tls_
     CA, and a plain MQTT client, are refused."""
     require("openssl")
     shared = {"pixie_common_tls_enabled": True, "pixie_common_credentials_dir": str(tmp_path / "credentials")}
-    issue = [
-        {
-            "name": "pixie_tls on the controller",
-            "hosts": "localhost",
-            "gather_facts": False,
-            "vars_files": role_defaults("pixie_common", "pixie_tls")
-            + [str(ROLES / "pixie_tls" / "vars" / "main.yml"), vars_file(tmp_path, shared, "tls.yml")],
-            "tasks": [{"name": "Issue", "ansible.builtin.import_tasks": role_tasks("pixie_tls", "controller.yml")}],
-        }
-    ]
-    issued = run_playbook(tmp_path, issue)
-    assert issued.rc == 0, issued
+    issue_tls(tmp_path)
     port, lan = free_port(), free_port()
     files = {
         "__pixie_mqtt_tls_certfile": str(tmp_path / "pixie.crt"),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from roles_support import ROLES, role_defaults, role_tasks, run_playbook, vars_file
+from roles_support import issue_tls
 
 from testsupport.tools import require
 
@@ -20,22 +20,6 @@ from testsupport.tools import require
 @pytest.fixture(autouse=True)
 def openssl():
     require("openssl")
-
-
-def issue(tmp_path: Path, **overrides):
-    credentials = str(tmp_path / "credentials")
-    values = {"pixie_common_tls_enabled": True, "pixie_common_credentials_dir": credentials, **overrides}
-    play = {
-        "name": "pixie_tls on the controller",
-        "hosts": "localhost",
-        "gather_facts": False,
-        "vars_files": role_defaults("pixie_common", "pixie_tls")
-        + [str(ROLES / "pixie_tls" / "vars" / "main.yml"), vars_file(tmp_path, values, "tls.yml")],
-        "tasks": [{"name": "Issue", "ansible.builtin.import_tasks": role_tasks("pixie_tls", "controller.yml")}],
-    }
-    run = run_playbook(tmp_path, [play])
-    assert run.rc == 0, run.stdout[-3000:]
-    return run
 
 
 def leaf(tmp_path: Path) -> x509.Certificate:
@@ -55,7 +39,7 @@ def verify(tmp_path: Path) -> subprocess.CompletedProcess:
 
 
 def test_the_ca_signs_a_certificate_for_the_device_and_loopback_and_a_second_run_changes_nothing(tmp_path):
-    first = issue(tmp_path)
+    first = issue_tls(tmp_path)
     assert first.changed > 0
     checked = verify(tmp_path)
     assert checked.returncode == 0, checked.stderr
@@ -65,29 +49,29 @@ def test_the_ca_signs_a_certificate_for_the_device_and_loopback_and_a_second_run
     assert all(ipaddress.ip_address(a) for a in names(cert) if a[0].isdigit())
     issued = (tmp_path / "credentials" / "tls" / "cert.pem").read_text()
     assert issued.count("BEGIN CERTIFICATE") == 2  # the device's, then the CA's: the chain a client needs
-    again = issue(tmp_path)
+    again = issue_tls(tmp_path)
     assert again.changed == 0, again.changed_tasks()
     assert leaf(tmp_path).serial_number == cert.serial_number
 
 
 def test_a_certificate_inside_the_renewal_window_is_issued_again_by_the_same_ca(tmp_path):
-    issue(tmp_path)
+    issue_tls(tmp_path)
     ca = (tmp_path / "pixie-ca" / "ca.pem").read_bytes()
     before = leaf(tmp_path)
     # a 365-day certificate is inside a 400-day window: as if its last month had come
-    renewed = issue(tmp_path, pixie_tls_renew_days=400)
+    renewed = issue_tls(tmp_path, pixie_tls_renew_days=400)
     assert renewed.changed > 0
     after = leaf(tmp_path)
     assert after.serial_number != before.serial_number and after.not_valid_after_utc >= before.not_valid_after_utc
     assert (tmp_path / "pixie-ca" / "ca.pem").read_bytes() == ca  # clients keep trusting it
     assert verify(tmp_path).returncode == 0
-    assert issue(tmp_path).changed == 0  # outside the default window again: left alone
+    assert issue_tls(tmp_path).changed == 0  # outside the default window again: left alone
 
 
 def test_a_new_name_for_the_device_issues_a_certificate_that_carries_it(tmp_path):
-    issue(tmp_path)
+    issue_tls(tmp_path)
     before = leaf(tmp_path)
-    issue(tmp_path, pixie_tls_extra_names=["Pixie-Hall.lan", "192.168.1.50"])
+    issue_tls(tmp_path, pixie_tls_extra_names=["Pixie-Hall.lan", "192.168.1.50"])
     after = leaf(tmp_path)
     assert after.serial_number != before.serial_number
     assert {"pixie-hall.lan", "192.168.1.50", "localhost", "127.0.0.1"} <= names(after)
