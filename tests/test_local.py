@@ -11,6 +11,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from pixie.local import backoff
 from testsupport.mqtt import Client
 from testsupport.output import Lines
 from testsupport.servers import answers, free_port, wait_for
@@ -254,3 +255,11 @@ def test_reset_state_forgets_what_make_run_kept_and_is_refused_while_it_runs(tmp
     done = subprocess.run(reset, env=env, capture_output=True, text=True, timeout=30)
     assert done.returncode == 0 and not state.exists(), done
     assert run() == []
+
+
+def test_a_process_exiting_again_and_again_waits_longer_each_time_and_anew_once_it_ran_a_minute():
+    noted, delays = None, []
+    for ran_s in (0.5, 3, 10, 0, 59.9, 20, 1, 60, 5, 120):  # each exit, after running this long
+        delay, noted = backoff(noted, ran_s)
+        delays.append(delay)
+    assert delays == [1, 2, 4, 8, 16, 30, 30, 1, 2, 1]

@@ -65,6 +65,14 @@ EMULATOR_SETTINGS = {
 }
 
 
+def backoff(delay: float | None, ran_s: float) -> tuple[float, float]:
+    """The delay before a process that exited after running `ran_s` starts again, and the one noted for
+    its next exit; `delay`: the one noted at its last exit (None: it never exited)."""
+    first, last = RESTART_DELAYS_S
+    delay = first if delay is None or ran_s >= STEADY_S else delay
+    return delay, min(2 * delay, last)
+
+
 class Processes:
     """The appliance's processes started from their entry points, stopped together.
     `pixie-local`, the tests and the benchmarks all run the appliance through this."""
@@ -106,9 +114,8 @@ class Processes:
             if name == "display" and code == RESTART_EXIT:
                 self.due[name] = now
                 continue
-            first, last = RESTART_DELAYS_S
-            delay = self.delays.get(name, first) if now - self.started[name] < STEADY_S else first
-            self.delays[name], self.due[name] = min(2 * delay, last), now + delay
+            delay, self.delays[name] = backoff(self.delays.get(name), now - self.started[name])
+            self.due[name] = now + delay
             how = f"signal {-code}" if code < 0 else f"code {code}"
             print(f"pixie-local: {name} exited ({how}); starting it again in {delay} s", file=sys.stderr, flush=True)
         for name, at in list(self.due.items()):
