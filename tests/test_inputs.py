@@ -16,6 +16,7 @@ from testsupport.udp_senders import send_ddp, send_flaschen_taschen
 W, H = 64, 32
 RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
 FALLBACK_S = 0.5
+LAYER_TIMEOUT_S = 1.5
 
 
 def udp_port() -> int:
@@ -40,7 +41,7 @@ def streamed(redis_server, tmp_path_factory):
         inputs_ddp=1,
         inputs_ddp_port=ports["ddp"],
         inputs_fallback_s=FALLBACK_S,
-        inputs_layer_timeout_s=1.5,
+        inputs_layer_timeout_s=LAYER_TIMEOUT_S,
     )
     appliance.start_web()
     appliance.start_worker("1")
@@ -83,6 +84,7 @@ def test_flaschen_taschen_tiles_land_at_their_offsets_and_a_layer_over_them_is_t
     send_flaschen_taschen("127.0.0.1", streamed.ports["ft"], Image.new("RGB", (32, 16), BLUE), x=32, y=16)
     dot = Image.new("RGB", (4, 4), BLACK)
     dot.putpixel((1, 1), WHITE)
+    layer_sent = time.time_ns()  # before the send: the receiver's clock for the layer starts later
     send_flaschen_taschen("127.0.0.1", streamed.ports["ft"], dot, x=10, y=5, z=3)
     expected = Image.new("RGB", (W, H), BLACK)
     expected.paste(RED, (0, 0, 32, 16))
@@ -91,11 +93,16 @@ def test_flaschen_taschen_tiles_land_at_their_offsets_and_a_layer_over_them_is_t
     index = shown(streamed, expected.tobytes())
     without_layer = expected.copy()
     without_layer.putpixel((11, 6), RED)
-    # layer 3 is cleared 1.5 s (inputs.layer_timeout_s) after it was last sent; layer 0 stays
-    send_flaschen_taschen("127.0.0.1", streamed.ports["ft"], quarter, x=0, y=0)
-    time.sleep(1.7)
-    send_flaschen_taschen("127.0.0.1", streamed.ports["ft"], quarter, x=0, y=0)
-    shown(streamed, without_layer.tobytes(), after=index)
+
+    # Layer 3 is cleared LAYER_TIMEOUT_S after it was last sent, layer 0 stays: layer 0 is
+    # sent on (a frame is composited as a datagram comes, and the stream stays live) until the layer is gone.
+    def layer_gone():
+        send_flaschen_taschen("127.0.0.1", streamed.ports["ft"], quarter, x=0, y=0)
+        frames = streamed.frames()
+        return next((ns for ns, frame in frames[index:] if frame == without_layer.tobytes()), None)
+
+    gone = wait_for(layer_gone, timeout=10, interval=0.1, what="layer 3 cleared, layer 0 still on the panel")
+    assert (gone - layer_sent) / 1e9 > LAYER_TIMEOUT_S  # not before its timeout
 
 
 def test_the_panel_falls_back_after_the_stream_and_the_rotation_goes_on(streamed):
