@@ -85,12 +85,20 @@ FIELDS = {
     " `effect_blend`",
     "overlay": "`overlay` over the text: snow, drizzle, rain, storm, thunder, frost (`clear`: none)",
 }
-# Why the ignored ones are: the README's table says it per group.
+# Why the ignored fields and settings are: the README's tables say it per group.
 IGNORED_WHY = {
-    "no buzzer or speaker on a HUB75 panel": ["sound", "rtttl", "loopSound"],
+    "no buzzer or speaker on a HUB75 panel": ["sound", "rtttl", "loopSound", "VOL"],
     "no other AWTRIX devices to forward to": ["clients"],
+    "for AWTRIX's built-in apps (time, date, sensors, battery): Pixie has none": [
+        *"TMODE CHCOL CBCOL CTCOL WD WDCA WDCI TFORMAT DFORMAT SOM CEL".split(),
+        *"TIME_COL DATE_COL TEMP_COL HUM_COL BAT_COL TIM DAT HUM TEMP BAT".split(),
+    ],
+    "no light sensor on a Pi (`GET` answers `false`)": ["ABRI"],
+    "no keys on the panel": ["BLOCKN"],
+    "the panel shows the colours as sent": ["CCORRECTION", "CTEMP"],
+    "an overlay is a notification's or an app's own (`overlay`)": ["OVERLAY"],
 }
-# The settings (GET/POST /api/settings) Pixie honours; the others are accepted and ignored.
+# Every setting (GET/POST /api/settings) AWTRIX documents: how Pixie honours it ("": accepted and ignored).
 SETTINGS = {
     "BRI": "the brightness, 0-255 (Pixie's 0-100 scaled)",
     "MATP": "power",
@@ -101,6 +109,8 @@ SETTINGS = {
     "SSPEED": "the default scroll speed, a percentage",
     "TEFF": "the default transition, by AWTRIX's code 0-10 (each is one of Pixie's transitions)",
     "TSPEED": "the default transition's time, in ms",
+    # the ignored ones: AWTRIX writes settings in upper case, fields in camel case
+    **dict.fromkeys([key for keys in IGNORED_WHY.values() for key in keys if key.isupper()], ""),
 }
 DEFAULT_SETTINGS = {"ATIME": 7, "UPPERCASE": True, "TCOL": "#FFFFFF", "SSPEED": 100}
 NOTIFY_DURATION_S = 5
