@@ -354,6 +354,29 @@ def test_a_refusal_gives_the_reason_http_gives(wall, client):
     assert status == 422 and error == {"topic": "pixie/wall/notify", "error": answer["error"], "id": "the-same-reason"}
 
 
+def test_a_text_in_a_font_with_an_icon_plays_and_an_unknown_font_is_refused_naming_font(wall, client):
+    icon = io.BytesIO()
+    Image.new("RGB", (8, 8), RED).save(icon, "PNG")
+    assert wall.request("PUT", "/api/v1/icons/mqtt-red", icon.getvalue(), {"Content-Type": "image/png"})[0] == 200
+    c = client("pixie/wall/jobs/+", "pixie/wall/error")
+    mark = len(wall.frames())
+    job = {"kind": "text", "text": "Hg", "font": "6x13", "icon": "mqtt-red", "color": "#00ff00", "duration_s": 0.3}
+    c.publish("pixie/wall/notify", job)
+    done = c.wait(lambda: [i for i, s in job_states(c).items() if "done" in s], "the job done")
+    assert wall.state(done[0])["state"] == "done"
+    frame = [f for _, f in wall.frames()[mark:] if {RED, (0, 255, 0)} <= colors(f)][-1]  # the icon beside the text
+    green = [(i // 3 % 64, i // 3 // 64) for i in range(0, len(frame), 3) if frame[i : i + 3] == b"\x00\xff\x00"]
+    xs, ys = {x for x, _ in green}, {y for _, y in green}
+    assert max(xs) - min(xs) < 12 and max(ys) - min(ys) < 13, (xs, ys)  # two 6x13 cells, not a bigger font's
+
+    before = wall.request("GET", "/api/v1/jobs?limit=500")[1]["jobs"]
+    c.publish("pixie/wall/notify", {"kind": "text", "text": "x", "font": "no-such-font"})
+    error = c.wait(lambda: c.json_on("pixie/wall/error"), "the refusal")[0]
+    assert error["topic"] == "pixie/wall/notify" and error["error"].startswith("font: no font named 'no-such-font'")
+    assert wall.request("GET", "/api/v1/jobs?limit=500")[1]["jobs"] == before
+    wall.request("DELETE", "/api/v1/icons/mqtt-red")
+
+
 def discovered(c: Client) -> dict[str, dict]:
     """The configs as Home Assistant holds them: the last on each topic; an empty one removed the entity."""
     last = {m.topic: m.payload for m in c.messages if m.topic.endswith("/config")}
