@@ -60,6 +60,19 @@ def role_tasks(role: str, name: str) -> str:
     return str(ROLES / role / "tasks" / name)
 
 
+def app_tasks_play(name: str, tasks: str) -> list[dict]:
+    """A play running one of pixie_app's task files on localhost with the role's own defaults and vars
+    (nothing else of the role touches this machine); its API calls go to the port the test gives."""
+    return [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars_files": [*role_defaults("pixie_common", "pixie_app"), str(ROLES / "pixie_app" / "vars" / "main.yml")],
+            "tasks": [{"name": name, "ansible.builtin.import_tasks": role_tasks("pixie_app", tasks)}],
+        }
+    ]
+
+
 def run_playbook(workdir: Path, plays, extra_vars=None, check=False, diff=False, env=None) -> PlaybookRun:
     """Write plays to workdir and run them with ansible-playbook on localhost."""
     playbook = new_file(workdir, "play.yml", yaml.safe_dump(plays, sort_keys=False))

@@ -7,7 +7,7 @@ users made through the API is left alone."""
 from __future__ import annotations
 
 import pytest
-from roles_support import ROLES, role_defaults, role_tasks
+from roles_support import app_tasks_play
 
 from appliance import Appliance
 from media import animated
@@ -18,14 +18,7 @@ TOKEN = "declared-test-token"
 
 
 # the role's own defaults and vars, its declared tasks only (nothing else touches this machine)
-PLAYS = [
-    {
-        "hosts": "localhost",
-        "gather_facts": False,
-        "vars_files": [*role_defaults("pixie_common", "pixie_app"), str(ROLES / "pixie_app" / "vars" / "main.yml")],
-        "tasks": [{"name": "Declared", "ansible.builtin.import_tasks": role_tasks("pixie_app", "declared.yml")}],
-    }
-]
+PLAYS = app_tasks_play("Declared", "declared.yml")
 
 
 def apply(run_play, appliance, night_mode=None, apps=None):

@@ -12,17 +12,10 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from roles_support import ROLES, role_defaults, role_tasks
+from roles_support import app_tasks_play
 
 TOKEN = "gate-test-token"
-PLAYS = [
-    {
-        "hosts": "localhost",
-        "gather_facts": False,
-        "vars_files": [*role_defaults("pixie_common", "pixie_app"), str(ROLES / "pixie_app" / "vars" / "main.yml")],
-        "tasks": [{"name": "Prove", "ansible.builtin.import_tasks": role_tasks("pixie_app", "prove.yml")}],
-    }
-]
+PLAYS = app_tasks_play("Prove", "prove.yml")
 HEALTH_TASK = "Wait for /healthz to answer 200 (0.1.0-abc)"
 
 
