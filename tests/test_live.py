@@ -140,3 +140,85 @@ def test_an_app_with_good_placeholders_is_taken_as_written_and_a_jobs_text_is_li
     text = "{{sensors/power|json:$.watts|round:0|default:–}} W"
     assert specs.parse_app(app(text=text)).content.text == text
     assert specs.parse({"kind": "text", "text": "{{not a placeholder"}).text == "{{not a placeholder"
+
+
+def test_a_progress_and_a_charts_values_may_each_be_one_placeholder():
+    content = {
+        "kind": "text",
+        "text": "{{a}}",
+        "progress": "{{printer/status|json:$.pct}}",
+        "chart": {"values": [1, "{{b|round:0}}", 3]},
+    }
+    assert live.numbers(content) == {"progress": "{{printer/status|json:$.pct}}", "chart.values.1": "{{b|round:0}}"}
+    assert live.topics(content) == ["a", "printer/status", "b"]
+    assert live.numbers({"kind": "chart", "values": [1, "{{c}}", 2, "{{c|default:0}}"]}) == {
+        "values.1": "{{c}}",
+        "values.3": "{{c|default:0}}",
+    }
+    assert live.numbers({"kind": "progress", "progress": 40}) == {}
+
+
+def test_a_numbers_placeholder_is_filled_with_the_number_it_shows_a_progress_in_whole_percent():
+    content = {"kind": "chart", "values": [5, "{{p|json:$.w}}", "{{q|default:-2.5}}"], "style": "line"}
+    changes = live.numbers_filled(content, {"p": '{"w": 1234.5}'})
+    assert changes == {"values": [5, 1234.5, -2.5]}
+    assert content["values"][1] == "{{p|json:$.w}}"  # the definition itself is left as it is
+    progress = {"kind": "progress", "progress": "{{printer/status|json:$.pct}}", "text": "{{printer/file}}"}
+    assert live.numbers_filled(progress, {"printer/status": '{"pct": 99.9}'}) == {"progress": 99}
+    assert live.filled(progress, {"printer/file": "boat.gcode"}) == {"text": "boat.gcode"}
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ('{"pct": "offline"}', "content.progress: {{s|json:$.pct}} shows 'offline', not a number"),
+        ('{"state": "idle"}', "content.progress: {{s|json:$.pct}} shows '–', not a number (no value yet"),
+        (None, "content.progress: {{s|json:$.pct}} shows '–', not a number (no value yet"),
+        ('{"pct": "nan"}', "content.progress: {{s|json:$.pct}} shows 'nan', not a number"),
+    ],
+)
+def test_a_numbers_placeholder_that_shows_no_number_is_named_with_what_it_shows(value, reason):
+    values = {} if value is None else {"s": value}
+    with pytest.raises(live.Invalid) as refused:
+        live.numbers_filled({"kind": "progress", "progress": "{{s|json:$.pct}}"}, values)
+    assert str(refused.value).startswith(reason), str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ({"kind": "progress", "progress": "{{a"}, "content.progress: the {{ at character 1 is not closed"),
+        ({"kind": "progress", "progress": "{{a}} %"}, "content.progress: a number's placeholder stands alone"),
+        ({"kind": "chart", "values": [1, 2, 3, "x{{a}}"]}, "content.values.3: a number's placeholder stands alone"),
+        ({"kind": "chart", "values": [1, "{{a|bold}}"]}, "content.values.1: {{a|bold}}: unknown filter 'bold'"),
+        (
+            {"kind": "text", "text": "W", "chart": {"values": ["{{a/#}}"]}},
+            "content.chart.values.0: {{a/#}}: a topic, not a filter",
+        ),
+        ({"kind": "text", "text": "x", "progress": "{{a|round:7}}"}, "content.progress: {{a|round:7}}: round takes"),
+        ({"kind": "progress", "progress": "40"}, 'content.progress must be 0..100, got "40"'),  # a number's string
+        ({"kind": "chart", "values": ["{{a}}"], "min": 5, "max": 1}, "content.max must be more than min (5), got 1"),
+    ],
+)
+def test_an_app_with_a_bad_number_placeholder_is_refused_naming_the_field(content, reason):
+    with pytest.raises(specs.SpecError) as refused:
+        specs.parse_app({"content": content})
+    assert str(refused.value).startswith(reason), str(refused.value)
+
+
+def test_an_app_keeps_its_number_placeholders_as_written_and_a_job_takes_numbers_only():
+    body = {
+        "content": {
+            "kind": "text",
+            "text": "{{a}} W",
+            "progress": "{{p}}",
+            "chart": {"values": [1, "{{a|round:0}}"], "style": "line"},
+        }
+    }
+    content = specs.parse_app(body).content.model_dump(exclude_none=True)
+    assert (content["progress"], content["chart"]["values"]) == ("{{p}}", [1.0, "{{a|round:0}}"])
+    chart = specs.parse_app({"content": {"kind": "chart", "values": ["{{b}}", 2]}}).content
+    assert chart.model_dump()["values"] == ["{{b}}", 2.0]
+    for job in ({"kind": "progress", "progress": "{{p}}"}, {"kind": "chart", "values": ["{{b}}"]}):
+        with pytest.raises(specs.SpecError, match=r"^(progress must be 0\.\.100|values\.0: )"):
+            specs.parse(job, strict=True)

@@ -228,6 +228,47 @@ def test_the_bridge_reads_only_what_the_enabled_apps_show(device, sender):
     assert device.r.keys("pixie:live*") == []  # values, refusals, renders asked: all volatile
 
 
+def bar(device) -> int:
+    """The green pixels on the middle row of the panel's newest frame: a progress app's bar without a text
+    (across the middle, AWTRIX's green), filled; -1 before any frame."""
+    panel = configuration.Panel()
+    frames = device.frames()
+    if not frames:
+        return -1
+    row = frames[-1][1][panel.height // 2 * panel.width * 3 :][: panel.width * 3]
+    return sum(row[x : x + 3] == bytes((0, 255, 0)) for x in range(0, len(row), 3))
+
+
+def test_a_progress_app_draws_its_topics_percentage_and_keeps_its_bar_while_the_value_is_no_number(device, sender):
+    width = configuration.Panel().width
+    publish(sender, "home/printer", '{"pct": 25}', retain=True)
+    try:
+        content = {"kind": "progress", "progress": "{{home/printer|json:$.pct}}"}
+        status, answer, _ = device.request("PUT", "/api/v1/apps/printer", {"content": content})
+        assert status == 200 and answer["content"]["progress"] == content["progress"], answer
+        wait_for(lambda: bar(device) == 25 * width // 100, what="the retained 25 % on the panel")
+        publish(sender, "home/printer", '{"pct": 80.7}')  # a whole percent, rounded down
+        wait_for(lambda: bar(device) == 80 * width // 100, what="80 % on the panel")
+
+        def state():
+            return device.request("GET", "/api/v1/apps/printer")[1]
+
+        assert (state()["error"], state()["live"][0]["shows"]) == (None, "80.7")
+        status, panel, _ = device.request("GET", "/api/v1/state")  # no Home Assistant number: its topic sets it
+        assert status == 200 and "printer" in panel["apps"] and panel["progress"] == {}, panel
+        publish(sender, "home/printer", '{"pct": "offline"}')
+        error = wait_for(lambda: state()["error"], what="the app's error")
+        assert error == "content.progress: {{home/printer|json:$.pct}} shows 'offline', not a number", error
+        publish(sender, "home/printer", '{"pct": 150}')
+        wait_for(lambda: state()["error"] == "progress must be 0..100, got 150", what="the error of 150 %")
+        assert bar(device) == 80 * width // 100  # its last frames stay
+        publish(sender, "home/printer", '{"pct": 100}')
+        wait_for(lambda: bar(device) == width, what="the full bar")
+        assert state()["error"] is None
+    finally:
+        publish(sender, "home/printer", "", retain=True)  # the broker forgets it
+
+
 BAD = [
     ("{{home/temp", "content.text: the {{ at character 1 is not closed by }}"),
     ("{{home/temp|bold}} °C", "content.text: {{home/temp|bold}}: unknown filter 'bold'"),

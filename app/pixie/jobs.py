@@ -89,11 +89,13 @@ def draw_app(r, name: str, rev: int | None = None) -> dict:
         return {"skipped": "superseded"}
     rev = definition["rev"]
     config = settings()
-    spec = specs.parse(definition["content"])
+    v = volatile(r)
+    try:
+        spec, seq = _filled(v, definition["content"])
+    except (live.Invalid, specs.SpecError) as e:  # a number's placeholder shows none that fits: the frames stay
+        return _app_failed(v, name, rev, str(e))
     media_bytes = store.get_app_media(r, name) if isinstance(spec, specs.Media) else None
     panel = config.panel
-    v = volatile(r)
-    spec, seq = _filled(v, spec, definition["content"])
     assets = library.assets(r, spec)
     try:
         rendered = kinds.render(spec, media_bytes, panel.width, panel.height, config.render, time.time(), assets=assets)
@@ -118,13 +120,15 @@ def draw_app(r, name: str, rev: int | None = None) -> dict:
     return {"frames": len(rendered)}
 
 
-def _filled(v, spec, content: dict) -> tuple:
-    """The spec with its placeholders showing the topics' values now, and LIVE_SEQ as read (0: none).
-    Not validated again: the values may make a text longer than one may be written."""
+def _filled(v, content: dict) -> tuple:
+    """The app's spec with its placeholders showing the topics' values now, and LIVE_SEQ as read (0: none).
+    Its numbers are filled before it is validated (a progress of 150 is refused as it would be in a job), its
+    texts after: the values may make a text longer than one may be written."""
     topics = live.topics(content)
     if not topics:
-        return spec, 0
+        return specs.parse(content), 0
     values, seq = store.live_values(v, topics)
+    spec = specs.parse(content | live.numbers_filled(content, values))
     changes = live.filled(content, values)
     if isinstance(changes.get("text"), list):
         changes["text"] = [specs.TextPart.model_construct(**part) for part in changes["text"]]

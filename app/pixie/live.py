@@ -1,5 +1,5 @@
-"""Live data in apps: `{{topic}}` placeholders in an app's text, each filled with the last value
-received on that MQTT topic (AWTRIX's custom-app placeholders, done durably: the app and its
+"""Live data in apps: `{{topic}}` placeholders in an app's text, progress or chart values, each filled
+with the last value received on that MQTT topic (AWTRIX's custom-app placeholders, done durably: the app and its
 placeholders are stored, the values are volatile). Pure: no Redis, no MQTT.
 
     {{home/outside/temperature}} °C
@@ -13,6 +13,9 @@ A placeholder is a topic (no MQTT wildcards `+` or `#`), then filters, each `|na
 - `upper`, `lower`;
 - `default:TEXT`: shown while there is no value (nothing received yet, an empty one, or the path
   found nothing); without one, `–`.
+
+A number (a progress, a chart's value) may be one placeholder alone: what it shows must read as a
+number, or that render fails with the reason (numbers_filled).
 
 A small parser and a fixed set of filters: nothing in a placeholder is evaluated.
 """
@@ -170,8 +173,24 @@ def texts(content: dict) -> dict[str, str]:
     return found
 
 
+def numbers(content: dict) -> dict[str, str]:
+    """The numbers of an app's content written as a placeholder (a progress, a chart's values, a text's
+    chart's), by their path: progress, values.3, chart.values.3. Each is filled with a number to be drawn."""
+    found = {"progress": content.get("progress")}
+    for at, chart in (("", content), ("chart.", content.get("chart"))):
+        if isinstance(chart, dict) and isinstance(chart.get("values"), list):
+            found.update({f"{at}values.{i}": value for i, value in enumerate(chart["values"])})
+    return {field: value for field, value in found.items() if isinstance(value, str) and OPEN in value}
+
+
+def fields(content: dict) -> dict[str, str]:
+    """Every field of an app's content that holds or may hold placeholders, by its path."""
+    return texts(content) | numbers(content)
+
+
 class Invalid(ValueError):
-    """A placeholder that is not well formed, in `field` of an app's content (its path: text.0.text)."""
+    """A placeholder that is not well formed, or shows no number where one is drawn, in `field` of an
+    app's content (its path: text.0.text, values.3)."""
 
     def __init__(self, field: str, reason: str):
         super().__init__(f"content.{field}: {reason}" if field else f"content: {reason}")
@@ -179,19 +198,22 @@ class Invalid(ValueError):
 
 
 def check(content: dict) -> None:
-    """An app's placeholders are well formed; Invalid names the field."""
-    for field, text in texts(content).items():
+    """An app's placeholders are well formed, a number's alone in its field; Invalid names the field."""
+    written = numbers(content)
+    for field, text in fields(content).items():
         try:
-            parse(text)
+            parts = parse(text)
         except ValueError as e:
             raise Invalid(field, str(e)) from None
+        if field in written and not (len(parts) == 1 and isinstance(parts[0], Placeholder)):
+            raise Invalid(field, f"a number's placeholder stands alone ({OPEN}topic|...{CLOSE}), got {text!r}")
     if len(found := topics(content)) > MAX_TOPICS:
         raise Invalid("", f"{len(found)} topics in placeholders; at most {MAX_TOPICS} per app")
 
 
 def placeholders(content: dict) -> list[Placeholder]:
     """The placeholders of an app's content, each once, in the order written."""
-    found = [p for text in texts(content).values() for p in parse(text) if isinstance(p, Placeholder)]
+    found = [p for text in fields(content).values() for p in parse(text) if isinstance(p, Placeholder)]
     return list(dict.fromkeys(found))
 
 
@@ -200,14 +222,43 @@ def topics(content: dict) -> list[str]:
 
 
 def filled(content: dict, values: dict[str, str]) -> dict:
-    """The content's fields that hold placeholders, filled from `values`: the changes to make to it."""
+    """The content's texts that hold placeholders, filled from `values`: the changes to make to it."""
+    return replaced(content, {field: fill(text, values) for field, text in texts(content).items() if OPEN in text})
+
+
+def numbers_filled(content: dict, values: dict[str, str]) -> dict:
+    """The content's numbers written as placeholders, each the number its placeholder shows (a progress in
+    whole percent, rounded down): the changes to make to it. Invalid names one that shows no number."""
+    found = {}
+    for field, text in numbers(content).items():
+        (placeholder,) = parse(text)
+        shown = show(placeholder, values.get(placeholder.topic))
+        try:
+            number = float(shown)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            why = " (no value yet, or its json path found none: default:N shows N)" if shown == MISSING else ""
+            raise Invalid(field, f"{placeholder.source} shows {shown!r}, not a number{why}")
+        found[field] = math.floor(number) if field == "progress" else number
+    return replaced(content, found)
+
+
+def replaced(content: dict, found: dict[str, object]) -> dict:
+    """The changes to make to the content to put these values at these paths (text.0.text, chart.values.3):
+    its top-level fields on the way, copied; the content itself is left as it is."""
     changes: dict = {}
-    for field, text in texts(content).items():
-        if OPEN not in text:
-            continue
-        if field.startswith("text."):
-            parts = changes.setdefault("text", [dict(part) for part in content["text"]])
-            parts[int(field.split(".")[1])]["text"] = fill(text, values)
-        else:
-            changes[field] = fill(text, values)
+    for field, value in found.items():
+        head, *rest = field.split(".")
+        changes[head] = _put(changes.get(head, content.get(head)), rest, value)
     return changes
+
+
+def _put(node, path: list[str], value):
+    if not path:
+        return value
+    step, *rest = path
+    copy = list(node) if isinstance(node, list) else dict(node)
+    at = int(step) if isinstance(node, list) else step
+    copy[at] = _put(node[at], rest, value)
+    return copy

@@ -4,7 +4,7 @@ enqueued directly by other projects (`pixie.jobs.show_text(text=...)`)."""
 import json
 import re
 from datetime import datetime, time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PIL import ImageColor
@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainSerializer,
     StrictBool,
     Tag,
     TypeAdapter,
@@ -346,6 +347,9 @@ class Draw(Options):
 # -- progress bars and charts (render/progress.py, render/chart.py) -----------------------------------------
 
 ChartValue = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_CHART_MAGNITUDE, le=MAX_CHART_MAGNITUDE)]
+# In an app, a {{topic}} placeholder may stand for one of these numbers (App._live_numbers): dumped as written.
+AS_WRITTEN = PlainSerializer(lambda value: value, return_type=Any)
+LIVE_NUMBER = " (in an app, also a {{topic}} placeholder alone: live data)"
 ProgressColor = Annotated[Color, Field(description="the bar's filled part (AWTRIX's default: green)")]
 ProgressBackground = Annotated[Color, Field(description="the rest of the bar (AWTRIX's default: white)")]
 
@@ -364,12 +368,12 @@ class ChartData(BaseModel):
         },
     )
 
-    values: list[ChartValue] = Field(
+    values: list[Annotated[ChartValue, AS_WRITTEN]] = Field(
         min_length=1,
         max_length=MAX_CHART_VALUES,
         examples=[[1, 5, 3, 8]],
         description="the numbers, left to right, finite: at most one per column of the chart (the panel's width,"
-        " less an icon's); more fail the render with the reason",
+        f" less an icon's); more fail the render with the reason{LIVE_NUMBER}",
     )
     style: Literal["bar", "line"] = Field(
         "bar",
@@ -490,11 +494,12 @@ class Text(Options):
     gradient: list[Color] | None = Field(
         None, min_length=2, max_length=2, examples=[["#ff0000", "#0000ff"]], description="from one colour to another"
     )
-    progress: Percent | None = Field(
+    progress: Annotated[Percent, AS_WRITTEN] | None = Field(
         None,
         examples=[40],
         description="a progress bar under the text, this many % full: the panel's bottom eighth (a row at least),"
-        " from the icon's right edge to the panel's (AWTRIX's progress); the text keeps the rows above it",
+        " from the icon's right edge to the panel's (AWTRIX's progress); the text keeps the rows above it"
+        + LIVE_NUMBER,
     )
     progress_color: ProgressColor = "#00ff00"
     progress_bg: ProgressBackground = "#ffffff"
@@ -646,7 +651,7 @@ class Progress(Options):
     )
 
     kind: Literal[Kind.PROGRESS.value]
-    progress: Percent = Field(examples=[40], description="how full the bar is, %")
+    progress: Annotated[Percent, AS_WRITTEN] = Field(examples=[40], description="how full the bar is, %" + LIVE_NUMBER)
     progress_color: ProgressColor = "#00ff00"
     progress_bg: ProgressBackground = "#ffffff"
     text: str | None = Field(
@@ -1021,7 +1026,8 @@ class App(BaseModel):
     content: JobSpec = Field(
         description="what it shows: a job's fields, without priority, duration_s, repeat or name; in a text,"
         " `{{topic}}` or `{{topic|filter|...}}` shows that MQTT topic's last value (filters: json:$.path,"
-        " round:N, upper, lower, default:TEXT)"
+        " round:N, upper, lower, default:TEXT); a progress or a chart's value may be one placeholder alone,"
+        " its value read as a number"
     )
     dwell_s: float | None = Field(
         None,
@@ -1055,18 +1061,40 @@ class App(BaseModel):
             raise ValueError(f"content.{field}: an app has no {field} (its dwell_s and position say how it rotates)")
         return self
 
+    @field_validator("content", mode="wrap")
+    @classmethod
+    def _live_numbers(cls, content, handler):
+        """A progress or chart value written as a placeholder (live.numbers) is kept as written, the rest of
+        the content validated with 0 in its place; the worker fills it with a number. A job takes numbers only."""
+        written = live.numbers(content) if isinstance(content, dict) else {}
+        if not written:
+            return handler(content)
+        spec = handler(content | live.replaced(content, dict.fromkeys(written, 0)))
+        for field, text in written.items():
+            spec = _placed(spec, field.split("."), text)
+        return spec
+
     @model_validator(mode="after")
     def _placeholders(self):
-        """Its text's {{topic}} placeholders (live.py), shown with the topics' values; a job's text is literal.
+        """Its {{topic}} placeholders (live.py), shown with the topics' values; a job's text is literal.
         A refusal names the field it is in, as a field's own validation does."""
         try:
-            live.check(self.content.model_dump(include={"text", "top_text"}))
+            live.check(self.content.model_dump(include={"text", "top_text", "progress", "values", "chart"}))
         except live.Invalid as e:
             # under its kind, the union's tag, as pydantic places a field of the content's
             loc = ("content", self.content.kind, *(int(p) if p.isdigit() else p for p in e.field.split(".") if p))
             error = PydanticCustomError("placeholder", "{reason}", {"reason": e.reason})
             raise ValidationError.from_exception_data("App", [{"type": error, "loc": loc, "input": None}]) from None
         return self
+
+
+def _placed(node, path: list[str], value):
+    """`node` (a model, or a list) with `value` at `path` (chart.values.3), copied along it."""
+    step, *rest = path
+    if isinstance(node, list):
+        at = int(step)
+        return [*node[:at], _placed(node[at], rest, value) if rest else value, *node[at + 1 :]]
+    return node.model_copy(update={step: _placed(getattr(node, step), rest, value) if rest else value})
 
 
 class SpecError(errors.Invalid):

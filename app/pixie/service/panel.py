@@ -40,7 +40,9 @@ class PanelState(BaseModel):
     app: str | None = Field(None, description="the rotation's app on the panel (or under the job)")
     pinned: str | None = None
     apps: list[str] = Field(description="the apps, in rotation order")
-    progress: dict[str, int] = Field(description="each progress app's progress (%), by name")
+    progress: dict[str, int] = Field(
+        description="each progress app's progress (%), by name (but those a {{topic}} placeholder fills)"
+    )
     waiting: int = Field(description="accepted jobs not yet on the panel (timed ones too)")
     health: str = Field(description="ok, or what is wrong")
     night_mode: bool = Field(description="night mode is on (its windows apply)")
@@ -193,7 +195,11 @@ class Panel(Area):
             app=app,
             pinned=store.pinned(self.r),
             apps=[name for name, _ in ordered],
-            progress={name: d["content"]["progress"] for name, d in ordered if d["content"]["kind"] == "progress"},
+            progress={
+                name: d["content"]["progress"]
+                for name, d in ordered
+                if d["content"]["kind"] == "progress" and isinstance(d["content"]["progress"], int)
+            },
             waiting=waiting,
             health="ok" if health["ok"] else _trouble(health),
             night_mode=store.night_mode(self.r)[1],
