@@ -1,9 +1,19 @@
-"""`python -m bench`: the original design against pixie, side by side.
+"""`python -m bench`: the original design against pixie, side by side, and
+the floor beneath both.
 
-Both configurations run in the same run, on one redis-server (a database
-each), alternating sample by sample on the same inputs, with the display on
-the headless STAND-IN panel that records every frame and its swap time.
-Real HTTP, real Redis, real `rq worker` processes.
+The configurations run in the same run, each on its own redis-server,
+alternating sample by sample on the same inputs, with the display on the
+headless STAND-IN panel that records every frame and its swap time. Real
+HTTP, real Redis, real `rq worker` processes. The floor is the least a
+pipeline of this shape costs on this machine: pixie-web's server stack
+receives the POST, one Redis round trip hands a frame rendered before timing
+to a process that swaps it (bench/floor_web.py, bench/floor_display.py); it
+takes part in the latency figures only.
+
+Every median and p99 comes with a bootstrap 95% interval; the JSON records
+the machine's load before and after the run. Sizes: the default ("full") is
+what the figures are judged on and wants a quiet machine; --quick is a quick
+look; --smoke only checks the harness.
 """
 
 import argparse
@@ -16,12 +26,14 @@ import platform
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import redis
 from PIL import Image
 from rq import Queue
@@ -35,9 +47,13 @@ from pixie.render import kinds
 from pixie.stream import read_recording
 from testsupport.servers import answers, free_port, redis_server, wait_for
 
+from . import floor_display
+
 ROOT = Path(__file__).resolve().parent.parent
-FRAME_MS = 50  # the 20 fps animation
+FRAME_MS = 20  # the 50 fps animation
 LATE_MS = 5
+RESAMPLES = 2000  # bootstrap resamples per interval
+SCROLL_TEXT = ("The quick brown fox jumps over the lazy dog. " * 3)[:120]  # about 1,300 frames of scrolling
 
 
 class Stack:
@@ -70,10 +86,14 @@ class Stack:
         if self.name == "pixie":
             self.processes.start("web", "pixie-web")
             self.processes.start("display", "pixie-display")
-        else:
+        else:  # the same server stack as pixie-web, without its access log
             port = self.url.rsplit(":", 1)[1]
-            self.processes.start("web", "uvicorn", "bench.baseline_web:app", "--port", port, "--log-level", "warning")
-        self.set_workers(workers)
+            uvicorn = ["--port", port, "--log-level", "warning", "--no-access-log"]
+            self.processes.start("web", "uvicorn", f"bench.{self.name}_web:app", *uvicorn)
+        if self.name == "floor":
+            self.processes.start("display", "python", "-m", "bench.floor_display")
+        else:
+            self.set_workers(workers)
         wait_for(lambda: answers(self.url + "/openapi.json"), f"{self.name} web")
 
     def set_workers(self, n: int, wait: bool = True) -> None:
@@ -95,7 +115,7 @@ class Stack:
 
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
         """(when it was sent, in time_ns; the JSON answer)."""
-        data = json.dumps(body).encode() if body is not None else None
+        data = _body(body) if body is not None else None
         request = urllib.request.Request(self.url + path, data, {"Content-Type": "application/json"}, method=method)
         t0 = time.time_ns()
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -106,8 +126,16 @@ class Stack:
         t0, answer = self.request("POST", "/api/v1/jobs" if self.name == "pixie" else "/jobs", job)
         return t0, answer["id"]
 
+    def prepare(self, job: dict, frame: bytes) -> None:
+        """The floor renders nothing: its frame for `job` is stored before the job is timed."""
+        if self.name == "floor":
+            self.r.hset(floor_display.FRAMES, floor_display.key(_body(job)), frame)
+
     def enqueue_direct(self, jobs: list[dict]) -> None:
-        """Seed a deep queue quickly, the way each design's producers enqueue."""
+        """Seed a deep queue quickly, the way each design's producers enqueue (the floor has no queue: an
+        urgent job waits behind nothing, which is the least any design with priorities can do)."""
+        if self.name == "floor":
+            return
         with self.r.pipeline() as pipe:
             queue = Queue("low", connection=self.r, serializer=JSONSerializer)
             for job in jobs:
@@ -119,6 +147,8 @@ class Stack:
             pipe.execute()
 
     def done(self, job_id: str) -> bool:
+        if self.name == "floor":  # done once shown
+            return True
         if self.name == "pixie":
             return store.get(self.r, job_id).get("state") in ("done", "failed", "canceled")
         return Job.fetch(job_id, connection=self.r, serializer=JSONSerializer).get_status() in ("finished", "failed")
@@ -131,6 +161,8 @@ class Stack:
         wait_for(lambda: self._idle(), f"{self.name} idle", timeout=60)
 
     def _idle(self) -> bool:
+        if self.name == "floor":
+            return True
         started = sum(self.r.zcard(f"rq:wip:{q}") for q in ("high", "default", "low"))
         return started == 0 and not self.v.exists(store.NOW_PLAYING)
 
@@ -195,14 +227,36 @@ def _children(pid: int) -> list[int]:
     return kids + [grandchild for kid in kids for grandchild in _children(kid)]
 
 
-def summary(values: list[float]) -> dict:
+def _body(job: dict) -> bytes:
+    """A job as it is sent: the floor's frames are keyed by these bytes."""
+    return json.dumps(job).encode()
+
+
+def summary(values: list[float], seed: int = 0) -> dict:
+    """Median, p95, p99 and n; beside the median and the p99 a bootstrap 95% interval (percentile method,
+    RESAMPLES resamples drawn with `seed`: the same samples give the same interval)."""
     ordered = sorted(values)
+    if not ordered:
+        return {"median": None, "median_ci": None, "p95": None, "p99": None, "p99_ci": None, "n": 0}
+    n = len(ordered)
+    resamples = np.sort(np.random.default_rng(seed).choice(ordered, (RESAMPLES, n)), axis=1)
 
-    def pct(p):
-        return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 2) if ordered else None
+    def interval(statistic) -> list[float]:
+        return [round(float(v), 2) for v in np.percentile(statistic, [2.5, 97.5])]
 
-    median = round(statistics.median(ordered), 2) if ordered else None
-    return {"median": median, "p95": pct(95), "p99": pct(99), "n": len(ordered)}
+    return {
+        "median": round(statistics.median(ordered), 2),
+        "median_ci": interval(np.median(resamples, axis=1)),
+        "p95": round(ordered[_rank(95, n)], 2),
+        "p99": round(ordered[_rank(99, n)], 2),
+        "p99_ci": interval(resamples[:, _rank(99, n)]),
+        "n": n,
+    }
+
+
+def _rank(percent: float, n: int) -> int:
+    """The index of the `percent` percentile in n sorted values (the value below which `percent`% lie)."""
+    return min(n - 1, int(percent / 100 * n))
 
 
 def summaries(samples: dict) -> dict:
@@ -227,6 +281,7 @@ def _cells(stats: dict, width: int) -> str:
 class Bench:
     def __init__(self, stacks: list[Stack], sizes: dict, seed: int):
         self.stacks = stacks
+        self.designs = [stack for stack in stacks if stack.name != "floor"]  # what queues, renders and plays
         self.sizes = sizes
         self.rng = random.Random(seed)  # noqa: S311 - test inputs, not secrets
         self.nonce = f"{seed:x}"
@@ -236,60 +291,88 @@ class Bench:
         self.samples: dict = {}
 
     def expected(self, job: dict) -> bytes:
-        return kinds.render(spec.parse(job), None, self.panel.width, self.panel.height, self.limits)[0][0]
+        media = base64.b64decode(job["data_b64"]) if "data_b64" in job else None
+        return kinds.render(spec.parse(job), media, self.panel.width, self.panel.height, self.limits)[0][0]
 
     def record(self, figure: str, stack: Stack, values: list[float]) -> None:
         self.samples.setdefault(figure, {}).setdefault(stack.name, []).extend(values)
 
+    def first_frame(self, figure: str, job: dict) -> None:
+        """One sample of POST → first frame on each configuration in turn, the same job, until it is done.
+        Its first frame is rendered here before any timing (the floor's frame, and what to look for)."""
+        frame = self.expected(job)
+        for stack in self.stacks:
+            stack.prepare(job, frame)
+            t0, job_id = stack.post(job)
+            self.record(figure, stack, [(stack.first_frame_after(t0, frame) - t0) / 1e6])
+            wait_for(lambda s=stack, j=job_id: s.done(j), "job done")
+
     def latency(self) -> None:
         """POST → first frame on the panel; cold = content never seen, warm = seen before."""
-        n = self.sizes["latency"]
-        texts = [f"{self.nonce}{i}" for i in range(n)]
+        texts = [f"{self.nonce}{i}" for i in range(self.sizes["latency"])]
         for phase in ("cold", "warm"):
             for text in texts:
-                job = {"kind": "text", "text": text, "duration_s": 0.05}
-                for stack in self.stacks:  # alternating, same input
-                    t0, job_id = stack.post(job)
-                    shown = stack.first_frame_after(t0, self.expected(job))
-                    self.record(f"latency_{phase}_ms", stack, [(shown - t0) / 1e6])
-                    wait_for(lambda s=stack, j=job_id: s.done(j), "job done")
+                self.first_frame(f"latency_{phase}_ms", {"kind": "text", "text": text, "duration_s": 0.05})
+
+    def large(self) -> None:
+        """POST → first frame of large content (a 300-frame GIF, a long scrolling text) beside a one-frame
+        image; every sample new content, cut short once it shows."""
+        for i in range(self.sizes["large"]):
+            gif = _gif(self._colors(300), FRAME_MS)
+            text = f"{self.nonce}.{i} {SCROLL_TEXT}"[: len(SCROLL_TEXT)]
+            jobs = {
+                "image": _image_job(self.rng, self.panel.width, self.panel.height),
+                "gif300": {"kind": "animation", "data_b64": gif},
+                "scroll": {"kind": "text", "text": text},
+            }
+            for name, job in jobs.items():
+                self.first_frame(f"latency_first_frame_{name}_ms", {**job, "duration_s": 0.05})
+
+    def _colors(self, n: int) -> list[tuple[int, int, int]]:
+        """n distinct colours, none dark (a frame is told by its colour)."""
+        return [(40 + c // 65536, c // 256 % 256, c % 256) for c in self.rng.sample(range(216 * 65536), n)]
 
     def pacing(self) -> None:
-        """A 20 fps animation played while the workers chew a backlog of image jobs."""
-        frames = self.sizes["animation_frames"]
-        colors = [
-            (self.rng.randrange(40, 256), self.rng.randrange(256), self.rng.randrange(256)) for _ in range(frames)
-        ]
+        """A 50 fps animation played while the workers chew a backlog of image jobs. One job holds at most
+        render.max_frames frames: the GIF's frames are played `animation_plays` times."""
+        frames, plays = self.sizes["animation_frames"], self.sizes["animation_plays"]
+        colors = self._colors(frames)
         gif = _gif(colors, FRAME_MS)
         backlog = [
             _image_job(self.rng, 400, 300, priority="low", duration_s=0.05) for _ in range(self.sizes["backlog"])
         ]
         wanted = {bytes(c) * (self.panel.width * self.panel.height): i for i, c in enumerate(colors)}
-        for stack in self.stacks:
+        for stack in self.designs:
             for job in backlog:
                 stack.post(job)
-            t0, _ = stack.post({"kind": "animation", "data_b64": gif, "priority": "high", "repeat": 1})
-            wait_for(lambda s=stack, t=t0: self._all_shown(s, t, wanted), f"{stack.name} animation", timeout=120)
-            swaps = {}
-            for ns, frame in stack.frames:
-                if ns >= t0 and frame in wanted:
-                    swaps.setdefault(wanted[frame], ns)
-            start = swaps[0]
-            errors = [(swaps[i] - start) / 1e6 - i * FRAME_MS for i in range(frames)]
+            t0, _ = stack.post({"kind": "animation", "data_b64": gif, "priority": "high", "repeat": plays})
+            timeout = 120 + 2 * frames * plays * FRAME_MS / 1000
+            swaps = wait_for(lambda s=stack, t=t0: self._played(s, t, wanted, plays), f"{stack.name} animation",
+                             timeout=timeout)  # fmt: skip
+            errors = [(ns - swaps[0][1]) / 1e6 - i * FRAME_MS for i, ns in swaps]
             self.record("pacing_error_ms", stack, [abs(e) for e in errors])
             self.results.setdefault("late_frames", {})[stack.name] = sum(e > LATE_MS for e in errors)
             stack.drain()
 
     @staticmethod
-    def _all_shown(stack: Stack, t0: int, wanted: dict) -> bool:
+    def _played(stack: Stack, t0: int, wanted: dict, plays: int) -> list[tuple[int, int]] | None:
+        """(frame's place in the whole playback, its first swap time) of every frame shown, once the last
+        frame of the last play has been: a frame's index going down starts the next play."""
         stack.read()
-        return len({wanted[f] for ns, f in stack.frames if ns >= t0 and f in wanted}) == len(wanted)
+        swaps, play, last = [], -1, len(wanted)
+        for ns, frame in stack.frames:
+            index = wanted.get(frame) if ns >= t0 else None
+            if index is not None and index != last:
+                play += index < last
+                swaps.append((play * len(wanted) + index, ns))
+                last = index
+        return swaps if swaps and swaps[0][0] == 0 and swaps[-1][0] == plays * len(wanted) - 1 else None
 
     def throughput(self) -> None:
         """Distinct image jobs per second, all submitted at once, with 1, 2, 3 workers."""
         for workers in self.sizes["workers"]:
             jobs = [_image_job(self.rng, 256, 256, duration_s=0.01) for _ in range(self.sizes["throughput_jobs"])]
-            for stack in self.stacks:
+            for stack in self.designs:
                 stack.set_workers(workers)
                 start = time.monotonic()
                 ids = [stack.post(job)[1] for job in jobs]
@@ -298,7 +381,7 @@ class Bench:
                 self.results.setdefault("throughput_jobs_per_s", {}).setdefault(stack.name, {})[workers] = round(
                     rate, 2
                 )
-        for stack in self.stacks:
+        for stack in self.designs:
             stack.set_workers(2)
 
     def depth(self) -> None:
@@ -310,8 +393,10 @@ class Bench:
                 values = []
                 for i in range(self.sizes["depth_samples"]):
                     job = {"kind": "text", "text": f"!{self.nonce}{depth}.{i}", "priority": "high", "duration_s": 0.05}
+                    frame = self.expected(job)
+                    stack.prepare(job, frame)
                     t0, _ = stack.post(job)
-                    values.append((stack.first_frame_after(t0, self.expected(job)) - t0) / 1e6)
+                    values.append((stack.first_frame_after(t0, frame) - t0) / 1e6)
                 self.record(f"latency_depth_{depth}_ms", stack, values)
                 stack.drain()
 
@@ -330,29 +415,49 @@ def _image_job(rng: random.Random, width: int, height: int, **options) -> dict:
     return {"kind": "image", "data_b64": base64.b64encode(out.getvalue()).decode(), "fit": "fill", **options}
 
 
-def machine() -> dict:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor(),
-    )
+def machine(load_before: tuple[float, float, float] | None = None) -> dict:
+    """This machine, and its load average (1, 5, 15 min) now and, if given, as the run began."""
     return {
-        "cpu": cpu,
+        "cpu": _cpu_model(),
         "cores": os.cpu_count(),
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "python": platform.python_version(),
         "kernel": platform.release(),
         "panel": "64x32 headless stand-in",
+        **({"load_before": [round(v, 2) for v in load_before]} if load_before else {}),
+        "load_after": [round(v, 2) for v in os.getloadavg()],
     }
 
 
+def _cpu_model() -> str:
+    """x86's /proc/cpuinfo names the model; on ARM (a Pi's Cortex-A53) only lscpu does."""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    names = [line.split(":", 1)[1].strip() for line in lscpu.splitlines() if line.startswith("Model name:")]
+    return names[0] if names else platform.machine()
+
+
+# Full: what the figures are judged on (issue 35: >= 200 samples per latency figure, >= 3,000 frames of
+# pacing, >= 50 samples per queue depth). Quick: the first round's sizes, a look in a few minutes.
 SIZES = {
     "full": {
+        "latency": 200,
+        "large": 200,
+        "animation_frames": 1500,  # render.max_frames: one job's most
+        "animation_plays": 2,
+        "backlog": 50,
+        "workers": [1, 2, 3],
+        "throughput_jobs": 30,
+        "depths": [10, 100, 1000],
+        "depth_samples": 50,
+    },
+    "quick": {
         "latency": 50,
+        "large": 20,
         "animation_frames": 40,
+        "animation_plays": 1,
         "backlog": 50,
         "workers": [1, 2, 3],
         "throughput_jobs": 30,
@@ -361,7 +466,9 @@ SIZES = {
     },
     "smoke": {
         "latency": 3,
+        "large": 2,
         "animation_frames": 6,
+        "animation_plays": 2,
         "backlog": 3,
         "workers": [1, 2],
         "throughput_jobs": 3,
@@ -371,10 +478,12 @@ SIZES = {
 }
 
 
-def cli(doc: str) -> argparse.Namespace:
-    """Every benchmark's options: --smoke (tiny sizes), --out (made), --seed."""
+def cli(doc: str, quick: bool = False) -> argparse.Namespace:
+    """Every benchmark's options: --smoke (tiny sizes), --out (made), --seed; --quick where asked for."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the harness, not the numbers")
+    if quick:
+        parser.add_argument("--quick", action="store_true", help="small sizes: a quick look, too few to rank")
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "bench")
     parser.add_argument("--seed", type=int, default=int(time.time()))
     args = parser.parse_args()
@@ -407,33 +516,39 @@ def appliance(prefix: str):
 
 
 def main() -> None:
-    args = cli(__doc__)
-    sizes = SIZES["smoke" if args.smoke else "full"]
+    args = cli(__doc__, quick=True)
+    size = "smoke" if args.smoke else "quick" if args.quick else "full"
+    load_before = os.getloadavg()
     with workdir("pixie-bench-") as work:
-        stacks = [Stack("baseline", work), Stack("pixie", work)]
+        stacks = [Stack(name, work) for name in ("baseline", "pixie", "floor")]
         try:
             for stack in stacks:
                 stack.start(workers=2)
-            bench = Bench(stacks, sizes, args.seed)
-            for figure in (bench.latency, bench.pacing, bench.throughput, bench.depth):
-                print(f"running {figure.__name__} …", file=sys.stderr, flush=True)
+            bench = Bench(stacks, SIZES[size], args.seed)
+            for figure in (bench.latency, bench.large, bench.pacing, bench.throughput, bench.depth):
+                start = time.monotonic()
+                print(f"running {figure.__name__} …", end=" ", file=sys.stderr, flush=True)
                 figure()
+                print(f"{time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
             memory = {stack.name: stack.memory() for stack in stacks}
         finally:
             for stack in stacks:
                 stack.stop()
+    from .chart import draw, ratios, table
+
+    figures = summaries(bench.samples)
     report = {
-        "machine": machine(),
-        "sizes": sizes,
-        "figures": summaries(bench.samples),
+        "machine": machine(load_before),
+        "size": size,
+        "sizes": SIZES[size],
+        "figures": figures,
+        "ratios": ratios(figures),
         "late_frames": bench.results["late_frames"],
         "throughput_jobs_per_s": bench.results["throughput_jobs_per_s"],
         "memory_mb": memory,
         "samples": bench.samples,
     }
     (args.out / "bench.json").write_text(json.dumps(report, indent=2))
-    from .chart import draw, table
-
     print(table(report))
     draw(report, args.out / "bench.png")
     print(f"\nwrote {args.out / 'bench.json'} and {args.out / 'bench.png'}")

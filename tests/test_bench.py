@@ -2,12 +2,15 @@
 (It asserts that the figures exist, not how fast anything is.)"""
 
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from bench.harness import summary
 from pixie.render import transitions
 from pixie.spec import EFFECTS, OVERLAYS
 from pixie.vocabulary import Kind
@@ -31,16 +34,45 @@ def smoke(module: str, out: Path) -> subprocess.CompletedProcess:
 def test_smoke_run_writes_json_table_and_chart(tmp_path):
     result = smoke("bench", tmp_path)
     report = json.loads((tmp_path / "bench.json").read_text())
-    figures = {"latency_cold_ms", "latency_warm_ms", "pacing_error_ms", "latency_depth_2_ms", "latency_depth_5_ms"}
-    assert set(report["figures"]) == figures
-    for per in report["figures"].values():
-        for config in ("baseline", "pixie"):
-            assert per[config]["n"] > 0
-            assert per[config]["median"] is not None
+    latency = {"latency_cold_ms", "latency_warm_ms", "latency_depth_2_ms", "latency_depth_5_ms"}
+    latency |= {f"latency_first_frame_{name}_ms" for name in ("image", "gif300", "scroll")}
+    assert set(report["figures"]) == latency | {"pacing_error_ms"}
+    for name, per in report["figures"].items():
+        assert set(per) == ({"baseline", "pixie", "floor"} if name in latency else {"baseline", "pixie"}), name
+        for config, stats in per.items():
+            samples = report["samples"][name][config]
+            assert stats["n"] == len(samples) > 0
+            assert stats["median"] == round(statistics.median(samples), 2)
+            assert stats["median_ci"][0] <= stats["median"] <= stats["median_ci"][1]
+            assert stats["p99_ci"][0] <= stats["p99"] <= stats["p99_ci"][1]
+    for name in latency:  # each ratio of the two sides' own samples
+        medians = {config: statistics.median(values) for config, values in report["samples"][name].items()}
+        ratios = report["ratios"][name]
+        assert ratios["pixie/floor"]["median"] == pytest.approx(medians["pixie"] / medians["floor"], rel=0.02)
+        assert ratios["baseline/pixie"]["median"] == pytest.approx(medians["baseline"] / medians["pixie"], rel=0.02)
+    assert report["figures"]["pacing_error_ms"]["pixie"]["n"] == 6 * 2  # every frame of both plays of the GIF
+    machine = report["machine"]
+    assert machine["cpu"] and len(machine["load_before"]) == len(machine["load_after"]) == 3
     assert set(report["throughput_jobs_per_s"]["pixie"]) == {"1", "2"}
     assert {"web", "display", "worker1", "worker2"} <= set(report["memory_mb"]["pixie"])
-    assert "baseline/pixie" in result.stdout
+    assert set(report["memory_mb"]["floor"]) == {"web", "display", "redis"}
+    assert "baseline/pixie" in result.stdout and "pixie/floor" in result.stdout
     assert Image.open(tmp_path / "bench.png").format == "PNG"
+
+
+def test_summary_puts_a_reproducible_bootstrap_interval_beside_the_median_and_p99():
+    values = [float(v) for v in range(1, 101)]
+    stats = summary(values, seed=1)
+    assert (stats["median"], stats["p95"], stats["p99"], stats["n"]) == (50.5, 96.0, 100.0, 100)
+    low, high = stats["median_ci"]
+    assert 40 < low < 50.5 < high < 61
+    assert 95 <= stats["p99_ci"][0] < stats["p99_ci"][1] == 100  # a resample's p99 is at most the largest value
+    assert summary(values, seed=1) == stats  # the seed fixes the resamples
+    assert summary(values, seed=2)["median_ci"] != stats["median_ci"]
+    more = summary(values * 10, seed=1)  # the same spread, ten times the samples: about a third as wide
+    assert more["median"] == 50.5 and more["median_ci"][1] - more["median_ci"][0] < (high - low) / 2
+    assert summary([7.0] * 20)["median_ci"] == summary([7.0] * 20)["p99_ci"] == [7.0, 7.0]
+    assert summary([]) == {"median": None, "median_ci": None, "p95": None, "p99": None, "p99_ci": None, "n": 0}
 
 
 def test_card_writes_smoke_run_measures_every_layout(tmp_path):
