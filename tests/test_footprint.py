@@ -3,8 +3,6 @@
 import subprocess
 import sys
 
-from pixie.render import fonts
-
 
 def test_a_character_only_unifont_has_opens_no_built_in_on_the_way():
     # The fallback chain from 6x13 runs through the nine other built-ins before unifont: each is asked its
