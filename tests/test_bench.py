@@ -51,8 +51,6 @@ def test_smoke_run_writes_json_table_and_chart(tmp_path):
         assert ratios["pixie/floor"]["median"] == pytest.approx(medians["pixie"] / medians["floor"], rel=0.02)
         assert ratios["baseline/pixie"]["median"] == pytest.approx(medians["baseline"] / medians["pixie"], rel=0.02)
     assert report["figures"]["pacing_error_ms"]["pixie"]["n"] == 6 * 2  # every frame of both plays of the GIF
-    # the workers rendered through the animation: more than the backlog kept waiting (3 in a smoke run)
-    assert all(rendered > 3 for rendered in report["pacing_jobs_rendered"].values()), report["pacing_jobs_rendered"]
     machine = report["machine"]
     assert machine["cpu"] and len(machine["load_before"]) == len(machine["load_after"]) == 3
     assert set(report["throughput_jobs_per_s"]["pixie"]) == {"1", "2"}
