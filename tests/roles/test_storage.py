@@ -40,6 +40,7 @@ def scratch(tmp_path: Path, fstab: str | None = UBUNTU_FSTAB, swapfile: bool = T
         "pixie_storage_journald_dropin": str(tmp_path / "journald.conf.d" / "pixie.conf"),
         "pixie_storage_apt_periodic_file": str(tmp_path / "apt.conf.d" / "90pixie-periodic"),
         "pixie_storage_swapfiles": [str(swap)],
+        "pixie_storage_overlayroot_conf": str(tmp_path / "overlayroot.local.conf"),
         "pixie_storage_apply_now": False,
     }
 
@@ -102,6 +103,57 @@ def test_fstab_noatime_once_tmpfs_and_no_swap_file(tmp_path):
     assert again.rc == 0 and again.changed == 0, again
     assert Path(values["pixie_storage_fstab"]).read_text() == text, "noatime added once"
     assert run(tmp_path, values, check=True).changed == 0
+
+
+def readonly(tmp_path: Path, device: bool = True) -> dict:
+    """The read-only root on, its data partition a scratch file (a stand-in for the card's partition)."""
+    data = tmp_path / "pixie-data"
+    if device:
+        data.write_bytes(b"")
+    return {
+        **scratch(tmp_path),
+        "pixie_storage_readonly_root": True,
+        "pixie_storage_data_device": str(data),
+        "pixie_storage_readonly_packages": [],  # nothing installed on this machine
+    }
+
+
+def test_read_only_root_writes_overlayroot_and_the_data_mount_once(tmp_path):
+    values = readonly(tmp_path)
+    conf = Path(values["pixie_storage_overlayroot_conf"])
+    checked = run(tmp_path, values, check=True)
+    assert checked.rc == 0, checked
+    assert not conf.exists(), "--check wrote overlayroot's configuration"
+
+    first = run(tmp_path, values)
+    assert first.rc == 0, first
+    setting = [line for line in conf.read_text().splitlines() if not line.startswith("#")]
+    assert setting == ['overlayroot="tmpfs:recurse=0"']
+    assert [values["pixie_storage_data_device"], "/var/lib/redis", "ext4", "noatime,nodev,nosuid", "0", "0"] in (
+        fstab_lines(values)
+    )
+    root = next(f for f in fstab_lines(values) if f[1] == "/")
+    assert "noatime" in root[3].split(","), "the root partition's own line is noatime before it is sealed"
+
+    again = run(tmp_path, values)
+    assert again.rc == 0 and again.changed == 0, again
+
+
+def test_switching_the_read_only_root_off_removes_overlayroots_configuration(tmp_path):
+    values = readonly(tmp_path)
+    assert run(tmp_path, values).rc == 0
+    off = run(tmp_path, {**values, "pixie_storage_readonly_root": False})
+    assert off.rc == 0, off
+    assert not Path(values["pixie_storage_overlayroot_conf"]).exists()
+
+
+def test_read_only_root_without_its_data_partition_fails_naming_it(tmp_path):
+    values = readonly(tmp_path, device=False)
+    result = run(tmp_path, values)
+    assert result.rc != 0 and result.failed == 1, result
+    assert "pixie_storage_data_device" in result.failure(), result
+    assert not Path(values["pixie_storage_overlayroot_conf"]).exists(), "overlayroot switched on without the partition"
+    assert not [f for f in fstab_lines(values) if f[1] == "/var/lib/redis"]
 
 
 @pytest.mark.parametrize(
