@@ -204,6 +204,24 @@ def test_reseed_new_hostname_and_inventory_file(flashed):
     assert again.rc == 0 and again.changed == 0, again.changed_tasks()
 
 
+def test_read_only_root_adds_data_partition_at_the_end(minimal_release, tmp_path):
+    """pixie_storage_readonly_root: the .img grows by 64 MiB, which partition 3 (ext4 pixie-data) takes."""
+    _, server = minimal_release
+    values = base_vars(server, tmp_path, pixie_storage_readonly_root=True)
+    run = run_playbook("flash.yml", tmp_path / "runs", values)
+    assert run.rc == 0, run
+    image = Path(values["pixie_sdcard_target"])
+    boot, root, data = partitions(image)
+    image_end = root["start"] + root["size"]  # the synthetic image's root fills it
+    assert (data["start"], data["size"], data["type"]) == (image_end, 64 << 20, "83")
+    assert image.stat().st_size == data["start"] + data["size"]  # the card's end
+    assert ext4_label(image, data["start"]) == "pixie-data"
+    assert ext4_label(image, root["start"]) == "writable"
+    again = run_playbook("flash.yml", tmp_path / "runs", values)
+    assert again.rc == 0 and again.changed == 0, again.changed_tasks()
+    assert len(partitions(image)) == 3
+
+
 def test_check_mode_writes_nothing(minimal_release, tmp_path):
     _, server = minimal_release
     values = base_vars(server, tmp_path)
@@ -244,6 +262,9 @@ def test_checksum_mismatch_fails_and_deletes_download(minimal_release, tmp_path)
         ({"pixie_sdcard_wifi_password": "short"}, "pixie_sdcard_wifi_password"),
         ({"pixie_sdcard_hostname": "pixie_1"}, "pixie_sdcard_hostname"),
         ({"pixie_boot_irqaffinity": "0-3"}, "pixie_boot_irqaffinity"),
+        ({"pixie_sdcard_data_mib": -1}, "pixie_sdcard_data_mib"),
+        ({"pixie_sdcard_data_mib": "lots"}, "pixie_sdcard_data_mib"),
+        ({"pixie_sdcard_data_mib": 1.5}, "pixie_sdcard_data_mib"),
     ],
 )
 def test_bad_input_names_the_variable(minimal_release, tmp_path, override, variable):
