@@ -8,6 +8,8 @@
 #   make molecule-pi3  the same on a Pi-3-shaped arm64 VM (slow: not in CI)
 #   make molecule-rollback  make molecule, then a broken update rolled back by the health gate and
 #                      playbooks/rollback.yml run (molecule/shared/verify/rollback.yml; not in CI)
+#   make molecule-readonly  the read-only root (pixie_storage_readonly_root) on the x86_64 VM: sealed,
+#                      0 root writes idle, a power cut, an update that lifts and seals it (not in CI)
 #   make image-tests   playbooks/image.yml built, read back and booted (root, ~15 min: not in CI)
 #   make lock          re-resolve app/constraints.txt (the app's pinned dependencies; commit it)
 #   make golden        rewrite tests/golden/*.png from the renderers (only when pixels change on purpose)
@@ -29,7 +31,7 @@ APT_PACKAGES := redis-server mosquitto mosquitto-clients python3-venv python3-de
 	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server strace python3-pil \
 	xfonts-base xfonts-unifont nginx-light
 
-.PHONY: run reset-state test bench hardening deps lint pytest molecule molecule-pi3 molecule-rollback image-tests lock golden
+.PHONY: run reset-state test bench hardening deps lint pytest molecule molecule-pi3 molecule-rollback molecule-readonly image-tests lock golden
 
 # molecule/install-deps.sh installs QEMU, debootstrap & co. (apt) and molecule (this venv).
 MOLECULE_VENV ?= $(HOME)/.cache/pixie-molecule/venv
@@ -81,10 +83,10 @@ hardening: deps $(BIN)/.installed
 	  PATH=$(BIN):$$PATH $(BIN)/pytest -s tests/test_fuzz.py tests/test_media_corpus.py tests/test_load.py \
 	  tests/test_security.py tests/roles/test_hardening.py tests/roles/test_ssh.py
 
-molecule molecule-pi3 molecule-rollback:
+molecule molecule-pi3 molecule-rollback molecule-readonly:
 	venv=$$(bash molecule/install-deps.sh $(MOLECULE_VENV)) && \
 	  PIXIE_VERIFY_ROLLBACK=$(if $(filter molecule-rollback,$@),1,0) \
-	  PATH=$$venv/bin:$$PATH molecule test -s $(if $(filter molecule-pi3,$@),pi3,default)
+	  PATH=$$venv/bin:$$PATH molecule test -s $(or $(patsubst molecule-%,%,$(filter-out molecule molecule-rollback,$@)),default)
 
 # The tests marked slow, which `make test` leaves out: the build mechanics on make-synthetic-image.sh's
 # stand-in image (tests/image/test_image.py), then all the roles baked into molecule's bootable arm64

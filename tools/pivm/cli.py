@@ -37,6 +37,7 @@ def cmd_up(a) -> int:
                 hostname=a.hostname,
                 authorized_key=_path(a.authorized_key),
                 identity_file=_path(a.identity_file),
+                data_mib=a.data_mib,
             )
         )
     )
@@ -111,6 +112,7 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--hostname")
     up.add_argument("--authorized-key", help="public key file seeded for --user")
     up.add_argument("--identity-file", help="private key (recorded in the state only)")
+    up.add_argument("--data-mib", type=int, default=0, help="append a pixie-data ext4 partition of this size")
 
     command("run", cmd_run)
     down = command("down", cmd_down)

@@ -12,6 +12,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from ansible_collections.pixie.appliance.plugins.module_utils import data_partition
+
 from pivm import PivmError, arch, log
 from pivm.disk import boot_partition_offset, copy_sparse, fat_write
 from pivm.qemu import choose_accel
@@ -77,8 +79,11 @@ def up(
     hostname: str | None = None,
     authorized_key: Path | None = None,
     identity_file: Path | None = None,
+    data_mib: int = 0,
 ) -> dict:
-    """A fresh disk from the base image, seeded; the supervisor started; returns once QEMU runs."""
+    """A fresh disk from the base image, seeded; the supervisor started; returns once QEMU runs.
+
+    data_mib: the read-only root's data partition appended to the disk (as flash.yml does on a card)."""
     a = arch.get(arch_name)
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -93,6 +98,11 @@ def up(
     t0 = time.time()
     disk = workdir / "disk.img"
     copy_sparse(base, disk)
+    if data_mib:
+        try:
+            data_partition.ensure(str(disk), data_mib, at="end", grow_file=True)
+        except data_partition.DataPartitionError as e:
+            raise PivmError(str(e)) from e
     t_copy = time.time() - t0
     key = authorized_key.read_text().strip() if authorized_key else None
     fat_write(disk, boot_partition_offset(disk), nocloud_seed(f"{name}-{int(t0)}", hostname or name, user, key))
