@@ -9,6 +9,7 @@ is mocked: a test that passes here ran the role's own task files.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from pathlib import Path
 
@@ -107,3 +108,28 @@ def issue_tls(tmp_path: Path, **overrides) -> PlaybookRun:
     run = run_playbook(tmp_path, [play])
     assert run.rc == 0, run
     return run
+
+
+def resolved_values(tmp_path: Path, roles: list[str], names: list[str], overrides=None) -> dict:
+    """The values of `names` as Ansible resolves them from the roles' defaults (templates and all,
+    e.g. a board's row), with overrides above them: what the roles' tasks and templates see."""
+    out = tmp_path / "resolved.json"
+    play = {
+        "name": "resolve the roles' variables",
+        "hosts": "localhost",
+        "gather_facts": False,
+        "vars_files": role_defaults(*roles) + [vars_file(tmp_path, overrides or {}, "resolve.yml")],
+        "tasks": [
+            {
+                "name": "Write the resolved values",
+                "ansible.builtin.copy": {
+                    "content": "{{ {" + ", ".join(f"'{n}': {n}" for n in names) + "} | to_json }}",
+                    "dest": str(out),
+                    "mode": "0644",
+                },
+            }
+        ],
+    }
+    run = run_playbook(tmp_path, [play])
+    assert run.rc == 0, run
+    return json.loads(out.read_text())

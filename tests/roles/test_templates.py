@@ -235,7 +235,7 @@ CONTRACT_KEYS = {
     },
     "display": {"backend", "idle", "record_path"},
     "worker": {"worker_class", "max_jobs", "job_timeout_s"},
-    "render": {"cache_max_bytes", "max_frames"},
+    "render": {"cache_max_bytes", "max_frames", "max_image_pixels"},
     "apps": {"live_min_interval_s"},
     "inputs": {f.name for f in dataclasses.fields(configuration.Inputs)},
     "mqtt": {

@@ -53,6 +53,10 @@ def validation_play(role: str) -> list[dict]:
 
 
 BAD = [
+    # the board: a name outside the table, for pixie_common and a role whose defaults read its row
+    ("pixie_common", {"pixie_board": "pi6"}, "pixie_board"),
+    ("pixie_common", {"pixie_board": "Pi4"}, "pixie_board"),
+    ("pixie_workers", {"pixie_board": "zero"}, "pixie_board"),
     ("pixie_common", {"pixie_common_isolated_cpu": 0}, "pixie_common_isolated_cpu"),
     ("pixie_common", {"pixie_common_housekeeping_cpus": "0-3"}, "pixie_common_housekeeping_cpus"),
     ("pixie_common", {"pixie_common_housekeeping_cpus": "zero"}, "pixie_common_housekeeping_cpus"),
