@@ -116,7 +116,7 @@ def test_check_mode_builds_nothing(minimal_release, own_tmp):
     run = run_playbook("image.yml", own_tmp / "runs", image_vars(server, own_tmp, INSIDE_OK), "--check")
     assert run.rc == 0, run
     said = [r["msg"] for name, r in run.tasks() if "Say what the build would make" in name]
-    assert len(said) == 1 and "/pixie-0.1.0-64x32.img.xz (1024 MiB) from http://127.0.0.1:" in said[0], said
+    assert len(said) == 1 and "/pixie-0.1.0-pi3-64x32.img.xz (1024 MiB) from http://127.0.0.1:" in said[0], said
     assert IMAGE_NAME in said[0]
     assert not (own_tmp / "work").exists() and not (own_tmp / "build").exists()
     assert not list((own_tmp / "cache").glob("*.img*"))  # nothing downloaded
@@ -133,10 +133,10 @@ def test_image_built_grown_and_detached(full_release, own_tmp):
     assert run.rc == 0, run
     assert leftovers(own_tmp / "work") == ([], [])
     built = sorted((own_tmp / "build").glob("pixie-*.img.xz"))
-    assert [p.name for p in built] == ["pixie-0.1.0-64x32.img.xz"], built
+    assert [p.name for p in built] == ["pixie-0.1.0-pi3-64x32.img.xz"], built
     xz = built[0]
     digest = sha256(xz)
-    assert (own_tmp / "build" / "pixie-0.1.0-64x32.img.xz.sha256").read_text() == f"{digest}  {xz.name}\n"
+    assert (own_tmp / "build" / "pixie-0.1.0-pi3-64x32.img.xz.sha256").read_text() == f"{digest}  {xz.name}\n"
     assert f"{digest} *{xz.name}" in (own_tmp / "build" / "SHA256SUMS").read_text()
     assert not list((own_tmp / "work").glob("*.img"))  # the big work image is gone
 

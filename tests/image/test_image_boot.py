@@ -115,7 +115,7 @@ def baked(module_tmp):
     assert leftovers(tmp / "work") == ([], [])
     (tmp / "cache" / base.name).unlink(missing_ok=True)  # the multi-GB copy of the source
     image = tmp / "pixie.img"
-    unpack(tmp / "build" / "pixie-0.1.0-64x32.img.xz", image)
+    unpack(tmp / "build" / "pixie-0.1.0-pi3-64x32.img.xz", image)
     return tmp, image
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 
 import pytest
+import yaml
 from roles_support import default_values, resolved_values, role_defaults, role_tasks, run_playbook, vars_file
 from test_cmdline_filter import CONFIG_2404, UBUNTU_2404
 from test_templates import render_templates, unit, values
@@ -157,3 +158,21 @@ def test_an_image_build_does_not_read_the_build_hosts_device_tree(tmp_path):
     assert run.rc == 0, run
     assert run.result("Refuse a board other than pixie_board").get("skipped"), run
 
+
+@pytest.mark.parametrize("board", ["pi4", "zero2w"])
+def test_flash_writes_the_board_into_the_inventory_entry(tmp_path, board):
+    """pixie_sdcard's inventory entry (flash.yml -e pixie_board=...) carries pixie_board, so
+    site.yml's first run sets the device up for the board its card was made for."""
+    inventory = tmp_path / "flashed.yml"
+    values_ = {"pixie_board": board, "pixie_sdcard_hostname": "pixie-9", "pixie_sdcard_inventory_file": str(inventory)}
+    play = {
+        "name": "pixie_sdcard's inventory entry",
+        "hosts": "localhost",
+        "gather_facts": False,
+        "vars_files": role_defaults("pixie_sdcard") + [vars_file(tmp_path, values_)],
+        "tasks": [{"name": "Inventory", "ansible.builtin.import_tasks": role_tasks("pixie_sdcard", "inventory.yml")}],
+    }
+    run = run_playbook(tmp_path, [play])
+    assert run.rc == 0, run
+    entry = yaml.safe_load(inventory.read_text())["all"]["children"]["displays"]["hosts"]["pixie-9"]
+    assert entry["pixie_board"] == board and entry["ansible_host"] == "pixie-9.local", entry
