@@ -199,6 +199,7 @@ def test_reseed_new_hostname_and_inventory_file(flashed):
     assert inv["all"]["children"]["displays"]["hosts"]["pixie-8"] == {
         "ansible_host": "pixie-8.local",
         "ansible_user": "ubuntu",
+        "pixie_board": "pi3",  # flash.yml seeds the board (default pi3)
     }
     again = run_playbook("flash.yml", tmp / "runs", values)
     assert again.rc == 0 and again.changed == 0, again.changed_tasks()
