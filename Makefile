@@ -6,6 +6,7 @@
 #   make bench  the benchmarks (not part of test: speed is measured, not asserted)
 #   make molecule      site.yml converged, verified and faulted in a booted x86_64 VM (CI runs it after test)
 #   make molecule-pi3  the same on a Pi-3-shaped arm64 VM (slow: not in CI)
+#   make molecule-pi4  the same on a Pi-4-shaped arm64 VM, pixie_board: pi4 (cortex-a72, 2 GB; slow: not in CI)
 #   make molecule-rollback  make molecule, then a broken update rolled back by the health gate and
 #                      playbooks/rollback.yml run (molecule/shared/verify/rollback.yml; not in CI)
 #   make molecule-readonly  the read-only root (pixie_storage_readonly_root) on the x86_64 VM: sealed,
@@ -31,7 +32,7 @@ APT_PACKAGES := redis-server mosquitto mosquitto-clients python3-venv python3-de
 	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server strace python3-pil \
 	xfonts-base xfonts-unifont nginx-light
 
-.PHONY: run reset-state test bench hardening deps lint pytest molecule molecule-pi3 molecule-rollback molecule-readonly image-tests lock golden
+.PHONY: run reset-state test bench hardening deps lint pytest molecule molecule-pi3 molecule-pi4 molecule-rollback molecule-readonly image-tests lock golden
 
 # molecule/install-deps.sh installs QEMU, debootstrap & co. (apt) and molecule (this venv).
 MOLECULE_VENV ?= $(HOME)/.cache/pixie-molecule/venv
@@ -83,7 +84,7 @@ hardening: deps $(BIN)/.installed
 	  PATH=$(BIN):$$PATH $(BIN)/pytest -s tests/test_fuzz.py tests/test_media_corpus.py tests/test_load.py \
 	  tests/test_security.py tests/roles/test_hardening.py tests/roles/test_ssh.py
 
-molecule molecule-pi3 molecule-rollback molecule-readonly:
+molecule molecule-pi3 molecule-pi4 molecule-rollback molecule-readonly:
 	venv=$$(bash molecule/install-deps.sh $(MOLECULE_VENV)) && \
 	  PIXIE_VERIFY_ROLLBACK=$(if $(filter molecule-rollback,$@),1,0) \
 	  PATH=$$venv/bin:$$PATH molecule test -s $(or $(patsubst molecule-%,%,$(filter-out molecule molecule-rollback,$@)),default)

@@ -68,6 +68,12 @@ def test_config_txt_pi3_and_all_sections_only():
     assert cfg == {"kernel": "vmlinuz", "cmdline": "pi3.txt", "initramfs": "initrd.img", "gpu_mem_mb": 76, "cma_mb": 0}
 
 
+def test_a_pi4_reads_its_own_section_and_ignores_gpu_mem_1024_with_2_gb():
+    text = "[pi3]\ncmdline=pi3.txt\n[pi4]\ncmdline=pi4.txt\n[all]\ngpu_mem=32\ngpu_mem_1024=128\n"
+    assert parse_config_txt(text, "pi4", 2048).items() >= {"cmdline": "pi4.txt", "gpu_mem_mb": 32}.items()
+    assert parse_config_txt(text, "pi3", 1024).items() >= {"cmdline": "pi3.txt", "gpu_mem_mb": 128}.items()
+
+
 def test_the_gpu_and_the_kms_overlay_take_ram_as_on_a_pi3():
     ubuntu = (REPO / "molecule" / "shared" / "image" / "boot" / "config.txt").read_text()
     # Ubuntu's [all] dtoverlay=vc4-kms-v3d (256 MB CMA; its cma-128 is under [pi3+], not a Pi 3 B's)
@@ -209,6 +215,7 @@ def test_a_guest_udp_port_is_forwarded_from_the_hosts_loopback_and_old_states_st
     (tmp_path / "state.json").write_text(json.dumps(old))
     state = VmState.load(tmp_path)
     assert state.udp_forwards == {}  # a state written before UDP forwards
+    assert state.board == "pi3"  # and before boards
     state.udp_forwards = {"1337": 40123}
     state.save()
     netdev = next(arg for arg in qemu_command(VmState.load(tmp_path), "tcg", "", 512) if "hostfwd=" in arg)
@@ -218,3 +225,35 @@ def test_a_guest_udp_port_is_forwarded_from_the_hosts_loopback_and_old_states_st
         "hostfwd=tcp:127.0.0.1:8080-:5000",
         "hostfwd=udp:127.0.0.1:40123-:1337",
     ]
+
+
+@pytest.mark.parametrize(
+    ("arch_name", "board", "accel", "cpu"),
+    [
+        ("arm64", "pi3", "tcg", "cortex-a53"),
+        ("arm64", "pi4", "tcg", "cortex-a72"),
+        ("arm64", "pi4", "kvm", "host"),
+        ("amd64", "pi4", "tcg", "max"),
+    ],
+)
+def test_an_arm64_vm_emulates_its_boards_core(tmp_path, arch_name, board, accel, cpu):
+    state = VmState(
+        name="vm",
+        arch=arch_name,
+        workdir=str(tmp_path),
+        base="base.img",
+        cpus=4,
+        memory=2048,
+        accel=accel,
+        address="127.0.0.1",
+        ssh_port=2222,
+        http_port=8080,
+        guest_http_port=5000,
+        user="ubuntu",
+        identity_file=None,
+        overlay_copy_seconds=0.0,
+        started=0.0,
+        board=board,
+    )
+    command = qemu_command(state, accel, "", 2048)
+    assert command[command.index("-cpu") + 1] == cpu

@@ -13,7 +13,7 @@ class Arch:
     name: str
     qemu: str
     machine: str
-    cpu_tcg: str
+    cpu_tcg: str | None  # None: the emulated board's core (BOARD_CPUS)
     cpu_kvm: str
     serial: str  # the UART that stands in for the Pi's serial0
     kvm_possible: bool
@@ -33,14 +33,24 @@ ARCHES = {
         name="arm64",
         qemu="qemu-system-aarch64",
         machine="virt",
-        # The Pi 3's core.  Also faster under TCG than "max" (no pointer auth).
-        cpu_tcg="cortex-a53",
+        # The board's own core: also faster under TCG than "max" (no pointer auth).
+        cpu_tcg=None,
         cpu_kvm="host",
         serial="ttyAMA0",
         kvm_possible=os.uname().machine == "aarch64",
     ),
 }
 ALIASES = {"x86_64": "amd64", "aarch64": "arm64"}
+
+# The Raspberry Pi boards a VM stands in for, by their cores (pixie_common_boards' mcpu): the firmware
+# part reads the board's [piN] section of config.txt, and an arm64 VM under TCG emulates its core.
+BOARD_CPUS = {"pi3": "cortex-a53", "pi4": "cortex-a72"}
+
+
+def cpu(a: Arch, accel: str, board: str) -> str:
+    if accel == "kvm":
+        return a.cpu_kvm
+    return a.cpu_tcg or BOARD_CPUS[board]
 
 
 def get(name: str) -> Arch:

@@ -28,6 +28,7 @@ def cmd_up(a) -> int:
                 base=_path(a.base),
                 cpus=a.cpus,
                 memory=a.memory,
+                board=a.board,
                 accel=a.accel,
                 ssh_port=a.ssh_port,
                 http_port=a.http_port,
@@ -75,8 +76,14 @@ def cmd_wait_ssh(a) -> int:
 
 
 def cmd_firmware(a) -> int:
-    print(json.dumps(read_firmware(Path(a.disk), a.arch, _path(a.extract)), indent=1))
+    print(json.dumps(read_firmware(Path(a.disk), a.arch, _path(a.extract), a.board, a.memory), indent=1))
     return 0
+
+
+def board(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--board", default="pi3", choices=sorted(arch.BOARD_CPUS), help="the Raspberry Pi it stands in for"
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -98,6 +105,7 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--base", help="base image (default: build-image.sh --arch ARCH)")
     up.add_argument("--cpus", type=int, default=4)
     up.add_argument("--memory", type=int, default=2048, help="MiB")
+    board(up)
     up.add_argument("--accel", default=os.environ.get("PIXIE_VM_ACCEL", "auto"), choices=["auto", "kvm", "tcg"])
     up.add_argument("--ssh-port", type=int, default=0)
     up.add_argument("--http-port", type=int, default=0)
@@ -126,6 +134,8 @@ def parser() -> argparse.ArgumentParser:
     fw.add_argument("--disk", required=True)
     fw.add_argument("--arch", default="amd64")
     fw.add_argument("--extract", help="directory to copy kernel + initramfs to")
+    fw.add_argument("--memory", type=int, default=1024, help="the board's RAM in MiB (gpu_mem_1024 counts up to 1024)")
+    board(fw)
     return p
 
 

@@ -1,4 +1,4 @@
-"""The Raspberry Pi 3 firmware's part: config.txt and cmdline.txt on the boot partition -> kernel, initrd, append."""
+"""The Raspberry Pi firmware's part: config.txt and cmdline.txt on the boot partition -> kernel, initrd, append."""
 
 from __future__ import annotations
 
@@ -6,17 +6,18 @@ from pathlib import Path
 
 from pivm import PivmError, arch, disk
 
-# Sections of config.txt the firmware of a Raspberry Pi 3 (B) applies.
-PI_SECTIONS = {"all", "pi3"}
-# The firmware's gpu_mem on a 1 GB board when config.txt does not set it.
+# The firmware's gpu_mem when config.txt does not set it.
 DEFAULT_GPU_MEM_MB = 76
 # CMA the vc4-kms-v3d overlay reserves without a cma-N parameter.
 KMS_DEFAULT_CMA_MB = 256
 
 
-def parse_config_txt(text: str) -> dict:
-    """The bits of config.txt a Pi 3 firmware uses: kernel + cmdline, and the RAM the GPU takes
-    (gpu_mem, and the CMA area of the KMS overlay: its last dtoverlay=vc4-kms-v3d line decides)."""
+def parse_config_txt(text: str, board: str = "pi3", ram_mb: int = 1024) -> dict:
+    """The bits of config.txt the board's firmware uses ([all] and [<board>]): kernel + cmdline, and the
+    RAM the GPU takes (gpu_mem, gpu_mem_1024 on a 1 GB board, and the CMA area of the KMS overlay: its
+    last dtoverlay=vc4-kms-v3d line decides)."""
+    sections = {"all", board}
+    gpu_mem_keys = ("gpu_mem", "gpu_mem_1024") if ram_mb <= 1024 else ("gpu_mem",)
     cfg = {"kernel": "vmlinuz", "cmdline": "cmdline.txt", "initramfs": "initrd.img"}
     cfg |= {"gpu_mem_mb": DEFAULT_GPU_MEM_MB, "cma_mb": 0}
     active = True
@@ -25,7 +26,7 @@ def parse_config_txt(text: str) -> dict:
         if not line:
             continue
         if line.startswith("[") and line.endswith("]"):
-            active = line[1:-1].strip().lower() in PI_SECTIONS
+            active = line[1:-1].strip().lower() in sections
             continue
         if not active:
             continue
@@ -38,7 +39,7 @@ def parse_config_txt(text: str) -> dict:
             key, value = (s.strip() for s in line.split("=", 1))
             if key in ("kernel", "cmdline"):
                 cfg[key] = value
-            elif key in ("gpu_mem", "gpu_mem_1024") and value.isdigit():
+            elif key in gpu_mem_keys and value.isdigit():
                 cfg["gpu_mem_mb"] = int(value)
             elif key == "dtoverlay" and value.split(",")[0] == "vc4-kms-v3d":
                 cma = [p.removeprefix("cma-") for p in value.split(",")[1:] if p.startswith("cma-")]
@@ -63,11 +64,13 @@ def kernel_cmdline(cmdline_txt: str, arch_name: str) -> str:
     return " ".join(tokens)
 
 
-def read_firmware(image: Path, arch_name: str, bootdir: Path | None = None) -> dict:
-    """What the Pi firmware would boot from this disk; copies kernel+initrd to bootdir."""
+def read_firmware(
+    image: Path, arch_name: str, bootdir: Path | None = None, board: str = "pi3", ram_mb: int = 1024
+) -> dict:
+    """What the board's firmware would boot from this disk; copies kernel+initrd to bootdir."""
     offset = disk.boot_partition_offset(image)
     config_raw = disk.fat_read(image, offset, "config.txt")
-    cfg = parse_config_txt(config_raw.decode("utf-8", "replace") if config_raw else "")
+    cfg = parse_config_txt(config_raw.decode("utf-8", "replace") if config_raw else "", board, ram_mb)
     cmdline_raw = disk.fat_read(image, offset, cfg["cmdline"])
     if cmdline_raw is None:
         raise PivmError(f"{image}: no {cfg['cmdline']} on the boot partition")

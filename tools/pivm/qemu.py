@@ -44,7 +44,6 @@ def choose_accel(arch_name: str, wanted: str) -> str:
 def qemu_command(state: VmState, accel: str, append: str, memory: int) -> list[str]:
     a = arch.get(state.arch)
     wd = Path(state.workdir)
-    cpu = a.cpu_kvm if accel == "kvm" else a.cpu_tcg
     accel_opt = "kvm" if accel == "kvm" else "tcg,thread=multi"
     fwd = f"hostfwd=tcp:127.0.0.1:{state.ssh_port}-:22,hostfwd=tcp:127.0.0.1:{state.http_port}-:{state.guest_http_port}"
     fwd += "".join(f",hostfwd=udp:127.0.0.1:{host}-:{guest}" for guest, host in state.udp_forwards.items())
@@ -57,7 +56,7 @@ def qemu_command(state: VmState, accel: str, append: str, memory: int) -> list[s
         "-accel",
         accel_opt,
         "-cpu",
-        cpu,
+        arch.cpu(a, accel, state.board),
         "-smp",
         str(state.cpus),
         "-m",

@@ -28,6 +28,7 @@ class VmState:
     supervisor_pid: int | None = None
     # UDP forwards from the host's loopback: guest port (as text, a JSON key) -> host port.
     udp_forwards: dict[str, int] = field(default_factory=dict)
+    board: str = "pi3"  # the Raspberry Pi it stands in for (arch.BOARD_CPUS)
 
     @classmethod
     def load(cls, workdir: Path) -> VmState:

@@ -99,7 +99,7 @@ def supervise(workdir: Path) -> None:
     while not stop.is_set():
         boot_no += 1
         t_fw = time.time()
-        fw = read_firmware(disk, state.arch, workdir / "boot")
+        fw = read_firmware(disk, state.arch, workdir / "boot", state.board, state.memory)
         t_start = time.time()
         memory = state.memory - fw["reserved_mb"]
         cmd = qemu_command(state, accel, fw["append"], memory)

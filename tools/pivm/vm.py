@@ -70,6 +70,7 @@ def up(
     base: Path | None = None,
     cpus: int = 4,
     memory: int = 2048,
+    board: str = "pi3",
     accel: str = "auto",
     ssh_port: int = 0,
     http_port: int = 0,
@@ -125,6 +126,7 @@ def up(
         overlay_copy_seconds=round(t_copy, 2),
         started=time.time(),
         udp_forwards={str(port): free_port(socket.SOCK_DGRAM) for port in udp_guest_ports},
+        board=board,
     )
     state.save()
     sup = start_detached(workdir)
