@@ -137,7 +137,7 @@ def test_baked_image_holds_the_appliance(baked):
     firewall = read("/etc/systemd/system/pixie-firewall-firstboot.service")
     assert "ExecStart=/usr/sbin/ufw allow 5000/tcp" in firewall and "ExecStart=/usr/sbin/ufw --force enable" in firewall
     assert "blacklist snd_bcm2835" in read("/etc/modprobe.d/blacklist-pixie-audio.conf")
-    assert "FIXTURE" in read("/usr/local/bin/text-scroller")
+    assert "FIXTURE" in read("/usr/local/bin/led-image-viewer")
     assert "headless" in read("/etc/pixie/pixie.toml")
     config = mtype(image, boot["start"], "config.txt")
     assert "dtparam=audio=off" in config and "dtoverlay=disable-bt" in config

@@ -12,6 +12,8 @@ drives (the real upstream cannot be fetched in CI):
 - ``pip install .`` (repo root) installs a pure-Python ``rgbmatrix`` package
   through an in-tree PEP 517 backend under bindings/ (no build requirements,
   works offline);
+- like upstream, a ``fonts/`` folder of BDF fonts (here one tiny stand-in,
+  FONT_FILE) that the default sparse checkout leaves out;
 - like upstream, it carries a folder the build never reads
   (``optimized-kernel/``, here one large incompressible file, LARGE_FILE_BYTES)
   so a test can show it is not fetched; it serves partial fetches
@@ -153,6 +155,7 @@ class RGBMatrix:
 '''
 
 
+FONT_FILE = "fonts/7x13.bdf"
 LARGE_FILE = "optimized-kernel/kernel-prebuilt.tar.xz"
 LARGE_FILE_BYTES = 8 * 1024 * 1024
 
@@ -185,6 +188,7 @@ def make_fixture_repo(dest: Path, commits: int = 2) -> list[str]:
     _write(dest / "lib" / "Makefile", LIB_MAKEFILE)
     _write(dest / "utils" / "Makefile", UTILS_MAKEFILE)
     _write(dest / "bindings" / "_fixture_build" / "fixture_build.py", BACKEND)
+    _write(dest / FONT_FILE, "STARTFONT 2.1\nCOMMENT FIXTURE stand-in\nENDFONT\n")
     (dest / LARGE_FILE).parent.mkdir(parents=True)
     (dest / LARGE_FILE).write_bytes(os.urandom(LARGE_FILE_BYTES))
     _git(dest, "config", "uploadpack.allowFilter", "true")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from make_fixture_repo import LARGE_FILE, LARGE_FILE_BYTES, make_fixture_repo
+from make_fixture_repo import FONT_FILE, LARGE_FILE, LARGE_FILE_BYTES, make_fixture_repo
 from roles_support import REPO, default_values, role_defaults, role_tasks, run_playbook, vars_file
 
 
@@ -105,14 +105,16 @@ def test_build_install_and_idempotence(prefix):
     assert first.rc == 0, first
     # the Pi 3's core by default, not config.mk's -march=native
     assert builds(root) == ["built hardware=adafruit-hat cpu_arch_flags=-mcpu=cortex-a53"]
-    for name in ("led-image-viewer", "text-scroller"):
-        assert "FIXTURE" in util_output(root, name) and "hardware=adafruit-hat " in util_output(root, name)
+    assert "FIXTURE" in util_output(root, "led-image-viewer")
+    assert "hardware=adafruit-hat " in util_output(root, "led-image-viewer")
+    assert not (root / "bin" / "text-scroller").exists()  # it needs upstream's fonts: only on request (step 7)
     assert binding_revision(root) == "1"
     assert "RGBMATRIX CHANGED HANDLER" in first.stdout
     # Only the pinned commit, only the build's folders: the large file never came.
     src = root / "src" / "rpi-rgb-led-matrix"
     assert git(root, "rev-list", "--count", "HEAD") == "1"
     assert not (src / LARGE_FILE).exists() and not (src / LARGE_FILE).parent.exists()
+    assert not (src / FONT_FILE).parent.exists()
     assert (src / "lib" / "Makefile").exists() and (src / "config.mk").exists()
     objects = sum(f.stat().st_size for f in (src / ".git" / "objects").rglob("*") if f.is_file())
     assert objects < LARGE_FILE_BYTES / 20, f"{objects} bytes of git objects: the large file was fetched"
@@ -153,7 +155,7 @@ def test_build_install_and_idempotence(prefix):
     remapped = deploy(root, sha2, pixie_rgbmatrix_hardware_desc="adafruit-hat-pwm", pixie_rgbmatrix_cpu_arch_flags="")
     assert remapped.rc == 0, remapped
     assert builds(root)[-1] == "built hardware=adafruit-hat-pwm cpu_arch_flags=-march=native -mtune=native"
-    assert "hardware=adafruit-hat-pwm cpu_arch_flags=-march=native" in util_output(root, "text-scroller")
+    assert "hardware=adafruit-hat-pwm cpu_arch_flags=-march=native" in util_output(root, "led-image-viewer")
     again = deploy(root, sha2, pixie_rgbmatrix_hardware_desc="adafruit-hat-pwm", pixie_rgbmatrix_cpu_arch_flags="")
     assert again.rc == 0 and again.changed == 0, again.changed_tasks()
 
@@ -162,6 +164,27 @@ def test_build_install_and_idempotence(prefix):
     healed = deploy(root, sha2, pixie_rgbmatrix_hardware_desc="adafruit-hat-pwm", pixie_rgbmatrix_cpu_arch_flags="")
     assert healed.rc == 0, healed
     assert "FIXTURE" in util_output(root, "led-image-viewer")
+
+    # 7. text-scroller with upstream's fonts, asked for on the same checkout: the folder comes, a rebuild;
+    #    taken back, the folder goes. A second run of each changes nothing.
+    pwm = {"pixie_rgbmatrix_hardware_desc": "adafruit-hat-pwm", "pixie_rgbmatrix_cpu_arch_flags": ""}
+    paths = default_values("pixie_rgbmatrix")["pixie_rgbmatrix_sparse_paths"]
+    with_fonts = {
+        "pixie_rgbmatrix_sparse_paths": [*paths, "fonts"],
+        "pixie_rgbmatrix_utils": ["led-image-viewer", "text-scroller"],
+    }
+    built = len(builds(root))
+    fonts = deploy(root, sha2, **pwm, **with_fonts)
+    assert fonts.rc == 0, fonts
+    assert (src / FONT_FILE).read_text().startswith("STARTFONT")
+    assert len(builds(root)) == built + 1
+    assert "FIXTURE" in util_output(root, "text-scroller")
+    assert deploy(root, sha2, **pwm, **with_fonts).changed == 0
+    without = deploy(root, sha2, **pwm)
+    assert without.rc == 0, without
+    assert not (src / FONT_FILE).parent.exists()
+    assert git(root, "rev-list", "--count", "HEAD") == "1"
+    assert deploy(root, sha2, **pwm).changed == 0
 
 
 def image_play_vars(root: Path) -> str:
