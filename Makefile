@@ -57,6 +57,8 @@ test: deps $(BIN)/.installed lint pytest
 # then the render time of each job kind, text effect, animated background and overlay against a plain text:
 # artifacts/bench/kinds.json;
 # then live UDP input (DDP, FlaschenTaschen) to the panel, drops, CPU, against jobs: artifacts/bench/inputs.json;
+# then the stack's memory after 0, 100 and 1,000 jobs against the original design's, and over an hour's
+# rotation (is anything growing?): artifacts/bench/memory.json;
 # then the web's PSS and a push's latency over HTTPS (uvicorn's; nginx in front) against HTTP:
 # artifacts/bench/tls.json.
 bench: deps $(BIN)/.installed
@@ -70,6 +72,7 @@ bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.kinds
 	$(BIN)/python -m bench.inputs
+	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.tls
 
 # Rewrite tests/golden/*.png from what the renderers draw now (testsupport/golden.py): only when pixels

@@ -201,3 +201,17 @@ def test_tls_smoke_run_puts_https_beside_http(tmp_path):
     memory = report["memory_mb"]
     assert set(memory) == {"http", "https_ec", "https_rsa", "proxy"} and all(m["pss_mb"] > 0 for m in memory.values())
     assert "tls-ec median" in result.stdout and "nginx median" in result.stdout
+
+
+def test_memory_smoke_run_samples_both_stacks_after_jobs_and_pixie_over_a_rotation(tmp_path):
+    result = smoke("bench.memory", tmp_path)
+    report = json.loads((tmp_path / "memory.json").read_text())
+    for name in ("baseline", "pixie"):
+        after = report["jobs"][name]
+        assert list(after) == ["0", "3", "6"]
+        for per in after.values():  # the stack's total is its processes' sum
+            assert per["total"] == pytest.approx(sum(v for k, v in per.items() if k != "total"), abs=0.2)
+    assert {"web", "display", "worker1", "worker2", "redis", "redis-volatile"} <= set(report["jobs"]["pixie"]["6"])
+    assert len(report["rotation"]) >= 2
+    assert isinstance(report["rotation_growth_mb_per_hour"], float)
+    assert "rotation minute" in result.stdout and "baseline PSS MB" in result.stdout
