@@ -50,6 +50,11 @@ def table(report: dict) -> str:
     rates = report["throughput_jobs_per_s"]
     for workers in rates["baseline"]:
         row(f"throughput, {workers} worker(s)", "jobs/s", {config: rate[workers] for config, rate in rates.items()})
+    for phase, per in report["cpu_ms_per_job"].items():
+        row(f"CPU ms per {phase} job, all processes", "total", {c: round(sum(ms.values()), 2) for c, ms in per.items()})
+        for config, procs in per.items():
+            rows.append(f"  {config}: " + ", ".join(f"{name} {ms:.2f}" for name, ms in procs.items()))
+    row("display CPU ms per frame (pacing)", "ms", report["display_cpu_ms_per_frame"])
     memory = report["memory_mb"]
     for kind in ("rss_mb", "pss_mb"):
         totals = {config: round(sum(m[kind] for m in procs.values()), 1) for config, procs in memory.items()}

@@ -196,6 +196,11 @@ class Stack:
         procs = {**self.processes.procs, **self.servers}
         return {name: _memory(proc.pid) for name, proc in procs.items()}
 
+    def cpu(self) -> dict[str, float]:
+        """Each process's CPU seconds so far (the original design's horses counted once reaped)."""
+        procs = {**self.processes.procs, **self.servers}
+        return {name: cpu_seconds(proc.pid) for name, proc in procs.items()}
+
     def stop(self) -> None:
         self.processes.stop()
         for server in self.servers.values():
@@ -218,6 +223,19 @@ def _memory(pid: int) -> dict:
         except FileNotFoundError:
             continue
     return {k: round(v, 1) for k, v in total.items()}
+
+
+def cpu_seconds(pid: int, children: bool = True) -> float:
+    """utime + stime from /proc/<pid>/stat (10 ms ticks); with `children`, also that of the children it
+    has waited for."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms_per(before: dict[str, float], after: dict[str, float], count: int) -> dict[str, float]:
+    """Each process's CPU milliseconds per job (or frame) between two Stack.cpu() readings."""
+    return {name: round((after[name] - before[name]) * 1000 / count, 3) for name in before}
 
 
 def _children(pid: int) -> list[int]:
@@ -312,8 +330,12 @@ class Bench:
         """POST → first frame on the panel; cold = content never seen, warm = seen before."""
         texts = [f"{self.nonce}{i}" for i in range(self.sizes["latency"])]
         for phase in ("cold", "warm"):
+            before = {stack.name: stack.cpu() for stack in self.stacks}
             for text in texts:
                 self.first_frame(f"latency_{phase}_ms", {"kind": "text", "text": text, "duration_s": 0.05})
+            self.results.setdefault("cpu_ms_per_job", {})[phase] = {
+                stack.name: cpu_ms_per(before[stack.name], stack.cpu(), len(texts)) for stack in self.stacks
+            }
 
     def large(self) -> None:
         """POST → first frame of large content (a 300-frame GIF, a long scrolling text) beside a one-frame
@@ -347,6 +369,7 @@ class Bench:
         ]
         every_s = frames * plays * FRAME_MS / 1000 / len(backlog)
         for stack in self.designs:
+            before = stack.cpu()
             t0, _ = stack.post({"kind": "animation", "data_b64": gif, "priority": "high", "repeat": plays})
             feeder = threading.Thread(target=self._post_spread, args=(stack, backlog, every_s))
             feeder.start()
@@ -357,6 +380,11 @@ class Bench:
             errors = [(ns - swaps[0][1]) / 1e6 - i * FRAME_MS for i, ns in swaps]
             self.record("pacing_error_ms", stack, [abs(e) for e in errors])
             self.results.setdefault("late_frames", {})[stack.name] = sum(e > LATE_MS for e in errors)
+            # pixie's display alone (the workers' renders of the backlog share the window); the original
+            # design has no display process: its workers play the frames between renders
+            if "display" in before:
+                display = cpu_ms_per(before, stack.cpu(), len(swaps))["display"]
+                self.results.setdefault("display_cpu_ms_per_frame", {})[stack.name] = display
             stack.drain()
 
     @staticmethod
@@ -556,6 +584,8 @@ def main() -> None:
         "ratios": ratios(figures),
         "late_frames": bench.results["late_frames"],
         "throughput_jobs_per_s": bench.results["throughput_jobs_per_s"],
+        "cpu_ms_per_job": bench.results["cpu_ms_per_job"],
+        "display_cpu_ms_per_frame": bench.results["display_cpu_ms_per_frame"],
         "memory_mb": memory,
         "samples": bench.samples,
     }

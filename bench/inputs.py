@@ -26,7 +26,6 @@ Each figure beside its baseline, same run:
 import base64
 import io
 import json
-import os
 import random
 import socket
 import sys
@@ -40,7 +39,7 @@ from pixie import store
 from testsupport.servers import free_port, wait_for
 from testsupport.udp_senders import ddp_datagrams, flaschen_taschen_datagram
 
-from .harness import Stack, cli, machine, side_by_side, summaries, workdir
+from .harness import Stack, cli, cpu_seconds, machine, side_by_side, summaries, workdir
 
 SIZES = {
     "full": {
@@ -307,9 +306,8 @@ def difference(after: dict, before: dict) -> dict:
 def usage(pid: int) -> tuple[float, float, float]:
     """(now, CPU time, time runnable but waiting for a CPU) of a process, all its threads, in seconds:
     utime + stime from /proc/<pid>/stat (10 ms ticks), the run-queue waits from each thread's schedstat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     waited = sum(int(Path(task, "schedstat").read_text().split()[1]) for task in Path(f"/proc/{pid}/task").iterdir())
-    return time.monotonic(), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), waited / 1e9
+    return time.monotonic(), cpu_seconds(pid, children=False), waited / 1e9
 
 
 def used(pid: int, since: tuple[float, float, float]) -> dict:

@@ -56,6 +56,13 @@ def test_smoke_run_writes_json_table_and_chart(tmp_path):
     assert set(report["throughput_jobs_per_s"]["pixie"]) == {"1", "2"}
     assert {"web", "display", "worker1", "worker2"} <= set(report["memory_mb"]["pixie"])
     assert set(report["memory_mb"]["floor"]) == {"web", "display", "redis"}
+    for phase in ("cold", "warm"):  # every process's CPU per job; the jobs took some
+        per = report["cpu_ms_per_job"][phase]
+        assert set(per) == {"baseline", "pixie", "floor"}
+        assert set(per["pixie"]) == set(report["memory_mb"]["pixie"])
+        assert sum(per["pixie"].values()) > 0
+    assert set(report["display_cpu_ms_per_frame"]) == {"pixie"}
+    assert report["display_cpu_ms_per_frame"]["pixie"] > 0
     assert "baseline/pixie" in result.stdout and "pixie/floor" in result.stdout
     assert Image.open(tmp_path / "bench.png").format == "PNG"
 
