@@ -58,15 +58,23 @@ def after_jobs(stacks: list[Stack], counts: list[int], seed: int) -> dict:
         batch = [job(i, rng, f"{seed:x}") for i in range(done, count)]
         for stack in stacks:
             ids = [stack.post(j)[1] for j in batch]
-            deadline = time.monotonic() + 60 + count
-            while not all(stack.done(j) for j in ids):
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{stack.name}: {count} jobs not done")
-                time.sleep(0.2)
-            time.sleep(2)  # the last job's frames played and let go
+            if not supervised(stack, time.monotonic() + 60 + count, lambda s=stack, i=ids: all(s.done(j) for j in i)):
+                raise TimeoutError(f"{stack.name}: {count} jobs not done")
+            supervised(stack, time.monotonic() + 2)  # the last job's frames played and let go
             out[stack.name][count] = pss(stack)
         done = count
     return out
+
+
+def supervised(stack: Stack, until: float, done=lambda: False) -> bool:
+    """Wait until `done()` or the monotonic time `until` (False then), starting again what exits, as systemd
+    does on the device: pixie's workers exit after worker.max_jobs jobs (500) to give their memory back."""
+    while not done():
+        if time.monotonic() > until:
+            return False
+        stack.processes.restart_exited()
+        time.sleep(0.2)
+    return True
 
 
 def rotation(stack: Stack, minutes: float, every_min: float) -> dict:
@@ -82,7 +90,7 @@ def rotation(stack: Stack, minutes: float, every_min: float) -> dict:
     samples = {}
     while (elapsed := (time.monotonic() - start) / 60) <= minutes:
         samples[round(elapsed, 2)] = pss(stack)
-        time.sleep(max(0.0, start + (len(samples)) * every_min * 60 - time.monotonic()))
+        supervised(stack, start + len(samples) * every_min * 60)
     shown = stack.record.stat().st_size
     if not shown:
         raise RuntimeError("the rotation showed nothing")
