@@ -29,6 +29,7 @@ SIZES = {
     "smoke": {"jobs": [3, 6], "minutes": 0.1, "every_min": 0.05},
 }
 DWELL_S = 5
+WAVE = 50  # jobs sent at once
 
 
 def pss(stack: Stack) -> dict[str, float]:
@@ -57,9 +58,13 @@ def after_jobs(stacks: list[Stack], counts: list[int], seed: int) -> dict:
     for count in counts:
         batch = [job(i, rng, f"{seed:x}") for i in range(done, count)]
         for stack in stacks:
-            ids = [stack.post(j)[1] for j in batch]
-            if not supervised(stack, time.monotonic() + 60 + count, lambda s=stack, i=ids: all(s.done(j) for j in i)):
-                raise TimeoutError(f"{stack.name}: {count} jobs not done")
+            # In waves of WAVE, each played before the next is sent: the memory after N jobs is measured, not a
+            # burst. (A burst of 900 uploads overran pixie's render cache: frames of ready jobs were evicted
+            # before they played, and their re-render failed, the upload having been let go after the first.)
+            for start in range(0, len(batch), WAVE):
+                ids = [stack.post(j)[1] for j in batch[start : start + WAVE]]
+                if not supervised(stack, time.monotonic() + 120, lambda s=stack, i=ids: all(s.done(j) for j in i)):
+                    raise TimeoutError(f"{stack.name}: jobs {done + start}.. not done")
             supervised(stack, time.monotonic() + 2)  # the last job's frames played and let go
             out[stack.name][count] = pss(stack)
         done = count
