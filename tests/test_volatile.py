@@ -8,7 +8,7 @@ import signal
 import time
 from contextlib import contextmanager
 
-from media import animated
+from media import animated, still
 from pixie import store
 from pixie.config import Worker
 from testsupport import servers
@@ -62,6 +62,28 @@ def test_a_ready_job_whose_frames_were_lost_is_rendered_again(make_appliance):
     appliance.start_display()
     assert appliance.wait_state(job, "done", "failed", timeout=60)["state"] == "done"
     assert any(frame[:3] == bytes((0, 255, 0)) for _, frame in appliance.frames()), "its pixels never showed"
+
+
+def test_an_upload_whose_frames_were_lost_is_rendered_again_and_let_go_when_its_jobs_end(make_appliance):
+    """An uploaded image rendered, its frames lost before it played (a reboot, or evicted from the
+    render cache by a burst): the file is still there to render it again. It goes when the last job
+    using it ends, here a timed one sharing it, canceled; not before."""
+    appliance = make_appliance()
+    appliance.start_web()
+    appliance.start_worker("1", "--with-scheduler")
+    png = still("PNG", color=(0, 255, 0))
+    upload = store.blob_key(store.media_id(png))
+    later = appliance.submit(data_b64=base64.b64encode(png).decode(), in_s=3600)
+    job = appliance.submit(data_b64=base64.b64encode(png).decode(), duration_s=0.2)
+    appliance.wait_state(job, "ready")
+    assert int(appliance.r.get(upload + ":refs")) == 2 and appliance.r.ttl(upload) > 3600, "kept for the timed job"
+    appliance.v.flushdb()
+    appliance.start_display()
+    assert appliance.wait_state(job, "done", "failed", timeout=60)["state"] == "done"
+    assert any(frame[:3] == bytes((0, 255, 0)) for _, frame in appliance.frames()), "its pixels never showed"
+    assert appliance.r.get(upload) == png and int(appliance.r.get(upload + ":refs")) == 1, "the timed job still uses it"
+    assert appliance.request("DELETE", f"/api/v1/jobs/{later}")[0] == 200
+    assert not appliance.r.exists(upload, upload + ":refs")
 
 
 @contextmanager

@@ -207,8 +207,6 @@ def run(kind: str, options: dict) -> dict:
         rendered = kinds.render(spec, media_bytes, panel.width, panel.height, config.render, now, assets=assets)
         store.put_stream(v, key, stream.pack(panel.width, panel.height, rendered), config.render.cache_max_bytes)
         frames = len(rendered)
-    if upload:
-        store.drop_blob(r, upload)  # its frames are cached now; the file would only hold memory
     duration_s, repeat = play_length(spec, frames, config.display.default_duration_s)
     fields = {"wakeup": 1 if spec.wakeup else None, "notes": json.dumps(notes) if notes else None}
     store.make_ready(

@@ -145,6 +145,9 @@ def _volatile_url(config) -> str:
 # the display, only the first counts: one record, one event) and, with a
 # score, queues the job for display; a
 # job queued again (rq retrying it) is watched by recovery again.
+# A job done or canceled lets its upload go (the last job using it frees it), in the same script so that a
+# new upload of the same file cannot slip between the count and the delete. Not on failing: a failed job may
+# be requeued. The upload's keys come from the record, not KEYS: one Redis, never a cluster.
 # KEYS: record, READY, QUEUED; ARGV: state, now, score or "", ttl, field, value...
 _SET_STATE = f"""
 local current = redis.call('HGET', KEYS[1], 'state')
@@ -159,6 +162,12 @@ else
   redis.call('SADD', KEYS[3], job_id)
 end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
+local blob = redis.call('HGET', KEYS[1], 'blob')
+if blob and blob ~= '' and (ARGV[1] == '{State.DONE}' or ARGV[1] == '{State.CANCELED}') then
+  if redis.call('DECR', '{blob_key("")}' .. blob .. ':refs') <= 0 then
+    redis.call('DEL', '{blob_key("")}' .. blob, '{blob_key("")}' .. blob .. ':refs')
+  end
+end
 if ARGV[3] ~= '' then
   redis.call('ZADD', KEYS[2], ARGV[3], job_id)
 end
@@ -172,6 +181,14 @@ if #popped == 0 then
 end
 redis.call('SET', KEYS[2], cjson.encode({{popped[1], math.floor(tonumber(popped[2]) / {RANK_SCALE:.0f})}}))
 return popped[1]
+"""
+
+# Keys kept at least ARGV[1] seconds more (a longer time left stays): an upload shared by jobs lives as
+# long as the longest-lived of them.
+_LIVE_AT_LEAST = """
+for _, key in ipairs(KEYS) do
+  if redis.call('TTL', key) < tonumber(ARGV[1]) then redis.call('EXPIRE', key, ARGV[1]) end
+end
 """
 
 # Index a stream just stored (ARGV[1]: its size), then drop least-recently-used ones until the cache fits.
@@ -249,8 +266,11 @@ def create(p: redis.client.Pipeline, job_id: str, delay_s: float | None = None, 
     now = time.time()
     scheduled = delay_s is not None
     state = State.SCHEDULED if scheduled else State.QUEUED
+    ttl = RECORD_TTL_S + int(delay_s or 0)
     p.hset(record_key(job_id), mapping={"state": state, "created": now, **_mapping(fields)})
-    p.expire(record_key(job_id), RECORD_TTL_S + int(delay_s or 0))
+    p.expire(record_key(job_id), ttl)
+    if fields.get("blob"):  # its upload lives until the job ends (set_state), at most as long as its record
+        p.eval(_LIVE_AT_LEAST, 2, blob_key(fields["blob"]), blob_key(fields["blob"]) + ":refs", ttl)
     p.sadd(QUEUED, job_id)  # recovery watches it (a timed one from when its scheduler enqueues it)
     _index(p, job_id, now)
 
@@ -381,20 +401,16 @@ def media_id(data: bytes) -> str:
 
 
 def put_blob(r: redis.Redis, data: bytes) -> str:
-    """Keep an upload for the job(s) that will render it; counted per job."""
+    """Keep an upload for the job(s) that will render it; counted per job. Kept until each has ended (the
+    render cache is volatile: a job's frames lost before it plays are rendered from it again); an upload
+    that became no job goes after BLOB_TTL_S."""
     sha = media_id(data)
     with r.pipeline() as p:
-        p.set(blob_key(sha), data, ex=BLOB_TTL_S)
+        p.set(blob_key(sha), data, ex=BLOB_TTL_S, nx=True)  # the same file kept for a job keeps its time
         p.incr(blob_key(sha) + ":refs")
-        p.expire(blob_key(sha) + ":refs", BLOB_TTL_S)
+        p.eval(_LIVE_AT_LEAST, 2, blob_key(sha), blob_key(sha) + ":refs", BLOB_TTL_S)
         p.execute()
     return sha
-
-
-def drop_blob(r: redis.Redis, sha: str) -> None:
-    """A job is done with an upload; the last one frees it."""
-    if r.decr(blob_key(sha) + ":refs") <= 0:
-        r.delete(blob_key(sha), blob_key(sha) + ":refs")
 
 
 def get_blob(r: redis.Redis, sha: str) -> bytes | None:

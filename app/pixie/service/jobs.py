@@ -106,7 +106,8 @@ class Jobs(Area):
                 return self._accepted(job_id)
             p.multi()  # opened explicitly, as rq expects of a caller's pipeline
             due = {"at": at.timestamp()} if at is not None else {}
-            store.create(p, job_id, delay_s, kind=spec.kind, priority=spec.priority, name=spec.name, **due)
+            blob = getattr(spec, "blob", None)
+            store.create(p, job_id, delay_s, kind=spec.kind, priority=spec.priority, name=spec.name, blob=blob, **due)
             kwargs = spec.model_dump(exclude={"kind", "priority", "name", "data_b64", "at", "in_s"}, exclude_none=True)
             self.queues.enqueue(p, job_id, spec.priority, spec.kind, kwargs, store.RECORD_TTL_S, at)
             try:
