@@ -7,7 +7,7 @@ import io
 import signal
 import statistics
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
@@ -81,6 +81,36 @@ def test_animation_plays_its_frames_in_order_with_their_delays(stack):
     late_ms = [(played[first + k][0] - played[first][0]) / 1e6 - 80 * k for k in range(1, 6)]
     assert min(late_ms) > -5, late_ms
     assert statistics.median(late_ms) < 25, late_ms
+
+
+def test_a_long_animation_starts_on_its_first_frames_while_the_rest_renders(stack):
+    """1,500 frames scaled down to the panel (a render of ~0.4 s here): its first frame is on the panel
+    before its render job has ended, and its frames play on in order across the end of the head the
+    display started on, none missed or shown twice."""
+    mark = len(stack.frames())
+    palette = [(i % 256, 64 + i // 256 * 24, 160) for i in range(1500)]
+    gif = animated("GIF", colors=palette, delay_ms=20, size=(128, 64))
+    job = stack.submit(kind="animation", data_b64=base64.b64encode(gif).decode(), fit="fill", duration_s=2)
+    assert stack.wait_state(job, "done", "failed", timeout=60)["state"] == "done"
+    index = {color: i for i, color in enumerate(palette)}
+    played = [(ns, index[c]) for ns, f in frames_since(stack, mark) if (c := solid(f)) in index]
+    shown = [i for k, (_, i) in enumerate(played) if k == 0 or i != played[k - 1][1]]
+    assert shown == list(range(len(shown))) and len(shown) > 60, shown  # 2 s of 20 ms frames: ~100
+    rendered = Job.fetch(job, connection=stack.r, serializer=JSONSerializer).ended_at
+    assert played[0][0] / 1e9 < rendered.replace(tzinfo=rendered.tzinfo or UTC).timestamp()
+
+
+def test_a_long_animation_whose_rest_fails_to_render_fails_and_the_panel_moves_on(stack):
+    """Sent straight to RQ (no upload check), a GIF cut off half-way: its head renders, the rest cannot
+    be decoded. The job fails saying why, and the display does not wait for frames that never come
+    (it would give up only after worker.job_timeout_s, 60 s)."""
+    palette = [(i % 256, 64, 160) for i in range(256)]
+    gif = animated("GIF", colors=palette, delay_ms=20, size=(128, 64))
+    queue = Queue("default", connection=stack.r, serializer=JSONSerializer)
+    cut = queue.enqueue("pixie.jobs.show_animation", data_b64=base64.b64encode(gif[: len(gif) // 2]).decode())
+    assert "image file is truncated" in stack.wait_state(cut.id, "failed", timeout=30)["reason"]
+    after = stack.submit(kind="fill", color="white", duration_s=0.2)
+    assert stack.wait_state(after, "done", "failed", timeout=15)["state"] == "done"
 
 
 def test_high_priority_preempts_low_which_resumes(stack):

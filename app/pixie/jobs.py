@@ -198,21 +198,31 @@ def run(kind: str, options: dict) -> dict:
             {Kind.CLOCK: str(int(now // 60)), Kind.COUNTDOWN: str(int(now))}.get(spec.kind, ""),
         )
     )
+    fields = {"wakeup": 1 if spec.wakeup else None, "notes": json.dumps(notes) if notes else None}
+
+    def ready(frames: int, **streams) -> bool:
+        duration_s, repeat = play_length(spec, frames, config.display.default_duration_s)
+        return store.make_ready(
+            r, v, job.id, job.origin, frames=frames, duration_s=duration_s, repeat=repeat, **streams, **fields
+        )
+
     cached = store.touch_stream(v, key)
     if cached:
         frames = int(v.strlen(key) // (32 + panel.width * panel.height * 3))
-    else:
-        if upload:
-            media_bytes = media(r, spec)
-        rendered = kinds.render(spec, media_bytes, panel.width, panel.height, config.render, now, assets=assets)
-        store.put_stream(v, key, stream.pack(panel.width, panel.height, rendered), config.render.cache_max_bytes)
-        frames = len(rendered)
-    duration_s, repeat = play_length(spec, frames, config.display.default_duration_s)
-    fields = {"wakeup": 1 if spec.wakeup else None, "notes": json.dumps(notes) if notes else None}
-    store.make_ready(
-        r, v, job.id, job.origin, stream=key, frames=frames, duration_s=duration_s, repeat=repeat, **fields
-    )
-    return {"stream": key, "frames": frames, "cached": cached}
+        ready(frames, stream=key)
+        return {"stream": key, "frames": frames, "cached": cached}
+    if upload:
+        media_bytes = media(r, spec)
+    if first := kinds.head(spec, media_bytes, panel.width, panel.height, config.render):
+        head, frames = first  # the display starts on it; `rest` names the whole, stored once rendered
+        store.put_stream(v, key + ":head", stream.pack(panel.width, panel.height, head), config.render.cache_max_bytes)
+        if not ready(frames, stream=key + ":head", rest=key):
+            return {"state": State.CANCELED}
+    rendered = kinds.render(spec, media_bytes, panel.width, panel.height, config.render, now, assets=assets)
+    store.put_stream(v, key, stream.pack(panel.width, panel.height, rendered), config.render.cache_max_bytes)
+    if not first:
+        ready(len(rendered), stream=key)
+    return {"stream": key, "frames": len(rendered), "cached": cached}
 
 
 def _glyphs(spec, height: int, assets) -> dict:

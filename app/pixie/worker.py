@@ -113,17 +113,17 @@ class Worker(SimpleWorker):
             super().clean_group_registries()
 
     def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", execution=None):
-        """rq's, then the event the display's own failures send too (render_app's have no job record); a job
-        rq retries is queued again, where recovery watches it (a worker or Redis dying as it is taken again
-        would otherwise leave it in no queue for good)."""
+        """rq's, then the job's record says failed and an event says so, as the display's own failures do
+        (render_app's have no job record); a job rq retries is queued again, where recovery watches it (a
+        worker or Redis dying as it is taken again would otherwise leave it in no queue for good)."""
         super().handle_job_failure(job, queue, started_job_registry, exc_string, execution)
         if not self.connection.exists(store.record_key(job.id)):
             return
         if job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.SCHEDULED):
             store.set_state(self.connection, self.volatile, job.id, State.QUEUED)
-        else:
+        else:  # in the record too: a long animation's head may be on the panel, waiting for the rest (kinds.head)
             lines = exc_string.strip().splitlines()
-            store.job_event(self.volatile, job.id, State.FAILED, lines[-1] if lines else None)
+            store.set_state(self.connection, self.volatile, job.id, State.FAILED, reason=lines[-1] if lines else None)
 
     def _start_scheduler(
         self,

@@ -28,6 +28,8 @@ from .rotation import Entry, Rotation
 
 log = logging.getLogger("pixie.display")
 
+REST_POLL_S = 0.005  # how often a head's last frame looks for the rest of its frames
+
 
 @dataclass(frozen=True)
 class Dismiss:
@@ -216,12 +218,16 @@ class Player:
 
     def _load(self, job_id: str) -> Playback | None:
         record = store.get(self.r, job_id)
-        blob = store.get_stream(self.v, record.get("stream", ""))
+        # A long animation whose head was handed over first: its whole, if rendered by now.
+        whole = store.get_stream(self.v, record["rest"]) if record.get("rest") else None
+        blob = whole or store.get_stream(self.v, record.get("stream", ""))
         if blob is None:
             self._render_again(job_id)
             return None
         parsed = unpack(blob)
-        return Playback(job_id, record, parsed.frames, parsed.hold_us)
+        playback = Playback(job_id, record, parsed.frames, parsed.hold_us)
+        playback.rest = None if whole else record.get("rest") or None
+        return playback
 
     def _render_again(self, job_id: str) -> None:
         """Its frames are gone from the volatile render cache (evicted, or its Redis restarted)."""
@@ -259,11 +265,34 @@ class Player:
         while not playback.finished():
             self._show(playback)
             deadline += playback.hold_us() / 1e6
+            if playback.rest is not None:
+                outcome, deadline = self._rest(playback, deadline)
+                if outcome != "done":
+                    return outcome
             outcome = self._wait_until(deadline, playback)
             if outcome != "done":
                 return outcome
             playback.advance()
         return "done"
+
+    def _rest(self, playback: Playback, deadline: float) -> tuple[str, float]:
+        """A playback started on its head (kinds.head): the whole, loaded during a frame's hold once it is
+        stored; on the head's last frame, waited for, that frame staying up (then the next one's time counts
+        from its arrival). A render that failed or never came leaves the head as all there is."""
+        give_up = self.clock.monotonic() + self.config.worker.job_timeout_s
+        while (blob := store.get_stream(self.v, playback.rest)) is None:
+            if playback.index < len(playback.frames) - 1:
+                return "done", deadline  # more of the head to show; looked for again at the next frame
+            if self.clock.monotonic() > give_up or store.states(self.r, [playback.job_id])[0] == State.FAILED:
+                log.warning("%s: the rest of its frames never came; its head is all it plays", playback.job_id)
+                playback.rest = None
+                return "done", deadline
+            if (outcome := self._wait_until(self.clock.monotonic() + REST_POLL_S, playback)) != "done":
+                return outcome, deadline
+        whole = unpack(blob)
+        playback.frames, playback.holds, playback.rest = whole.frames, whole.hold_us, None
+        self._prepare(playback)
+        return "done", max(deadline, self.clock.monotonic())
 
     def _transition(self, playback: Playback, deadline: float) -> tuple[str, float]:
         """From what the panel shows to the playback's frame, if it is something else: its transition's

@@ -1,6 +1,7 @@
 """Uploaded images and animations: opened and checked against the limits, placed on the panel."""
 
 import io
+import math
 
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
@@ -24,9 +25,13 @@ class MediaUnsupported(MediaError, errors.Unsupported):
     """Bytes in no format we read."""
 
 
-def open_media(data: bytes, limits) -> Image.Image:
+def open_media(data: bytes, limits, decode: bool = True) -> Image.Image:
     """Open and check an upload against the [render] limits before decoding
-    more than its headers (and, for animations, their frame delays)."""
+    more than its headers; then, with `decode`, decode every frame (a truncated
+    file is the sender's error, and an animation's length is known only then).
+    A render worker passes False: media_frames decodes them next anyway (and
+    kinds.render checks the length), and decoding a 300-frame GIF twice was a
+    third of its render."""
     max_pixels, max_frames = limits.max_image_pixels, limits.max_frames
     if not data:
         raise MediaError("the file is empty")
@@ -48,13 +53,13 @@ def open_media(data: bytes, limits) -> Image.Image:
         raise MediaTooLarge(f"animation has {frames} frames, more than {max_frames}")
     if frames * width * height > max_pixels * 4:
         raise MediaTooLarge(f"animation has {frames} frames of {width}x{height}: too many pixels to decode")
-    try:  # decode now: a truncated file is the sender's error, not a worker's
-        total_us = sum(hold_us(frame) for frame in ImageSequence.Iterator(image) if frame.load() or True)
-        image.seek(0)
-    except (OSError, ValueError, SyntaxError, EOFError) as e:
-        raise MediaError(f"corrupt image: {e}") from None
-    if frames > 1:
-        if total_us > limits.max_animation_s * 1e6:
+    if decode:
+        try:
+            total_us = sum(hold_us(frame) for frame in ImageSequence.Iterator(image) if frame.load() or True)
+            image.seek(0)
+        except (OSError, ValueError, SyntaxError, EOFError) as e:
+            raise MediaError(f"corrupt image: {e}") from None
+        if frames > 1 and total_us > limits.max_animation_s * 1e6:
             raise MediaTooLarge(f"animation lasts {total_us / 1e6:.0f} s, more than {limits.max_animation_s:.0f} s")
     return image
 
@@ -64,12 +69,18 @@ def hold_us(frame: Image.Image) -> int:
     return int(delay if delay > 10 else DEFAULT_GIF_DELAY_MS) * 1000
 
 
-def media_frames(image: Image.Image, fit: str, width: int, height: int, animate: bool) -> Frames:
+def media_frames(
+    image: Image.Image, fit: str, width: int, height: int, animate: bool, until_us: float = math.inf
+) -> Frames:
+    """Its frames on the panel; `until_us`: only the first ones, as many as play that long."""
     try:
         sources = ImageSequence.Iterator(image) if animate else [image]
-        frames = []
+        frames, played_us = [], 0
         for frame in sources:
+            if played_us >= until_us:
+                break
             frames.append((place(frame, fit, width, height).tobytes(), hold_us(frame) if animate else STILL_HOLD_US))
+            played_us += frames[-1][1]
     except (OSError, ValueError, SyntaxError, EOFError) as e:
         raise MediaError(f"corrupt image: {e}") from None
     return frames
