@@ -4,6 +4,7 @@
 #   make reset-state   forget make run's jobs, apps and settings (~/.local/state/pixie, shared by every clone)
 #   make test   every check CI runs
 #   make bench  the benchmarks (not part of test: speed is measured, not asserted)
+#   make bench-readme  the README's benchmark table and docs/bench.png from the last `make bench` run
 #   make molecule      site.yml converged, verified and faulted in a booted x86_64 VM (CI runs it after test)
 #   make molecule-pi3  the same on a Pi-3-shaped arm64 VM (slow: not in CI)
 #   make molecule-pi4  the same on a Pi-4-shaped arm64 VM, pixie_board: pi4 (cortex-a72, 2 GB; slow: not in CI)
@@ -32,7 +33,7 @@ APT_PACKAGES := redis-server mosquitto mosquitto-clients python3-venv python3-de
 	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server strace python3-pil \
 	xfonts-base xfonts-unifont nginx-light
 
-.PHONY: run reset-state test bench hardening deps lint pytest molecule molecule-pi3 molecule-pi4 molecule-rollback molecule-readonly image-tests lock golden
+.PHONY: run reset-state test bench bench-readme hardening deps lint pytest molecule molecule-pi3 molecule-pi4 molecule-rollback molecule-readonly image-tests lock golden
 
 # molecule/install-deps.sh installs QEMU, debootstrap & co. (apt) and molecule (this venv).
 MOLECULE_VENV ?= $(HOME)/.cache/pixie-molecule/venv
@@ -74,6 +75,11 @@ bench: deps $(BIN)/.installed
 	$(BIN)/python -m bench.inputs
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.tls
+
+# One run's figures into the README (between its markers) and its chart into docs/: after a `make bench`
+# on a quiet machine, then commit both.
+bench-readme: deps $(BIN)/.installed
+	$(BIN)/python -m bench.readme
 
 # Rewrite tests/golden/*.png from what the renderers draw now (testsupport/golden.py): only when pixels
 # change on purpose; look at the pictures before committing them. CI never runs this.

@@ -192,14 +192,16 @@ class Stack:
             time.sleep(0.002)
         raise TimeoutError(f"{self.name}: the expected frame never showed")
 
+    def pids(self) -> dict[str, int]:
+        """The stack's processes (apps and Redis servers) by name."""
+        return {name: proc.pid for name, proc in {**self.processes.procs, **self.servers}.items()}
+
     def memory(self) -> dict:
-        procs = {**self.processes.procs, **self.servers}
-        return {name: _memory(proc.pid) for name, proc in procs.items()}
+        return {name: _memory(pid) for name, pid in self.pids().items()}
 
     def cpu(self) -> dict[str, float]:
         """Each process's CPU seconds so far (the original design's horses counted once reaped)."""
-        procs = {**self.processes.procs, **self.servers}
-        return {name: cpu_seconds(proc.pid) for name, proc in procs.items()}
+        return {name: cpu_seconds(pid) for name, pid in self.pids().items()}
 
     def stop(self) -> None:
         self.processes.stop()

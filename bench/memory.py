@@ -91,13 +91,13 @@ def rotation(stack: Stack, minutes: float, every_min: float) -> dict:
     }
     for name, content in apps.items():
         stack.request("PUT", f"/api/v1/apps/{name}", {"content": content, "dwell_s": DWELL_S})
+    recorded = stack.record.stat().st_size  # the jobs before it were recorded too
     start = time.monotonic()
     samples = {}
     while (elapsed := (time.monotonic() - start) / 60) <= minutes:
         samples[round(elapsed, 2)] = pss(stack)
         supervised(stack, start + len(samples) * every_min * 60)
-    shown = stack.record.stat().st_size
-    if not shown:
+    if stack.record.stat().st_size == recorded:
         raise RuntimeError("the rotation showed nothing")
     return samples
 
