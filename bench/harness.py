@@ -112,7 +112,12 @@ class Stack:
                 self.processes.start(f"worker{i}", "rq", *argv)
         self.workers = n
         if wait:
-            wait_for(lambda: self.r.scard("rq:workers") == n, f"{self.name}: {n} workers")
+            wait_for(lambda: self.supervise() or self.r.scard("rq:workers") == n, f"{self.name}: {n} workers")
+
+    def supervise(self) -> None:
+        """Start again what exited, as systemd does on the device: pixie's workers exit after worker.max_jobs
+        jobs (500) to give their memory back. Called by every wait (done, read), so a long run goes on."""
+        self.processes.restart_exited()
 
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
         """(when it was sent, in time_ns; the JSON answer)."""
@@ -148,6 +153,7 @@ class Stack:
             pipe.execute()
 
     def done(self, job_id: str) -> bool:
+        self.supervise()
         if self.name == "floor":  # done once shown
             return True
         if self.name == "pixie":
@@ -169,6 +175,7 @@ class Stack:
 
     def read(self) -> list[tuple[int, bytes]]:
         """Frames recorded since the last call (appended to self.frames)."""
+        self.supervise()
         with open(self.record, "rb") as f:
             f.seek(self.offset)
             new = read_recording(f.read())

@@ -72,12 +72,11 @@ def after_jobs(stacks: list[Stack], counts: list[int], seed: int) -> dict:
 
 
 def supervised(stack: Stack, until: float, done=lambda: False) -> bool:
-    """Wait until `done()` or the monotonic time `until` (False then), starting again what exits, as systemd
-    does on the device: pixie's workers exit after worker.max_jobs jobs (500) to give their memory back."""
+    """Wait until `done()` or the monotonic time `until` (False then), starting again what exits."""
     while not done():
         if time.monotonic() > until:
             return False
-        stack.processes.restart_exited()
+        stack.supervise()
         time.sleep(0.2)
     return True
 

@@ -62,7 +62,9 @@ def test_smoke_run_writes_json_table_and_chart(tmp_path):
         assert set(per["pixie"]) == set(report["memory_mb"]["pixie"])
         assert sum(per["pixie"].values()) > 0
     assert set(report["display_cpu_ms_per_frame"]) == {"pixie"}
-    assert report["display_cpu_ms_per_frame"]["pixie"] > 0
+    # counted in 10 ms ticks: the smoke run's 12 frames may see none (0.0), the full run's 3,000 do
+    cpu = report["display_cpu_ms_per_frame"]["pixie"]
+    assert isinstance(cpu, float) and cpu >= 0
     assert "baseline/pixie" in result.stdout and "pixie/floor" in result.stdout
     assert Image.open(tmp_path / "bench.png").format == "PNG"
     readme_gets_the_runs_table_and_chart(tmp_path, report)
