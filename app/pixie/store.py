@@ -396,6 +396,15 @@ def get_stream(v: redis.Redis, key: str) -> bytes | None:
     return v.get(key)
 
 
+def get_stream_range(v: redis.Redis, key: str, start: int, end: int) -> bytes | None:
+    """Bytes start..end (inclusive) of a cached stream, fewer or none past its end; None: not cached."""
+    with v.pipeline(transaction=False) as p:
+        p.exists(key)
+        p.getrange(key, start, end)
+        cached, data = p.execute()
+    return data if cached else None
+
+
 def media_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

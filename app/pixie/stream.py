@@ -55,6 +55,19 @@ def unpack(blob: bytes) -> Stream:
     return Stream(width, height, frames, holds)
 
 
+def frame_span(width: int, height: int, first: int, count: int) -> tuple[int, int]:
+    """Where frames first .. first+count-1 lie in a stream: (start, end), both inclusive, as GETRANGE takes
+    them; past its end, whatever of them there is."""
+    start = _FILE.size + first * (_FRAME.size + width * height * 3)
+    return start, start + count * (_FRAME.size + width * height * 3) - 1
+
+
+def unpack_frames(data: bytes, width: int, height: int) -> tuple[list[bytes], list[int]]:
+    """Frames and hold times of a frame_span's bytes."""
+    found = list(_frames(data, 0, width * height * 3))
+    return [frame for _, frame, _ in found], [hold for _, _, hold in found]
+
+
 def record_header(size: int, swap_ns: int) -> bytes:
     return _FRAME.pack(FRAME_MAGIC, size, swap_ns)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import redis
 
 from .. import config as configuration
-from .. import schedule, store
+from .. import schedule, store, stream
 from ..render import indicators, transitions
 from ..stream import unpack
 from ..vocabulary import RANK, Priority, State
@@ -28,7 +28,12 @@ from .rotation import Entry, Rotation
 
 log = logging.getLogger("pixie.display")
 
-REST_POLL_S = 0.005  # how often a head's last frame looks for the rest of its frames
+# A playback started on its head (kinds.head) reads the rest of its frames from the whole as it goes, a chunk
+# at a time, once fewer than REST_AHEAD of what it has are left: a 1,500-frame whole (9 MB) read at once
+# held a frame up by 10 ms. A chunk of 25 frames of a 64x32 panel is 150 KB.
+REST_AHEAD = 10
+REST_CHUNK = 25
+REST_POLL_S = 0.005  # how often a head's last frame looks for the whole, not stored yet
 
 
 @dataclass(frozen=True)
@@ -276,22 +281,27 @@ class Player:
         return "done"
 
     def _rest(self, playback: Playback, deadline: float) -> tuple[str, float]:
-        """A playback started on its head (kinds.head): the whole, loaded during a frame's hold once it is
-        stored; on the head's last frame, waited for, that frame staying up (then the next one's time counts
-        from its arrival). A render that failed or never came leaves the head as all there is."""
+        """A playback started on its head: the next chunk of its frames from the whole, read during a frame's
+        hold; on the last frame it has, waited for, that frame staying up (then the next one's time counts
+        from its arrival). A render that failed or never came leaves what it has as all there is."""
+        if playback.index < len(playback.frames) - REST_AHEAD:
+            return "done", deadline
+        panel = self.config.panel
+        start, end = stream.frame_span(panel.width, panel.height, len(playback.frames), REST_CHUNK)
         give_up = self.clock.monotonic() + self.config.worker.job_timeout_s
-        while (blob := store.get_stream(self.v, playback.rest)) is None:
+        while (chunk := store.get_stream_range(self.v, playback.rest, start, end)) is None:
             if playback.index < len(playback.frames) - 1:
-                return "done", deadline  # more of the head to show; looked for again at the next frame
+                return "done", deadline  # more to show first; looked for again at the next frame
             if self.clock.monotonic() > give_up or store.states(self.r, [playback.job_id])[0] == State.FAILED:
-                log.warning("%s: the rest of its frames never came; its head is all it plays", playback.job_id)
+                log.warning("%s: the rest of its frames never came; it plays what it has", playback.job_id)
                 playback.rest = None
                 return "done", deadline
             if (outcome := self._wait_until(self.clock.monotonic() + REST_POLL_S, playback)) != "done":
                 return outcome, deadline
-        whole = unpack(blob)
-        playback.frames, playback.holds, playback.rest = whole.frames, whole.hold_us, None
-        self._prepare(playback)
+        frames, holds = stream.unpack_frames(chunk, panel.width, panel.height)
+        playback.frames, playback.holds = playback.frames + frames, playback.holds + holds
+        if len(frames) < REST_CHUNK:
+            playback.rest = None  # the whole is in
         return "done", max(deadline, self.clock.monotonic())
 
     def _transition(self, playback: Playback, deadline: float) -> tuple[str, float]:
