@@ -60,7 +60,8 @@ SCROLL_TEXT = ("The quick brown fox jumps over the lazy dog. " * 3)[:120]  # abo
 class Stack:
     """One configuration under test: its processes, its own redis-server, its recording."""
 
-    def __init__(self, name: str, work: Path):
+    def __init__(self, name: str, work: Path, **settings):
+        """`settings`: pixie's, as PIXIE_<SECTION>_<KEY> (worker_max_jobs=...)."""
         self.name = name
         self.url = f"http://127.0.0.1:{free_port()}"
         (work / name).mkdir()
@@ -76,7 +77,8 @@ class Stack:
         self.record.touch()
         self.offset = 0
         self.frames: list[tuple[int, bytes]] = []
-        env = headless_env(self.redis_url, int(self.url.rsplit(":", 1)[1]), self.record, volatile and f"{volatile}/0")
+        port = int(self.url.rsplit(":", 1)[1])
+        env = headless_env(self.redis_url, port, self.record, volatile and f"{volatile}/0", **settings)
         env["PYTHONPATH"] = str(ROOT)  # the baseline's job module lives in bench/
         logs = work / f"{name}-logs"
         logs.mkdir()
@@ -568,7 +570,10 @@ def main() -> None:
     size = "smoke" if args.smoke else "quick" if args.quick else "full"
     load_before = os.getloadavg()
     with workdir("pixie-bench-") as work:
-        stacks = [Stack(name, work) for name in ("baseline", "pixie", "floor")]
+        # Per-job figures: pixie's workers do not exit after worker.max_jobs (500) here, as a process's CPU
+        # cannot be read once it has gone; bench.memory runs them as shipped, restarts and all.
+        steady = {"pixie": {"worker_max_jobs": 1_000_000}}
+        stacks = [Stack(name, work, **steady.get(name, {})) for name in ("baseline", "pixie", "floor")]
         try:
             for stack in stacks:
                 stack.start(workers=2)
