@@ -21,6 +21,17 @@ from testsupport.servers import wait_for
 RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
 
 
+# 1,500 frames, each its own colour, scaled down to the panel: a render of ~0.4 s here, 30 s of playing.
+LONG_PALETTE = [(i % 256, 64 + i // 256 * 24, 160) for i in range(1500)]
+LONG_GIF = animated("GIF", colors=LONG_PALETTE, delay_ms=20, size=(128, 64))
+
+
+def _long_gif_played(stack, mark: int) -> list[tuple[int, int]]:
+    """(swap time, frame index) of LONG_GIF's frames on the panel since `mark`."""
+    index = {color: i for i, color in enumerate(LONG_PALETTE)}
+    return [(ns, index[c]) for ns, f in frames_since(stack, mark) if (c := solid(f)) in index]
+
+
 def colors(frame: bytes) -> set[tuple[int, int, int]]:
     return set(zip(frame[0::3], frame[1::3], frame[2::3], strict=True))
 
@@ -88,16 +99,30 @@ def test_a_long_animation_starts_on_its_first_frames_while_the_rest_renders(stac
     before its render job has ended, and its frames play on in order across the end of the head the
     display started on, none missed or shown twice."""
     mark = len(stack.frames())
-    palette = [(i % 256, 64 + i // 256 * 24, 160) for i in range(1500)]
-    gif = animated("GIF", colors=palette, delay_ms=20, size=(128, 64))
-    job = stack.submit(kind="animation", data_b64=base64.b64encode(gif).decode(), fit="fill", duration_s=2)
+    job = stack.submit(kind="animation", data_b64=base64.b64encode(LONG_GIF).decode(), fit="fill", duration_s=2)
     assert stack.wait_state(job, "done", "failed", timeout=60)["state"] == "done"
-    index = {color: i for i, color in enumerate(palette)}
-    played = [(ns, index[c]) for ns, f in frames_since(stack, mark) if (c := solid(f)) in index]
+    played = _long_gif_played(stack, mark)
     shown = [i for k, (_, i) in enumerate(played) if k == 0 or i != played[k - 1][1]]
     assert shown == list(range(len(shown))) and len(shown) > 60, shown  # 2 s of 20 ms frames: ~100
     rendered = Job.fetch(job, connection=stack.r, serializer=JSONSerializer).ended_at
     assert played[0][0] / 1e9 < rendered.replace(tzinfo=rendered.tzinfo or UTC).timestamp()
+
+
+def test_a_long_animation_whose_whole_the_cache_drops_while_it_plays_ends_with_what_it_has(stack):
+    """The render cache is bounded: a burst of renders may drop the whole of an animation that plays. The
+    display plays the frames it has read and ends the job, not waiting for frames that will not come again
+    (worker.job_timeout_s, 60 s); the whole would have played for 30 s."""
+    mark = len(stack.frames())
+    # fit: not the other test's, whose frames the cache may hold (then there is no head to start on)
+    job = stack.submit(kind="animation", data_b64=base64.b64encode(LONG_GIF).decode(), fit="fit")
+
+    def stored():  # the worker says the whole is in the cache
+        record = stack.r.hgetall(f"pixie:job:{job}")
+        return record.get(b"rest") == b"" and record[b"stream"]
+
+    stack.v.delete(wait_for(stored, timeout=30, what="the whole stored"))
+    assert stack.wait_state(job, "done", "failed", timeout=20)["state"] == "done"
+    assert 25 <= len({i for _, i in _long_gif_played(stack, mark)}) < 1500  # its head and some more
 
 
 def test_a_long_animation_whose_rest_fails_to_render_fails_and_the_panel_moves_on(stack):

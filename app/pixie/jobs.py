@@ -220,7 +220,9 @@ def run(kind: str, options: dict) -> dict:
             return {"state": State.CANCELED}
     rendered = kinds.render(spec, media_bytes, panel.width, panel.height, config.render, now, assets=assets)
     store.put_stream(v, key, stream.pack(panel.width, panel.height, rendered), config.render.cache_max_bytes)
-    if not first:
+    if first:
+        store.whole_stored(r, job.id, key)
+    else:
         ready(len(rendered), stream=key)
     return {"stream": key, "frames": len(rendered), "cached": cached}
 

@@ -396,6 +396,12 @@ def get_stream(v: redis.Redis, key: str) -> bytes | None:
     return v.get(key)
 
 
+def whole_stored(r: redis.Redis, job_id: str, key: str) -> None:
+    """A job started on its head (kinds.head): its whole stream is stored; from now on its absence means the
+    render cache dropped it, not that it is still to come."""
+    r.hset(record_key(job_id), mapping={"stream": key, "rest": ""})
+
+
 def get_stream_range(v: redis.Redis, key: str, start: int, end: int) -> bytes | None:
     """Bytes start..end (inclusive) of a cached stream, fewer or none past its end; None: not cached."""
     with v.pipeline(transaction=False) as p:

@@ -283,7 +283,8 @@ class Player:
     def _rest(self, playback: Playback, deadline: float) -> tuple[str, float]:
         """A playback started on its head: the next chunk of its frames from the whole, read during a frame's
         hold; on the last frame it has, waited for, that frame staying up (then the next one's time counts
-        from its arrival). A render that failed or never came leaves what it has as all there is."""
+        from its arrival). A render that failed or never came, or a whole the render cache dropped after it
+        was stored, leaves what it has as all there is."""
         if playback.index < len(playback.frames) - REST_AHEAD:
             return "done", deadline
         panel = self.config.panel
@@ -292,8 +293,9 @@ class Player:
         while (chunk := store.get_stream_range(self.v, playback.rest, start, end)) is None:
             if playback.index < len(playback.frames) - 1:
                 return "done", deadline  # more to show first; looked for again at the next frame
-            if self.clock.monotonic() > give_up or store.states(self.r, [playback.job_id])[0] == State.FAILED:
-                log.warning("%s: the rest of its frames never came; it plays what it has", playback.job_id)
+            record = store.get(self.r, playback.job_id)
+            if self.clock.monotonic() > give_up or record.get("state") == State.FAILED or not record.get("rest"):
+                log.warning("%s: the rest of its frames is not there; it plays what it has", playback.job_id)
                 playback.rest = None
                 return "done", deadline
             if (outcome := self._wait_until(self.clock.monotonic() + REST_POLL_S, playback)) != "done":
