@@ -58,9 +58,15 @@ class Appliance:
         wait_for(lambda: answers(self.url + "/openapi.json", self.tls), what="pixie-web")
 
     def start_worker(self, instance: str, *extra: str) -> subprocess.Popen:
-        before = self.worker_count()
+        # A new name, not a count: rq drops a dead worker's name from its set meanwhile (after Redis died).
+        before = self.r.smembers("rq:workers")
         proc = self.start(f"worker{instance}", "pixie-worker", instance, *extra)
-        wait_for(lambda: self.worker_count() > before, what=f"worker {instance} registered")
+        mine = f".w{instance}.".encode()
+
+        def registered():
+            return any(mine in name for name in self.r.smembers("rq:workers") - before)
+
+        wait_for(registered, what=f"worker {instance} registered")
         return proc
 
     def start_display(self):
@@ -70,9 +76,6 @@ class Appliance:
     def start_mqtt(self) -> subprocess.Popen:
         """The MQTT bridge (mqtt_* settings given to the constructor say which broker and device)."""
         return self.start("mqtt", "pixie-mqtt")
-
-    def worker_count(self) -> int:
-        return self.r.scard("rq:workers")
 
     def request(self, method: str, path: str, body=None, headers=None, token: str | None = None):
         """(status, parsed JSON or raw bytes, headers) over real HTTP."""

@@ -199,14 +199,17 @@ def test_a_job_interrupts_an_app_which_then_resumes_its_dwell(stack):
 def test_next_and_previous_move_through_the_rotation_now(stack):
     for name, colour in (("n1", "red"), ("n2", "lime"), ("n3", "blue")):
         fill_app(stack, name, colour, 60)
-    rendered(stack, "n1", "n2", "n3")
-    showing(stack, "n1")
+    order = ["n1", "n2", "n3"]
+    rendered(stack, *order)
+    # Whichever rendered first is on (the rotation does not wait for one still rendering), for its 60 s.
+    first = wait_for(lambda: stack.request("GET", "/api/v1/apps")[1]["showing"], timeout=15, what="an app on")
+    at = order.index(first)
     assert stack.request("POST", "/api/v1/rotation/next")[0] == 202
-    showing(stack, "n2", timeout=5)
+    showing(stack, order[(at + 1) % 3], timeout=5)
     stack.request("POST", "/api/v1/rotation/next")
-    showing(stack, "n3", timeout=5)
+    showing(stack, order[(at + 2) % 3], timeout=5)
     stack.request("POST", "/api/v1/rotation/previous")
-    showing(stack, "n2", timeout=5)
+    showing(stack, order[(at + 1) % 3], timeout=5)
 
 
 def test_a_pinned_app_holds_the_screen_until_unpinned(stack):

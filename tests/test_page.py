@@ -539,7 +539,7 @@ def test_a_scoped_token_is_asked_for_and_the_page_says_what_it_may_do(make_appli
 def test_fits_a_phone_screen(stack, on):
     view = on(stack, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True)
     page = view.open()
-    job = stack.submit(kind="text", text="Phone", color="orange", duration_s=3)
+    job = stack.submit(kind="text", text="Phone", color="orange", duration_s=60)  # dismissed at the end
     view.wait_row_state(job, "playing")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     preview = page.locator("#preview").bounding_box()
