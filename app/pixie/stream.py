@@ -48,24 +48,24 @@ def unpack(blob: bytes) -> Stream:
     magic, size, width, height = _FILE.unpack_from(blob, 0)
     if magic != FILE_MAGIC or size != width * height * 3:
         raise ValueError("not a pixie frame stream")
-    frames, holds = [], []
-    for _, data, value in _frames(blob, _FILE.size, size):
-        frames.append(data)
-        holds.append(value)
-    return Stream(width, height, frames, holds)
+    return Stream(width, height, *unpack_frames(blob, width, height, offset=_FILE.size))
 
 
 def frame_span(width: int, height: int, first: int, count: int) -> tuple[int, int]:
     """Where frames first .. first+count-1 lie in a stream: (start, end), both inclusive, as GETRANGE takes
     them; past its end, whatever of them there is."""
-    start = _FILE.size + first * (_FRAME.size + width * height * 3)
-    return start, start + count * (_FRAME.size + width * height * 3) - 1
+    record = _FRAME.size + width * height * 3
+    start = _FILE.size + first * record
+    return start, start + count * record - 1
 
 
-def unpack_frames(data: bytes, width: int, height: int) -> tuple[list[bytes], list[int]]:
-    """Frames and hold times of a frame_span's bytes."""
-    found = list(_frames(data, 0, width * height * 3))
-    return [frame for _, frame, _ in found], [hold for _, _, hold in found]
+def unpack_frames(data: bytes, width: int, height: int, offset: int = 0) -> tuple[list[bytes], list[int]]:
+    """Frames and hold times of a frame_span's bytes (or of a stream's, from past its header)."""
+    frames, holds = [], []
+    for _, frame, hold in _frames(data, offset, width * height * 3):
+        frames.append(frame)
+        holds.append(hold)
+    return frames, holds
 
 
 def record_header(size: int, swap_ns: int) -> bytes:
