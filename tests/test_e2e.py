@@ -7,6 +7,7 @@ import io
 import signal
 import statistics
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,9 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from media import animated, still
+from pixie import spec as specs
+from pixie.config import Render
+from pixie.render import kinds
 from testsupport.servers import wait_for
 
 RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
@@ -106,6 +110,24 @@ def test_a_long_animation_starts_on_its_first_frames_while_the_rest_renders(stac
     assert shown == list(range(len(shown))) and len(shown) > 60, shown  # 2 s of 20 ms frames: ~100
     rendered = Job.fetch(job, connection=stack.r, serializer=JSONSerializer).ended_at
     assert played[0][0] / 1e9 < rendered.replace(tzinfo=rendered.tzinfo or UTC).timestamp()
+
+
+def test_a_long_scrolling_text_starts_on_its_head_and_scrolls_on_across_its_end(stack):
+    """About 1,300 frames (40 s of scrolling): the worker hands the display the first half second of them,
+    then the whole; 2 s of it play in the order the renderer draws them, none missed or shown twice."""
+    text = "A long scrolling text starts on its head. " * 3  # the job's own: no cached whole to start on
+    job = {"kind": "text", "text": text, "duration_s": 2}
+    rendered = [frame for frame, _ in kinds.render(specs.parse(job), None, 64, 32, Render())]
+    counts = Counter(rendered)
+    index = {frame: i for i, frame in enumerate(rendered) if counts[frame] == 1}  # not the blank ones
+    mark = len(stack.frames())
+    job_id = stack.submit(**job)
+    assert stack.wait_state(job_id, "done", "failed", timeout=60)["state"] == "done"
+    assert stack.r.hget(f"pixie:job:{job_id}", "rest") == b""  # started on a head, the whole then stored
+    played = [index[f] for _, f in frames_since(stack, mark) if f in index]
+    shown = [i for k, i in enumerate(played) if k == 0 or i != played[k - 1]]
+    first = min(index.values())
+    assert shown == list(range(first, first + len(shown))) and len(shown) > 40, shown  # 2 s: ~60, the head 17
 
 
 def test_a_long_animation_whose_whole_the_cache_drops_while_it_plays_ends_with_what_it_has(stack):

@@ -107,6 +107,46 @@ def test_fill_clear_pattern_demo():
     assert [hold for _, hold in demo] == [1_000_000] * 4
 
 
+LONG_SCROLL = {"kind": "text", "text": "The quick brown fox jumps over the lazy dog " * 2}  # ~700 frames
+
+
+def heads_of(job, data=None) -> tuple[list, list]:
+    """(the whole, every head handed over on the way) of one render."""
+    heads = []
+    frames = kinds.render(job, data, W, H, LIMITS, on_head=lambda head, count: heads.append((head, count)))
+    return frames, heads
+
+
+@pytest.mark.parametrize(
+    "job,data",
+    [
+        (LONG_SCROLL, None),
+        ({"kind": "animation", "blob": "0" * 64}, animated(colors=[(i, 0, 0) for i in range(60)], delay_ms=20)),
+    ],
+    ids=["scrolling text", "60-frame gif"],
+)
+def test_a_long_stream_hands_over_its_first_half_second_while_it_renders(job, data):
+    frames, [(head, count)] = heads_of(specs.parse(job), data)
+    assert count == len(frames) >= 50 and head == frames[: len(head)]
+    holds = [hold for _, hold in head]
+    assert sum(holds[:-1]) < 500_000 <= sum(holds)  # it stops at the frame that reaches the half second
+
+
+@pytest.mark.parametrize(
+    "job,data",
+    [
+        ({"kind": "text", "text": "Hi"}, None),
+        ({"kind": "animation", "blob": "0" * 64}, animated(colors=[(i, 0, 0) for i in range(49)], delay_ms=20)),
+        ({**LONG_SCROLL, "draw": [{"op": "pixel", "x": 0, "y": 0, "color": "red"}]}, None),
+        ({**LONG_SCROLL, "overlay": "snow"}, None),
+    ],
+    ids=["still text", "49-frame gif", "drawn over", "overlaid"],
+)
+def test_a_short_stream_or_one_drawn_over_afterwards_is_handed_over_whole(job, data):
+    frames, heads = heads_of(specs.parse(job), data)
+    assert frames and heads == []
+
+
 def test_frame_limit_is_enforced_when_rendering():
     job = specs.parse({"kind": "text", "text": "x" * 200, "speed": 1})
     with pytest.raises(ValueError, match="render.max_frames"):

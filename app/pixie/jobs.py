@@ -25,6 +25,7 @@ from . import live, render, store, stream
 from . import spec as specs
 from .display.playback import play_length
 from .render import fonts, kinds
+from .render.frames import Frames
 from .service import library
 from .vocabulary import Kind, State
 
@@ -213,14 +214,18 @@ def run(kind: str, options: dict) -> dict:
         return {"stream": key, "frames": frames, "cached": cached}
     if upload:
         media_bytes = media(r, spec)
-    if first := kinds.head(spec, media_bytes, panel.width, panel.height, config.render):
-        head, frames = first  # the display starts on it; `rest` names the whole, stored once rendered
-        store.put_stream(v, key + ":head", stream.pack(panel.width, panel.height, head), config.render.cache_max_bytes)
-        if not ready(frames, stream=key + ":head", rest=key):
-            return {"state": State.CANCELED}
-    rendered = kinds.render(spec, media_bytes, panel.width, panel.height, config.render, now, assets=assets)
+    heads = []  # whether the job took its head: a long stream's, while the rest renders (frames.Head)
+
+    def head(frames: Frames, count: int) -> None:  # the display starts on it; `rest` names the whole, to come
+        packed = stream.pack(panel.width, panel.height, frames)
+        store.put_stream(v, key + ":head", packed, config.render.cache_max_bytes)
+        heads.append(ready(count, stream=key + ":head", rest=key))
+
+    rendered = kinds.render(spec, media_bytes, panel.width, panel.height, config.render, now, assets, head)
+    if heads == [False]:  # canceled meanwhile
+        return {"state": State.CANCELED}
     store.put_stream(v, key, stream.pack(panel.width, panel.height, rendered), config.render.cache_max_bytes)
-    if first:
+    if heads:
         store.whole_stored(r, job.id, key)
     else:
         ready(len(rendered), stream=key)

@@ -397,7 +397,7 @@ def get_stream(v: redis.Redis, key: str) -> bytes | None:
 
 
 def whole_stored(r: redis.Redis, job_id: str, key: str) -> None:
-    """A job started on its head (kinds.head): its whole stream is stored; from now on its absence means the
+    """A job started on its head (frames.Head): its whole stream is stored; from now on its absence means the
     render cache dropped it, not that it is still to come."""
     r.hset(record_key(job_id), mapping={"stream": key, "rest": ""})
 

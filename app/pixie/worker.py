@@ -121,7 +121,7 @@ class Worker(SimpleWorker):
             return
         if job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.SCHEDULED):
             store.set_state(self.connection, self.volatile, job.id, State.QUEUED)
-        else:  # in the record too: a long animation's head may be on the panel, waiting for the rest (kinds.head)
+        else:  # in the record too: a long stream's head may be on the panel, waiting for the rest (frames.Head)
             lines = exc_string.strip().splitlines()
             store.set_state(self.connection, self.volatile, job.id, State.FAILED, reason=lines[-1] if lines else None)
 

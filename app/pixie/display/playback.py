@@ -32,7 +32,7 @@ class Playback:
         self.app: str | None = None  # the rotation's app this plays, if it is not a job
         self.transition: tuple[str | None, int | None] = (None, None)  # an app's own; a job takes the setting's
         self.wakeup = bool(record.get("wakeup"))  # lights a panel switched off while it plays
-        self.rest: str | None = None  # its whole stream's key while only its head is loaded (kinds.head)
+        self.rest: str | None = None  # its whole stream's key while only its head is loaded (frames.Head)
 
     def finished(self) -> bool:
         if self.duration_us is not None:

@@ -28,7 +28,7 @@ from .rotation import Entry, Rotation
 
 log = logging.getLogger("pixie.display")
 
-# A playback started on its head (kinds.head) reads the rest of its frames from the whole as it goes, a chunk
+# A playback started on its head (frames.Head) reads the rest of its frames from the whole as it goes, a chunk
 # at a time, once fewer than REST_AHEAD of what it has are left: a 1,500-frame whole (9 MB) read at once
 # held a frame up by 10 ms. A chunk of 25 frames of a 64x32 panel is 150 KB.
 REST_AHEAD = 10

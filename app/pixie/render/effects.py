@@ -18,7 +18,7 @@ from PIL import Image, ImageChops
 
 from .. import errors
 from . import icons as icon_files
-from .frames import MIN_FRAME_US, STILL_HOLD_US, Frames
+from .frames import MIN_FRAME_US, STILL_HOLD_US, Frames, Head, OnHead
 
 FADE_STEPS = 8  # levels per half period: few frames, still smooth on a panel
 COLOR_PERIOD_US = 2_000_000  # rainbow's and gradient's cycle
@@ -44,12 +44,18 @@ def scroll_step(speed: float) -> tuple[int, int]:
 
 
 def animate(
-    spec, base: Image.Image, line: Line, icons: icon_files.IconFrames, max_frames: int | None = None, backdrop=None
+    spec,
+    base: Image.Image,
+    line: Line,
+    icons: icon_files.IconFrames,
+    max_frames: int | None = None,
+    backdrop=None,
+    on_head: OnHead | None = None,
 ) -> Frames:
     """The frames of a text line: `base` is the panel without it (background, still parts), `icons` the
     icon's frames (icons.icon_frames; empty: none), `max_frames` the [render] limit; `backdrop` (a
-    backgrounds.Background) when the panel without it moves. Uses spec's speed, icon_mode, blink_ms,
-    fade_ms, rainbow, gradient, background."""
+    backgrounds.Background) when the panel without it moves; a long line's head handed to `on_head` on the
+    way (frames.Head). Uses spec's speed, icon_mode, blink_ms, fade_ms, rainbow, gradient, background."""
     width = base.width
     slot = icon_files.slot(icons)
     text_w = line.image.width
@@ -73,6 +79,7 @@ def animate(
         )
     colors = _recolor(spec, line) if spec.rainbow or spec.gradient else None
     icon_starts = _starts(icons)
+    head = Head(on_head, len(times))
     frames = []
     for t, until in zip(times, [*times[1:], length_us], strict=True):
         x = start - min(t // step_us, steps - 1) * step
@@ -93,6 +100,7 @@ def animate(
             # centred on the rows below line.top: a progress bar under the line stands beside the icon
             panel.paste(icon, (icon_x, line.top + (base.height - line.top - icon.height) // 2), icon)
         frames.append((panel.tobytes(), until - t))
+        head.drawn(frames)
     return frames
 
 

@@ -7,38 +7,29 @@ from PIL import Image
 
 from . import chart, draw, faces, layout, media, patterns, progress, text
 from .assets import NONE, Assets
-from .frames import STILL_HOLD_US, Frames
-
-# A long animation reaches the display in two steps: its head (the frames that play its first HEAD_S) at
-# once, then the whole; the panel starts on the head while the rest renders. A 300-frame GIF renders in
-# ~0.02 s on a 2-core x86 machine, ~10 times that on a Pi 3: inside the head's half second. A longer head
-# would cover a slower render, but costs its own render before the first frame.
-HEAD_MIN_FRAMES = 50
-HEAD_S = 0.5
-
-
-def head(spec, data: bytes | None, width: int, height: int, limits) -> tuple[Frames, int] | None:
-    """A long animation's head and its whole frame count; None for anything else (rendered whole at once)."""
-    if spec.kind != "animation":
-        return None
-    image = media.open_media(data, limits, decode=False)
-    count = getattr(image, "n_frames", 1)
-    if count < HEAD_MIN_FRAMES:
-        return None
-    return media.media_frames(image, spec.fit, width, height, animate=True, until_us=HEAD_S * 1e6), count
+from .frames import STILL_HOLD_US, Frames, OnHead
 
 
 def render(
-    spec, data: bytes | None, width: int, height: int, limits, now: float = 0.0, assets: Assets = NONE
+    spec,
+    data: bytes | None,
+    width: int,
+    height: int,
+    limits,
+    now: float = 0.0,
+    assets: Assets = NONE,
+    on_head: OnHead | None = None,
 ) -> Frames:
     """Frames for one job; `limits` is the [render] config section, `now` a clock's time, `assets` the
-    library's files it names (uploaded fonts, icons)."""
+    library's files it names (uploaded fonts, icons); a long animation's or scrolling text's head handed to
+    `on_head` as soon as it is drawn (frames.Head), the whole returned."""
     kind = spec.kind
-    if kind == "text":
-        frames = text.text_frames(spec, width, height, assets, limits.max_frames)
+    if kind == "text":  # a drawing or an overlay goes over every frame at the end: none of those have a head
+        plain = not spec.draw and not spec.overlay
+        frames = text.text_frames(spec, width, height, assets, limits.max_frames, on_head if plain else None)
     elif kind in ("image", "animation"):
         image = media.open_media(data, limits, decode=False)  # media_frames decodes it, once
-        frames = media.media_frames(image, spec.fit, width, height, animate=kind == "animation")
+        frames = media.media_frames(image, spec.fit, width, height, animate=kind == "animation", on_head=on_head)
     elif kind == "fill":
         frames = [(Image.new("RGB", (width, height), spec.color).tobytes(), STILL_HOLD_US)]
     elif kind == "clear":

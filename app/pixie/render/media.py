@@ -1,12 +1,11 @@
 """Uploaded images and animations: opened and checked against the limits, placed on the panel."""
 
 import io
-import math
 
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from .. import errors
-from .frames import STILL_HOLD_US, Frames
+from .frames import STILL_HOLD_US, Frames, Head, OnHead
 
 FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")
 # Browsers treat GIF delays of 0-10 ms as "unset" and show 100 ms: so do we.
@@ -70,17 +69,16 @@ def hold_us(frame: Image.Image) -> int:
 
 
 def media_frames(
-    image: Image.Image, fit: str, width: int, height: int, animate: bool, until_us: float = math.inf
+    image: Image.Image, fit: str, width: int, height: int, animate: bool, on_head: OnHead | None = None
 ) -> Frames:
-    """Its frames on the panel; `until_us`: only the first ones, as many as play that long."""
+    """Its frames on the panel; a long animation's head handed to `on_head` on the way (frames.Head)."""
     try:
         sources = ImageSequence.Iterator(image) if animate else [image]
-        frames, played_us = [], 0
+        head = Head(on_head, getattr(image, "n_frames", 1) if animate else 1)
+        frames = []
         for frame in sources:
-            if played_us >= until_us:
-                break
             frames.append((place(frame, fit, width, height).tobytes(), hold_us(frame) if animate else STILL_HOLD_US))
-            played_us += frames[-1][1]
+            head.drawn(frames)
     except (OSError, ValueError, SyntaxError, EOFError) as e:
         raise MediaError(f"corrupt image: {e}") from None
     return frames

@@ -7,14 +7,17 @@ from PIL import Image, ImageChops
 
 from . import chart, effects, fonts, icons, progress
 from .assets import NONE, Assets
-from .frames import Frames
+from .frames import Frames, OnHead
 
 Parts = list[tuple[str, str]]  # (text, colour)
 
 
-def text_frames(spec, width: int, height: int, assets: Assets = NONE, max_frames: int | None = None) -> Frames:
-    """The text drawn once; effects.animate places it beside its icon, scrolls it and applies its effects.
-    A chart is drawn behind it right of the icon, a progress bar under it from the icon's right edge."""
+def text_frames(
+    spec, width: int, height: int, assets: Assets = NONE, max_frames: int | None = None, on_head: OnHead | None = None
+) -> Frames:
+    """The text drawn once; effects.animate places it beside its icon, scrolls it and applies its effects
+    (a long scroll's head handed to `on_head` on the way). A chart is drawn behind it right of the icon, a
+    progress bar under it from the icon's right edge."""
     top = height // 2 if spec.top_text else 0
     bar = progress.under_text_rows(height) if spec.progress is not None else 0  # the text keeps the rows above
     icon = icons.line_icon(spec, assets, height - top, width)
@@ -55,7 +58,7 @@ def text_frames(spec, width: int, height: int, assets: Assets = NONE, max_frames
     mask = _drawn(image, spec.background) if spec.chart or spec.effect else None
     backdrop = _backdrop(spec, background, max_frames) if spec.effect else None
     line = effects.Line(image, top, scrolls=scroll, mask=mask)
-    return effects.animate(spec, background, line, icon, max_frames, backdrop)
+    return effects.animate(spec, background, line, icon, max_frames, backdrop, on_head)
 
 
 def _backdrop(spec, still: Image.Image, max_frames: int | None):
