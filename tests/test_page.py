@@ -634,6 +634,27 @@ def test_a_rotation_is_set_up_from_the_page_and_kept_after_a_reload(stack, on, t
             stack.request("DELETE", f"/api/v1/apps/{name}")
 
 
+def test_a_change_in_an_apps_row_keeps_a_move_made_meanwhile(stack, on):
+    """A row sends what it was built from: not its place, which a move since (a drag whose rows are not
+    built again yet, another page, the API) may have changed. Once, the rotation test's drag was undone so."""
+    fill = {"content": {"kind": "fill", "color": "red"}}
+    for name in ("first", "second"):
+        assert stack.request("PUT", f"/api/v1/apps/{name}", fill)[0] == 200
+    view = on(stack)
+    page = view.open()
+    try:
+        page.wait_for_selector("#apps tr[data-app='second']")
+        page.click("#apps tr[data-app='first'] .app-dwell")  # an edit in the table: its rows are not built again
+        assert stack.request("PUT", "/api/v1/apps/second", {**fill, "position": 0})[0] == 200
+        page.locator("#apps tr[data-app='first'] .app-enabled").uncheck()
+        wait_for(lambda: stack.request("GET", "/api/v1/apps/first")[1]["enabled"] is False, what="first disabled")
+        assert [app["name"] for app in stack.request("GET", "/api/v1/apps")[1]["apps"]] == ["second", "first"]
+        view.close()
+    finally:
+        for name in ("first", "second"):
+            stack.request("DELETE", f"/api/v1/apps/{name}")
+
+
 def test_an_apps_placeholders_show_with_their_values_which_follow_without_disturbing_an_edit(
     make_appliance, on, tmp_path
 ):

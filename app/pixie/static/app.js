@@ -414,9 +414,11 @@ async function loadBrightness() {
 // ---- the rotation ------------------------------------------------------------------------------
 
 // An app's body for PUT, from its listing (a file stays on the appliance when left out).
+// No position unless it is the change: the app keeps its place, even when the row's copy is older than
+// a move made meanwhile (a drag whose rows are still being built again, another page, the API).
 function appBody(app, changes = {}) {
-  const { content, dwell_s, enabled, position, schedule, lifetime_s } = app;
-  return { content, dwell_s, enabled, position, schedule, lifetime_s, ...changes };
+  const { content, dwell_s, enabled, schedule, lifetime_s } = app;
+  return { content, dwell_s, enabled, schedule, lifetime_s, ...changes };
 }
 
 // An app's windows as one line to edit: "07:00-09:00 mon,tue; 18:00-20:00" (no days: every day).
