@@ -127,7 +127,7 @@ def test_a_long_scrolling_text_starts_on_its_head_and_scrolls_on_across_its_end(
     played = [index[f] for _, f in frames_since(stack, mark) if f in index]
     shown = [i for k, i in enumerate(played) if k == 0 or i != played[k - 1]]
     first = min(index.values())
-    assert shown == list(range(first, first + len(shown))) and len(shown) > 40, shown  # 2 s: ~60, the head 17
+    assert shown == list(range(first, first + len(shown))) and len(shown) > 40, shown  # 2 s: ~64, the head 16
 
 
 def test_a_long_animation_whose_whole_the_cache_drops_while_it_plays_ends_with_what_it_has(stack):
