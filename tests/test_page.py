@@ -437,6 +437,41 @@ def test_the_default_transition_is_set_from_the_page_and_shown_after_a_reload(st
     view.close(allow_errors=("422",))
 
 
+def test_a_transition_read_older_than_a_change_does_not_undo_it(stack, on):
+    """The page reads the setting again on every panel event. A read answered before a change on the
+    page but arriving after it put the old transition back, and the next save (a new time) sent it."""
+    view = on(stack)
+    page = view.open()
+    setting = stack.request("GET", "/api/v1/transition")[1]
+    held = []  # the page's reads, answered by the appliance at once but handed to the page later
+
+    def hold(route):
+        if route.request.method == "GET":
+            held.append((route, route.fetch()))
+        else:
+            route.continue_()
+
+    page.route(lambda url: url.endswith("/api/v1/transition"), hold)
+    try:
+        stack.request("PUT", "/api/v1/transition", {k: setting[k] for k in ("transition", "transition_ms")})
+        view.until(lambda: held, "the page's read after another client's save")  # the old transition
+        page.select_option("#transition", "slide-left")
+        # view.until, not wait_for: the route's handler (the save goes through it) runs while Playwright waits
+        view.until(lambda: stack.request("GET", "/api/v1/transition")[1]["transition"] == "slide-left", "the save")
+        stale, answer = held.pop(0)
+        stale.fulfill(response=answer)
+        view.page_time(0.5)
+        assert page.input_value("#transition") == "slide-left"
+        page.fill("#transition-ms", "700")
+        page.locator("#transition-ms").dispatch_event("change")
+        view.until(lambda: stack.request("GET", "/api/v1/transition")[1]["transition_ms"] == 700, "the next save")
+        assert stack.request("GET", "/api/v1/transition")[1]["transition"] == "slide-left"
+    finally:
+        page.unroute_all()  # the reads still held go through
+        stack.request("PUT", "/api/v1/transition", {k: setting[k] for k in ("transition", "transition_ms")})
+    view.close()
+
+
 def test_cancel_a_queued_job_and_requeue_a_failed_one(make_appliance, on, tmp_path):
     """No render worker at first: a job sent stays queued and is canceled from
     the page. An upload whose stored file expires fails once a worker runs;

@@ -19,6 +19,7 @@ const state = {
   previewTimer: null,
   refreshes: new Set(), // what the events since the last read said changed
   refreshTimer: null,
+  transitionSaves: 0, // the default transition's saves so far: an answer older than the latest is not shown
 };
 
 // ---- talking to the API ------------------------------------------------------------------------
@@ -606,9 +607,13 @@ function showTransition(setting) {
   if (document.activeElement !== $("transition-ms")) $("transition-ms").value = setting.transition_ms;
 }
 
+// A read started before a save would put back the value just chosen, and the next save would send it
+// along with the other field: only an answer no save has overtaken is shown.
 async function loadTransition() {
+  const saves = state.transitionSaves;
   try {
-    showTransition((await api("GET", "/api/v1/transition")).data);
+    const { data } = await api("GET", "/api/v1/transition");
+    if (saves === state.transitionSaves) showTransition(data);
   } catch (e) {
     // the health badge says when the appliance does not answer
   }
@@ -617,9 +622,10 @@ async function loadTransition() {
 function setupTransition() {
   const save = () =>
     act("Transition", async () => {
+      const saves = ++state.transitionSaves;
       const body = { transition: $("transition").value, transition_ms: Number($("transition-ms").value) };
       const { data } = await api("PUT", "/api/v1/transition", body);
-      showTransition(data);
+      if (saves === state.transitionSaves) showTransition(data);
       toast(`Transition: ${data.transition}, ${data.transition_ms} ms`);
     });
   $("transition").addEventListener("change", save);
