@@ -500,7 +500,7 @@ SIZES = {
         "backlog": 50,
         "workers": [1, 2, 3],
         "throughput_jobs": 30,
-        "depths": [10, 100, 1000],
+        "depths": [10, 50, 100, 1000],
         "depth_samples": 50,
     },
     "quick": {
@@ -511,7 +511,7 @@ SIZES = {
         "backlog": 50,
         "workers": [1, 2, 3],
         "throughput_jobs": 30,
-        "depths": [10, 100, 1000],
+        "depths": [10, 50, 100, 1000],
         "depth_samples": 5,
     },
     "smoke": {

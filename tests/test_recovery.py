@@ -40,6 +40,22 @@ def test_a_timed_job_enqueued_by_its_scheduler_then_popped_by_a_worker_that_died
     assert appliance.wait_state(job, "done", "failed", timeout=60)["state"] == "done"
 
 
+def test_a_worker_stopped_lets_its_schedulers_locks_go_and_the_next_one_plays_the_timed_job(make_appliance):
+    """The scheduler is a thread of its worker (scheduler.py): a stop (systemd's SIGTERM) ends it with its
+    locks released, so the worker started next schedules at once instead of after the locks expire."""
+    appliance = make_appliance()
+    appliance.start_web()
+    appliance.start_display()
+    worker = appliance.start_worker("1", "--with-scheduler")
+    wait_for(lambda: Scheduler.running(appliance.v, "default"), what="the scheduler")
+    job = appliance.submit(kind="fill", color="red", duration_s=0.1, in_s=5)
+    worker.terminate()
+    assert worker.wait(30) == 0
+    assert not any(Scheduler.running(appliance.v, queue) for queue in ("high", "default", "low"))
+    appliance.start_worker("1", "--with-scheduler")
+    assert appliance.wait_state(job, "done", "failed", timeout=60)["state"] == "done"
+
+
 def test_a_job_is_recovered_only_after_two_sweeps_a_grace_apart(make_appliance):
     """A worker between its pop and the job's start must not be raced."""
     appliance = make_appliance()

@@ -9,13 +9,19 @@ Redis, store.wake_scheduler). Its bookkeeping (its record, the per-queue
 locks) is in the volatile Redis: a lock only says who enqueues, and is
 taken again within a minute if that Redis restarts. What it does when a
 job is due is RQ's own (`enqueue_scheduled_jobs`), on the durable Redis.
+
+It runs in a thread of its worker, not in a process RQ forks: the fork's
+copy-on-write pages came to ~9 MB of PSS (measured after 1,000 jobs) for a
+loop that mostly waits. The worker's own signal handlers stop it
+(Worker.stop_scheduler).
 """
 
+import threading
 import time
 from datetime import UTC, datetime
 
 import redis
-from rq.scheduler import RQScheduler
+from rq.scheduler import RQScheduler, run
 
 from . import config as configuration
 from . import store
@@ -42,8 +48,21 @@ class Scheduler(RQScheduler):
         return self._volatile
 
     def start(self):
-        self._volatile = None  # a connection is not shared across the fork (RQ does the same)
-        return super().start()
+        """RQ's start, in a thread: `_process` is what RQ's worker asks `is_alive()` of, and starts again."""
+        self._status = self.Status.STARTED
+        self._stop_requested = False
+        self._process = threading.Thread(target=run, args=(self,), name="scheduler", daemon=True)
+        self._process.start()
+        return self._process
+
+    def _install_signal_handlers(self):
+        """None: signals go to the main thread, the worker's (Worker.stop_scheduler)."""
+
+    def join(self) -> None:
+        """Stop it and wait until it has released its locks (within a wait's slice, or a Redis timeout)."""
+        self.request_stop()
+        if self._process is not None:
+            self._process.join(timeout=WAIT_SLICE_S + 10)
 
     def acquire_locks(self, auto_start=False):
         try:

@@ -148,6 +148,10 @@ class Worker(SimpleWorker):
             self.scheduler.start()
         return None
 
+    def stop_scheduler(self):
+        """rq's kills a forked process; pixie's scheduler is a thread (scheduler.py)."""
+        self.scheduler.join()
+
 
 def maintenance_due(queue) -> bool:
     """Whether rq's registry maintenance of `queue` has anything to do, asked with reads only:
