@@ -55,6 +55,9 @@ def table(report: dict) -> str:
         for config, procs in per.items():
             rows.append(f"  {config}: " + ", ".join(f"{name} {ms:.2f}" for name, ms in procs.items()))
     row("display CPU ms per frame (pacing)", "ms", report["display_cpu_ms_per_frame"])
+    stages = report["stages_cold_ms"]
+    for stage in stages["pixie"]:  # in harness.STAGES' order
+        row(f"cold job {stage}, median ms after POST", "ms", {c: per[stage] for c, per in stages.items()}, {})
     memory = report["memory_mb"]
     for kind in ("rss_mb", "pss_mb"):
         totals = {config: round(sum(m[kind] for m in procs.values()), 1) for config, procs in memory.items()}

@@ -52,6 +52,10 @@ from . import floor_display
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAME_MS = 20  # the 50 fps animation
+# A cold job's milestones, each in ms after its POST was sent: the answer's arrival, then rq's
+# enqueued_at, started_at (a worker took it) and ended_at (its render stored), then the first frame's swap.
+# The display may swap before ended_at: the job is ready before rq's own bookkeeping ends.
+STAGES = ("answered", "enqueued", "taken", "finished", "swapped")
 LATE_MS = 5
 RESAMPLES = 2000  # bootstrap resamples per interval
 SCROLL_TEXT = ("The quick brown fox jumps over the lazy dog. " * 3)[:120]  # about 1,300 frames of scrolling
@@ -128,6 +132,7 @@ class Stack:
         t0 = time.time_ns()
         with urllib.request.urlopen(request, timeout=30) as response:
             answer = response.read()
+        self.answered_ns = time.time_ns()  # the last answer's arrival (Bench.stages)
         return t0, json.loads(answer) if answer else {}
 
     def post(self, job: dict) -> tuple[int, str]:
@@ -153,6 +158,11 @@ class Stack:
                 else:  # every field spelt out, as its endpoint does
                     queue.enqueue_call("bench.baseline.play", args=(spec.parse(job).model_dump(),), pipeline=pipe)
             pipe.execute()
+
+    def milestones(self, job_id: str) -> list[int]:
+        """When rq says the job was queued, taken by a worker and finished (time_ns; both designs run on rq)."""
+        job = Job.fetch(job_id, connection=self.r, serializer=JSONSerializer)
+        return [int(t.timestamp() * 1e9) for t in (job.enqueued_at, job.started_at, job.ended_at)]
 
     def done(self, job_id: str) -> bool:
         self.supervise()
@@ -319,6 +329,7 @@ class Bench:
         self.limits = configuration.Render()
         self.results: dict = {}
         self.samples: dict = {}
+        self.stages: dict = {}  # {design: {stage: [ms after the POST was sent]}}: where a cold job's time goes
 
     def expected(self, job: dict) -> bytes:
         media = base64.b64decode(job["data_b64"]) if "data_b64" in job else None
@@ -329,13 +340,21 @@ class Bench:
 
     def first_frame(self, figure: str, job: dict) -> None:
         """One sample of POST → first frame on each configuration in turn, the same job, until it is done.
-        Its first frame is rendered here before any timing (the floor's frame, and what to look for)."""
+        Its first frame is rendered here before any timing (the floor's frame, and what to look for).
+        A cold job's milestones are kept too (STAGES)."""
         frame = self.expected(job)
         for stack in self.stacks:
             stack.prepare(job, frame)
             t0, job_id = stack.post(job)
-            self.record(figure, stack, [(stack.first_frame_after(t0, frame) - t0) / 1e6])
+            answered = stack.answered_ns
+            swapped = stack.first_frame_after(t0, frame)
+            self.record(figure, stack, [(swapped - t0) / 1e6])
             wait_for(lambda s=stack, j=job_id: s.done(j), "job done")
+            if figure == "latency_cold_ms" and stack in self.designs:
+                times = [answered, *stack.milestones(job_id), swapped]
+                per = self.stages.setdefault(stack.name, {})
+                for stage, t in zip(STAGES, times, strict=True):
+                    per.setdefault(stage, []).append((t - t0) / 1e6)
 
     def latency(self) -> None:
         """POST → first frame on the panel; cold = content never seen, warm = seen before."""
@@ -600,6 +619,10 @@ def main() -> None:
         "throughput_jobs_per_s": bench.results["throughput_jobs_per_s"],
         "cpu_ms_per_job": bench.results["cpu_ms_per_job"],
         "display_cpu_ms_per_frame": bench.results["display_cpu_ms_per_frame"],
+        "stages_cold_ms": {
+            design: {stage: round(statistics.median(values), 2) for stage, values in per.items()}
+            for design, per in bench.stages.items()
+        },
         "memory_mb": memory,
         "samples": bench.samples,
     }

@@ -41,6 +41,9 @@ def markdown(report: dict) -> str:
         totals = {c: round(sum(v.values()), 1) for c, v in per.items()}
         lines.append(_row(f"CPU ms per {phase} job, all processes", totals))
     lines.append(_row("display CPU ms per frame (pacing)", report["display_cpu_ms_per_frame"]))
+    stages = report["stages_cold_ms"]
+    for stage in stages["pixie"]:  # in harness.STAGES' order
+        lines.append(_row(f"cold job {stage}, median ms after its POST", {c: per[stage] for c, per in stages.items()}))
     pss = {c: round(sum(p["pss_mb"] for p in procs.values()), 1) for c, procs in report["memory_mb"].items()}
     lines.append(_row("memory after the run, PSS MB (all processes incl. Redis)", pss))
     return "\n".join(lines)

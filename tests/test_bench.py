@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bench.harness import summary
+from bench.harness import STAGES, summary
 from pixie.render import transitions
 from pixie.spec import EFFECTS, OVERLAYS
 from pixie.vocabulary import Kind
@@ -62,6 +62,10 @@ def test_smoke_run_writes_json_table_and_chart(tmp_path):
         assert set(per["pixie"]) == set(report["memory_mb"]["pixie"])
         assert sum(per["pixie"].values()) > 0
     assert set(report["display_cpu_ms_per_frame"]) == {"pixie"}
+    for design, stages in report["stages_cold_ms"].items():  # rq's milestones fall between the POST and its frame
+        assert design in ("baseline", "pixie") and list(stages) == list(STAGES)
+        assert 0 < stages["enqueued"] <= stages["taken"] <= stages["finished"], stages
+        assert 0 < stages["answered"] and stages["taken"] < stages["swapped"], stages
     # counted in 10 ms ticks: the smoke run's 12 frames may see none (0.0), the full run's 3,000 do
     cpu = report["display_cpu_ms_per_frame"]["pixie"]
     assert isinstance(cpu, float) and cpu >= 0
