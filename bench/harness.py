@@ -110,8 +110,8 @@ class Stack:
             proc.terminate()
             proc.wait(30)
         for i in range(self.workers + 1, n + 1):
-            if self.name == "pixie":  # as shipped: workers at Nice=5, below the display; the first schedules
-                argv = ["-n", "5", str(BIN / "pixie-worker"), str(i), *(["--with-scheduler"] if i == 1 else [])]
+            if self.name == "pixie":  # as shipped: workers at Nice=10, below the display; the first schedules
+                argv = ["-n", "10", str(BIN / "pixie-worker"), str(i), *(["--with-scheduler"] if i == 1 else [])]
                 self.processes.start(f"worker{i}", "/usr/bin/nice", *argv)
             else:  # the original appliance's stock forking worker
                 argv = ["worker", "-w", "rq.worker.Worker", "--serializer", "json", "high", "default", "low"]

@@ -18,6 +18,7 @@ from rq.serializers import JSONSerializer
 
 from media import animated, still
 from pixie import spec as specs
+from pixie import store
 from pixie.config import Render
 from pixie.render import kinds
 from testsupport.servers import wait_for
@@ -28,6 +29,11 @@ RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 25
 # 1,500 frames, each its own colour, scaled down to the panel: a render of ~0.4 s here, 30 s of playing.
 LONG_PALETTE = [(i % 256, 64 + i // 256 * 24, 160) for i in range(1500)]
 LONG_GIF = animated("GIF", colors=LONG_PALETTE, delay_ms=20, size=(128, 64))
+
+
+def runs(values: list) -> list:
+    """`values` with each run of equal neighbours once: what showed, in order, however long each held."""
+    return [v for k, v in enumerate(values) if k == 0 or v != values[k - 1]]
 
 
 def _long_gif_played(stack, mark: int) -> list[tuple[int, int]]:
@@ -106,7 +112,7 @@ def test_a_long_animation_starts_on_its_first_frames_while_the_rest_renders(stac
     job = stack.submit(kind="animation", data_b64=base64.b64encode(LONG_GIF).decode(), fit="fill", duration_s=2)
     assert stack.wait_state(job, "done", "failed", timeout=60)["state"] == "done"
     played = _long_gif_played(stack, mark)
-    shown = [i for k, (_, i) in enumerate(played) if k == 0 or i != played[k - 1][1]]
+    shown = runs([i for _, i in played])
     assert shown == list(range(len(shown))) and len(shown) > 60, shown  # 2 s of 20 ms frames: ~100
     rendered = Job.fetch(job, connection=stack.r, serializer=JSONSerializer).ended_at
     assert played[0][0] / 1e9 < rendered.replace(tzinfo=rendered.tzinfo or UTC).timestamp()
@@ -123,9 +129,8 @@ def test_a_long_scrolling_text_starts_on_its_head_and_scrolls_on_across_its_end(
     mark = len(stack.frames())
     job_id = stack.submit(**job)
     assert stack.wait_state(job_id, "done", "failed", timeout=60)["state"] == "done"
-    assert stack.r.hget(f"pixie:job:{job_id}", "rest") == b""  # started on a head, the whole then stored
-    played = [index[f] for _, f in frames_since(stack, mark) if f in index]
-    shown = [i for k, i in enumerate(played) if k == 0 or i != played[k - 1]]
+    assert stack.r.hget(store.record_key(job_id), "rest") == b""  # started on a head, the whole then stored
+    shown = runs([index[f] for _, f in frames_since(stack, mark) if f in index])
     first = min(index.values())
     assert shown == list(range(first, first + len(shown))) and len(shown) > 40, shown  # 2 s: ~64, the head 16
 
@@ -139,7 +144,7 @@ def test_a_long_animation_whose_whole_the_cache_drops_while_it_plays_ends_with_w
     job = stack.submit(kind="animation", data_b64=base64.b64encode(LONG_GIF).decode(), fit="fit")
 
     def stored():  # the worker says the whole is in the cache
-        record = stack.r.hgetall(f"pixie:job:{job}")
+        record = stack.r.hgetall(store.record_key(job))
         return record.get(b"rest") == b"" and record[b"stream"]
 
     stack.v.delete(wait_for(stored, timeout=30, what="the whole stored"))

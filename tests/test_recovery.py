@@ -10,6 +10,15 @@ from pixie.scheduler import Scheduler
 from testsupport.servers import wait_for
 
 
+def with_scheduler(appliance):
+    """The web, the display and worker 1 running the scheduler, once it holds its locks; the worker."""
+    appliance.start_web()
+    appliance.start_display()
+    worker = appliance.start_worker("1", "--with-scheduler")
+    wait_for(lambda: Scheduler.running(appliance.v, "default"), what="the scheduler")
+    return worker
+
+
 def test_a_job_popped_by_a_worker_that_died_is_played(make_appliance):
     # (an idle worker wakes, and sweeps, every 2 s instead of every 30 s)
     appliance = make_appliance(worker_maintenance_interval_s=2)
@@ -24,10 +33,7 @@ def test_a_job_popped_by_a_worker_that_died_is_played(make_appliance):
 
 def test_a_timed_job_enqueued_by_its_scheduler_then_popped_by_a_worker_that_died_is_played(make_appliance):
     appliance = make_appliance(worker_maintenance_interval_s=2)
-    appliance.start_web()
-    appliance.start_display()
-    worker = appliance.start_worker("1", "--with-scheduler")
-    wait_for(lambda: Scheduler.running(appliance.v, "default"), what="the scheduler")
+    worker = with_scheduler(appliance)
     job = appliance.submit(kind="fill", color="red", duration_s=0.1, in_s=3600)
     worker.kill()
     worker.wait(10)
@@ -44,10 +50,7 @@ def test_a_worker_stopped_lets_its_schedulers_locks_go_and_the_next_one_plays_th
     """The scheduler is a thread of its worker (scheduler.py): a stop (systemd's SIGTERM) ends it with its
     locks released, so the worker started next schedules at once instead of after the locks expire."""
     appliance = make_appliance()
-    appliance.start_web()
-    appliance.start_display()
-    worker = appliance.start_worker("1", "--with-scheduler")
-    wait_for(lambda: Scheduler.running(appliance.v, "default"), what="the scheduler")
+    worker = with_scheduler(appliance)
     job = appliance.submit(kind="fill", color="red", duration_s=0.1, in_s=5)
     worker.terminate()
     assert worker.wait(30) == 0
