@@ -7,6 +7,7 @@ from rq.serializers import JSONSerializer
 
 from pixie import recovery, store
 from pixie.scheduler import Scheduler
+from pixie.worker import QUEUES
 from testsupport.servers import wait_for
 
 
@@ -54,7 +55,7 @@ def test_a_worker_stopped_lets_its_schedulers_locks_go_and_the_next_one_plays_th
     job = appliance.submit(kind="fill", color="red", duration_s=0.1, in_s=5)
     worker.terminate()
     assert worker.wait(30) == 0
-    assert not any(Scheduler.running(appliance.v, queue) for queue in ("high", "default", "low"))
+    assert not any(Scheduler.running(appliance.v, queue) for queue in QUEUES)
     appliance.start_worker("1", "--with-scheduler")
     assert appliance.wait_state(job, "done", "failed", timeout=60)["state"] == "done"
 
