@@ -5,6 +5,8 @@
 #   make test   every check CI runs
 #   make bench  the benchmarks (not part of test: speed is measured, not asserted)
 #   make bench-readme  the README's benchmark table and docs/bench.png from the last `make bench` run
+#   make bench-pi3     `python -m bench --quick` inside the Pi-3-shaped arm64 VM: artifacts/bench-pi3/
+#                      (emulated, ~1.5 h; PIXIE_BENCH_SIZE=full for make bench's sample sizes; not in CI)
 #   make molecule      site.yml converged, verified and faulted in a booted x86_64 VM (CI runs it after test)
 #   make molecule-pi3  the same on a Pi-3-shaped arm64 VM (slow: not in CI)
 #   make molecule-pi4  the same on a Pi-4-shaped arm64 VM, pixie_board: pi4 (cortex-a72, 2 GB; slow: not in CI)
@@ -33,7 +35,7 @@ APT_PACKAGES := redis-server mosquitto mosquitto-clients python3-venv python3-de
 	xz-utils mtools fdisk dosfstools e2fsprogs util-linux openssh-server strace python3-pil \
 	xfonts-base xfonts-unifont nginx-light
 
-.PHONY: run reset-state test bench bench-readme hardening deps lint pytest molecule molecule-pi3 molecule-pi4 molecule-rollback molecule-readonly image-tests lock golden
+.PHONY: run reset-state test bench bench-readme bench-pi3 hardening deps lint pytest molecule molecule-pi3 molecule-pi4 molecule-rollback molecule-readonly image-tests lock golden
 
 # molecule/install-deps.sh installs QEMU, debootstrap & co. (apt) and molecule (this venv).
 MOLECULE_VENV ?= $(HOME)/.cache/pixie-molecule/venv
@@ -80,6 +82,14 @@ bench: deps $(BIN)/.installed
 # on a quiet machine, then commit both.
 bench-readme: deps $(BIN)/.installed
 	$(BIN)/python -m bench.readme
+
+# The same harness on a Pi 3's shape (4 x Cortex-A53, 1 GB; software emulation, so its ratios, CPU per job
+# and per frame and memory are the figures, not its absolute times): molecule pi3's VM created and
+# prepared, molecule/shared/bench.yml as its side effect, the VM destroyed whatever the outcome.
+bench-pi3:
+	venv=$$(bash molecule/install-deps.sh $(MOLECULE_VENV)) && export PATH=$$venv/bin:$$PATH && \
+	  { molecule destroy -s pi3 && molecule create -s pi3 && molecule prepare -s pi3 && molecule side-effect -s pi3; \
+	    status=$$?; molecule destroy -s pi3; exit $$status; }
 
 # Rewrite tests/golden/*.png from what the renderers draw now (testsupport/golden.py): only when pixels
 # change on purpose; look at the pictures before committing them. CI never runs this.

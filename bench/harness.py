@@ -58,6 +58,9 @@ FRAME_MS = 20  # the 50 fps animation
 STAGES = ("answered", "enqueued", "taken", "finished", "swapped")
 LATE_MS = 5
 RESAMPLES = 2000  # bootstrap resamples per interval
+# How long the harness waits for a process, a job or a frame before calling the run hung. It times
+# nothing, so it is generous: under make bench-pi3 the emulated Pi 3 is some 20x slower than this machine.
+PATIENCE_S = 600
 SCROLL_TEXT = ("The quick brown fox jumps over the lazy dog. " * 3)[:120]  # about 1,300 frames of scrolling
 
 
@@ -101,7 +104,7 @@ class Stack:
             self.processes.start("display", "python", "-m", "bench.floor_display")
         else:
             self.set_workers(workers)
-        wait_for(lambda: answers(self.url + "/openapi.json"), f"{self.name} web")
+        wait_for(lambda: answers(self.url + "/openapi.json"), f"{self.name} web", timeout=PATIENCE_S)
 
     def set_workers(self, n: int, wait: bool = True) -> None:
         """N render workers; `wait`: until all are registered (else they come up while the caller goes on)."""
@@ -118,7 +121,11 @@ class Stack:
                 self.processes.start(f"worker{i}", "rq", *argv)
         self.workers = n
         if wait:
-            wait_for(lambda: self.supervise() or self.r.scard("rq:workers") == n, f"{self.name}: {n} workers")
+            wait_for(
+                lambda: self.supervise() or self.r.scard("rq:workers") == n,
+                f"{self.name}: {n} workers",
+                timeout=PATIENCE_S,
+            )
 
     def supervise(self) -> None:
         """Start again what exited, as systemd does on the device: pixie's workers exit after worker.max_jobs
@@ -130,7 +137,7 @@ class Stack:
         data = _body(body) if body is not None else None
         request = urllib.request.Request(self.url + path, data, {"Content-Type": "application/json"}, method=method)
         t0 = time.time_ns()
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=PATIENCE_S) as response:
             answer = response.read()
         return t0, json.loads(answer) if answer else {}
 
@@ -159,8 +166,13 @@ class Stack:
             pipe.execute()
 
     def milestones(self, job_id: str) -> list[int]:
-        """When rq says the job was queued, taken by a worker and finished (time_ns; both designs run on rq)."""
-        job = Job.fetch(job_id, connection=self.r, serializer=JSONSerializer)
+        """When rq says the job was queued, taken by a worker and finished (time_ns; both designs run on rq).
+        Pixie's job may be done (shown) before rq has written its ended_at: that is waited for."""
+        job = wait_for(
+            lambda: (j := Job.fetch(job_id, connection=self.r, serializer=JSONSerializer)).ended_at and j,
+            f"{self.name}: rq's end of {job_id}",
+            timeout=PATIENCE_S,
+        )
         return [int(t.timestamp() * 1e9) for t in (job.enqueued_at, job.started_at, job.ended_at)]
 
     def done(self, job_id: str) -> bool:
@@ -176,7 +188,7 @@ class Stack:
         for name in ("high", "default", "low"):
             Queue(name, connection=self.r, serializer=JSONSerializer).empty()
         self.r.delete(store.READY)
-        wait_for(lambda: self._idle(), f"{self.name} idle", timeout=60)
+        wait_for(lambda: self._idle(), f"{self.name} idle", timeout=PATIENCE_S)
 
     def _idle(self) -> bool:
         if self.name == "floor":
@@ -195,7 +207,7 @@ class Stack:
             self.frames.extend(new)
         return new
 
-    def first_frame_after(self, t0: int, expected: bytes, timeout=60.0) -> int:
+    def first_frame_after(self, t0: int, expected: bytes, timeout: float = PATIENCE_S) -> int:
         self.read()
         mark = len(self.frames)
         while mark and self.frames[mark - 1][0] >= t0:
@@ -348,7 +360,7 @@ class Bench:
             answered = time.time_ns()
             swapped = stack.first_frame_after(t0, frame)
             self.record(figure, stack, [(swapped - t0) / 1e6])
-            wait_for(lambda s=stack, j=job_id: s.done(j), "job done")
+            wait_for(lambda s=stack, j=job_id: s.done(j), "job done", timeout=PATIENCE_S)
             if figure == "latency_cold_ms" and stack in self.designs:
                 times = [answered, *stack.milestones(job_id), swapped]
                 per = self.stages.setdefault(stack.name, {})
@@ -402,7 +414,7 @@ class Bench:
             t0, _ = stack.post({"kind": "animation", "data_b64": gif, "priority": "high", "repeat": plays})
             feeder = threading.Thread(target=self._post_spread, args=(stack, backlog, every_s))
             feeder.start()
-            timeout = 120 + 2 * frames * plays * FRAME_MS / 1000
+            timeout = PATIENCE_S + 2 * frames * plays * FRAME_MS / 1000
             swaps = wait_for(lambda s=stack, t=t0: self._played(s, t, wanted, plays), f"{stack.name} animation",
                              timeout=timeout)  # fmt: skip
             feeder.join()
@@ -444,7 +456,7 @@ class Bench:
                 stack.set_workers(workers)
                 start = time.monotonic()
                 ids = [stack.post(job)[1] for job in jobs]
-                wait_for(lambda s=stack, i=ids: all(s.done(j) for j in i), "throughput jobs", timeout=300)
+                wait_for(lambda s=stack, i=ids: all(s.done(j) for j in i), "throughput jobs", timeout=PATIENCE_S)
                 rate = len(jobs) / (time.monotonic() - start)
                 self.results.setdefault("throughput_jobs_per_s", {}).setdefault(stack.name, {})[workers] = round(
                     rate, 2
