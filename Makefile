@@ -5,8 +5,9 @@
 #   make test   every check CI runs
 #   make bench  the benchmarks (not part of test: speed is measured, not asserted)
 #   make bench-readme  the README's benchmark table and docs/bench.png from the last `make bench` run
+#                      (SECTION=bench-pi3: from the last `make bench-pi3`, its own table and docs/bench-pi3.png)
 #   make bench-pi3     `python -m bench --quick` inside the Pi-3-shaped arm64 VM: artifacts/bench-pi3/
-#                      (emulated, ~1.5 h; PIXIE_BENCH_SIZE=full for make bench's sample sizes; not in CI)
+#                      (emulated, ~25 min; PIXIE_BENCH_SIZE=full for make bench's sample sizes; not in CI)
 #   make molecule      site.yml converged, verified and faulted in a booted x86_64 VM (CI runs it after test)
 #   make molecule-pi3  the same on a Pi-3-shaped arm64 VM (slow: not in CI)
 #   make molecule-pi4  the same on a Pi-4-shaped arm64 VM, pixie_board: pi4 (cortex-a72, 2 GB; slow: not in CI)
@@ -80,12 +81,14 @@ bench: deps $(BIN)/.installed
 
 # One run's figures into the README (between its markers) and its chart into docs/: after a `make bench`
 # on a quiet machine, then commit both.
+SECTION ?= bench
 bench-readme: deps $(BIN)/.installed
-	$(BIN)/python -m bench.readme
+	$(BIN)/python -m bench.readme --section $(SECTION)
 
 # The same harness on a Pi 3's shape (4 x Cortex-A53, 1 GB; software emulation, so its ratios, CPU per job
 # and per frame and memory are the figures, not its absolute times): molecule pi3's VM created and
-# prepared, molecule/shared/bench.yml as its side effect, the VM destroyed whatever the outcome.
+# prepared, then molecule/shared/bench.yml as its side effect (pixie_boot's boot configuration, a reboot,
+# the harness), the VM destroyed whatever the outcome.
 bench-pi3:
 	venv=$$(bash molecule/install-deps.sh $(MOLECULE_VENV)) && export PATH=$$venv/bin:$$PATH && \
 	  { molecule destroy -s pi3 && molecule create -s pi3 && molecule prepare -s pi3 && molecule side-effect -s pi3; \

@@ -1,6 +1,7 @@
 """The README's benchmark table and chart from one `python -m bench` run (`make bench-readme`): the table
 between the README's two markers is written again from bench.json, and bench.png is copied to docs/, so
-the figures people read are one run's, never numbers edited by hand."""
+the figures people read are one run's, never numbers edited by hand. A section is one run's place:
+`bench` (make bench's, artifacts/bench/) or `bench-pi3` (make bench-pi3's, artifacts/bench-pi3/)."""
 
 import argparse
 import json
@@ -10,8 +11,15 @@ from pathlib import Path
 from .chart import CONFIGS, RATIOS, ratios
 
 ROOT = Path(__file__).resolve().parent.parent
-BEGIN = "<!-- bench table: written by python -m bench.readme from one run; do not edit -->"
-END = "<!-- /bench table -->"
+SECTIONS = ("bench", "bench-pi3")
+
+
+def markers(section: str) -> tuple[str, str]:
+    """The README's two lines that a section's table is written between."""
+    return (
+        f"<!-- {section} table: written by python -m bench.readme from one run; do not edit -->",
+        f"<!-- /{section} table -->",
+    )
 
 
 def markdown(report: dict) -> str:
@@ -67,24 +75,28 @@ def _row(name: str, values: dict) -> str:
     return f"| {name} | " + " | ".join(str(values.get(c, "-")) for c in CONFIGS) + " |" + " |" * len(RATIOS)
 
 
-def update(readme: Path, report: dict) -> None:
+def update(readme: Path, report: dict, section: str) -> None:
+    begin, end = markers(section)
     text = readme.read_text()
-    head, begin, rest = text.partition(BEGIN)
-    _, end, tail = rest.partition(END)
-    if not begin or not end:
-        raise SystemExit(f"{readme}: no {BEGIN!r} … {END!r} markers to write the table between")
-    readme.write_text(f"{head}{BEGIN}\n{markdown(report)}\n{END}{tail}")
+    head, found_begin, rest = text.partition(begin)
+    _, found_end, tail = rest.partition(end)
+    if not found_begin or not found_end:
+        raise SystemExit(f"{readme}: no {begin!r} … {end!r} markers to write the table between")
+    readme.write_text(f"{head}{begin}\n{markdown(report)}\n{end}{tail}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--run", type=Path, default=ROOT / "artifacts" / "bench", help="its bench.json, bench.png")
+    parser.add_argument("--section", choices=SECTIONS, default="bench", help="whose run, and where it goes")
+    parser.add_argument("--run", type=Path, help="its bench.json, bench.png (default: artifacts/SECTION)")
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs")
     args = parser.parse_args()
-    update(args.readme, json.loads((args.run / "bench.json").read_text()))
-    shutil.copyfile(args.run / "bench.png", args.docs / "bench.png")
-    print(f"wrote the table into {args.readme} and {args.docs / 'bench.png'}")
+    run = args.run or ROOT / "artifacts" / args.section
+    update(args.readme, json.loads((run / "bench.json").read_text()), args.section)
+    chart = args.docs / f"{args.section}.png"
+    shutil.copyfile(run / "bench.png", chart)
+    print(f"wrote the table into {args.readme} and {chart}")
 
 
 if __name__ == "__main__":

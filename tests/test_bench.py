@@ -75,24 +75,28 @@ def test_smoke_run_writes_json_table_and_chart(tmp_path):
 
 
 def readme_gets_the_runs_table_and_chart(run: Path, report: dict):
-    """`python -m bench.readme` writes that run's figures between the README's markers, the text
-    around them kept, and copies its chart to docs/."""
-    from bench.readme import BEGIN, END
+    """`python -m bench.readme` writes that run's figures between its section's markers in the README, the
+    text around them and the other section's table kept, and copies its chart to docs/ under its name."""
+    from bench.readme import markers
 
+    (begin, end), (other_begin, other_end) = markers("bench-pi3"), markers("bench")
     readme, docs = run / "README.md", run / "docs"
     docs.mkdir()
-    readme.write_text(f"# Pixie\nbefore\n{BEGIN}\n| an old table |\n{END}\nafter\n")
-    command = [sys.executable, "-m", "bench.readme", "--run", str(run), "--readme", str(readme), "--docs", str(docs)]
+    other = f"{other_begin}\n| make bench's table |\n{other_end}"
+    readme.write_text(f"# Pixie\n{other}\nbefore\n{begin}\n| an old table |\n{end}\nafter\n")
+    command = [sys.executable, "-m", "bench.readme", "--section", "bench-pi3", "--run", str(run),
+               "--readme", str(readme), "--docs", str(docs)]  # fmt: skip
     for _ in range(2):  # a second run writes the same
         subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=60)
         text = readme.read_text()
-        assert text.startswith(f"# Pixie\nbefore\n{BEGIN}\n") and text.endswith(f"\n{END}\nafter\n")
+        assert text.startswith(f"# Pixie\n{other}\nbefore\n{begin}\n") and text.endswith(f"\n{end}\nafter\n")
         assert "an old table" not in text and text.count("| latency cold (n=") == 1
     cold = report["figures"]["latency_cold_ms"]["pixie"]
     median, p99 = cold["median_ci"], cold["p99_ci"]
     assert f"{cold['median']} [{median[0]}–{median[1]}] / {cold['p99']} [{p99[0]}–{p99[1]}]" in text
     assert f"| {report['ratios']['latency_cold_ms']['pixie/floor']['median']}× / " in text
-    assert (docs / "bench.png").read_bytes() == (run / "bench.png").read_bytes()
+    assert (docs / "bench-pi3.png").read_bytes() == (run / "bench.png").read_bytes()
+    assert not (docs / "bench.png").exists()
 
 
 def test_summary_puts_a_reproducible_bootstrap_interval_beside_the_median_and_p99():
