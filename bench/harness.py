@@ -59,7 +59,7 @@ STAGES = ("answered", "enqueued", "taken", "finished", "swapped")
 LATE_MS = 5
 RESAMPLES = 2000  # bootstrap resamples per interval
 # How long the harness waits for a process, a job or a frame before calling the run hung. It times
-# nothing, so it is generous: under make bench-pi3 the emulated Pi 3 is some 20x slower than this machine.
+# nothing, so it is generous: under make bench-pi3 the emulated Pi 3 is 15-35x slower than this machine.
 PATIENCE_S = 600
 SCROLL_TEXT = ("The quick brown fox jumps over the lazy dog. " * 3)[:120]  # about 1,300 frames of scrolling
 
